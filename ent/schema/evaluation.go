@@ -1,0 +1,66 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
+)
+
+// Evaluation is the honest verdict on one intervention: baseline and
+// intervention windows, coverage, adherence, effect with its CI, MDE and the
+// evidence grade. Invariants: both windows set, coverage in [0,1].
+type Evaluation struct{ ent.Schema }
+
+// Mixin of Evaluation.
+func (Evaluation) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("evl"), OwnedMixin{}, AppendOnlyMixin{}, CreatedAtMixin{}}
+}
+
+// Fields of Evaluation.
+func (Evaluation) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.String("intervention_id").Immutable().Annotations(entgql.Skip()),
+		field.String("metric").NotEmpty().MaxLen(64).Immutable(),
+		field.String("baseline_from").Match(localDayRe).Immutable(),
+		field.String("baseline_to").Match(localDayRe).Immutable(),
+		field.String("intervention_from").Match(localDayRe).Immutable(),
+		field.String("intervention_to").Match(localDayRe).Immutable(),
+		field.Float("baseline_coverage").Min(0).Max(1).Immutable(),
+		field.Float("adherence").Min(0).Max(1).Immutable(),
+		field.Float("effect").Optional().Nillable().Immutable().
+			Comment("per-protocol Δ = mean(B) − mean(A), canonical unit"),
+		field.Float("effect_itt").Optional().Nillable().Immutable().
+			Comment("intention-to-treat Δ, canonical unit"),
+		field.Float("ci_low").Optional().Nillable().Immutable(),
+		field.Float("ci_high").Optional().Nillable().Immutable(),
+		field.Float("hedges_g").Optional().Nillable().Immutable(),
+		field.Float("mde").Optional().Nillable().Immutable(),
+		field.Bool("reliable").Immutable(),
+		field.Strings("reasons").Optional().Immutable(),
+		field.Strings("caveats").Optional().Immutable(),
+	}, evidenceFields()...)
+}
+
+// Edges of Evaluation.
+func (Evaluation) Edges() []ent.Edge {
+	return []ent.Edge{
+		ownerEdge("evaluations"),
+		edge.From("intervention", Intervention.Type).Ref("evaluations").
+			Field("intervention_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of Evaluation.
+func (Evaluation) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id", "created_at"), index.Fields("intervention_id")}
+}
+
+// Annotations of Evaluation.
+func (Evaluation) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
+}

@@ -1,0 +1,78 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
+)
+
+// Insight is a graded finding about one metric of one user (an anomaly, a
+// sustained change, a trend, a data gap, ...). It always carries its
+// evidence; invariants: metric set, confidence and coverage in [0,1].
+type Insight struct{ ent.Schema }
+
+// Mixin of Insight.
+func (Insight) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("ins"), OwnedMixin{}, CreatedAtMixin{}, UpdatedAtMixin{}}
+}
+
+// Fields of Insight.
+func (Insight) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.String("metric").NotEmpty().MaxLen(64).Immutable().
+			Annotations(entgql.OrderField("METRIC")),
+		field.Enum("kind").Values("ANOMALY", "CHANGE", "TREND", "DATA_GAP", "CONFLICTING_SOURCES", "DATA_QUALITY").
+			Immutable().Annotations(entgql.OrderField("KIND")),
+		field.Enum("status").Values("ACTIVE", "SUPPRESSED", "DISMISSED", "RESOLVED").Default("ACTIVE").
+			Annotations(entgql.OrderField("STATUS")),
+		field.String("title").NotEmpty().MaxLen(300),
+		field.Text("summary").Default(""),
+		field.String("direction").Default("none").MaxLen(8),
+		field.String("start_day").Match(localDayRe).Immutable().
+			Annotations(entgql.OrderField("START_DAY")),
+		field.String("end_day").Match(localDayRe).Immutable(),
+		field.String("dedupe_key").NotEmpty().MaxLen(200).Immutable().Annotations(entgql.Skip()).
+			Comment("stable key of the finding; re-running the loop on the same data finds the same key"),
+	}, evidenceFields()...)
+}
+
+// evidenceFields are the graded-evidence columns shared by Insight and
+// Evaluation: grade, confidence, sample size, coverage and the explanation
+// triplet, plus structured details (source metrics, windows, detectors,
+// thresholds crossed).
+func evidenceFields() []ent.Field {
+	return []ent.Field{
+		field.Enum("evidence_grade").GoType(evidence.Grade("")).
+			Annotations(entgql.Type("EvidenceGrade"), entgql.OrderField("EVIDENCE_GRADE")),
+		field.Float("confidence").Min(0).Max(1).
+			Annotations(entgql.OrderField("CONFIDENCE")),
+		field.Int("sample_size").NonNegative(),
+		field.Float("coverage").Min(0).Max(1),
+		field.Text("why").Default(""),
+		field.Text("how_confident").Default(""),
+		field.Text("what_would_change").Default(""),
+		field.JSON("details", map[string]any{}).Optional().Annotations(entgql.Type("Map")),
+	}
+}
+
+// Edges of Insight.
+func (Insight) Edges() []ent.Edge { return []ent.Edge{ownerEdge("insights")} }
+
+// Indexes of Insight.
+func (Insight) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("user_id", "dedupe_key").Unique(),
+		index.Fields("user_id", "metric", "start_day"),
+		index.Fields("user_id", "created_at"),
+	}
+}
+
+// Annotations of Insight.
+func (Insight) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
+}

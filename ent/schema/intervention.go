@@ -1,0 +1,72 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
+)
+
+// Intervention is an n-of-1 experiment on one target metric. It always
+// carries a safety decision: risk level, evidence grade and boundary.
+type Intervention struct{ ent.Schema }
+
+// Mixin of Intervention.
+func (Intervention) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("itv"), OwnedMixin{}, CreatedAtMixin{}, UpdatedAtMixin{}}
+}
+
+// Fields of Intervention.
+func (Intervention) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("title").NotEmpty().MaxLen(200),
+		field.String("protocol_kind").NotEmpty().MaxLen(64).Immutable(),
+		field.String("target_metric").NotEmpty().MaxLen(64).Immutable().
+			Annotations(entgql.OrderField("TARGET_METRIC")),
+		field.Enum("expected_direction").Values("INCREASE", "DECREASE").Immutable(),
+		field.Int("planned_days").Positive().Immutable(),
+		field.Int("lag_days").NonNegative().Immutable(),
+		field.Enum("status").
+			Values("PENDING_REVIEW", "ACTIVE", "COMPLETED", "SUPPRESSED", "INVALIDATED", "CANCELLED").
+			Annotations(entgql.OrderField("STATUS")),
+		field.Text("status_reason").Default(""),
+		field.String("start_day").Optional().Nillable().Match(localDayRe).
+			Annotations(entgql.OrderField("START_DAY")),
+		field.String("end_day").Optional().Nillable().Match(localDayRe),
+		field.Enum("risk_level").Values("LOW", "MODERATE", "HIGH"),
+		field.Enum("evidence_grade").GoType(evidence.Grade("")).
+			Annotations(entgql.Type("EvidenceGrade"), entgql.OrderField("EVIDENCE_GRADE")),
+		field.Text("safety_boundary").NotEmpty(),
+		field.Bool("requires_review").Default(false),
+		field.JSON("safety_checks", []map[string]any{}).Optional().Annotations(entgql.Skip()),
+		field.Float("mde").Optional().Nillable().
+			Comment("minimum detectable effect at 80% power, in the metric's canonical unit, reported before start"),
+	}
+}
+
+// Edges of Intervention.
+func (Intervention) Edges() []ent.Edge {
+	return []ent.Edge{
+		ownerEdge("interventions"),
+		edge.To("adherence_logs", AdherenceLog.Type).
+			Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.Cascade)),
+		edge.To("evaluations", Evaluation.Type).
+			Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+// Indexes of Intervention.
+func (Intervention) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id", "target_metric", "status")}
+}
+
+// Annotations of Intervention.
+func (Intervention) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
+}

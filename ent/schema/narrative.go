@@ -1,0 +1,50 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
+)
+
+// Narrative is the plain-language account of an insight or an evaluation.
+// Whatever wrote it, it passed the claim policy for its grade and carries the
+// safety text verbatim.
+type Narrative struct{ ent.Schema }
+
+// Mixin of Narrative.
+func (Narrative) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("nar"), OwnedMixin{}, AppendOnlyMixin{}, CreatedAtMixin{}}
+}
+
+// Fields of Narrative.
+func (Narrative) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("subject_type").Values("INSIGHT", "EVALUATION").Immutable(),
+		field.String("subject_id").NotEmpty().MaxLen(40).Immutable(),
+		field.Text("text").NotEmpty().Immutable(),
+		field.Enum("source").Values("TEMPLATE", "LLM").Immutable(),
+		field.Enum("evidence_grade").GoType(evidence.Grade("")).Immutable().
+			Annotations(entgql.Type("EvidenceGrade"), entgql.OrderField("EVIDENCE_GRADE")),
+		field.Text("safety_text").Default("").Immutable(),
+		field.Bool("replaced").Default(false).Immutable(),
+		field.String("replace_reason").Default("").Immutable(),
+	}
+}
+
+// Edges of Narrative.
+func (Narrative) Edges() []ent.Edge { return []ent.Edge{ownerEdge("narratives")} }
+
+// Indexes of Narrative.
+func (Narrative) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id", "subject_id"), index.Fields("user_id", "created_at")}
+}
+
+// Annotations of Narrative.
+func (Narrative) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection()}
+}

@@ -1,0 +1,47 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
+)
+
+// ProviderConnection is a user's link to a wearable provider. While it is
+// disconnected the user's baselines from that source are frozen.
+type ProviderConnection struct{ ent.Schema }
+
+// Mixin of ProviderConnection.
+func (ProviderConnection) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("pcn"), OwnedMixin{}, CreatedAtMixin{}, UpdatedAtMixin{}}
+}
+
+// Fields of ProviderConnection.
+func (ProviderConnection) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("provider").Values("WHOOP", "OURA", "FITBIT", "APPLE_HEALTH", "MANUAL", "API"),
+		field.Enum("status").Values("CONNECTED", "DISCONNECTED", "REVOKED").Default("CONNECTED"),
+		field.String("external_user_id").Optional().MaxLen(200).Annotations(entgql.Skip()),
+		field.Time("connected_at").Optional().Nillable(),
+		field.Time("disconnected_at").Optional().Nillable(),
+		field.Time("last_sync_at").Optional().Nillable(),
+	}
+}
+
+// Edges of ProviderConnection.
+func (ProviderConnection) Edges() []ent.Edge {
+	return []ent.Edge{ownerEdge("connections")}
+}
+
+// Indexes of ProviderConnection.
+func (ProviderConnection) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id", "provider").Unique()}
+}
+
+// Annotations of ProviderConnection.
+func (ProviderConnection) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}

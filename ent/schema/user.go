@@ -1,0 +1,69 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+
+
+	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
+
+)
+
+// User is a person whose health data Vitalgraph holds. Users see only
+// themselves; admins see everyone.
+type User struct{ ent.Schema }
+
+// Mixin of User.
+func (User) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("usr"), CreatedAtMixin{}, UpdatedAtMixin{}}
+}
+
+// Fields of User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("email").Optional().Nillable().Unique().MaxLen(320),
+		field.String("display_name").Default("").MaxLen(200),
+		field.Enum("role").Values("USER", "ADMIN").Default("USER"),
+		field.String("timezone").Default("UTC").MaxLen(64).
+			Comment("IANA time zone used to assign samples to local days"),
+		field.Strings("safety_flags").Optional().
+			Comment("user flags that feed safety decisions, e.g. PREGNANT, CARDIAC_CONDITION"),
+		field.Int64("feed_seq").Default(0).Annotations(entgql.Skip()).
+			Comment("last feed cursor issued for this user; bumped under a row lock"),
+		field.Int64("audit_seq").Default(0).Annotations(entgql.Skip()).
+			Comment("last audit sequence number for this user; bumped under a row lock"),
+		field.String("audit_head").Default("").Annotations(entgql.Skip()).
+			Comment("hash of the newest audit event (hash chain head)"),
+	}
+}
+
+// Edges of User.
+func (User) Edges() []ent.Edge {
+	to := func(name string, t any) ent.Edge {
+		return edge.To(name, t).Annotations(entgql.Skip(), entsql.OnDelete(entsql.Cascade))
+	}
+	return []ent.Edge{
+		edge.To("connections", ProviderConnection.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade)),
+		to("observations", Observation.Type),
+		to("ingestion_batches", IngestionBatch.Type),
+		to("baselines", Baseline.Type),
+		to("insights", Insight.Type),
+		to("interventions", Intervention.Type),
+		to("adherence_logs", AdherenceLog.Type),
+		to("evaluations", Evaluation.Type),
+		to("narratives", Narrative.Type),
+		to("audit_events", AuditEvent.Type),
+		to("feed_events", FeedEvent.Type),
+	}
+}
+
+// Annotations of User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
+

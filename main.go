@@ -1,0 +1,137 @@
+// Command vitalgraph is the Vitalgraph server.
+//
+//	vitalgraph serve [--migrate]   run the GraphQL API
+//	vitalgraph migrate [status]    apply (or list) versioned migrations
+//	vitalgraph version             print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/getsentry/sentry-go"
+
+	"github.com/vitalgraph/vitalgraph/server"
+	"github.com/vitalgraph/vitalgraph/server/migrations"
+)
+
+// Set with -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vitalgraph:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: vitalgraph <command> [flags]
+
+commands:
+  serve [--migrate]   run the GraphQL API (ADDR, default :8080)
+  migrate [status]    apply pending migrations, or list them
+  version             print the version
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	cmd, args := args[0], args[1:]
+	if cmd == "version" {
+		fmt.Fprintf(stdout, "vitalgraph %s (%s)\n", version, commit)
+		return nil
+	}
+	cfg, err := server.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Version, cfg.Commit = version, commit
+	log := server.NewLogger(stderr, cfg)
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log, args)
+	case "migrate":
+		return migrate(ctx, cfg, args, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func serve(ctx context.Context, cfg server.Config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	migrateFlag := fs.Bool("migrate", cfg.MigrateOnStart, "apply pending migrations before serving (refused in production)")
+	addr := fs.String("addr", cfg.Addr, "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *migrateFlag && cfg.EnvMode == server.ModeProduction {
+		return errors.New("--migrate is refused in production: run `vitalgraph migrate` as a release step")
+	}
+	cfg.MigrateOnStart, cfg.Addr = *migrateFlag, *addr
+	if cfg.SentryDSN != "" {
+		if err := server.InitSentry(cfg); err != nil {
+			return err
+		}
+	}
+	app, err := server.NewApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer sentry.Flush(0)
+	return app.Serve(ctx, ln)
+}
+
+func migrate(ctx context.Context, cfg server.Config, args []string, stdout io.Writer) error {
+	st, err := server.OpenStore(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if len(args) > 0 && args[0] == "status" {
+		list, err := migrations.List(ctx, st.DB, st.Dialect)
+		if err != nil {
+			return err
+		}
+		for _, m := range list {
+			state := "pending"
+			if m.AppliedAt != nil {
+				state = "applied " + m.AppliedAt.UTC().Format("2006-01-02T15:04:05Z")
+			}
+			fmt.Fprintf(stdout, "%s %-20s %s\n", m.Version, m.Description, state)
+		}
+		return nil
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: applied %d migration(s)\n", st.Dialect, len(applied))
+	for _, v := range applied {
+		fmt.Fprintln(stdout, "  ", v)
+	}
+	return nil
+}

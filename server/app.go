@@ -1,0 +1,253 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/getsentry/sentry-go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/user"
+)
+
+// App is one running Vitalgraph server: its configuration, logger and
+// connections. It is built by NewApp and torn down by Close.
+type App struct {
+	Config   Config
+	Log      *slog.Logger
+	Store    *Store
+	Redis    *redis.Client // nil when REDIS_URL is empty
+	demoUser string        // dev-mode default viewer id
+	draining atomic.Bool
+	baseCtx  context.Context
+	cancel   context.CancelFunc
+}
+
+// NewApp opens storage (and Redis when configured), applies migrations when
+// asked, and in dev mode makes sure the demo user exists.
+func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	st, err := OpenStore(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, Store: st}
+	a.baseCtx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if cfg.MigrateOnStart {
+		applied, err := st.Migrate(ctx)
+		if err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("applying migrations: %w", err)
+		}
+		log.InfoContext(ctx, "migrations applied", slog.Int("count", len(applied)), slog.String("dialect", st.Dialect))
+	}
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		a.Redis = redis.NewClient(opt)
+	}
+	if cfg.Dev() {
+		id, err := EnsureUser(ctx, st.Client, cfg.DemoUserEmail, "Demo user", user.RoleUSER)
+		if err != nil {
+			_ = a.Close()
+			return nil, fmt.Errorf("creating the demo user (did you apply migrations? run with --migrate): %w", err)
+		}
+		a.demoUser = id
+	}
+	return a, nil
+}
+
+// Close releases every connection.
+func (a *App) Close() error {
+	a.cancel()
+	var errs []error
+	if a.Redis != nil {
+		errs = append(errs, a.Redis.Close())
+	}
+	errs = append(errs, a.Store.Close())
+	return errors.Join(errs...)
+}
+
+// EnsureUser returns the id of the user with email, creating it if needed.
+// It runs as the system viewer.
+func EnsureUser(ctx context.Context, client *ent.Client, email, name string, role user.Role) (string, error) {
+	sctx := viewer.System(ctx)
+	u, err := client.User.Query().Where(user.EmailEQ(email)).Only(sctx)
+	if err == nil {
+		return u.ID, nil
+	}
+	if !ent.IsNotFound(err) {
+		return "", err
+	}
+	u, err = client.User.Create().SetEmail(email).SetDisplayName(name).SetRole(role).Save(sctx)
+	if err != nil {
+		return "", err
+	}
+	return u.ID, nil
+}
+
+// Handler returns the HTTP routes with their middleware.
+func (a *App) Handler() http.Handler {
+	gql := newGraphQLHandler(a)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("/graphql", a.withViewer(gql))
+	if a.Config.Dev() {
+		mux.Handle("GET /{$}", playground.Handler("Vitalgraph", "/graphql"))
+	}
+	var h http.Handler = mux
+	h = a.withBodyLimit(h)
+	h = withAccessLog(a.Log, h)
+	h = withRequestID(h)
+	return h
+}
+
+func (a *App) withBodyLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > a.Config.MaxBodyBytes {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, engine.ELIMIT, "request body too large")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, a.Config.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withViewer resolves who is asking. In dev mode an X-Debug-User header (a
+// user id) picks the viewer and the demo user is the default; outside dev
+// mode requests have no viewer until token authentication is configured, so
+// every data access is refused by the privacy layer.
+func (a *App) withViewer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		reqID := RequestIDFromContext(ctx)
+		if a.Config.Dev() {
+			id := r.Header.Get("X-Debug-User")
+			if id == "" {
+				id = a.demoUser
+			}
+			v, err := a.lookupViewer(ctx, id)
+			if err != nil {
+				writeJSONError(w, http.StatusUnauthorized, engine.EUNAUTHORIZED, "unknown X-Debug-User")
+				return
+			}
+			v.RequestID = reqID
+			ctx = viewer.NewContext(ctx, v)
+		}
+		if hub := sentry.GetHubFromContext(ctx); hub == nil && sentry.CurrentHub().Client() != nil {
+			ctx = sentry.SetHubOnContext(ctx, sentry.CurrentHub().Clone())
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// lookupViewer loads a user's role for a dev-mode viewer.
+func (a *App) lookupViewer(ctx context.Context, id string) (viewer.Viewer, error) {
+	u, err := a.Store.Client.User.Get(viewer.System(ctx), id)
+	if err != nil {
+		return viewer.Viewer{}, engine.Errorf(engine.EUNAUTHORIZED, "unknown user")
+	}
+	role := viewer.RoleUser
+	if u.Role == user.RoleADMIN {
+		role = viewer.RoleAdmin
+	}
+	return viewer.Viewer{UserID: u.ID, Role: role, RequestID: RequestIDFromContext(ctx)}, nil
+}
+
+func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+}
+
+// readyz reports ready when the database (and Redis, when configured)
+// answers and the server is not draining.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok"}
+	ready := true
+	if a.draining.Load() {
+		checks["server"] = "draining"
+		ready = false
+	}
+	if err := a.Store.Ping(ctx); err != nil {
+		checks["database"] = "unreachable"
+		ready = false
+	}
+	if a.Redis != nil {
+		checks["redis"] = "ok"
+		if err := a.Redis.Ping(ctx).Err(); err != nil {
+			checks["redis"] = "unreachable"
+			ready = false
+		}
+	}
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeJSONError writes a GraphQL-shaped error body with a code.
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
+	})
+}
+
+// Serve listens on the configured address until ctx is cancelled, then shuts
+// down gracefully: readiness goes false, the listener closes, open
+// subscriptions are cancelled, in-flight requests drain within
+// SHUTDOWN_TIMEOUT, and Sentry is flushed.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return a.baseCtx },
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	// Hijacked websockets are not tracked by Shutdown: cancelling the base
+	// context ends their subscriptions.
+	srv.RegisterOnShutdown(a.cancel)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.InfoContext(ctx, "listening", slog.String("addr", ln.Addr().String()), slog.String("env_mode", a.Config.EnvMode),
+		slog.String("database", a.Store.Dialect), slog.Bool("redis", a.Redis != nil))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.draining.Store(true)
+	a.Log.InfoContext(ctx, "shutting down", slog.Duration("timeout", a.Config.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	sentry.Flush(2 * time.Second)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

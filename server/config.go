@@ -1,0 +1,133 @@
+// Package server wires Vitalgraph together: configuration, storage, HTTP,
+// the GraphQL handler, middleware (request ids, logging, viewer, limits),
+// observability and graceful shutdown. Domain logic lives in engine/.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env modes.
+const (
+	ModeDev        = "dev"
+	ModeStaging    = "staging"
+	ModeProduction = "production"
+)
+
+// Config is the whole runtime configuration, read once from the environment
+// by LoadConfig. See the configuration table in README.md.
+type Config struct {
+	EnvMode         string        // ENV_MODE: dev | staging | production
+	Addr            string        // ADDR: listen address
+	DataDir         string        // DATA_DIR: folder of the embedded SQLite database
+	DatabaseURL     string        // DATABASE_URL: PostgreSQL URL; empty = embedded SQLite
+	RedisURL        string        // REDIS_URL: Redis URL; empty = in-process feed and jobs
+	LogLevel        slog.Level    // LOG_LEVEL: debug | info | warn | error (default by mode)
+	MigrateOnStart  bool          // MIGRATE_ON_START: apply migrations when serve starts
+	SentryDSN       string        // SENTRY_DSN: error monitoring; empty = off
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: drain time on SIGTERM
+	MaxBodyBytes    int64         // MAX_BODY_BYTES: request body limit
+	DemoUserEmail   string        // DEMO_USER_EMAIL: dev-mode demo viewer
+	Version         string        // set at build time, not from the environment
+	Commit          string        // set at build time, not from the environment
+}
+
+// Dev reports whether the server runs in dev mode.
+func (c Config) Dev() bool { return c.EnvMode == ModeDev }
+
+// Embedded reports whether storage is the embedded SQLite database.
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// LoadConfig reads the configuration from getenv, applies defaults and
+// validates it. Every problem is reported, not just the first.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		EnvMode:         strings.ToLower(strings.TrimSpace(getenv("ENV_MODE"))),
+		Addr:            getenv("ADDR"),
+		DataDir:         getenv("DATA_DIR"),
+		DatabaseURL:     strings.TrimSpace(getenv("DATABASE_URL")),
+		RedisURL:        strings.TrimSpace(getenv("REDIS_URL")),
+		SentryDSN:       strings.TrimSpace(getenv("SENTRY_DSN")),
+		DemoUserEmail:   getenv("DEMO_USER_EMAIL"),
+		ShutdownTimeout: 15 * time.Second,
+		MaxBodyBytes:    1 << 20,
+	}
+	var errs []error
+	if c.EnvMode == "" {
+		c.EnvMode = ModeDev
+	}
+	switch c.EnvMode {
+	case ModeDev, ModeStaging, ModeProduction:
+	default:
+		errs = append(errs, fmt.Errorf("ENV_MODE must be dev, staging or production, got %q", c.EnvMode))
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.DemoUserEmail == "" {
+		c.DemoUserEmail = "demo@vitalgraph.local"
+	}
+	switch c.EnvMode {
+	case ModeDev:
+		c.LogLevel = slog.LevelDebug
+	case ModeStaging:
+		c.LogLevel = slog.LevelInfo
+	default:
+		c.LogLevel = slog.LevelWarn
+	}
+	if s := getenv("LOG_LEVEL"); s != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+		}
+	}
+	if s := getenv("MIGRATE_ON_START"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("MIGRATE_ON_START must be true or false, got %q", s))
+		}
+		c.MigrateOnStart = b
+	}
+	if s := getenv("SHUTDOWN_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be a positive duration like 15s, got %q", s))
+		}
+		c.ShutdownTimeout = d
+	}
+	if s := getenv("MAX_BODY_BYTES"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1024 || n > 64<<20 {
+			errs = append(errs, fmt.Errorf("MAX_BODY_BYTES must be an integer between 1024 and 67108864, got %q", s))
+		}
+		c.MaxBodyBytes = n
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("DATABASE_URL must be a postgres:// URL"))
+		}
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			errs = append(errs, errors.New("REDIS_URL must be a redis:// or rediss:// URL"))
+		}
+	}
+	if c.EnvMode != ModeDev && c.Embedded() {
+		errs = append(errs, fmt.Errorf("ENV_MODE=%s needs DATABASE_URL: the embedded SQLite database is for dev only", c.EnvMode))
+	}
+	if c.EnvMode == ModeProduction && c.MigrateOnStart {
+		errs = append(errs, errors.New("MIGRATE_ON_START is refused in production: run `vitalgraph migrate` as a release step"))
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
