@@ -41,6 +41,12 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewAppWithStore(ctx, cfg, log, st)
+}
+
+// NewAppWithStore is NewApp on an already opened store, which the App owns
+// from then on (Close closes it).
+func NewAppWithStore(ctx context.Context, cfg Config, log *slog.Logger, st *Store) (*App, error) {
 	a := &App{Config: cfg, Log: log, Store: st}
 	a.baseCtx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if cfg.MigrateOnStart {

@@ -49,7 +49,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gqlErr *gqlerror.Error
 		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
-			// Parse/validation errors from gqlparser already carry a code.
+			// entgql reports a missing node with its own code; ours is ENOTFOUND.
+			if code, _ := gqlErr.Extensions["code"].(string); code == "NOT_FOUND" {
+				gqlErr.Extensions["code"] = engine.ENOTFOUND
+				gqlErr.Message = "not found"
+			}
+			// Parse and validation errors from gqlparser already carry a code.
 			return gqlErr
 		}
 		out := graphql.DefaultErrorPresenter(ctx, err)

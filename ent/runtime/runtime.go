@@ -104,14 +104,14 @@ func init() {
 	}
 	auditeventMixinFields0 := auditeventMixin[0].Fields()
 	_ = auditeventMixinFields0
-	auditeventMixinFields1 := auditeventMixin[1].Fields()
-	_ = auditeventMixinFields1
+	auditeventMixinFields2 := auditeventMixin[2].Fields()
+	_ = auditeventMixinFields2
 	auditeventMixinFields3 := auditeventMixin[3].Fields()
 	_ = auditeventMixinFields3
 	auditeventFields := schema.AuditEvent{}.Fields()
 	_ = auditeventFields
 	// auditeventDescUserID is the schema descriptor for user_id field.
-	auditeventDescUserID := auditeventMixinFields1[0].Descriptor()
+	auditeventDescUserID := auditeventMixinFields2[0].Descriptor()
 	// auditevent.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
 	auditevent.UserIDValidator = auditeventDescUserID.Validators[0].(func(string) error)
 	// auditeventDescCreatedAt is the schema descriptor for created_at field.
@@ -354,14 +354,14 @@ func init() {
 	}
 	evaluationMixinFields0 := evaluationMixin[0].Fields()
 	_ = evaluationMixinFields0
-	evaluationMixinFields1 := evaluationMixin[1].Fields()
-	_ = evaluationMixinFields1
+	evaluationMixinFields2 := evaluationMixin[2].Fields()
+	_ = evaluationMixinFields2
 	evaluationMixinFields3 := evaluationMixin[3].Fields()
 	_ = evaluationMixinFields3
 	evaluationFields := schema.Evaluation{}.Fields()
 	_ = evaluationFields
 	// evaluationDescUserID is the schema descriptor for user_id field.
-	evaluationDescUserID := evaluationMixinFields1[0].Descriptor()
+	evaluationDescUserID := evaluationMixinFields2[0].Descriptor()
 	// evaluation.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
 	evaluation.UserIDValidator = evaluationDescUserID.Validators[0].(func(string) error)
 	// evaluationDescCreatedAt is the schema descriptor for created_at field.
@@ -522,14 +522,14 @@ func init() {
 	}
 	feedeventMixinFields0 := feedeventMixin[0].Fields()
 	_ = feedeventMixinFields0
-	feedeventMixinFields1 := feedeventMixin[1].Fields()
-	_ = feedeventMixinFields1
+	feedeventMixinFields2 := feedeventMixin[2].Fields()
+	_ = feedeventMixinFields2
 	feedeventMixinFields3 := feedeventMixin[3].Fields()
 	_ = feedeventMixinFields3
 	feedeventFields := schema.FeedEvent{}.Fields()
 	_ = feedeventFields
 	// feedeventDescUserID is the schema descriptor for user_id field.
-	feedeventDescUserID := feedeventMixinFields1[0].Descriptor()
+	feedeventDescUserID := feedeventMixinFields2[0].Descriptor()
 	// feedevent.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
 	feedevent.UserIDValidator = feedeventDescUserID.Validators[0].(func(string) error)
 	// feedeventDescCreatedAt is the schema descriptor for created_at field.
@@ -590,14 +590,14 @@ func init() {
 	}
 	ingestionbatchMixinFields0 := ingestionbatchMixin[0].Fields()
 	_ = ingestionbatchMixinFields0
-	ingestionbatchMixinFields1 := ingestionbatchMixin[1].Fields()
-	_ = ingestionbatchMixinFields1
+	ingestionbatchMixinFields2 := ingestionbatchMixin[2].Fields()
+	_ = ingestionbatchMixinFields2
 	ingestionbatchMixinFields3 := ingestionbatchMixin[3].Fields()
 	_ = ingestionbatchMixinFields3
 	ingestionbatchFields := schema.IngestionBatch{}.Fields()
 	_ = ingestionbatchFields
 	// ingestionbatchDescUserID is the schema descriptor for user_id field.
-	ingestionbatchDescUserID := ingestionbatchMixinFields1[0].Descriptor()
+	ingestionbatchDescUserID := ingestionbatchMixinFields2[0].Descriptor()
 	// ingestionbatch.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
 	ingestionbatch.UserIDValidator = ingestionbatchDescUserID.Validators[0].(func(string) error)
 	// ingestionbatchDescCreatedAt is the schema descriptor for created_at field.
@@ -990,14 +990,14 @@ func init() {
 	}
 	narrativeMixinFields0 := narrativeMixin[0].Fields()
 	_ = narrativeMixinFields0
-	narrativeMixinFields1 := narrativeMixin[1].Fields()
-	_ = narrativeMixinFields1
+	narrativeMixinFields2 := narrativeMixin[2].Fields()
+	_ = narrativeMixinFields2
 	narrativeMixinFields3 := narrativeMixin[3].Fields()
 	_ = narrativeMixinFields3
 	narrativeFields := schema.Narrative{}.Fields()
 	_ = narrativeFields
 	// narrativeDescUserID is the schema descriptor for user_id field.
-	narrativeDescUserID := narrativeMixinFields1[0].Descriptor()
+	narrativeDescUserID := narrativeMixinFields2[0].Descriptor()
 	// narrative.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
 	narrative.UserIDValidator = narrativeDescUserID.Validators[0].(func(string) error)
 	// narrativeDescCreatedAt is the schema descriptor for created_at field.

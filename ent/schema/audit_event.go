@@ -18,7 +18,7 @@ type AuditEvent struct{ ent.Schema }
 
 // Mixin of AuditEvent.
 func (AuditEvent) Mixin() []ent.Mixin {
-	return []ent.Mixin{pulid.MixinWithPrefix("aud"), OwnedMixin{}, AppendOnlyMixin{}, CreatedAtMixin{}}
+	return []ent.Mixin{pulid.MixinWithPrefix("aud"), AppendOnlyMixin{}, OwnedMixin{}, CreatedAtMixin{}}
 }
 
 // Fields of AuditEvent.

@@ -18,7 +18,7 @@ type Evaluation struct{ ent.Schema }
 
 // Mixin of Evaluation.
 func (Evaluation) Mixin() []ent.Mixin {
-	return []ent.Mixin{pulid.MixinWithPrefix("evl"), OwnedMixin{}, AppendOnlyMixin{}, CreatedAtMixin{}}
+	return []ent.Mixin{pulid.MixinWithPrefix("evl"), AppendOnlyMixin{}, OwnedMixin{}, CreatedAtMixin{}}
 }
 
 // Fields of Evaluation.

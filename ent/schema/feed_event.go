@@ -17,7 +17,7 @@ type FeedEvent struct{ ent.Schema }
 
 // Mixin of FeedEvent.
 func (FeedEvent) Mixin() []ent.Mixin {
-	return []ent.Mixin{pulid.MixinWithPrefix("fev"), OwnedMixin{}, AppendOnlyMixin{}, CreatedAtMixin{}}
+	return []ent.Mixin{pulid.MixinWithPrefix("fev"), AppendOnlyMixin{}, OwnedMixin{}, CreatedAtMixin{}}
 }
 
 // Fields of FeedEvent.

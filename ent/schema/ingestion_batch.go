@@ -17,7 +17,7 @@ type IngestionBatch struct{ ent.Schema }
 
 // Mixin of IngestionBatch.
 func (IngestionBatch) Mixin() []ent.Mixin {
-	return []ent.Mixin{pulid.MixinWithPrefix("bat"), OwnedMixin{}, AppendOnlyMixin{}, CreatedAtMixin{}}
+	return []ent.Mixin{pulid.MixinWithPrefix("bat"), AppendOnlyMixin{}, OwnedMixin{}, CreatedAtMixin{}}
 }
 
 // Fields of IngestionBatch.

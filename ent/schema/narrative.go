@@ -18,7 +18,7 @@ type Narrative struct{ ent.Schema }
 
 // Mixin of Narrative.
 func (Narrative) Mixin() []ent.Mixin {
-	return []ent.Mixin{pulid.MixinWithPrefix("nar"), OwnedMixin{}, AppendOnlyMixin{}, CreatedAtMixin{}}
+	return []ent.Mixin{pulid.MixinWithPrefix("nar"), AppendOnlyMixin{}, OwnedMixin{}, CreatedAtMixin{}}
 }
 
 // Fields of Narrative.

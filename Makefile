@@ -1,0 +1,74 @@
+# Vitalgraph — see README.md. Every target works on a fresh clone.
+SHELL := /bin/bash
+GO ?= go
+GOLANGCI_VERSION := v2.15.0
+GOBIN := $(shell $(GO) env GOPATH)/bin
+GOLANGCI := $(GOBIN)/golangci-lint
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+SERVICES := deploy/scripts/test-services.sh
+NAME ?= changes
+
+.PHONY: run build test test-short bench fuzz generate check-generate migrations check-migrations lint tools clean
+
+## run: serve the API on the embedded SQLite database in ./data (dev mode)
+run:
+	$(GO) run . serve --migrate
+
+## build: build ./bin/vitalgraph
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/vitalgraph .
+
+## test: find/start/install PostgreSQL and Redis, then run every test with -race
+test:
+	@eval "$$(bash $(SERVICES))" && $(GO) test -race -count=1 -timeout 20m ./...
+
+## test-short: the same with -short (skips the slowest simulations)
+test-short:
+	@eval "$$(bash $(SERVICES))" && $(GO) test -short -count=1 ./...
+
+## bench: run the benchmarks (throughput, latency, memory targets)
+bench:
+	@eval "$$(bash $(SERVICES))" && $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+
+## fuzz: run each fuzz target briefly (FUZZTIME, default 10s)
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./engine/...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+## generate: ent (+entgql) then gqlgen
+generate:
+	$(GO) generate ./generate.go
+
+## migrations: write a new versioned migration (NAME=…) for both dialects if the ent schema changed
+migrations:
+	@eval "$$(bash $(SERVICES))" && bash deploy/scripts/migrations.sh "$(NAME)"
+
+## check-generate: regenerate code and migrations; fail if anything differs from the commit
+check-generate: generate migrations
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- ent graph resolvers server/migrations gqlgen.yml)" ]; then \
+	  git status --porcelain --untracked-files=all -- ent graph resolvers server/migrations gqlgen.yml; \
+	  git --no-pager diff --stat; \
+	  echo "generated code or migrations are stale: run 'make generate' / 'make migrations NAME=…' and commit"; exit 1; \
+	fi
+	@echo "generated code and migrations are current"
+
+## lint: golangci-lint v2 (installed at a pinned version if missing)
+lint: $(GOLANGCI)
+	$(GOLANGCI) run ./...
+
+$(GOLANGCI):
+	@if ! $(GOLANGCI) version 2>/dev/null | grep -q "$(GOLANGCI_VERSION:v%=%)"; then \
+	  echo "installing golangci-lint $(GOLANGCI_VERSION)"; \
+	  GOBIN=$(GOBIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); \
+	fi
+
+tools: $(GOLANGCI)
+
+clean:
+	rm -rf bin .tmp
