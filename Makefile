@@ -43,7 +43,7 @@ fuzz:
 
 ## generate: ent (+entgql) then gqlgen
 generate:
-	$(GO) generate ./generate.go
+	@if command -v flock >/dev/null; then flock -w 900 /tmp/vitalgraph-generate.lock $(GO) generate ./generate.go; else $(GO) generate ./generate.go; fi
 
 ## migrations: write a new versioned migration (NAME=…) for both dialects if the ent schema changed
 migrations:

@@ -46,6 +46,10 @@ type Baseline struct {
 	WindowFrom string `json:"window_from,omitempty"`
 	// WindowTo holds the value of the "window_to" field.
 	WindowTo string `json:"window_to,omitempty"`
+	// whether insights are being generated for this metric, and why not
+	DetectorState baseline.DetectorState `json:"detector_state,omitempty"`
+	// StateReason holds the value of the "state_reason" field.
+	StateReason string `json:"state_reason,omitempty"`
 	// FrozenSince holds the value of the "frozen_since" field.
 	FrozenSince *string `json:"frozen_since,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -83,7 +87,7 @@ func (*Baseline) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullFloat64)
 		case baseline.FieldValidDays, baseline.FieldValidDaysLast28:
 			values[i] = new(sql.NullInt64)
-		case baseline.FieldID, baseline.FieldUserID, baseline.FieldMetric, baseline.FieldAsOfDay, baseline.FieldState, baseline.FieldWindowFrom, baseline.FieldWindowTo, baseline.FieldFrozenSince:
+		case baseline.FieldID, baseline.FieldUserID, baseline.FieldMetric, baseline.FieldAsOfDay, baseline.FieldState, baseline.FieldWindowFrom, baseline.FieldWindowTo, baseline.FieldDetectorState, baseline.FieldStateReason, baseline.FieldFrozenSince:
 			values[i] = new(sql.NullString)
 		case baseline.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -197,6 +201,18 @@ func (_m *Baseline) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.WindowTo = value.String
 			}
+		case baseline.FieldDetectorState:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field detector_state", values[i])
+			} else if value.Valid {
+				_m.DetectorState = baseline.DetectorState(value.String)
+			}
+		case baseline.FieldStateReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field state_reason", values[i])
+			} else if value.Valid {
+				_m.StateReason = value.String
+			}
 		case baseline.FieldFrozenSince:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field frozen_since", values[i])
@@ -296,6 +312,12 @@ func (_m *Baseline) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("window_to=")
 	builder.WriteString(_m.WindowTo)
+	builder.WriteString(", ")
+	builder.WriteString("detector_state=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DetectorState))
+	builder.WriteString(", ")
+	builder.WriteString("state_reason=")
+	builder.WriteString(_m.StateReason)
 	builder.WriteString(", ")
 	if v := _m.FrozenSince; v != nil {
 		builder.WriteString("frozen_since=")

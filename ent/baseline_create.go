@@ -172,6 +172,34 @@ func (_c *BaselineCreate) SetNillableWindowTo(v *string) *BaselineCreate {
 	return _c
 }
 
+// SetDetectorState sets the "detector_state" field.
+func (_c *BaselineCreate) SetDetectorState(v baseline.DetectorState) *BaselineCreate {
+	_c.mutation.SetDetectorState(v)
+	return _c
+}
+
+// SetNillableDetectorState sets the "detector_state" field if the given value is not nil.
+func (_c *BaselineCreate) SetNillableDetectorState(v *baseline.DetectorState) *BaselineCreate {
+	if v != nil {
+		_c.SetDetectorState(*v)
+	}
+	return _c
+}
+
+// SetStateReason sets the "state_reason" field.
+func (_c *BaselineCreate) SetStateReason(v string) *BaselineCreate {
+	_c.mutation.SetStateReason(v)
+	return _c
+}
+
+// SetNillableStateReason sets the "state_reason" field if the given value is not nil.
+func (_c *BaselineCreate) SetNillableStateReason(v *string) *BaselineCreate {
+	if v != nil {
+		_c.SetStateReason(*v)
+	}
+	return _c
+}
+
 // SetFrozenSince sets the "frozen_since" field.
 func (_c *BaselineCreate) SetFrozenSince(v string) *BaselineCreate {
 	_c.mutation.SetFrozenSince(v)
@@ -249,6 +277,14 @@ func (_c *BaselineCreate) defaults() error {
 		v := baseline.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.DetectorState(); !ok {
+		v := baseline.DefaultDetectorState
+		_c.mutation.SetDetectorState(v)
+	}
+	if _, ok := _c.mutation.StateReason(); !ok {
+		v := baseline.DefaultStateReason
+		_c.mutation.SetStateReason(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if baseline.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized baseline.DefaultID (forgotten import ent/runtime?)")
@@ -321,6 +357,17 @@ func (_c *BaselineCreate) check() error {
 		if err := baseline.WindowToValidator(v); err != nil {
 			return &ValidationError{Name: "window_to", err: fmt.Errorf(`ent: validator failed for field "Baseline.window_to": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.DetectorState(); !ok {
+		return &ValidationError{Name: "detector_state", err: errors.New(`ent: missing required field "Baseline.detector_state"`)}
+	}
+	if v, ok := _c.mutation.DetectorState(); ok {
+		if err := baseline.DetectorStateValidator(v); err != nil {
+			return &ValidationError{Name: "detector_state", err: fmt.Errorf(`ent: validator failed for field "Baseline.detector_state": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.StateReason(); !ok {
+		return &ValidationError{Name: "state_reason", err: errors.New(`ent: missing required field "Baseline.state_reason"`)}
 	}
 	if v, ok := _c.mutation.FrozenSince(); ok {
 		if err := baseline.FrozenSinceValidator(v); err != nil {
@@ -422,6 +469,14 @@ func (_c *BaselineCreate) createSpec() (*Baseline, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.WindowTo(); ok {
 		_spec.SetField(baseline.FieldWindowTo, field.TypeString, value)
 		_node.WindowTo = value
+	}
+	if value, ok := _c.mutation.DetectorState(); ok {
+		_spec.SetField(baseline.FieldDetectorState, field.TypeEnum, value)
+		_node.DetectorState = value
+	}
+	if value, ok := _c.mutation.StateReason(); ok {
+		_spec.SetField(baseline.FieldStateReason, field.TypeString, value)
+		_node.StateReason = value
 	}
 	if value, ok := _c.mutation.FrozenSince(); ok {
 		_spec.SetField(baseline.FieldFrozenSince, field.TypeString, value)
@@ -721,6 +776,30 @@ func (u *BaselineUpsert) UpdateWindowTo() *BaselineUpsert {
 // ClearWindowTo clears the value of the "window_to" field.
 func (u *BaselineUpsert) ClearWindowTo() *BaselineUpsert {
 	u.SetNull(baseline.FieldWindowTo)
+	return u
+}
+
+// SetDetectorState sets the "detector_state" field.
+func (u *BaselineUpsert) SetDetectorState(v baseline.DetectorState) *BaselineUpsert {
+	u.Set(baseline.FieldDetectorState, v)
+	return u
+}
+
+// UpdateDetectorState sets the "detector_state" field to the value that was provided on create.
+func (u *BaselineUpsert) UpdateDetectorState() *BaselineUpsert {
+	u.SetExcluded(baseline.FieldDetectorState)
+	return u
+}
+
+// SetStateReason sets the "state_reason" field.
+func (u *BaselineUpsert) SetStateReason(v string) *BaselineUpsert {
+	u.Set(baseline.FieldStateReason, v)
+	return u
+}
+
+// UpdateStateReason sets the "state_reason" field to the value that was provided on create.
+func (u *BaselineUpsert) UpdateStateReason() *BaselineUpsert {
+	u.SetExcluded(baseline.FieldStateReason)
 	return u
 }
 
@@ -1059,6 +1138,34 @@ func (u *BaselineUpsertOne) UpdateWindowTo() *BaselineUpsertOne {
 func (u *BaselineUpsertOne) ClearWindowTo() *BaselineUpsertOne {
 	return u.Update(func(s *BaselineUpsert) {
 		s.ClearWindowTo()
+	})
+}
+
+// SetDetectorState sets the "detector_state" field.
+func (u *BaselineUpsertOne) SetDetectorState(v baseline.DetectorState) *BaselineUpsertOne {
+	return u.Update(func(s *BaselineUpsert) {
+		s.SetDetectorState(v)
+	})
+}
+
+// UpdateDetectorState sets the "detector_state" field to the value that was provided on create.
+func (u *BaselineUpsertOne) UpdateDetectorState() *BaselineUpsertOne {
+	return u.Update(func(s *BaselineUpsert) {
+		s.UpdateDetectorState()
+	})
+}
+
+// SetStateReason sets the "state_reason" field.
+func (u *BaselineUpsertOne) SetStateReason(v string) *BaselineUpsertOne {
+	return u.Update(func(s *BaselineUpsert) {
+		s.SetStateReason(v)
+	})
+}
+
+// UpdateStateReason sets the "state_reason" field to the value that was provided on create.
+func (u *BaselineUpsertOne) UpdateStateReason() *BaselineUpsertOne {
+	return u.Update(func(s *BaselineUpsert) {
+		s.UpdateStateReason()
 	})
 }
 
@@ -1567,6 +1674,34 @@ func (u *BaselineUpsertBulk) UpdateWindowTo() *BaselineUpsertBulk {
 func (u *BaselineUpsertBulk) ClearWindowTo() *BaselineUpsertBulk {
 	return u.Update(func(s *BaselineUpsert) {
 		s.ClearWindowTo()
+	})
+}
+
+// SetDetectorState sets the "detector_state" field.
+func (u *BaselineUpsertBulk) SetDetectorState(v baseline.DetectorState) *BaselineUpsertBulk {
+	return u.Update(func(s *BaselineUpsert) {
+		s.SetDetectorState(v)
+	})
+}
+
+// UpdateDetectorState sets the "detector_state" field to the value that was provided on create.
+func (u *BaselineUpsertBulk) UpdateDetectorState() *BaselineUpsertBulk {
+	return u.Update(func(s *BaselineUpsert) {
+		s.UpdateDetectorState()
+	})
+}
+
+// SetStateReason sets the "state_reason" field.
+func (u *BaselineUpsertBulk) SetStateReason(v string) *BaselineUpsertBulk {
+	return u.Update(func(s *BaselineUpsert) {
+		s.SetStateReason(v)
+	})
+}
+
+// UpdateStateReason sets the "state_reason" field to the value that was provided on create.
+func (u *BaselineUpsertBulk) UpdateStateReason() *BaselineUpsertBulk {
+	return u.Update(func(s *BaselineUpsert) {
+		s.UpdateStateReason()
 	})
 }
 

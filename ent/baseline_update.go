@@ -287,6 +287,34 @@ func (_u *BaselineUpdate) ClearWindowTo() *BaselineUpdate {
 	return _u
 }
 
+// SetDetectorState sets the "detector_state" field.
+func (_u *BaselineUpdate) SetDetectorState(v baseline.DetectorState) *BaselineUpdate {
+	_u.mutation.SetDetectorState(v)
+	return _u
+}
+
+// SetNillableDetectorState sets the "detector_state" field if the given value is not nil.
+func (_u *BaselineUpdate) SetNillableDetectorState(v *baseline.DetectorState) *BaselineUpdate {
+	if v != nil {
+		_u.SetDetectorState(*v)
+	}
+	return _u
+}
+
+// SetStateReason sets the "state_reason" field.
+func (_u *BaselineUpdate) SetStateReason(v string) *BaselineUpdate {
+	_u.mutation.SetStateReason(v)
+	return _u
+}
+
+// SetNillableStateReason sets the "state_reason" field if the given value is not nil.
+func (_u *BaselineUpdate) SetNillableStateReason(v *string) *BaselineUpdate {
+	if v != nil {
+		_u.SetStateReason(*v)
+	}
+	return _u
+}
+
 // SetFrozenSince sets the "frozen_since" field.
 func (_u *BaselineUpdate) SetFrozenSince(v string) *BaselineUpdate {
 	_u.mutation.SetFrozenSince(v)
@@ -374,6 +402,11 @@ func (_u *BaselineUpdate) check() error {
 	if v, ok := _u.mutation.WindowTo(); ok {
 		if err := baseline.WindowToValidator(v); err != nil {
 			return &ValidationError{Name: "window_to", err: fmt.Errorf(`ent: validator failed for field "Baseline.window_to": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DetectorState(); ok {
+		if err := baseline.DetectorStateValidator(v); err != nil {
+			return &ValidationError{Name: "detector_state", err: fmt.Errorf(`ent: validator failed for field "Baseline.detector_state": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.FrozenSince(); ok {
@@ -482,6 +515,12 @@ func (_u *BaselineUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.WindowToCleared() {
 		_spec.ClearField(baseline.FieldWindowTo, field.TypeString)
+	}
+	if value, ok := _u.mutation.DetectorState(); ok {
+		_spec.SetField(baseline.FieldDetectorState, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.StateReason(); ok {
+		_spec.SetField(baseline.FieldStateReason, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.FrozenSince(); ok {
 		_spec.SetField(baseline.FieldFrozenSince, field.TypeString, value)
@@ -770,6 +809,34 @@ func (_u *BaselineUpdateOne) ClearWindowTo() *BaselineUpdateOne {
 	return _u
 }
 
+// SetDetectorState sets the "detector_state" field.
+func (_u *BaselineUpdateOne) SetDetectorState(v baseline.DetectorState) *BaselineUpdateOne {
+	_u.mutation.SetDetectorState(v)
+	return _u
+}
+
+// SetNillableDetectorState sets the "detector_state" field if the given value is not nil.
+func (_u *BaselineUpdateOne) SetNillableDetectorState(v *baseline.DetectorState) *BaselineUpdateOne {
+	if v != nil {
+		_u.SetDetectorState(*v)
+	}
+	return _u
+}
+
+// SetStateReason sets the "state_reason" field.
+func (_u *BaselineUpdateOne) SetStateReason(v string) *BaselineUpdateOne {
+	_u.mutation.SetStateReason(v)
+	return _u
+}
+
+// SetNillableStateReason sets the "state_reason" field if the given value is not nil.
+func (_u *BaselineUpdateOne) SetNillableStateReason(v *string) *BaselineUpdateOne {
+	if v != nil {
+		_u.SetStateReason(*v)
+	}
+	return _u
+}
+
 // SetFrozenSince sets the "frozen_since" field.
 func (_u *BaselineUpdateOne) SetFrozenSince(v string) *BaselineUpdateOne {
 	_u.mutation.SetFrozenSince(v)
@@ -870,6 +937,11 @@ func (_u *BaselineUpdateOne) check() error {
 	if v, ok := _u.mutation.WindowTo(); ok {
 		if err := baseline.WindowToValidator(v); err != nil {
 			return &ValidationError{Name: "window_to", err: fmt.Errorf(`ent: validator failed for field "Baseline.window_to": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DetectorState(); ok {
+		if err := baseline.DetectorStateValidator(v); err != nil {
+			return &ValidationError{Name: "detector_state", err: fmt.Errorf(`ent: validator failed for field "Baseline.detector_state": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.FrozenSince(); ok {
@@ -995,6 +1067,12 @@ func (_u *BaselineUpdateOne) sqlSave(ctx context.Context) (_node *Baseline, err 
 	}
 	if _u.mutation.WindowToCleared() {
 		_spec.ClearField(baseline.FieldWindowTo, field.TypeString)
+	}
+	if value, ok := _u.mutation.DetectorState(); ok {
+		_spec.SetField(baseline.FieldDetectorState, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.StateReason(); ok {
+		_spec.SetField(baseline.FieldStateReason, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.FrozenSince(); ok {
 		_spec.SetField(baseline.FieldFrozenSince, field.TypeString, value)

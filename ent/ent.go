@@ -23,6 +23,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
+	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
@@ -95,6 +96,7 @@ func checkColumn(t, c string) error {
 			narrative.Table:          narrative.ValidColumn,
 			observation.Table:        observation.ValidColumn,
 			providerconnection.Table: providerconnection.ValidColumn,
+			refreshtoken.Table:       refreshtoken.ValidColumn,
 			user.Table:               user.ValidColumn,
 		})
 	})

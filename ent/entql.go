@@ -15,6 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
+	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 
 	"entgo.io/ent/dialect/sql"
@@ -25,7 +26,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   adherencelog.Table,
@@ -97,6 +98,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			baseline.FieldValidDaysLast28: {Type: field.TypeInt, Column: baseline.FieldValidDaysLast28},
 			baseline.FieldWindowFrom:      {Type: field.TypeString, Column: baseline.FieldWindowFrom},
 			baseline.FieldWindowTo:        {Type: field.TypeString, Column: baseline.FieldWindowTo},
+			baseline.FieldDetectorState:   {Type: field.TypeEnum, Column: baseline.FieldDetectorState},
+			baseline.FieldStateReason:     {Type: field.TypeString, Column: baseline.FieldStateReason},
 			baseline.FieldFrozenSince:     {Type: field.TypeString, Column: baseline.FieldFrozenSince},
 		},
 	}
@@ -317,6 +320,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   refreshtoken.Table,
+			Columns: refreshtoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: refreshtoken.FieldID,
+			},
+		},
+		Type: "RefreshToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			refreshtoken.FieldUserID:        {Type: field.TypeString, Column: refreshtoken.FieldUserID},
+			refreshtoken.FieldCreatedAt:     {Type: field.TypeTime, Column: refreshtoken.FieldCreatedAt},
+			refreshtoken.FieldFamilyID:      {Type: field.TypeString, Column: refreshtoken.FieldFamilyID},
+			refreshtoken.FieldTokenHash:     {Type: field.TypeString, Column: refreshtoken.FieldTokenHash},
+			refreshtoken.FieldExpiresAt:     {Type: field.TypeTime, Column: refreshtoken.FieldExpiresAt},
+			refreshtoken.FieldUsedAt:        {Type: field.TypeTime, Column: refreshtoken.FieldUsedAt},
+			refreshtoken.FieldRevokedAt:     {Type: field.TypeTime, Column: refreshtoken.FieldRevokedAt},
+			refreshtoken.FieldRevokedReason: {Type: field.TypeString, Column: refreshtoken.FieldRevokedReason},
+			refreshtoken.FieldUserAgent:     {Type: field.TypeString, Column: refreshtoken.FieldUserAgent},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -326,16 +351,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			user.FieldCreatedAt:   {Type: field.TypeTime, Column: user.FieldCreatedAt},
-			user.FieldUpdatedAt:   {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldEmail:       {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldDisplayName: {Type: field.TypeString, Column: user.FieldDisplayName},
-			user.FieldRole:        {Type: field.TypeEnum, Column: user.FieldRole},
-			user.FieldTimezone:    {Type: field.TypeString, Column: user.FieldTimezone},
-			user.FieldSafetyFlags: {Type: field.TypeJSON, Column: user.FieldSafetyFlags},
-			user.FieldFeedSeq:     {Type: field.TypeInt64, Column: user.FieldFeedSeq},
-			user.FieldAuditSeq:    {Type: field.TypeInt64, Column: user.FieldAuditSeq},
-			user.FieldAuditHead:   {Type: field.TypeString, Column: user.FieldAuditHead},
+			user.FieldCreatedAt:    {Type: field.TypeTime, Column: user.FieldCreatedAt},
+			user.FieldUpdatedAt:    {Type: field.TypeTime, Column: user.FieldUpdatedAt},
+			user.FieldEmail:        {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldDisplayName:  {Type: field.TypeString, Column: user.FieldDisplayName},
+			user.FieldRole:         {Type: field.TypeEnum, Column: user.FieldRole},
+			user.FieldPasswordHash: {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldTimezone:     {Type: field.TypeString, Column: user.FieldTimezone},
+			user.FieldSafetyFlags:  {Type: field.TypeJSON, Column: user.FieldSafetyFlags},
+			user.FieldFeedSeq:      {Type: field.TypeInt64, Column: user.FieldFeedSeq},
+			user.FieldAuditSeq:     {Type: field.TypeInt64, Column: user.FieldAuditSeq},
+			user.FieldAuditHead:    {Type: field.TypeString, Column: user.FieldAuditHead},
 		},
 	}
 	graph.MustAddE(
@@ -543,6 +569,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   refreshtoken.UserTable,
+			Columns: []string{refreshtoken.UserColumn},
+			Bidi:    false,
+		},
+		"RefreshToken",
+		"User",
+	)
+	graph.MustAddE(
 		"connections",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -673,6 +711,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"FeedEvent",
+	)
+	graph.MustAddE(
+		"refresh_tokens",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RefreshTokensTable,
+			Columns: []string{user.RefreshTokensColumn},
+			Bidi:    false,
+		},
+		"User",
+		"RefreshToken",
 	)
 	return graph
 }()
@@ -1013,6 +1063,16 @@ func (f *BaselineFilter) WhereWindowFrom(p entql.StringP) {
 // WhereWindowTo applies the entql string predicate on the window_to field.
 func (f *BaselineFilter) WhereWindowTo(p entql.StringP) {
 	f.Where(p.Field(baseline.FieldWindowTo))
+}
+
+// WhereDetectorState applies the entql string predicate on the detector_state field.
+func (f *BaselineFilter) WhereDetectorState(p entql.StringP) {
+	f.Where(p.Field(baseline.FieldDetectorState))
+}
+
+// WhereStateReason applies the entql string predicate on the state_reason field.
+func (f *BaselineFilter) WhereStateReason(p entql.StringP) {
+	f.Where(p.Field(baseline.FieldStateReason))
 }
 
 // WhereFrozenSince applies the entql string predicate on the frozen_since field.
@@ -2092,6 +2152,105 @@ func (f *ProviderConnectionFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RefreshTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RefreshTokenQuery builder.
+func (_q *RefreshTokenQuery) Filter() *RefreshTokenFilter {
+	return &RefreshTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RefreshTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RefreshTokenMutation builder.
+func (m *RefreshTokenMutation) Filter() *RefreshTokenFilter {
+	return &RefreshTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// RefreshTokenFilter provides a generic filtering capability at runtime for RefreshTokenQuery.
+type RefreshTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RefreshTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *RefreshTokenFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(refreshtoken.FieldID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *RefreshTokenFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(refreshtoken.FieldUserID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RefreshTokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(refreshtoken.FieldCreatedAt))
+}
+
+// WhereFamilyID applies the entql string predicate on the family_id field.
+func (f *RefreshTokenFilter) WhereFamilyID(p entql.StringP) {
+	f.Where(p.Field(refreshtoken.FieldFamilyID))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *RefreshTokenFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(refreshtoken.FieldTokenHash))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *RefreshTokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(refreshtoken.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *RefreshTokenFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(refreshtoken.FieldUsedAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *RefreshTokenFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(refreshtoken.FieldRevokedAt))
+}
+
+// WhereRevokedReason applies the entql string predicate on the revoked_reason field.
+func (f *RefreshTokenFilter) WhereRevokedReason(p entql.StringP) {
+	f.Where(p.Field(refreshtoken.FieldRevokedReason))
+}
+
+// WhereUserAgent applies the entql string predicate on the user_agent field.
+func (f *RefreshTokenFilter) WhereUserAgent(p entql.StringP) {
+	f.Where(p.Field(refreshtoken.FieldUserAgent))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *RefreshTokenFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *RefreshTokenFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2120,7 +2279,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2154,6 +2313,11 @@ func (f *UserFilter) WhereDisplayName(p entql.StringP) {
 // WhereRole applies the entql string predicate on the role field.
 func (f *UserFilter) WhereRole(p entql.StringP) {
 	f.Where(p.Field(user.FieldRole))
+}
+
+// WherePasswordHash applies the entql string predicate on the password_hash field.
+func (f *UserFilter) WherePasswordHash(p entql.StringP) {
+	f.Where(p.Field(user.FieldPasswordHash))
 }
 
 // WhereTimezone applies the entql string predicate on the timezone field.
@@ -2329,6 +2493,20 @@ func (f *UserFilter) WhereHasFeedEvents() {
 // WhereHasFeedEventsWith applies a predicate to check if query has an edge feed_events with a given conditions (other predicates).
 func (f *UserFilter) WhereHasFeedEventsWith(preds ...predicate.FeedEvent) {
 	f.Where(entql.HasEdgeWith("feed_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRefreshTokens applies a predicate to check if query has an edge refresh_tokens.
+func (f *UserFilter) WhereHasRefreshTokens() {
+	f.Where(entql.HasEdge("refresh_tokens"))
+}
+
+// WhereHasRefreshTokensWith applies a predicate to check if query has an edge refresh_tokens with a given conditions (other predicates).
+func (f *UserFilter) WhereHasRefreshTokensWith(preds ...predicate.RefreshToken) {
+	f.Where(entql.HasEdgeWith("refresh_tokens", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -383,6 +383,16 @@ func (_q *BaselineQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, baseline.FieldWindowTo)
 				fieldSeen[baseline.FieldWindowTo] = struct{}{}
 			}
+		case "detectorState":
+			if _, ok := fieldSeen[baseline.FieldDetectorState]; !ok {
+				selectedFields = append(selectedFields, baseline.FieldDetectorState)
+				fieldSeen[baseline.FieldDetectorState] = struct{}{}
+			}
+		case "stateReason":
+			if _, ok := fieldSeen[baseline.FieldStateReason]; !ok {
+				selectedFields = append(selectedFields, baseline.FieldStateReason)
+				fieldSeen[baseline.FieldStateReason] = struct{}{}
+			}
 		case "frozenSince":
 			if _, ok := fieldSeen[baseline.FieldFrozenSince]; !ok {
 				selectedFields = append(selectedFields, baseline.FieldFrozenSince)

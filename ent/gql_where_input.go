@@ -1227,6 +1227,27 @@ type BaselineWhereInput struct {
 	WindowToEqualFold    *string  `json:"windowToEqualFold,omitempty"`
 	WindowToContainsFold *string  `json:"windowToContainsFold,omitempty"`
 
+	// "detector_state" field predicates.
+	DetectorState      *baseline.DetectorState  `json:"detectorState,omitempty"`
+	DetectorStateNEQ   *baseline.DetectorState  `json:"detectorStateNEQ,omitempty"`
+	DetectorStateIn    []baseline.DetectorState `json:"detectorStateIn,omitempty"`
+	DetectorStateNotIn []baseline.DetectorState `json:"detectorStateNotIn,omitempty"`
+
+	// "state_reason" field predicates.
+	StateReason             *string  `json:"stateReason,omitempty"`
+	StateReasonNEQ          *string  `json:"stateReasonNEQ,omitempty"`
+	StateReasonIn           []string `json:"stateReasonIn,omitempty"`
+	StateReasonNotIn        []string `json:"stateReasonNotIn,omitempty"`
+	StateReasonGT           *string  `json:"stateReasonGT,omitempty"`
+	StateReasonGTE          *string  `json:"stateReasonGTE,omitempty"`
+	StateReasonLT           *string  `json:"stateReasonLT,omitempty"`
+	StateReasonLTE          *string  `json:"stateReasonLTE,omitempty"`
+	StateReasonContains     *string  `json:"stateReasonContains,omitempty"`
+	StateReasonHasPrefix    *string  `json:"stateReasonHasPrefix,omitempty"`
+	StateReasonHasSuffix    *string  `json:"stateReasonHasSuffix,omitempty"`
+	StateReasonEqualFold    *string  `json:"stateReasonEqualFold,omitempty"`
+	StateReasonContainsFold *string  `json:"stateReasonContainsFold,omitempty"`
+
 	// "frozen_since" field predicates.
 	FrozenSince             *string  `json:"frozenSince,omitempty"`
 	FrozenSinceNEQ          *string  `json:"frozenSinceNEQ,omitempty"`
@@ -1747,6 +1768,57 @@ func (i *BaselineWhereInput) P() (predicate.Baseline, error) {
 	}
 	if i.WindowToContainsFold != nil {
 		predicates = append(predicates, baseline.WindowToContainsFold(*i.WindowToContainsFold))
+	}
+	if i.DetectorState != nil {
+		predicates = append(predicates, baseline.DetectorStateEQ(*i.DetectorState))
+	}
+	if i.DetectorStateNEQ != nil {
+		predicates = append(predicates, baseline.DetectorStateNEQ(*i.DetectorStateNEQ))
+	}
+	if len(i.DetectorStateIn) > 0 {
+		predicates = append(predicates, baseline.DetectorStateIn(i.DetectorStateIn...))
+	}
+	if len(i.DetectorStateNotIn) > 0 {
+		predicates = append(predicates, baseline.DetectorStateNotIn(i.DetectorStateNotIn...))
+	}
+	if i.StateReason != nil {
+		predicates = append(predicates, baseline.StateReasonEQ(*i.StateReason))
+	}
+	if i.StateReasonNEQ != nil {
+		predicates = append(predicates, baseline.StateReasonNEQ(*i.StateReasonNEQ))
+	}
+	if len(i.StateReasonIn) > 0 {
+		predicates = append(predicates, baseline.StateReasonIn(i.StateReasonIn...))
+	}
+	if len(i.StateReasonNotIn) > 0 {
+		predicates = append(predicates, baseline.StateReasonNotIn(i.StateReasonNotIn...))
+	}
+	if i.StateReasonGT != nil {
+		predicates = append(predicates, baseline.StateReasonGT(*i.StateReasonGT))
+	}
+	if i.StateReasonGTE != nil {
+		predicates = append(predicates, baseline.StateReasonGTE(*i.StateReasonGTE))
+	}
+	if i.StateReasonLT != nil {
+		predicates = append(predicates, baseline.StateReasonLT(*i.StateReasonLT))
+	}
+	if i.StateReasonLTE != nil {
+		predicates = append(predicates, baseline.StateReasonLTE(*i.StateReasonLTE))
+	}
+	if i.StateReasonContains != nil {
+		predicates = append(predicates, baseline.StateReasonContains(*i.StateReasonContains))
+	}
+	if i.StateReasonHasPrefix != nil {
+		predicates = append(predicates, baseline.StateReasonHasPrefix(*i.StateReasonHasPrefix))
+	}
+	if i.StateReasonHasSuffix != nil {
+		predicates = append(predicates, baseline.StateReasonHasSuffix(*i.StateReasonHasSuffix))
+	}
+	if i.StateReasonEqualFold != nil {
+		predicates = append(predicates, baseline.StateReasonEqualFold(*i.StateReasonEqualFold))
+	}
+	if i.StateReasonContainsFold != nil {
+		predicates = append(predicates, baseline.StateReasonContainsFold(*i.StateReasonContainsFold))
 	}
 	if i.FrozenSince != nil {
 		predicates = append(predicates, baseline.FrozenSinceEQ(*i.FrozenSince))

@@ -16,6 +16,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
+	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
@@ -33,6 +34,7 @@ var prefixTables = map[string]string{
 	"nar": narrative.Table,
 	"obs": observation.Table,
 	"pcn": providerconnection.Table,
+	"rtk": refreshtoken.Table,
 	"usr": user.Table,
 }
 

@@ -36,6 +36,8 @@ type Tx struct {
 	Observation *ObservationClient
 	// ProviderConnection is the client for interacting with the ProviderConnection builders.
 	ProviderConnection *ProviderConnectionClient
+	// RefreshToken is the client for interacting with the RefreshToken builders.
+	RefreshToken *RefreshTokenClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -180,6 +182,7 @@ func (tx *Tx) init() {
 	tx.Narrative = NewNarrativeClient(tx.config)
 	tx.Observation = NewObservationClient(tx.config)
 	tx.ProviderConnection = NewProviderConnectionClient(tx.config)
+	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

@@ -28,6 +28,8 @@ type User struct {
 	DisplayName string `json:"display_name,omitempty"`
 	// Role holds the value of the "role" field.
 	Role user.Role `json:"role,omitempty"`
+	// argon2id/bcrypt hash; never exposed
+	PasswordHash *string `json:"-"`
 	// IANA time zone used to assign samples to local days
 	Timezone string `json:"timezone,omitempty"`
 	// user flags that feed safety decisions, e.g. PREGNANT, CARDIAC_CONDITION
@@ -68,9 +70,11 @@ type UserEdges struct {
 	AuditEvents []*AuditEvent `json:"audit_events,omitempty"`
 	// FeedEvents holds the value of the feed_events edge.
 	FeedEvents []*FeedEvent `json:"feed_events,omitempty"`
+	// RefreshTokens holds the value of the refresh_tokens edge.
+	RefreshTokens []*RefreshToken `json:"refresh_tokens,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [11]bool
+	loadedTypes [12]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -85,6 +89,7 @@ type UserEdges struct {
 	namedNarratives       map[string][]*Narrative
 	namedAuditEvents      map[string][]*AuditEvent
 	namedFeedEvents       map[string][]*FeedEvent
+	namedRefreshTokens    map[string][]*RefreshToken
 }
 
 // ConnectionsOrErr returns the Connections value or an error if the edge
@@ -186,6 +191,15 @@ func (e UserEdges) FeedEventsOrErr() ([]*FeedEvent, error) {
 	return nil, &NotLoadedError{edge: "feed_events"}
 }
 
+// RefreshTokensOrErr returns the RefreshTokens value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) RefreshTokensOrErr() ([]*RefreshToken, error) {
+	if e.loadedTypes[11] {
+		return e.RefreshTokens, nil
+	}
+	return nil, &NotLoadedError{edge: "refresh_tokens"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -195,7 +209,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case user.FieldFeedSeq, user.FieldAuditSeq:
 			values[i] = new(sql.NullInt64)
-		case user.FieldID, user.FieldEmail, user.FieldDisplayName, user.FieldRole, user.FieldTimezone, user.FieldAuditHead:
+		case user.FieldID, user.FieldEmail, user.FieldDisplayName, user.FieldRole, user.FieldPasswordHash, user.FieldTimezone, user.FieldAuditHead:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -250,6 +264,13 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field role", values[i])
 			} else if value.Valid {
 				_m.Role = user.Role(value.String)
+			}
+		case user.FieldPasswordHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field password_hash", values[i])
+			} else if value.Valid {
+				_m.PasswordHash = new(string)
+				*_m.PasswordHash = value.String
 			}
 		case user.FieldTimezone:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -351,6 +372,11 @@ func (_m *User) QueryFeedEvents() *FeedEventQuery {
 	return NewUserClient(_m.config).QueryFeedEvents(_m)
 }
 
+// QueryRefreshTokens queries the "refresh_tokens" edge of the User entity.
+func (_m *User) QueryRefreshTokens() *RefreshTokenQuery {
+	return NewUserClient(_m.config).QueryRefreshTokens(_m)
+}
+
 // Update returns a builder for updating this User.
 // Note that you need to call User.Unwrap() before calling this method if this User
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -390,6 +416,8 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("role=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Role))
+	builder.WriteString(", ")
+	builder.WriteString("password_hash=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("timezone=")
 	builder.WriteString(_m.Timezone)
@@ -670,6 +698,30 @@ func (_m *User) appendNamedFeedEvents(name string, edges ...*FeedEvent) {
 		_m.Edges.namedFeedEvents[name] = []*FeedEvent{}
 	} else {
 		_m.Edges.namedFeedEvents[name] = append(_m.Edges.namedFeedEvents[name], edges...)
+	}
+}
+
+// NamedRefreshTokens returns the RefreshTokens named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedRefreshTokens(name string) ([]*RefreshToken, error) {
+	if _m.Edges.namedRefreshTokens == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRefreshTokens[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedRefreshTokens(name string, edges ...*RefreshToken) {
+	if _m.Edges.namedRefreshTokens == nil {
+		_m.Edges.namedRefreshTokens = make(map[string][]*RefreshToken)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRefreshTokens[name] = []*RefreshToken{}
+	} else {
+		_m.Edges.namedRefreshTokens[name] = append(_m.Edges.namedRefreshTokens[name], edges...)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
+	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
@@ -47,6 +48,7 @@ type UserQuery struct {
 	withNarratives            *NarrativeQuery
 	withAuditEvents           *AuditEventQuery
 	withFeedEvents            *FeedEventQuery
+	withRefreshTokens         *RefreshTokenQuery
 	loadTotal                 []func(context.Context, []*User) error
 	modifiers                 []func(*sql.Selector)
 	withNamedConnections      map[string]*ProviderConnectionQuery
@@ -60,6 +62,7 @@ type UserQuery struct {
 	withNamedNarratives       map[string]*NarrativeQuery
 	withNamedAuditEvents      map[string]*AuditEventQuery
 	withNamedFeedEvents       map[string]*FeedEventQuery
+	withNamedRefreshTokens    map[string]*RefreshTokenQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -338,6 +341,28 @@ func (_q *UserQuery) QueryFeedEvents() *FeedEventQuery {
 	return query
 }
 
+// QueryRefreshTokens chains the current query on the "refresh_tokens" edge.
+func (_q *UserQuery) QueryRefreshTokens() *RefreshTokenQuery {
+	query := (&RefreshTokenClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(refreshtoken.Table, refreshtoken.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.RefreshTokensTable, user.RefreshTokensColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first User entity from the query.
 // Returns a *NotFoundError when no User was found.
 func (_q *UserQuery) First(ctx context.Context) (*User, error) {
@@ -541,6 +566,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withNarratives:       _q.withNarratives.Clone(),
 		withAuditEvents:      _q.withAuditEvents.Clone(),
 		withFeedEvents:       _q.withFeedEvents.Clone(),
+		withRefreshTokens:    _q.withRefreshTokens.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -669,6 +695,17 @@ func (_q *UserQuery) WithFeedEvents(opts ...func(*FeedEventQuery)) *UserQuery {
 	return _q
 }
 
+// WithRefreshTokens tells the query-builder to eager-load the nodes that are connected to
+// the "refresh_tokens" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithRefreshTokens(opts ...func(*RefreshTokenQuery)) *UserQuery {
+	query := (&RefreshTokenClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRefreshTokens = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -753,7 +790,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [11]bool{
+		loadedTypes = [12]bool{
 			_q.withConnections != nil,
 			_q.withObservations != nil,
 			_q.withIngestionBatches != nil,
@@ -765,6 +802,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withNarratives != nil,
 			_q.withAuditEvents != nil,
 			_q.withFeedEvents != nil,
+			_q.withRefreshTokens != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -865,6 +903,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withRefreshTokens; query != nil {
+		if err := _q.loadRefreshTokens(ctx, query, nodes,
+			func(n *User) { n.Edges.RefreshTokens = []*RefreshToken{} },
+			func(n *User, e *RefreshToken) { n.Edges.RefreshTokens = append(n.Edges.RefreshTokens, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedConnections {
 		if err := _q.loadConnections(ctx, query, nodes,
 			func(n *User) { n.appendNamedConnections(name) },
@@ -939,6 +984,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadFeedEvents(ctx, query, nodes,
 			func(n *User) { n.appendNamedFeedEvents(name) },
 			func(n *User, e *FeedEvent) { n.appendNamedFeedEvents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRefreshTokens {
+		if err := _q.loadRefreshTokens(ctx, query, nodes,
+			func(n *User) { n.appendNamedRefreshTokens(name) },
+			func(n *User, e *RefreshToken) { n.appendNamedRefreshTokens(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1280,6 +1332,36 @@ func (_q *UserQuery) loadFeedEvents(ctx context.Context, query *FeedEventQuery, 
 	}
 	return nil
 }
+func (_q *UserQuery) loadRefreshTokens(ctx context.Context, query *RefreshTokenQuery, nodes []*User, init func(*User), assign func(*User, *RefreshToken)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(refreshtoken.FieldUserID)
+	}
+	query.Where(predicate.RefreshToken(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.RefreshTokensColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1551,6 +1633,20 @@ func (_q *UserQuery) WithNamedFeedEvents(name string, opts ...func(*FeedEventQue
 		_q.withNamedFeedEvents = make(map[string]*FeedEventQuery)
 	}
 	_q.withNamedFeedEvents[name] = query
+	return _q
+}
+
+// WithNamedRefreshTokens tells the query-builder to eager-load the nodes that are connected to the "refresh_tokens"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedRefreshTokens(name string, opts ...func(*RefreshTokenQuery)) *UserQuery {
+	query := (&RefreshTokenClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRefreshTokens == nil {
+		_q.withNamedRefreshTokens = make(map[string]*RefreshTokenQuery)
+	}
+	_q.withNamedRefreshTokens[name] = query
 	return _q
 }
 

@@ -1599,6 +1599,52 @@ func (ec *executionContext) fieldContext_Baseline_windowTo(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Baseline", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Baseline_detectorState(ctx context.Context, field graphql.CollectedField, obj *ent.Baseline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Baseline_detectorState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DetectorState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v baseline.DetectorState) graphql.Marshaler {
+			return ec.marshalNBaselineDetectorState2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Baseline_detectorState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Baseline", field, false, false, errors.New("field of type BaselineDetectorState does not have child fields"))
+}
+
+func (ec *executionContext) _Baseline_stateReason(ctx context.Context, field graphql.CollectedField, obj *ent.Baseline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Baseline_stateReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StateReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Baseline_stateReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Baseline", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Baseline_frozenSince(ctx context.Context, field graphql.CollectedField, obj *ent.Baseline) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7693,7 +7739,7 @@ func (ec *executionContext) unmarshalInputBaselineWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "metric", "metricNEQ", "metricIn", "metricNotIn", "metricGT", "metricGTE", "metricLT", "metricLTE", "metricContains", "metricHasPrefix", "metricHasSuffix", "metricEqualFold", "metricContainsFold", "asOfDay", "asOfDayNEQ", "asOfDayIn", "asOfDayNotIn", "asOfDayGT", "asOfDayGTE", "asOfDayLT", "asOfDayLTE", "asOfDayContains", "asOfDayHasPrefix", "asOfDayHasSuffix", "asOfDayEqualFold", "asOfDayContainsFold", "state", "stateNEQ", "stateIn", "stateNotIn", "median", "medianNEQ", "medianIn", "medianNotIn", "medianGT", "medianGTE", "medianLT", "medianLTE", "medianIsNil", "medianNotNil", "mad", "madNEQ", "madIn", "madNotIn", "madGT", "madGTE", "madLT", "madLTE", "madIsNil", "madNotNil", "bandLow", "bandLowNEQ", "bandLowIn", "bandLowNotIn", "bandLowGT", "bandLowGTE", "bandLowLT", "bandLowLTE", "bandLowIsNil", "bandLowNotNil", "bandHigh", "bandHighNEQ", "bandHighIn", "bandHighNotIn", "bandHighGT", "bandHighGTE", "bandHighLT", "bandHighLTE", "bandHighIsNil", "bandHighNotNil", "ewma", "ewmaNEQ", "ewmaIn", "ewmaNotIn", "ewmaGT", "ewmaGTE", "ewmaLT", "ewmaLTE", "ewmaIsNil", "ewmaNotNil", "validDays", "validDaysNEQ", "validDaysIn", "validDaysNotIn", "validDaysGT", "validDaysGTE", "validDaysLT", "validDaysLTE", "validDaysLast28", "validDaysLast28NEQ", "validDaysLast28In", "validDaysLast28NotIn", "validDaysLast28GT", "validDaysLast28GTE", "validDaysLast28LT", "validDaysLast28LTE", "windowFrom", "windowFromNEQ", "windowFromIn", "windowFromNotIn", "windowFromGT", "windowFromGTE", "windowFromLT", "windowFromLTE", "windowFromContains", "windowFromHasPrefix", "windowFromHasSuffix", "windowFromIsNil", "windowFromNotNil", "windowFromEqualFold", "windowFromContainsFold", "windowTo", "windowToNEQ", "windowToIn", "windowToNotIn", "windowToGT", "windowToGTE", "windowToLT", "windowToLTE", "windowToContains", "windowToHasPrefix", "windowToHasSuffix", "windowToIsNil", "windowToNotNil", "windowToEqualFold", "windowToContainsFold", "frozenSince", "frozenSinceNEQ", "frozenSinceIn", "frozenSinceNotIn", "frozenSinceGT", "frozenSinceGTE", "frozenSinceLT", "frozenSinceLTE", "frozenSinceContains", "frozenSinceHasPrefix", "frozenSinceHasSuffix", "frozenSinceIsNil", "frozenSinceNotNil", "frozenSinceEqualFold", "frozenSinceContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "metric", "metricNEQ", "metricIn", "metricNotIn", "metricGT", "metricGTE", "metricLT", "metricLTE", "metricContains", "metricHasPrefix", "metricHasSuffix", "metricEqualFold", "metricContainsFold", "asOfDay", "asOfDayNEQ", "asOfDayIn", "asOfDayNotIn", "asOfDayGT", "asOfDayGTE", "asOfDayLT", "asOfDayLTE", "asOfDayContains", "asOfDayHasPrefix", "asOfDayHasSuffix", "asOfDayEqualFold", "asOfDayContainsFold", "state", "stateNEQ", "stateIn", "stateNotIn", "median", "medianNEQ", "medianIn", "medianNotIn", "medianGT", "medianGTE", "medianLT", "medianLTE", "medianIsNil", "medianNotNil", "mad", "madNEQ", "madIn", "madNotIn", "madGT", "madGTE", "madLT", "madLTE", "madIsNil", "madNotNil", "bandLow", "bandLowNEQ", "bandLowIn", "bandLowNotIn", "bandLowGT", "bandLowGTE", "bandLowLT", "bandLowLTE", "bandLowIsNil", "bandLowNotNil", "bandHigh", "bandHighNEQ", "bandHighIn", "bandHighNotIn", "bandHighGT", "bandHighGTE", "bandHighLT", "bandHighLTE", "bandHighIsNil", "bandHighNotNil", "ewma", "ewmaNEQ", "ewmaIn", "ewmaNotIn", "ewmaGT", "ewmaGTE", "ewmaLT", "ewmaLTE", "ewmaIsNil", "ewmaNotNil", "validDays", "validDaysNEQ", "validDaysIn", "validDaysNotIn", "validDaysGT", "validDaysGTE", "validDaysLT", "validDaysLTE", "validDaysLast28", "validDaysLast28NEQ", "validDaysLast28In", "validDaysLast28NotIn", "validDaysLast28GT", "validDaysLast28GTE", "validDaysLast28LT", "validDaysLast28LTE", "windowFrom", "windowFromNEQ", "windowFromIn", "windowFromNotIn", "windowFromGT", "windowFromGTE", "windowFromLT", "windowFromLTE", "windowFromContains", "windowFromHasPrefix", "windowFromHasSuffix", "windowFromIsNil", "windowFromNotNil", "windowFromEqualFold", "windowFromContainsFold", "windowTo", "windowToNEQ", "windowToIn", "windowToNotIn", "windowToGT", "windowToGTE", "windowToLT", "windowToLTE", "windowToContains", "windowToHasPrefix", "windowToHasSuffix", "windowToIsNil", "windowToNotNil", "windowToEqualFold", "windowToContainsFold", "detectorState", "detectorStateNEQ", "detectorStateIn", "detectorStateNotIn", "stateReason", "stateReasonNEQ", "stateReasonIn", "stateReasonNotIn", "stateReasonGT", "stateReasonGTE", "stateReasonLT", "stateReasonLTE", "stateReasonContains", "stateReasonHasPrefix", "stateReasonHasSuffix", "stateReasonEqualFold", "stateReasonContainsFold", "frozenSince", "frozenSinceNEQ", "frozenSinceIn", "frozenSinceNotIn", "frozenSinceGT", "frozenSinceGTE", "frozenSinceLT", "frozenSinceLTE", "frozenSinceContains", "frozenSinceHasPrefix", "frozenSinceHasSuffix", "frozenSinceIsNil", "frozenSinceNotNil", "frozenSinceEqualFold", "frozenSinceContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8729,6 +8775,125 @@ func (ec *executionContext) unmarshalInputBaselineWhereInput(ctx context.Context
 				return it, err
 			}
 			it.WindowToContainsFold = data
+		case "detectorState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detectorState"))
+			data, err := ec.unmarshalOBaselineDetectorState2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DetectorState = data
+		case "detectorStateNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detectorStateNEQ"))
+			data, err := ec.unmarshalOBaselineDetectorState2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DetectorStateNEQ = data
+		case "detectorStateIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detectorStateIn"))
+			data, err := ec.unmarshalOBaselineDetectorState2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DetectorStateIn = data
+		case "detectorStateNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detectorStateNotIn"))
+			data, err := ec.unmarshalOBaselineDetectorState2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DetectorStateNotIn = data
+		case "stateReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReason = data
+		case "stateReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonNEQ = data
+		case "stateReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonIn = data
+		case "stateReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonNotIn = data
+		case "stateReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonGT = data
+		case "stateReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonGTE = data
+		case "stateReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonLT = data
+		case "stateReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonLTE = data
+		case "stateReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonContains = data
+		case "stateReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonHasPrefix = data
+		case "stateReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonHasSuffix = data
+		case "stateReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonEqualFold = data
+		case "stateReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateReasonContainsFold = data
 		case "frozenSince":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frozenSince"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -16638,6 +16803,16 @@ func (ec *executionContext) _Baseline(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "detectorState":
+			out.Values[i] = ec._Baseline_detectorState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stateReason":
+			out.Values[i] = ec._Baseline_stateReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "frozenSince":
 			out.Values[i] = ec._Baseline_frozenSince(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18828,6 +19003,16 @@ func (ec *executionContext) unmarshalNAuditEventWhereInput2ᚖgithubᚗcomᚋvit
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNBaselineDetectorState2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx context.Context, v any) (baseline.DetectorState, error) {
+	var res baseline.DetectorState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBaselineDetectorState2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx context.Context, sel ast.SelectionSet, v baseline.DetectorState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBaselineOrderField2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐBaselineOrderField(ctx context.Context, v any) (*ent.BaselineOrderField, error) {
 	var res = new(ent.BaselineOrderField)
 	err := res.UnmarshalGQL(v)
@@ -19415,6 +19600,58 @@ func (ec *executionContext) marshalOBaseline2ᚖgithubᚗcomᚋvitalgraphᚋvita
 		return graphql.Null
 	}
 	return ec._Baseline(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBaselineDetectorState2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorStateᚄ(ctx context.Context, v any) ([]baseline.DetectorState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]baseline.DetectorState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBaselineDetectorState2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOBaselineDetectorState2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorStateᚄ(ctx context.Context, sel ast.SelectionSet, v []baseline.DetectorState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBaselineDetectorState2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOBaselineDetectorState2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx context.Context, v any) (*baseline.DetectorState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(baseline.DetectorState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBaselineDetectorState2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋbaselineᚐDetectorState(ctx context.Context, sel ast.SelectionSet, v *baseline.DetectorState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOBaselineEdge2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐBaselineEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.BaselineEdge) graphql.Marshaler {

@@ -84,6 +84,7 @@ type ComplexityRoot struct {
 		BandHigh        func(childComplexity int) int
 		BandLow         func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
+		DetectorState   func(childComplexity int) int
 		Ewma            func(childComplexity int) int
 		FrozenSince     func(childComplexity int) int
 		ID              func(childComplexity int) int
@@ -91,6 +92,7 @@ type ComplexityRoot struct {
 		Median          func(childComplexity int) int
 		Metric          func(childComplexity int) int
 		State           func(childComplexity int) int
+		StateReason     func(childComplexity int) int
 		ValidDays       func(childComplexity int) int
 		ValidDaysLast28 func(childComplexity int) int
 		WindowFrom      func(childComplexity int) int
@@ -581,6 +583,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Baseline.CreatedAt(childComplexity), true
+	case "Baseline.detectorState":
+		if e.ComplexityRoot.Baseline.DetectorState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Baseline.DetectorState(childComplexity), true
 	case "Baseline.ewma":
 		if e.ComplexityRoot.Baseline.Ewma == nil {
 			break
@@ -623,6 +631,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Baseline.State(childComplexity), true
+	case "Baseline.stateReason":
+		if e.ComplexityRoot.Baseline.StateReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Baseline.StateReason(childComplexity), true
 	case "Baseline.validDays":
 		if e.ComplexityRoot.Baseline.ValidDays == nil {
 			break
@@ -1996,6 +2010,10 @@ func (ec *executionContext) childFields_Baseline(ctx context.Context, field grap
 		return ec.fieldContext_Baseline_windowFrom(ctx, field)
 	case "windowTo":
 		return ec.fieldContext_Baseline_windowTo(ctx, field)
+	case "detectorState":
+		return ec.fieldContext_Baseline_detectorState(ctx, field)
+	case "stateReason":
+		return ec.fieldContext_Baseline_stateReason(ctx, field)
 	case "frozenSince":
 		return ec.fieldContext_Baseline_frozenSince(ctx, field)
 	}

@@ -46,6 +46,10 @@ const (
 	FieldWindowFrom = "window_from"
 	// FieldWindowTo holds the string denoting the window_to field in the database.
 	FieldWindowTo = "window_to"
+	// FieldDetectorState holds the string denoting the detector_state field in the database.
+	FieldDetectorState = "detector_state"
+	// FieldStateReason holds the string denoting the state_reason field in the database.
+	FieldStateReason = "state_reason"
 	// FieldFrozenSince holds the string denoting the frozen_since field in the database.
 	FieldFrozenSince = "frozen_since"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -78,6 +82,8 @@ var Columns = []string{
 	FieldValidDaysLast28,
 	FieldWindowFrom,
 	FieldWindowTo,
+	FieldDetectorState,
+	FieldStateReason,
 	FieldFrozenSince,
 }
 
@@ -115,6 +121,8 @@ var (
 	WindowFromValidator func(string) error
 	// WindowToValidator is a validator for the "window_to" field. It is called by the builders before save.
 	WindowToValidator func(string) error
+	// DefaultStateReason holds the default value on creation for the "state_reason" field.
+	DefaultStateReason string
 	// FrozenSinceValidator is a validator for the "frozen_since" field. It is called by the builders before save.
 	FrozenSinceValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
@@ -145,6 +153,36 @@ func StateValidator(s State) error {
 		return nil
 	default:
 		return fmt.Errorf("baseline: invalid enum value for state field: %q", s)
+	}
+}
+
+// DetectorState defines the type for the "detector_state" enum field.
+type DetectorState string
+
+// DetectorStateOK is the default value of the DetectorState enum.
+const DefaultDetectorState = DetectorStateOK
+
+// DetectorState values.
+const (
+	DetectorStateOK                  DetectorState = "OK"
+	DetectorStateCALIBRATING         DetectorState = "CALIBRATING"
+	DetectorStateINSUFFICIENT_DATA   DetectorState = "INSUFFICIENT_DATA"
+	DetectorStatePAUSED_DATA_QUALITY DetectorState = "PAUSED_DATA_QUALITY"
+	DetectorStateCONFLICTING_SOURCES DetectorState = "CONFLICTING_SOURCES"
+	DetectorStateFROZEN              DetectorState = "FROZEN"
+)
+
+func (ds DetectorState) String() string {
+	return string(ds)
+}
+
+// DetectorStateValidator is a validator for the "detector_state" field enum values. It is called by the builders before save.
+func DetectorStateValidator(ds DetectorState) error {
+	switch ds {
+	case DetectorStateOK, DetectorStateCALIBRATING, DetectorStateINSUFFICIENT_DATA, DetectorStatePAUSED_DATA_QUALITY, DetectorStateCONFLICTING_SOURCES, DetectorStateFROZEN:
+		return nil
+	default:
+		return fmt.Errorf("baseline: invalid enum value for detector_state field: %q", ds)
 	}
 }
 
@@ -226,6 +264,16 @@ func ByWindowTo(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWindowTo, opts...).ToFunc()
 }
 
+// ByDetectorState orders the results by the detector_state field.
+func ByDetectorState(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDetectorState, opts...).ToFunc()
+}
+
+// ByStateReason orders the results by the state_reason field.
+func ByStateReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStateReason, opts...).ToFunc()
+}
+
 // ByFrozenSince orders the results by the frozen_since field.
 func ByFrozenSince(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFrozenSince, opts...).ToFunc()
@@ -259,6 +307,24 @@ func (e *State) UnmarshalGQL(val interface{}) error {
 	*e = State(str)
 	if err := StateValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid State", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e DetectorState) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *DetectorState) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = DetectorState(str)
+	if err := DetectorStateValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid DetectorState", str)
 	}
 	return nil
 }

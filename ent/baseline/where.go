@@ -130,6 +130,11 @@ func WindowTo(v string) predicate.Baseline {
 	return predicate.Baseline(sql.FieldEQ(FieldWindowTo, v))
 }
 
+// StateReason applies equality check predicate on the "state_reason" field. It's identical to StateReasonEQ.
+func StateReason(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldEQ(FieldStateReason, v))
+}
+
 // FrozenSince applies equality check predicate on the "frozen_since" field. It's identical to FrozenSinceEQ.
 func FrozenSince(v string) predicate.Baseline {
 	return predicate.Baseline(sql.FieldEQ(FieldFrozenSince, v))
@@ -868,6 +873,91 @@ func WindowToEqualFold(v string) predicate.Baseline {
 // WindowToContainsFold applies the ContainsFold predicate on the "window_to" field.
 func WindowToContainsFold(v string) predicate.Baseline {
 	return predicate.Baseline(sql.FieldContainsFold(FieldWindowTo, v))
+}
+
+// DetectorStateEQ applies the EQ predicate on the "detector_state" field.
+func DetectorStateEQ(v DetectorState) predicate.Baseline {
+	return predicate.Baseline(sql.FieldEQ(FieldDetectorState, v))
+}
+
+// DetectorStateNEQ applies the NEQ predicate on the "detector_state" field.
+func DetectorStateNEQ(v DetectorState) predicate.Baseline {
+	return predicate.Baseline(sql.FieldNEQ(FieldDetectorState, v))
+}
+
+// DetectorStateIn applies the In predicate on the "detector_state" field.
+func DetectorStateIn(vs ...DetectorState) predicate.Baseline {
+	return predicate.Baseline(sql.FieldIn(FieldDetectorState, vs...))
+}
+
+// DetectorStateNotIn applies the NotIn predicate on the "detector_state" field.
+func DetectorStateNotIn(vs ...DetectorState) predicate.Baseline {
+	return predicate.Baseline(sql.FieldNotIn(FieldDetectorState, vs...))
+}
+
+// StateReasonEQ applies the EQ predicate on the "state_reason" field.
+func StateReasonEQ(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldEQ(FieldStateReason, v))
+}
+
+// StateReasonNEQ applies the NEQ predicate on the "state_reason" field.
+func StateReasonNEQ(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldNEQ(FieldStateReason, v))
+}
+
+// StateReasonIn applies the In predicate on the "state_reason" field.
+func StateReasonIn(vs ...string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldIn(FieldStateReason, vs...))
+}
+
+// StateReasonNotIn applies the NotIn predicate on the "state_reason" field.
+func StateReasonNotIn(vs ...string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldNotIn(FieldStateReason, vs...))
+}
+
+// StateReasonGT applies the GT predicate on the "state_reason" field.
+func StateReasonGT(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldGT(FieldStateReason, v))
+}
+
+// StateReasonGTE applies the GTE predicate on the "state_reason" field.
+func StateReasonGTE(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldGTE(FieldStateReason, v))
+}
+
+// StateReasonLT applies the LT predicate on the "state_reason" field.
+func StateReasonLT(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldLT(FieldStateReason, v))
+}
+
+// StateReasonLTE applies the LTE predicate on the "state_reason" field.
+func StateReasonLTE(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldLTE(FieldStateReason, v))
+}
+
+// StateReasonContains applies the Contains predicate on the "state_reason" field.
+func StateReasonContains(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldContains(FieldStateReason, v))
+}
+
+// StateReasonHasPrefix applies the HasPrefix predicate on the "state_reason" field.
+func StateReasonHasPrefix(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldHasPrefix(FieldStateReason, v))
+}
+
+// StateReasonHasSuffix applies the HasSuffix predicate on the "state_reason" field.
+func StateReasonHasSuffix(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldHasSuffix(FieldStateReason, v))
+}
+
+// StateReasonEqualFold applies the EqualFold predicate on the "state_reason" field.
+func StateReasonEqualFold(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldEqualFold(FieldStateReason, v))
+}
+
+// StateReasonContainsFold applies the ContainsFold predicate on the "state_reason" field.
+func StateReasonContainsFold(v string) predicate.Baseline {
+	return predicate.Baseline(sql.FieldContainsFold(FieldStateReason, v))
 }
 
 // FrozenSinceEQ applies the EQ predicate on the "frozen_since" field.

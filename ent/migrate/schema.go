@@ -115,6 +115,8 @@ var (
 		{Name: "valid_days_last_28", Type: field.TypeInt},
 		{Name: "window_from", Type: field.TypeString, Nullable: true},
 		{Name: "window_to", Type: field.TypeString, Nullable: true},
+		{Name: "detector_state", Type: field.TypeEnum, Enums: []string{"OK", "CALIBRATING", "INSUFFICIENT_DATA", "PAUSED_DATA_QUALITY", "CONFLICTING_SOURCES", "FROZEN"}, Default: "OK"},
+		{Name: "state_reason", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "frozen_since", Type: field.TypeString, Nullable: true},
 		{Name: "user_id", Type: field.TypeString, Size: 40},
 	}
@@ -126,7 +128,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "baselines_users_baselines",
-				Columns:    []*schema.Column{BaselinesColumns[15]},
+				Columns:    []*schema.Column{BaselinesColumns[17]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -135,12 +137,12 @@ var (
 			{
 				Name:    "baseline_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{BaselinesColumns[15]},
+				Columns: []*schema.Column{BaselinesColumns[17]},
 			},
 			{
 				Name:    "baseline_user_id_metric_as_of_day",
 				Unique:  true,
-				Columns: []*schema.Column{BaselinesColumns[15], BaselinesColumns[2], BaselinesColumns[3]},
+				Columns: []*schema.Column{BaselinesColumns[17], BaselinesColumns[2], BaselinesColumns[3]},
 			},
 		},
 	}
@@ -542,6 +544,50 @@ var (
 			},
 		},
 	}
+	// RefreshTokensColumns holds the columns for the "refresh_tokens" table.
+	RefreshTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "family_id", Type: field.TypeString, Size: 40},
+		{Name: "token_hash", Type: field.TypeString, Size: 128},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_reason", Type: field.TypeString, Default: ""},
+		{Name: "user_agent", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+	}
+	// RefreshTokensTable holds the schema information for the "refresh_tokens" table.
+	RefreshTokensTable = &schema.Table{
+		Name:       "refresh_tokens",
+		Columns:    RefreshTokensColumns,
+		PrimaryKey: []*schema.Column{RefreshTokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "refresh_tokens_users_refresh_tokens",
+				Columns:    []*schema.Column{RefreshTokensColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "refreshtoken_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{RefreshTokensColumns[9]},
+			},
+			{
+				Name:    "refreshtoken_token_hash",
+				Unique:  true,
+				Columns: []*schema.Column{RefreshTokensColumns[3]},
+			},
+			{
+				Name:    "refreshtoken_family_id",
+				Unique:  false,
+				Columns: []*schema.Column{RefreshTokensColumns[2]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -550,6 +596,7 @@ var (
 		{Name: "email", Type: field.TypeString, Unique: true, Nullable: true, Size: 320},
 		{Name: "display_name", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"USER", "ADMIN"}, Default: "USER"},
+		{Name: "password_hash", Type: field.TypeString, Nullable: true},
 		{Name: "timezone", Type: field.TypeString, Size: 64, Default: "UTC"},
 		{Name: "safety_flags", Type: field.TypeJSON, Nullable: true},
 		{Name: "feed_seq", Type: field.TypeInt64, Default: 0},
@@ -575,6 +622,7 @@ var (
 		NarrativesTable,
 		ObservationsTable,
 		ProviderConnectionsTable,
+		RefreshTokensTable,
 		UsersTable,
 	}
 )
@@ -594,4 +642,5 @@ func init() {
 	ObservationsTable.ForeignKeys[0].RefTable = IngestionBatchesTable
 	ObservationsTable.ForeignKeys[1].RefTable = UsersTable
 	ProviderConnectionsTable.ForeignKeys[0].RefTable = UsersTable
+	RefreshTokensTable.ForeignKeys[0].RefTable = UsersTable
 }

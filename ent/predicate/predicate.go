@@ -39,5 +39,8 @@ type Observation func(*sql.Selector)
 // ProviderConnection is the predicate function for providerconnection builders.
 type ProviderConnection func(*sql.Selector)
 
+// RefreshToken is the predicate function for refreshtoken builders.
+type RefreshToken func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -17,6 +17,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
+	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/schema"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 
@@ -318,8 +319,12 @@ func init() {
 	baselineDescWindowTo := baselineFields[11].Descriptor()
 	// baseline.WindowToValidator is a validator for the "window_to" field. It is called by the builders before save.
 	baseline.WindowToValidator = baselineDescWindowTo.Validators[0].(func(string) error)
+	// baselineDescStateReason is the schema descriptor for state_reason field.
+	baselineDescStateReason := baselineFields[13].Descriptor()
+	// baseline.DefaultStateReason holds the default value on creation for the state_reason field.
+	baseline.DefaultStateReason = baselineDescStateReason.Default.(string)
 	// baselineDescFrozenSince is the schema descriptor for frozen_since field.
-	baselineDescFrozenSince := baselineFields[12].Descriptor()
+	baselineDescFrozenSince := baselineFields[14].Descriptor()
 	// baseline.FrozenSinceValidator is a validator for the "frozen_since" field. It is called by the builders before save.
 	baseline.FrozenSinceValidator = baselineDescFrozenSince.Validators[0].(func(string) error)
 	// baselineDescID is the schema descriptor for id field.
@@ -1228,6 +1233,98 @@ func init() {
 			return nil
 		}
 	}()
+	refreshtokenMixin := schema.RefreshToken{}.Mixin()
+	refreshtoken.Policy = privacy.NewPolicies(refreshtokenMixin[1], schema.RefreshToken{})
+	refreshtoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := refreshtoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	refreshtokenMixinFields0 := refreshtokenMixin[0].Fields()
+	_ = refreshtokenMixinFields0
+	refreshtokenMixinFields1 := refreshtokenMixin[1].Fields()
+	_ = refreshtokenMixinFields1
+	refreshtokenMixinFields2 := refreshtokenMixin[2].Fields()
+	_ = refreshtokenMixinFields2
+	refreshtokenFields := schema.RefreshToken{}.Fields()
+	_ = refreshtokenFields
+	// refreshtokenDescUserID is the schema descriptor for user_id field.
+	refreshtokenDescUserID := refreshtokenMixinFields1[0].Descriptor()
+	// refreshtoken.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	refreshtoken.UserIDValidator = refreshtokenDescUserID.Validators[0].(func(string) error)
+	// refreshtokenDescCreatedAt is the schema descriptor for created_at field.
+	refreshtokenDescCreatedAt := refreshtokenMixinFields2[0].Descriptor()
+	// refreshtoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	refreshtoken.DefaultCreatedAt = refreshtokenDescCreatedAt.Default.(func() time.Time)
+	// refreshtokenDescFamilyID is the schema descriptor for family_id field.
+	refreshtokenDescFamilyID := refreshtokenFields[0].Descriptor()
+	// refreshtoken.FamilyIDValidator is a validator for the "family_id" field. It is called by the builders before save.
+	refreshtoken.FamilyIDValidator = func() func(string) error {
+		validators := refreshtokenDescFamilyID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(family_id string) error {
+			for _, fn := range fns {
+				if err := fn(family_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// refreshtokenDescTokenHash is the schema descriptor for token_hash field.
+	refreshtokenDescTokenHash := refreshtokenFields[1].Descriptor()
+	// refreshtoken.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	refreshtoken.TokenHashValidator = func() func(string) error {
+		validators := refreshtokenDescTokenHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(token_hash string) error {
+			for _, fn := range fns {
+				if err := fn(token_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// refreshtokenDescRevokedReason is the schema descriptor for revoked_reason field.
+	refreshtokenDescRevokedReason := refreshtokenFields[5].Descriptor()
+	// refreshtoken.DefaultRevokedReason holds the default value on creation for the revoked_reason field.
+	refreshtoken.DefaultRevokedReason = refreshtokenDescRevokedReason.Default.(string)
+	// refreshtokenDescUserAgent is the schema descriptor for user_agent field.
+	refreshtokenDescUserAgent := refreshtokenFields[6].Descriptor()
+	// refreshtoken.DefaultUserAgent holds the default value on creation for the user_agent field.
+	refreshtoken.DefaultUserAgent = refreshtokenDescUserAgent.Default.(string)
+	// refreshtoken.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	refreshtoken.UserAgentValidator = refreshtokenDescUserAgent.Validators[0].(func(string) error)
+	// refreshtokenDescID is the schema descriptor for id field.
+	refreshtokenDescID := refreshtokenMixinFields0[0].Descriptor()
+	// refreshtoken.DefaultID holds the default value on creation for the id field.
+	refreshtoken.DefaultID = refreshtokenDescID.Default.(func() string)
+	// refreshtoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	refreshtoken.IDValidator = func() func(string) error {
+		validators := refreshtokenDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1267,21 +1364,21 @@ func init() {
 	// user.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
 	user.DisplayNameValidator = userDescDisplayName.Validators[0].(func(string) error)
 	// userDescTimezone is the schema descriptor for timezone field.
-	userDescTimezone := userFields[3].Descriptor()
+	userDescTimezone := userFields[4].Descriptor()
 	// user.DefaultTimezone holds the default value on creation for the timezone field.
 	user.DefaultTimezone = userDescTimezone.Default.(string)
 	// user.TimezoneValidator is a validator for the "timezone" field. It is called by the builders before save.
 	user.TimezoneValidator = userDescTimezone.Validators[0].(func(string) error)
 	// userDescFeedSeq is the schema descriptor for feed_seq field.
-	userDescFeedSeq := userFields[5].Descriptor()
+	userDescFeedSeq := userFields[6].Descriptor()
 	// user.DefaultFeedSeq holds the default value on creation for the feed_seq field.
 	user.DefaultFeedSeq = userDescFeedSeq.Default.(int64)
 	// userDescAuditSeq is the schema descriptor for audit_seq field.
-	userDescAuditSeq := userFields[6].Descriptor()
+	userDescAuditSeq := userFields[7].Descriptor()
 	// user.DefaultAuditSeq holds the default value on creation for the audit_seq field.
 	user.DefaultAuditSeq = userDescAuditSeq.Default.(int64)
 	// userDescAuditHead is the schema descriptor for audit_head field.
-	userDescAuditHead := userFields[7].Descriptor()
+	userDescAuditHead := userFields[8].Descriptor()
 	// user.DefaultAuditHead holds the default value on creation for the audit_head field.
 	user.DefaultAuditHead = userDescAuditHead.Default.(string)
 	// userDescID is the schema descriptor for id field.

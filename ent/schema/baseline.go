@@ -35,6 +35,11 @@ func (Baseline) Fields() []ent.Field {
 		field.Int("valid_days_last_28").NonNegative(),
 		field.String("window_from").Optional().Match(localDayRe),
 		field.String("window_to").Optional().Match(localDayRe),
+		field.Enum("detector_state").
+			Values("OK", "CALIBRATING", "INSUFFICIENT_DATA", "PAUSED_DATA_QUALITY", "CONFLICTING_SOURCES", "FROZEN").
+			Default("OK").
+			Comment("whether insights are being generated for this metric, and why not"),
+		field.Text("state_reason").Default(""),
 		field.String("frozen_since").Optional().Nillable().Match(localDayRe),
 	}
 }

@@ -28,6 +28,8 @@ func (User) Fields() []ent.Field {
 		field.String("email").Optional().Nillable().Unique().MaxLen(320),
 		field.String("display_name").Default("").MaxLen(200),
 		field.Enum("role").Values("USER", "ADMIN").Default("USER"),
+		field.String("password_hash").Optional().Nillable().Sensitive().Annotations(entgql.Skip()).
+			Comment("argon2id/bcrypt hash; never exposed"),
 		field.String("timezone").Default("UTC").MaxLen(64).
 			Comment("IANA time zone used to assign samples to local days"),
 		field.Strings("safety_flags").Optional().
@@ -59,6 +61,7 @@ func (User) Edges() []ent.Edge {
 		to("narratives", Narrative.Type),
 		to("audit_events", AuditEvent.Type),
 		to("feed_events", FeedEvent.Type),
+		to("refresh_tokens", RefreshToken.Type),
 	}
 }
 

@@ -1,0 +1,346 @@
+// Package narrate writes the narrative of an evaluated intervention. The
+// default narrator is Template: deterministic wording that complies with the
+// claim policy of engine/claims for every grade. Prompt builds the request
+// for an optional LLM narrator, and Finalize is the gate every narrative from
+// any source passes: a candidate that violates the claim policy is replaced
+// by the template narrative, with a Replacement to audit. The package is
+// pure: no I/O (the HTTP adapter lives in the top-level llm package).
+package narrate
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/vitalgraph/vitalgraph/engine/claims"
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/series"
+)
+
+// Direction is the direction of an estimated effect.
+type Direction string
+
+// Directions. The zero value "" means "derive from the sign of Delta".
+const (
+	DirectionIncrease Direction = "INCREASE"
+	DirectionDecrease Direction = "DECREASE"
+	DirectionNone     Direction = "NONE"
+)
+
+// Narrative sources.
+const (
+	SourceTemplate = "template"
+	SourceLLM      = "llm"
+)
+
+// Caveat codes with a fixed explanation (see Template). Any other code is
+// reported as "another caveat applies (code)".
+const (
+	CaveatTrend        = "trend"
+	CaveatLowAdherence = "low_adherence"
+	CaveatLowCoverage  = "low_coverage"
+	CaveatDataGap      = "data_gap"
+	CaveatSwing        = "swing"
+	CaveatBelowMDE     = "below_mde"
+)
+
+var caveatTexts = map[string]string{
+	CaveatTrend:        "Your values were already drifting before the experiment, so part of this difference may be drift rather than an effect.",
+	CaveatLowAdherence: "You followed the protocol on fewer days than planned, so this estimate may not reflect what following it fully would do.",
+	CaveatLowCoverage:  "Data were missing on many days, so the estimate rests on fewer days than planned.",
+	CaveatDataGap:      "Your wearable was disconnected for part of the period; those days were left out, not filled in.",
+	CaveatSwing:        "Your values swung sharply for a few days, which looks like a short-lived anomaly rather than a lasting change.",
+	CaveatBelowMDE:     "The estimate is smaller than the smallest effect this design could reliably detect.",
+}
+
+// Facts are the evaluated numbers a narrative is written from.
+//
+// Delta, CILow, CIHigh and MDE are in Unit (CILow/CIHigh are the 95% CI of
+// Delta; NaN when unavailable); N is the number of valid intervention days
+// and M of valid baseline days; Coverage and Adherence are fractions in
+// [0,1] (Adherence nil when not tracked); Caveats are codes such as
+// CaveatTrend; SafetyText is the intervention's safety boundary, carried
+// verbatim; PeriodFrom/PeriodTo bound the intervention window (zero when
+// unknown).
+type Facts struct {
+	Subject     string
+	MetricKey   string
+	MetricName  string
+	Unit        string
+	Direction   Direction
+	Grade       evidence.Grade
+	Delta       float64
+	CILow       float64
+	CIHigh      float64
+	N           int
+	M           int
+	Coverage    float64
+	Adherence   *float64
+	MDE         float64
+	Confounders []string
+	SafetyText  string
+	Caveats     []string
+	Reliable    bool
+	PeriodFrom  series.Day
+	PeriodTo    series.Day
+}
+
+// Narrative is a finished narrative: its text, its source (SourceTemplate,
+// SourceLLM or a caller's label) and the grade its wording was checked at.
+type Narrative struct {
+	Text   string
+	Source string
+	Grade  evidence.Grade
+}
+
+// grade returns the grade the narrative is written at: an invalid grade is
+// D (the most cautious wording).
+func (f Facts) grade() evidence.Grade {
+	if f.Grade.Valid() {
+		return f.Grade
+	}
+	return evidence.GradeD
+}
+
+// direction returns Direction, or the sign of Delta when it is empty or
+// unknown.
+func (f Facts) direction() Direction {
+	switch f.Direction {
+	case DirectionIncrease, DirectionDecrease, DirectionNone:
+		return f.Direction
+	}
+	switch {
+	case f.Delta > 0:
+		return DirectionIncrease
+	case f.Delta < 0:
+		return DirectionDecrease
+	}
+	return DirectionNone
+}
+
+func (f Facts) subject() string {
+	if s := oneLine(f.Subject); s != "" {
+		return s
+	}
+	return "The intervention"
+}
+
+func (f Facts) metricName() string {
+	if s := oneLine(f.MetricName); s != "" {
+		return s
+	}
+	if s := oneLine(strings.ReplaceAll(f.MetricKey, "_", " ")); s != "" {
+		return s
+	}
+	return "metric"
+}
+
+func (f Facts) hasCI() bool { return finite(f.CILow) && finite(f.CIHigh) }
+
+func (f Facts) confounders() []string {
+	var out []string
+	for _, c := range f.Confounders {
+		if c = oneLine(c); c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f Facts) caveats() []string {
+	var out []string
+	for _, c := range f.Caveats {
+		if c = oneLine(c); c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// unknownCaveats returns the caveat codes without a fixed explanation.
+func (f Facts) unknownCaveats() []string {
+	var out []string
+	for _, c := range f.caveats() {
+		if _, ok := caveatTexts[c]; !ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ClaimContext returns the claims.Context a narrative of f is checked
+// against: f's grade (D when invalid), safety text, n, CI (nil when not
+// finite), coverage, adherence, confounders, scope required, and the
+// subject, metric name and unknown caveat codes as exempt names.
+func (f Facts) ClaimContext() claims.Context {
+	ctx := claims.Context{
+		Grade:        f.grade(),
+		SafetyText:   f.SafetyText,
+		N:            f.N,
+		Coverage:     f.Coverage,
+		Confounders:  f.confounders(),
+		RequireScope: true,
+		Names:        append([]string{f.subject(), f.metricName()}, f.unknownCaveats()...),
+	}
+	if f.hasCI() {
+		lo, hi := f.CILow, f.CIHigh
+		ctx.CILow, ctx.CIHigh = &lo, &hi
+	}
+	if f.Adherence != nil {
+		a := *f.Adherence
+		ctx.Adherence = &a
+	}
+	return ctx
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// oneLine collapses whitespace so user-given names cannot break sentences.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func withUnit(num, unit string) string {
+	unit = oneLine(unit)
+	if unit == "" {
+		return num
+	}
+	return num + " " + unit
+}
+
+// numbers are the formatted required numbers shared by Template and Prompt.
+type numbers struct {
+	n, ci, coverage, adherence string
+}
+
+func (f Facts) numbers() numbers {
+	nb := numbers{n: fmt.Sprintf("n = %d days", f.N)}
+	if f.hasCI() {
+		nb.ci = "95% CI " + claims.FormatCI(f.CILow) + " to " + withUnit(claims.FormatCI(f.CIHigh), f.Unit)
+	} else {
+		nb.ci = "95% CI not available"
+	}
+	if finite(f.Coverage) {
+		nb.coverage = "coverage " + claims.FormatPercent(f.Coverage)
+	} else {
+		nb.coverage = "coverage not available"
+	}
+	if f.Adherence != nil && finite(*f.Adherence) {
+		nb.adherence = "adherence " + claims.FormatPercent(*f.Adherence)
+	} else {
+		nb.adherence = "adherence not tracked"
+	}
+	return nb
+}
+
+func (nb numbers) String() string {
+	return strings.Join([]string{nb.ci, nb.n, nb.coverage, nb.adherence}, "; ")
+}
+
+const scope = "for you during this experiment"
+
+// Template returns the deterministic narrative of f. Its wording follows the
+// claim policy of f's grade (an invalid grade is written as D):
+//
+//	A  "<Subject> increased|reduced your <metric> by <|Δ|> <unit> for you during this experiment (…)"
+//	   or "made little to no difference to your <metric> …"
+//	B  "<Subject> probably increased|reduced …" / "probably made little to no difference …"
+//	C  "<Subject> may have increased|reduced …" / "may have made little to no difference …"
+//	D  "We can't tell whether "<Subject>" changed your <metric> for you during this experiment; the evidence is very uncertain (estimate …)"
+//
+// The parenthesis states the 95% CI, n, coverage and adherence. Then follow,
+// in order: the period and baseline size, the minimum detectable effect,
+// the flagged confounders, each caveat explained, an unreliability note, a
+// statement of uncertainty, and finally the safety text verbatim.
+// Template(f) always passes claims.Check(text, f.ClaimContext()).
+func Template(f Facts) Narrative {
+	g := f.grade()
+	nb := f.numbers()
+	subj, metric := f.subject(), f.metricName()
+	delta := withUnit(fmt.Sprintf("%.1f", math.Abs(f.Delta)), f.Unit)
+
+	var s []string
+	if g == evidence.GradeD {
+		est := "estimate not available"
+		if finite(f.Delta) {
+			est = "estimate " + withUnit(fmt.Sprintf("%+.1f", f.Delta), f.Unit)
+		}
+		s = append(s, fmt.Sprintf("We can't tell whether \"%s\" changed your %s %s; the evidence is very uncertain (%s; %s).",
+			subj, metric, scope, est, nb))
+	} else {
+		hedge := map[evidence.Grade]string{evidence.GradeA: "", evidence.GradeB: "probably ", evidence.GradeC: "may have "}[g]
+		var claim string
+		switch d := f.direction(); {
+		case d == DirectionNone || !finite(f.Delta):
+			claim = fmt.Sprintf("%s %smade little to no difference to your %s %s", subj, hedge, metric, scope)
+		case g == evidence.GradeB || g == evidence.GradeC:
+			claim = fmt.Sprintf("%s %s%s your %s by about %s %s", subj, hedge, verb(d), metric, delta, scope)
+		default:
+			claim = fmt.Sprintf("%s %s your %s by %s %s", subj, verb(d), metric, delta, scope)
+		}
+		s = append(s, fmt.Sprintf("%s (%s).", claim, nb))
+	}
+
+	if p := period(f); p != "" {
+		s = append(s, p)
+	}
+	if finite(f.MDE) && f.MDE > 0 {
+		s = append(s, fmt.Sprintf("The smallest effect this design could reliably detect was %s.", withUnit(fmt.Sprintf("%.1f", f.MDE), f.Unit)))
+	}
+	if cs := f.confounders(); len(cs) > 0 {
+		s = append(s, "Other things that changed during the experiment could explain part of this: "+strings.Join(cs, ", ")+".")
+	}
+	for _, c := range f.caveats() {
+		if t, ok := caveatTexts[c]; ok {
+			s = append(s, t)
+		} else {
+			s = append(s, fmt.Sprintf("Another caveat applies (%s).", c))
+		}
+	}
+	if !f.Reliable {
+		s = append(s, "This evaluation is marked unreliable, so treat it as a rough indication only.")
+	}
+	s = append(s, uncertaintySentence(g, f.hasCI()))
+	if st := strings.TrimSpace(f.SafetyText); st != "" {
+		s = append(s, st)
+	}
+	return Narrative{Text: strings.Join(s, " "), Source: SourceTemplate, Grade: g}
+}
+
+func verb(d Direction) string {
+	if d == DirectionDecrease {
+		return "reduced"
+	}
+	return "increased"
+}
+
+func uncertaintySentence(g evidence.Grade, hasCI bool) string {
+	switch g {
+	case evidence.GradeA:
+		if hasCI {
+			return "The 95% CI is the range of effects compatible with your data."
+		}
+		return "The uncertainty of this estimate could not be quantified."
+	case evidence.GradeB:
+		return "There is some uncertainty: the true effect could lie anywhere in the 95% CI."
+	case evidence.GradeC:
+		return "The evidence is uncertain: the true effect could be smaller, absent or in the opposite direction."
+	default:
+		return "More valid days would be needed to tell."
+	}
+}
+
+func period(f Facts) string {
+	var p string
+	if !f.PeriodFrom.IsZero() && !f.PeriodTo.IsZero() {
+		p = fmt.Sprintf("The experiment ran from %s to %s", f.PeriodFrom.Format("2006-01-02"), f.PeriodTo.Format("2006-01-02"))
+	}
+	switch {
+	case p != "" && f.M > 0:
+		return fmt.Sprintf("%s and was compared with %d baseline days.", p, f.M)
+	case p != "":
+		return p + "."
+	case f.M > 0:
+		return fmt.Sprintf("It was compared with %d baseline days.", f.M)
+	}
+	return ""
+}
