@@ -13,7 +13,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/feed"
+	"github.com/vitalgraph/vitalgraph/graph/model"
 )
 
 // NewExecutableSchema creates an ExecutableSchema from the ResolverRoot interface.
@@ -24,7 +28,12 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Evaluation() EvaluationResolver
+	Insight() InsightResolver
+	Intervention() InterventionResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -79,6 +88,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AuthPayload struct {
+		AccessToken  func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		RefreshToken func(childComplexity int) int
+		User         func(childComplexity int) int
+	}
+
 	Baseline struct {
 		AsOfDay         func(childComplexity int) int
 		BandHigh        func(childComplexity int) int
@@ -110,34 +126,43 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DayWindow struct {
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
+	}
+
 	Evaluation struct {
-		Adherence        func(childComplexity int) int
-		BaselineCoverage func(childComplexity int) int
-		BaselineFrom     func(childComplexity int) int
-		BaselineTo       func(childComplexity int) int
-		Caveats          func(childComplexity int) int
-		CiHigh           func(childComplexity int) int
-		CiLow            func(childComplexity int) int
-		Confidence       func(childComplexity int) int
-		Coverage         func(childComplexity int) int
-		CreatedAt        func(childComplexity int) int
-		Details          func(childComplexity int) int
-		Effect           func(childComplexity int) int
-		EffectItt        func(childComplexity int) int
-		EvidenceGrade    func(childComplexity int) int
-		HedgesG          func(childComplexity int) int
-		HowConfident     func(childComplexity int) int
-		ID               func(childComplexity int) int
-		Intervention     func(childComplexity int) int
-		InterventionFrom func(childComplexity int) int
-		InterventionTo   func(childComplexity int) int
-		Mde              func(childComplexity int) int
-		Metric           func(childComplexity int) int
-		Reasons          func(childComplexity int) int
-		Reliable         func(childComplexity int) int
-		SampleSize       func(childComplexity int) int
-		WhatWouldChange  func(childComplexity int) int
-		Why              func(childComplexity int) int
+		Adherence          func(childComplexity int) int
+		BaselineCoverage   func(childComplexity int) int
+		BaselineFrom       func(childComplexity int) int
+		BaselineTo         func(childComplexity int) int
+		BaselineWindow     func(childComplexity int) int
+		Caveats            func(childComplexity int) int
+		CiHigh             func(childComplexity int) int
+		CiLow              func(childComplexity int) int
+		Confidence         func(childComplexity int) int
+		Coverage           func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Details            func(childComplexity int) int
+		Effect             func(childComplexity int) int
+		EffectItt          func(childComplexity int) int
+		Evidence           func(childComplexity int) int
+		EvidenceGrade      func(childComplexity int) int
+		HedgesG            func(childComplexity int) int
+		HowConfident       func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Intervention       func(childComplexity int) int
+		InterventionFrom   func(childComplexity int) int
+		InterventionTo     func(childComplexity int) int
+		InterventionWindow func(childComplexity int) int
+		Mde                func(childComplexity int) int
+		Metric             func(childComplexity int) int
+		Narrative          func(childComplexity int) int
+		Reasons            func(childComplexity int) int
+		Reliable           func(childComplexity int) int
+		SampleSize         func(childComplexity int) int
+		WhatWouldChange    func(childComplexity int) int
+		Why                func(childComplexity int) int
 	}
 
 	EvaluationConnection struct {
@@ -149,6 +174,21 @@ type ComplexityRoot struct {
 	EvaluationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Evidence struct {
+		Confidence      func(childComplexity int) int
+		Coverage        func(childComplexity int) int
+		Detectors       func(childComplexity int) int
+		Grade           func(childComplexity int) int
+		HowConfident    func(childComplexity int) int
+		SampleSize      func(childComplexity int) int
+		SourceMetrics   func(childComplexity int) int
+		Thresholds      func(childComplexity int) int
+		WhatWouldChange func(childComplexity int) int
+		Why             func(childComplexity int) int
+		WindowFrom      func(childComplexity int) int
+		WindowTo        func(childComplexity int) int
 	}
 
 	FeedEvent struct {
@@ -171,6 +211,24 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	FeedItem struct {
+		CreatedAt func(childComplexity int) int
+		Cursor    func(childComplexity int) int
+		EntityID  func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Payload   func(childComplexity int) int
+	}
+
+	IngestResult struct {
+		BatchID    func(childComplexity int) int
+		Duplicates func(childComplexity int) int
+		Inserted   func(childComplexity int) int
+		Missing    func(childComplexity int) int
+		Received   func(childComplexity int) int
+		Rejected   func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+	}
+
 	Insight struct {
 		Confidence      func(childComplexity int) int
 		Coverage        func(childComplexity int) int
@@ -178,6 +236,7 @@ type ComplexityRoot struct {
 		Details         func(childComplexity int) int
 		Direction       func(childComplexity int) int
 		EndDay          func(childComplexity int) int
+		Evidence        func(childComplexity int) int
 		EvidenceGrade   func(childComplexity int) int
 		HowConfident    func(childComplexity int) int
 		ID              func(childComplexity int) int
@@ -197,6 +256,11 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	InsightCreatedEvent struct {
+		Cursor  func(childComplexity int) int
+		Insight func(childComplexity int) int
 	}
 
 	InsightEdge struct {
@@ -219,6 +283,7 @@ type ComplexityRoot struct {
 		RequiresReview    func(childComplexity int) int
 		RiskLevel         func(childComplexity int) int
 		SafetyBoundary    func(childComplexity int) int
+		SafetyDecision    func(childComplexity int) int
 		StartDay          func(childComplexity int) int
 		Status            func(childComplexity int) int
 		StatusReason      func(childComplexity int) int
@@ -236,6 +301,46 @@ type ComplexityRoot struct {
 	InterventionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	LoopRunResult struct {
+		InsightsCreated func(childComplexity int) int
+		InsightsSkipped func(childComplexity int) int
+		Metrics         func(childComplexity int) int
+		StateChanges    func(childComplexity int) int
+	}
+
+	MetricInfo struct {
+		CanonicalUnit    func(childComplexity int) int
+		Direction        func(childComplexity int) int
+		FlagRange        func(childComplexity int) int
+		Key              func(childComplexity int) int
+		LagDays          func(childComplexity int) int
+		LnTransform      func(childComplexity int) int
+		Name             func(childComplexity int) int
+		RejectRange      func(childComplexity int) int
+		Units            func(childComplexity int) int
+		ZeroMeansMissing func(childComplexity int) int
+	}
+
+	MetricUnit struct {
+		Aliases func(childComplexity int) int
+		Token   func(childComplexity int) int
+	}
+
+	Mutation struct {
+		AdminRevokeSessions  func(childComplexity int, userID string) int
+		CompleteIntervention func(childComplexity int, id string) int
+		EvaluateIntervention func(childComplexity int, id string) int
+		IngestObservations   func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
+		LogAdherence         func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
+		RefreshToken         func(childComplexity int, token string) int
+		RunLoop              func(childComplexity int, userID *string) int
+		SignIn               func(childComplexity int, email string, password string) int
+		SignOut              func(childComplexity int, refreshToken string) int
+		SignUp               func(childComplexity int, email string, password string) int
+		StartIntervention    func(childComplexity int, input model.StartInterventionInput) int
+		UpdateSafetyFlags    func(childComplexity int, flags []string) int
 	}
 
 	Narrative struct {
@@ -317,16 +422,55 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditEvents   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		Evaluations   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EvaluationOrder, where *ent.EvaluationWhereInput) int
-		Insights      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput) int
-		Interventions func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InterventionOrder, where *ent.InterventionWhereInput) int
-		Me            func(childComplexity int) int
-		Narratives    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.NarrativeOrder, where *ent.NarrativeWhereInput) int
-		Node          func(childComplexity int, id string) int
-		Nodes         func(childComplexity int, ids []string) int
-		Observations  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
-		Version       func(childComplexity int) int
+		AdminAuditTrail func(childComplexity int, userID string, first *int) int
+		AuditEvents     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		Baselines       func(childComplexity int, metric *string) int
+		Evaluations     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EvaluationOrder, where *ent.EvaluationWhereInput) int
+		Insights        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade) int
+		Interventions   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InterventionOrder, where *ent.InterventionWhereInput) int
+		Me              func(childComplexity int) int
+		Metrics         func(childComplexity int) int
+		Narratives      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.NarrativeOrder, where *ent.NarrativeWhereInput) int
+		Node            func(childComplexity int, id string) int
+		Nodes           func(childComplexity int, ids []string) int
+		Observations    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
+		SystemStatus    func(childComplexity int) int
+		Version         func(childComplexity int) int
+	}
+
+	SafetyCheck struct {
+		Detail func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Passed func(childComplexity int) int
+	}
+
+	SafetyDecision struct {
+		Boundary       func(childComplexity int) int
+		Checks         func(childComplexity int) int
+		EvidenceGrade  func(childComplexity int) int
+		RequiresReview func(childComplexity int) int
+		RiskLevel      func(childComplexity int) int
+	}
+
+	StartInterventionPayload struct {
+		Intervention            func(childComplexity int) int
+		Message                 func(childComplexity int) int
+		MinimumDetectableEffect func(childComplexity int) int
+		Started                 func(childComplexity int) int
+	}
+
+	Subscription struct {
+		Feed           func(childComplexity int, kinds []feedevent.Kind, after *feed.Cursor) int
+		InsightCreated func(childComplexity int, minGrade *evidence.Grade, metrics []string, after *feed.Cursor) int
+	}
+
+	SystemStatus struct {
+		AuthMode         func(childComplexity int) int
+		EnvMode          func(childComplexity int) int
+		LlmEnabled       func(childComplexity int) int
+		LoggingLevel     func(childComplexity int) int
+		ProvidersEnabled func(childComplexity int) int
+		SafetyStatus     func(childComplexity int) int
 	}
 
 	User struct {
@@ -350,6 +494,13 @@ type ComplexityRoot struct {
 	UserEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ValueRange struct {
+		Max          func(childComplexity int) int
+		MaxExclusive func(childComplexity int) int
+		Min          func(childComplexity int) int
+		MinExclusive func(childComplexity int) int
 	}
 
 	VersionInfo struct {
@@ -559,6 +710,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "AuthPayload.accessToken":
+		if e.ComplexityRoot.AuthPayload.AccessToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.AccessToken(childComplexity), true
+	case "AuthPayload.expiresAt":
+		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.ExpiresAt(childComplexity), true
+	case "AuthPayload.refreshToken":
+		if e.ComplexityRoot.AuthPayload.RefreshToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.RefreshToken(childComplexity), true
+	case "AuthPayload.user":
+		if e.ComplexityRoot.AuthPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
 	case "Baseline.asOfDay":
 		if e.ComplexityRoot.Baseline.AsOfDay == nil {
 			break
@@ -694,6 +870,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BaselineEdge.Node(childComplexity), true
 
+	case "DayWindow.from":
+		if e.ComplexityRoot.DayWindow.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayWindow.From(childComplexity), true
+	case "DayWindow.to":
+		if e.ComplexityRoot.DayWindow.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayWindow.To(childComplexity), true
+
 	case "Evaluation.adherence":
 		if e.ComplexityRoot.Evaluation.Adherence == nil {
 			break
@@ -718,6 +907,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.BaselineTo(childComplexity), true
+	case "Evaluation.baselineWindow":
+		if e.ComplexityRoot.Evaluation.BaselineWindow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.BaselineWindow(childComplexity), true
 	case "Evaluation.caveats":
 		if e.ComplexityRoot.Evaluation.Caveats == nil {
 			break
@@ -772,6 +967,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.EffectItt(childComplexity), true
+	case "Evaluation.evidence":
+		if e.ComplexityRoot.Evaluation.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Evidence(childComplexity), true
 	case "Evaluation.evidenceGrade":
 		if e.ComplexityRoot.Evaluation.EvidenceGrade == nil {
 			break
@@ -814,6 +1015,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.InterventionTo(childComplexity), true
+	case "Evaluation.interventionWindow":
+		if e.ComplexityRoot.Evaluation.InterventionWindow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.InterventionWindow(childComplexity), true
 	case "Evaluation.mde":
 		if e.ComplexityRoot.Evaluation.Mde == nil {
 			break
@@ -826,6 +1033,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.Metric(childComplexity), true
+	case "Evaluation.narrative":
+		if e.ComplexityRoot.Evaluation.Narrative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Narrative(childComplexity), true
 	case "Evaluation.reasons":
 		if e.ComplexityRoot.Evaluation.Reasons == nil {
 			break
@@ -888,6 +1101,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EvaluationEdge.Node(childComplexity), true
+
+	case "Evidence.confidence":
+		if e.ComplexityRoot.Evidence.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Confidence(childComplexity), true
+	case "Evidence.coverage":
+		if e.ComplexityRoot.Evidence.Coverage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Coverage(childComplexity), true
+	case "Evidence.detectors":
+		if e.ComplexityRoot.Evidence.Detectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Detectors(childComplexity), true
+	case "Evidence.grade":
+		if e.ComplexityRoot.Evidence.Grade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Grade(childComplexity), true
+	case "Evidence.howConfident":
+		if e.ComplexityRoot.Evidence.HowConfident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.HowConfident(childComplexity), true
+	case "Evidence.sampleSize":
+		if e.ComplexityRoot.Evidence.SampleSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.SampleSize(childComplexity), true
+	case "Evidence.sourceMetrics":
+		if e.ComplexityRoot.Evidence.SourceMetrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.SourceMetrics(childComplexity), true
+	case "Evidence.thresholds":
+		if e.ComplexityRoot.Evidence.Thresholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Thresholds(childComplexity), true
+	case "Evidence.whatWouldChange":
+		if e.ComplexityRoot.Evidence.WhatWouldChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.WhatWouldChange(childComplexity), true
+	case "Evidence.why":
+		if e.ComplexityRoot.Evidence.Why == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Why(childComplexity), true
+	case "Evidence.windowFrom":
+		if e.ComplexityRoot.Evidence.WindowFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.WindowFrom(childComplexity), true
+	case "Evidence.windowTo":
+		if e.ComplexityRoot.Evidence.WindowTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.WindowTo(childComplexity), true
 
 	case "FeedEvent.createdAt":
 		if e.ComplexityRoot.FeedEvent.CreatedAt == nil {
@@ -958,6 +1244,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedEventEdge.Node(childComplexity), true
 
+	case "FeedItem.createdAt":
+		if e.ComplexityRoot.FeedItem.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedItem.CreatedAt(childComplexity), true
+	case "FeedItem.cursor":
+		if e.ComplexityRoot.FeedItem.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedItem.Cursor(childComplexity), true
+	case "FeedItem.entityId":
+		if e.ComplexityRoot.FeedItem.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedItem.EntityID(childComplexity), true
+	case "FeedItem.kind":
+		if e.ComplexityRoot.FeedItem.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedItem.Kind(childComplexity), true
+	case "FeedItem.payload":
+		if e.ComplexityRoot.FeedItem.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedItem.Payload(childComplexity), true
+
+	case "IngestResult.batchId":
+		if e.ComplexityRoot.IngestResult.BatchID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestResult.BatchID(childComplexity), true
+	case "IngestResult.duplicates":
+		if e.ComplexityRoot.IngestResult.Duplicates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestResult.Duplicates(childComplexity), true
+	case "IngestResult.inserted":
+		if e.ComplexityRoot.IngestResult.Inserted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestResult.Inserted(childComplexity), true
+	case "IngestResult.missing":
+		if e.ComplexityRoot.IngestResult.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestResult.Missing(childComplexity), true
+	case "IngestResult.received":
+		if e.ComplexityRoot.IngestResult.Received == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestResult.Received(childComplexity), true
+	case "IngestResult.rejected":
+		if e.ComplexityRoot.IngestResult.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestResult.Rejected(childComplexity), true
+	case "IngestResult.replayed":
+		if e.ComplexityRoot.IngestResult.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestResult.Replayed(childComplexity), true
+
 	case "Insight.confidence":
 		if e.ComplexityRoot.Insight.Confidence == nil {
 			break
@@ -994,6 +1354,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Insight.EndDay(childComplexity), true
+	case "Insight.evidence":
+		if e.ComplexityRoot.Insight.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Evidence(childComplexity), true
 	case "Insight.evidenceGrade":
 		if e.ComplexityRoot.Insight.EvidenceGrade == nil {
 			break
@@ -1091,6 +1457,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InsightConnection.TotalCount(childComplexity), true
+
+	case "InsightCreatedEvent.cursor":
+		if e.ComplexityRoot.InsightCreatedEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightCreatedEvent.Cursor(childComplexity), true
+	case "InsightCreatedEvent.insight":
+		if e.ComplexityRoot.InsightCreatedEvent.Insight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightCreatedEvent.Insight(childComplexity), true
 
 	case "InsightEdge.cursor":
 		if e.ComplexityRoot.InsightEdge.Cursor == nil {
@@ -1199,6 +1578,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Intervention.SafetyBoundary(childComplexity), true
+	case "Intervention.safetyDecision":
+		if e.ComplexityRoot.Intervention.SafetyDecision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.SafetyDecision(childComplexity), true
 	case "Intervention.startDay":
 		if e.ComplexityRoot.Intervention.StartDay == nil {
 			break
@@ -1267,6 +1652,238 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InterventionEdge.Node(childComplexity), true
+
+	case "LoopRunResult.insightsCreated":
+		if e.ComplexityRoot.LoopRunResult.InsightsCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoopRunResult.InsightsCreated(childComplexity), true
+	case "LoopRunResult.insightsSkipped":
+		if e.ComplexityRoot.LoopRunResult.InsightsSkipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoopRunResult.InsightsSkipped(childComplexity), true
+	case "LoopRunResult.metrics":
+		if e.ComplexityRoot.LoopRunResult.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoopRunResult.Metrics(childComplexity), true
+	case "LoopRunResult.stateChanges":
+		if e.ComplexityRoot.LoopRunResult.StateChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoopRunResult.StateChanges(childComplexity), true
+
+	case "MetricInfo.canonicalUnit":
+		if e.ComplexityRoot.MetricInfo.CanonicalUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.CanonicalUnit(childComplexity), true
+	case "MetricInfo.direction":
+		if e.ComplexityRoot.MetricInfo.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.Direction(childComplexity), true
+	case "MetricInfo.flagRange":
+		if e.ComplexityRoot.MetricInfo.FlagRange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.FlagRange(childComplexity), true
+	case "MetricInfo.key":
+		if e.ComplexityRoot.MetricInfo.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.Key(childComplexity), true
+	case "MetricInfo.lagDays":
+		if e.ComplexityRoot.MetricInfo.LagDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.LagDays(childComplexity), true
+	case "MetricInfo.lnTransform":
+		if e.ComplexityRoot.MetricInfo.LnTransform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.LnTransform(childComplexity), true
+	case "MetricInfo.name":
+		if e.ComplexityRoot.MetricInfo.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.Name(childComplexity), true
+	case "MetricInfo.rejectRange":
+		if e.ComplexityRoot.MetricInfo.RejectRange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.RejectRange(childComplexity), true
+	case "MetricInfo.units":
+		if e.ComplexityRoot.MetricInfo.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.Units(childComplexity), true
+	case "MetricInfo.zeroMeansMissing":
+		if e.ComplexityRoot.MetricInfo.ZeroMeansMissing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricInfo.ZeroMeansMissing(childComplexity), true
+
+	case "MetricUnit.aliases":
+		if e.ComplexityRoot.MetricUnit.Aliases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricUnit.Aliases(childComplexity), true
+	case "MetricUnit.token":
+		if e.ComplexityRoot.MetricUnit.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetricUnit.Token(childComplexity), true
+
+	case "Mutation.adminRevokeSessions":
+		if e.ComplexityRoot.Mutation.AdminRevokeSessions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adminRevokeSessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdminRevokeSessions(childComplexity, args["userId"].(string)), true
+	case "Mutation.completeIntervention":
+		if e.ComplexityRoot.Mutation.CompleteIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteIntervention(childComplexity, args["id"].(string)), true
+	case "Mutation.evaluateIntervention":
+		if e.ComplexityRoot.Mutation.EvaluateIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_evaluateIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EvaluateIntervention(childComplexity, args["id"].(string)), true
+	case "Mutation.ingestObservations":
+		if e.ComplexityRoot.Mutation.IngestObservations == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_ingestObservations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IngestObservations(childComplexity, args["input"].([]*model.ObservationInput), args["idempotencyKey"].(*string)), true
+	case "Mutation.logAdherence":
+		if e.ComplexityRoot.Mutation.LogAdherence == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_logAdherence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LogAdherence(childComplexity, args["interventionId"].(string), args["day"].(string), args["adherent"].(bool), args["note"].(*string)), true
+	case "Mutation.refreshToken":
+		if e.ComplexityRoot.Mutation.RefreshToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["token"].(string)), true
+	case "Mutation.runLoop":
+		if e.ComplexityRoot.Mutation.RunLoop == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runLoop_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunLoop(childComplexity, args["userId"].(*string)), true
+	case "Mutation.signIn":
+		if e.ComplexityRoot.Mutation.SignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignIn(childComplexity, args["email"].(string), args["password"].(string)), true
+	case "Mutation.signOut":
+		if e.ComplexityRoot.Mutation.SignOut == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signOut_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignOut(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.signUp":
+		if e.ComplexityRoot.Mutation.SignUp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signUp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["email"].(string), args["password"].(string)), true
+	case "Mutation.startIntervention":
+		if e.ComplexityRoot.Mutation.StartIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartIntervention(childComplexity, args["input"].(model.StartInterventionInput)), true
+	case "Mutation.updateSafetyFlags":
+		if e.ComplexityRoot.Mutation.UpdateSafetyFlags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSafetyFlags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSafetyFlags(childComplexity, args["flags"].([]string)), true
 
 	case "Narrative.createdAt":
 		if e.ComplexityRoot.Narrative.CreatedAt == nil {
@@ -1566,6 +2183,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProviderConnectionEdge.Node(childComplexity), true
 
+	case "Query.adminAuditTrail":
+		if e.ComplexityRoot.Query.AdminAuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_Query_adminAuditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AdminAuditTrail(childComplexity, args["userId"].(string), args["first"].(*int)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -1577,6 +2205,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.AuditEventOrder), args["where"].(*ent.AuditEventWhereInput)), true
+	case "Query.baselines":
+		if e.ComplexityRoot.Query.Baselines == nil {
+			break
+		}
+
+		args, err := ec.field_Query_baselines_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Baselines(childComplexity, args["metric"].(*string)), true
 	case "Query.evaluations":
 		if e.ComplexityRoot.Query.Evaluations == nil {
 			break
@@ -1598,7 +2237,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Insights(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.InsightOrder), args["where"].(*ent.InsightWhereInput)), true
+		return e.ComplexityRoot.Query.Insights(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.InsightOrder), args["where"].(*ent.InsightWhereInput), args["minGrade"].(*evidence.Grade)), true
 	case "Query.interventions":
 		if e.ComplexityRoot.Query.Interventions == nil {
 			break
@@ -1617,6 +2256,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.metrics":
+		if e.ComplexityRoot.Query.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Metrics(childComplexity), true
 	case "Query.narratives":
 		if e.ComplexityRoot.Query.Narratives == nil {
 			break
@@ -1661,12 +2306,153 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Observations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.ObservationOrder), args["where"].(*ent.ObservationWhereInput)), true
+	case "Query.systemStatus":
+		if e.ComplexityRoot.Query.SystemStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SystemStatus(childComplexity), true
 	case "Query.version":
 		if e.ComplexityRoot.Query.Version == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Version(childComplexity), true
+
+	case "SafetyCheck.detail":
+		if e.ComplexityRoot.SafetyCheck.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyCheck.Detail(childComplexity), true
+	case "SafetyCheck.name":
+		if e.ComplexityRoot.SafetyCheck.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyCheck.Name(childComplexity), true
+	case "SafetyCheck.passed":
+		if e.ComplexityRoot.SafetyCheck.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyCheck.Passed(childComplexity), true
+
+	case "SafetyDecision.boundary":
+		if e.ComplexityRoot.SafetyDecision.Boundary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyDecision.Boundary(childComplexity), true
+	case "SafetyDecision.checks":
+		if e.ComplexityRoot.SafetyDecision.Checks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyDecision.Checks(childComplexity), true
+	case "SafetyDecision.evidenceGrade":
+		if e.ComplexityRoot.SafetyDecision.EvidenceGrade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyDecision.EvidenceGrade(childComplexity), true
+	case "SafetyDecision.requiresReview":
+		if e.ComplexityRoot.SafetyDecision.RequiresReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyDecision.RequiresReview(childComplexity), true
+	case "SafetyDecision.riskLevel":
+		if e.ComplexityRoot.SafetyDecision.RiskLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafetyDecision.RiskLevel(childComplexity), true
+
+	case "StartInterventionPayload.intervention":
+		if e.ComplexityRoot.StartInterventionPayload.Intervention == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartInterventionPayload.Intervention(childComplexity), true
+	case "StartInterventionPayload.message":
+		if e.ComplexityRoot.StartInterventionPayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartInterventionPayload.Message(childComplexity), true
+	case "StartInterventionPayload.minimumDetectableEffect":
+		if e.ComplexityRoot.StartInterventionPayload.MinimumDetectableEffect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartInterventionPayload.MinimumDetectableEffect(childComplexity), true
+	case "StartInterventionPayload.started":
+		if e.ComplexityRoot.StartInterventionPayload.Started == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartInterventionPayload.Started(childComplexity), true
+
+	case "Subscription.feed":
+		if e.ComplexityRoot.Subscription.Feed == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_feed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Feed(childComplexity, args["kinds"].([]feedevent.Kind), args["after"].(*feed.Cursor)), true
+	case "Subscription.insightCreated":
+		if e.ComplexityRoot.Subscription.InsightCreated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_insightCreated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.InsightCreated(childComplexity, args["minGrade"].(*evidence.Grade), args["metrics"].([]string), args["after"].(*feed.Cursor)), true
+
+	case "SystemStatus.authMode":
+		if e.ComplexityRoot.SystemStatus.AuthMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.AuthMode(childComplexity), true
+	case "SystemStatus.envMode":
+		if e.ComplexityRoot.SystemStatus.EnvMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.EnvMode(childComplexity), true
+	case "SystemStatus.llmEnabled":
+		if e.ComplexityRoot.SystemStatus.LlmEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.LlmEnabled(childComplexity), true
+	case "SystemStatus.loggingLevel":
+		if e.ComplexityRoot.SystemStatus.LoggingLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.LoggingLevel(childComplexity), true
+	case "SystemStatus.providersEnabled":
+		if e.ComplexityRoot.SystemStatus.ProvidersEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.ProvidersEnabled(childComplexity), true
+	case "SystemStatus.safetyStatus":
+		if e.ComplexityRoot.SystemStatus.SafetyStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.SafetyStatus(childComplexity), true
 
 	case "User.connections":
 		if e.ComplexityRoot.User.Connections == nil {
@@ -1755,6 +2541,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "ValueRange.max":
+		if e.ComplexityRoot.ValueRange.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueRange.Max(childComplexity), true
+	case "ValueRange.maxExclusive":
+		if e.ComplexityRoot.ValueRange.MaxExclusive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueRange.MaxExclusive(childComplexity), true
+	case "ValueRange.min":
+		if e.ComplexityRoot.ValueRange.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueRange.Min(childComplexity), true
+	case "ValueRange.minExclusive":
+		if e.ComplexityRoot.ValueRange.MinExclusive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValueRange.MinExclusive(childComplexity), true
+
 	case "VersionInfo.commit":
 		if e.ComplexityRoot.VersionInfo.Commit == nil {
 			break
@@ -1798,10 +2609,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputInterventionWhereInput,
 		ec.unmarshalInputNarrativeOrder,
 		ec.unmarshalInputNarrativeWhereInput,
+		ec.unmarshalInputObservationInput,
 		ec.unmarshalInputObservationOrder,
 		ec.unmarshalInputObservationWhereInput,
 		ec.unmarshalInputProviderConnectionOrder,
 		ec.unmarshalInputProviderConnectionWhereInput,
+		ec.unmarshalInputStartInterventionInput,
 		ec.unmarshalInputUserOrder,
 		ec.unmarshalInputUserWhereInput,
 	)
@@ -1838,6 +2651,38 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1863,7 +2708,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1875,6 +2720,10 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "auth.graphqls", Input: sourceData("auth.graphqls"), BuiltIn: false},
+	{Name: "feed.graphqls", Input: sourceData("feed.graphqls"), BuiltIn: false},
+	{Name: "intervene.graphqls", Input: sourceData("intervene.graphqls"), BuiltIn: false},
+	{Name: "observe.graphqls", Input: sourceData("observe.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
@@ -1980,6 +2829,20 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accessToken":
+		return ec.fieldContext_AuthPayload_accessToken(ctx, field)
+	case "refreshToken":
+		return ec.fieldContext_AuthPayload_refreshToken(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_AuthPayload_expiresAt(ctx, field)
+	case "user":
+		return ec.fieldContext_AuthPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Baseline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2028,6 +2891,16 @@ func (ec *executionContext) childFields_BaselineEdge(ctx context.Context, field 
 		return ec.fieldContext_BaselineEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BaselineEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DayWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_DayWindow_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DayWindow_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DayWindow", field.Name)
 }
 
 func (ec *executionContext) childFields_Evaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2086,6 +2959,14 @@ func (ec *executionContext) childFields_Evaluation(ctx context.Context, field gr
 		return ec.fieldContext_Evaluation_details(ctx, field)
 	case "intervention":
 		return ec.fieldContext_Evaluation_intervention(ctx, field)
+	case "baselineWindow":
+		return ec.fieldContext_Evaluation_baselineWindow(ctx, field)
+	case "interventionWindow":
+		return ec.fieldContext_Evaluation_interventionWindow(ctx, field)
+	case "narrative":
+		return ec.fieldContext_Evaluation_narrative(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Evaluation_evidence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Evaluation", field.Name)
 }
@@ -2110,6 +2991,36 @@ func (ec *executionContext) childFields_EvaluationEdge(ctx context.Context, fiel
 		return ec.fieldContext_EvaluationEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EvaluationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Evidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "grade":
+		return ec.fieldContext_Evidence_grade(ctx, field)
+	case "confidence":
+		return ec.fieldContext_Evidence_confidence(ctx, field)
+	case "sampleSize":
+		return ec.fieldContext_Evidence_sampleSize(ctx, field)
+	case "coverage":
+		return ec.fieldContext_Evidence_coverage(ctx, field)
+	case "why":
+		return ec.fieldContext_Evidence_why(ctx, field)
+	case "howConfident":
+		return ec.fieldContext_Evidence_howConfident(ctx, field)
+	case "whatWouldChange":
+		return ec.fieldContext_Evidence_whatWouldChange(ctx, field)
+	case "sourceMetrics":
+		return ec.fieldContext_Evidence_sourceMetrics(ctx, field)
+	case "detectors":
+		return ec.fieldContext_Evidence_detectors(ctx, field)
+	case "thresholds":
+		return ec.fieldContext_Evidence_thresholds(ctx, field)
+	case "windowFrom":
+		return ec.fieldContext_Evidence_windowFrom(ctx, field)
+	case "windowTo":
+		return ec.fieldContext_Evidence_windowTo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Evidence", field.Name)
 }
 
 func (ec *executionContext) childFields_FeedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2138,6 +3049,42 @@ func (ec *executionContext) childFields_FeedEventEdge(ctx context.Context, field
 		return ec.fieldContext_FeedEventEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FeedEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FeedItem_cursor(ctx, field)
+	case "kind":
+		return ec.fieldContext_FeedItem_kind(ctx, field)
+	case "entityId":
+		return ec.fieldContext_FeedItem_entityId(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FeedItem_createdAt(ctx, field)
+	case "payload":
+		return ec.fieldContext_FeedItem_payload(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedItem", field.Name)
+}
+
+func (ec *executionContext) childFields_IngestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "batchId":
+		return ec.fieldContext_IngestResult_batchId(ctx, field)
+	case "received":
+		return ec.fieldContext_IngestResult_received(ctx, field)
+	case "inserted":
+		return ec.fieldContext_IngestResult_inserted(ctx, field)
+	case "duplicates":
+		return ec.fieldContext_IngestResult_duplicates(ctx, field)
+	case "missing":
+		return ec.fieldContext_IngestResult_missing(ctx, field)
+	case "rejected":
+		return ec.fieldContext_IngestResult_rejected(ctx, field)
+	case "replayed":
+		return ec.fieldContext_IngestResult_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IngestResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Insight(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2180,6 +3127,8 @@ func (ec *executionContext) childFields_Insight(ctx context.Context, field graph
 		return ec.fieldContext_Insight_whatWouldChange(ctx, field)
 	case "details":
 		return ec.fieldContext_Insight_details(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Insight_evidence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Insight", field.Name)
 }
@@ -2194,6 +3143,16 @@ func (ec *executionContext) childFields_InsightConnection(ctx context.Context, f
 		return ec.fieldContext_InsightConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InsightConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightCreatedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InsightCreatedEvent_cursor(ctx, field)
+	case "insight":
+		return ec.fieldContext_InsightCreatedEvent_insight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightCreatedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_InsightEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2248,6 +3207,8 @@ func (ec *executionContext) childFields_Intervention(ctx context.Context, field 
 		return ec.fieldContext_Intervention_adherenceLogs(ctx, field)
 	case "evaluations":
 		return ec.fieldContext_Intervention_evaluations(ctx, field)
+	case "safetyDecision":
+		return ec.fieldContext_Intervention_safetyDecision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Intervention", field.Name)
 }
@@ -2272,6 +3233,56 @@ func (ec *executionContext) childFields_InterventionEdge(ctx context.Context, fi
 		return ec.fieldContext_InterventionEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InterventionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LoopRunResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metrics":
+		return ec.fieldContext_LoopRunResult_metrics(ctx, field)
+	case "insightsCreated":
+		return ec.fieldContext_LoopRunResult_insightsCreated(ctx, field)
+	case "insightsSkipped":
+		return ec.fieldContext_LoopRunResult_insightsSkipped(ctx, field)
+	case "stateChanges":
+		return ec.fieldContext_LoopRunResult_stateChanges(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoopRunResult", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_MetricInfo_key(ctx, field)
+	case "name":
+		return ec.fieldContext_MetricInfo_name(ctx, field)
+	case "canonicalUnit":
+		return ec.fieldContext_MetricInfo_canonicalUnit(ctx, field)
+	case "units":
+		return ec.fieldContext_MetricInfo_units(ctx, field)
+	case "rejectRange":
+		return ec.fieldContext_MetricInfo_rejectRange(ctx, field)
+	case "flagRange":
+		return ec.fieldContext_MetricInfo_flagRange(ctx, field)
+	case "direction":
+		return ec.fieldContext_MetricInfo_direction(ctx, field)
+	case "lnTransform":
+		return ec.fieldContext_MetricInfo_lnTransform(ctx, field)
+	case "zeroMeansMissing":
+		return ec.fieldContext_MetricInfo_zeroMeansMissing(ctx, field)
+	case "lagDays":
+		return ec.fieldContext_MetricInfo_lagDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_MetricUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_MetricUnit_token(ctx, field)
+	case "aliases":
+		return ec.fieldContext_MetricUnit_aliases(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetricUnit", field.Name)
 }
 
 func (ec *executionContext) childFields_Narrative(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2418,6 +3429,66 @@ func (ec *executionContext) childFields_ProviderConnectionEdge(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ProviderConnectionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SafetyCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_SafetyCheck_name(ctx, field)
+	case "passed":
+		return ec.fieldContext_SafetyCheck_passed(ctx, field)
+	case "detail":
+		return ec.fieldContext_SafetyCheck_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SafetyCheck", field.Name)
+}
+
+func (ec *executionContext) childFields_SafetyDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "riskLevel":
+		return ec.fieldContext_SafetyDecision_riskLevel(ctx, field)
+	case "evidenceGrade":
+		return ec.fieldContext_SafetyDecision_evidenceGrade(ctx, field)
+	case "boundary":
+		return ec.fieldContext_SafetyDecision_boundary(ctx, field)
+	case "requiresReview":
+		return ec.fieldContext_SafetyDecision_requiresReview(ctx, field)
+	case "checks":
+		return ec.fieldContext_SafetyDecision_checks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SafetyDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_StartInterventionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "intervention":
+		return ec.fieldContext_StartInterventionPayload_intervention(ctx, field)
+	case "started":
+		return ec.fieldContext_StartInterventionPayload_started(ctx, field)
+	case "message":
+		return ec.fieldContext_StartInterventionPayload_message(ctx, field)
+	case "minimumDetectableEffect":
+		return ec.fieldContext_StartInterventionPayload_minimumDetectableEffect(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartInterventionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SystemStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "envMode":
+		return ec.fieldContext_SystemStatus_envMode(ctx, field)
+	case "authMode":
+		return ec.fieldContext_SystemStatus_authMode(ctx, field)
+	case "providersEnabled":
+		return ec.fieldContext_SystemStatus_providersEnabled(ctx, field)
+	case "safetyStatus":
+		return ec.fieldContext_SystemStatus_safetyStatus(ctx, field)
+	case "loggingLevel":
+		return ec.fieldContext_SystemStatus_loggingLevel(ctx, field)
+	case "llmEnabled":
+		return ec.fieldContext_SystemStatus_llmEnabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SystemStatus", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2450,6 +3521,20 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 		return ec.fieldContext_UserEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ValueRange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "min":
+		return ec.fieldContext_ValueRange_min(ctx, field)
+	case "max":
+		return ec.fieldContext_ValueRange_max(ctx, field)
+	case "minExclusive":
+		return ec.fieldContext_ValueRange_minExclusive(ctx, field)
+	case "maxExclusive":
+		return ec.fieldContext_ValueRange_maxExclusive(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ValueRange", field.Name)
 }
 
 func (ec *executionContext) childFields_VersionInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

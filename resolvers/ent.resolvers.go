@@ -43,16 +43,6 @@ func (r *queryResolver) Evaluations(ctx context.Context, after *entgql.Cursor[st
 		ent.WithEvaluationOrder(orderBy), ent.WithEvaluationFilter(where.Filter))
 }
 
-// Insights is the resolver for the insights field.
-func (r *queryResolver) Insights(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput) (*ent.InsightConnection, error) {
-	first, last, err := page(first, last)
-	if err != nil {
-		return nil, err
-	}
-	return r.client(ctx).Insight.Query().Paginate(ctx, after, first, before, last,
-		ent.WithInsightOrder(orderBy), ent.WithInsightFilter(where.Filter))
-}
-
 // Interventions is the resolver for the interventions field.
 func (r *queryResolver) Interventions(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InterventionOrder, where *ent.InterventionWhereInput) (*ent.InterventionConnection, error) {
 	first, last, err := page(first, last)
@@ -83,7 +73,21 @@ func (r *queryResolver) Observations(ctx context.Context, after *entgql.Cursor[s
 		ent.WithObservationOrder(orderBy), ent.WithObservationFilter(where.Filter))
 }
 
+// Evaluation returns graph.EvaluationResolver implementation.
+func (r *Resolver) Evaluation() graph.EvaluationResolver { return &evaluationResolver{r} }
+
+// Insight returns graph.InsightResolver implementation.
+func (r *Resolver) Insight() graph.InsightResolver { return &insightResolver{r} }
+
+// Intervention returns graph.InterventionResolver implementation.
+func (r *Resolver) Intervention() graph.InterventionResolver { return &interventionResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	evaluationResolver   struct{ *Resolver }
+	insightResolver      struct{ *Resolver }
+	interventionResolver struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+)

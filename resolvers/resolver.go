@@ -9,6 +9,11 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/feed"
+	"github.com/vitalgraph/vitalgraph/server/auth"
+	"github.com/vitalgraph/vitalgraph/server/ingest"
+	"github.com/vitalgraph/vitalgraph/server/intervene"
+	"github.com/vitalgraph/vitalgraph/server/loop"
 )
 
 // MaxPageSize is the hard cap on `first`/`last` of every connection.
@@ -26,8 +31,24 @@ type BuildInfo struct {
 
 // Resolver is the root resolver; its fields are the dependencies.
 type Resolver struct {
-	Client *ent.Client
-	Build  BuildInfo
+	Client    *ent.Client
+	Build     BuildInfo
+	Ingest    *ingest.Service
+	Loop      *loop.Runner
+	Intervene *intervene.Service
+	Live      *feed.Hub     // live feed subscriptions
+	Auth      *auth.Service // accounts, tokens, admin operations
+	Status    SystemStatus  // reported by Query.systemStatus
+}
+
+// SystemStatus describes how the server runs.
+type SystemStatus struct {
+	EnvMode          string
+	AuthMode         string
+	ProvidersEnabled []string
+	SafetyStatus     string
+	LoggingLevel     string
+	LLMEnabled       bool
 }
 
 // client returns the transaction's client inside entgql.Transactioner

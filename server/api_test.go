@@ -73,7 +73,7 @@ func seedUser(t *testing.T, c *ent.Client, userID string) seeded {
 	s.evaluations = append(s.evaluations, ev)
 	for i := range 3 {
 		a, err := c.AuditEvent.Create().
-			SetUserID(userID).SetSeq(int64(i+1)).SetEntityType("Insight").SetEntityID(s.insights[i].ID).
+			SetUserID(userID).SetSeq(int64(i + 1)).SetEntityType("Insight").SetEntityID(s.insights[i].ID).
 			SetAction("create").SetActor("system").SetHash(fmt.Sprintf("%064d", i+1)).
 			Save(ctx)
 		require.NoError(t, err)

@@ -19,19 +19,34 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/user"
+	"github.com/vitalgraph/vitalgraph/feed"
+	"github.com/vitalgraph/vitalgraph/llm"
+	"github.com/vitalgraph/vitalgraph/server/auth"
+	"github.com/vitalgraph/vitalgraph/server/ingest"
+	"github.com/vitalgraph/vitalgraph/server/intervene"
+	"github.com/vitalgraph/vitalgraph/server/loop"
+	"github.com/vitalgraph/vitalgraph/server/record"
 )
 
 // App is one running Vitalgraph server: its configuration, logger and
 // connections. It is built by NewApp and torn down by Close.
 type App struct {
-	Config   Config
-	Log      *slog.Logger
-	Store    *Store
-	Redis    *redis.Client // nil when REDIS_URL is empty
-	demoUser string        // dev-mode default viewer id
-	draining atomic.Bool
-	baseCtx  context.Context
-	cancel   context.CancelFunc
+	Config    Config
+	Log       *slog.Logger
+	Store     *Store
+	Redis     *redis.Client    // nil when REDIS_URL is empty
+	Recorder  *record.Recorder // audit and feed events
+	Feed      *feed.Hub        // live feed: the Recorder's Notifier, the subscriptions' source
+	Ingest    *ingest.Service
+	Loop      *loop.Runner
+	Intervene *intervene.Service
+	Auth      *auth.Service // accounts and tokens (security.go)
+	sec       *security
+	Now       func() time.Time // the clock of the loop and ingestion (tests pin it)
+	demoUser  string           // dev-mode default viewer id
+	draining  atomic.Bool
+	baseCtx   context.Context
+	cancel    context.CancelFunc
 }
 
 // NewApp opens storage (and Redis when configured), applies migrations when
@@ -47,7 +62,25 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 // NewAppWithStore is NewApp on an already opened store, which the App owns
 // from then on (Close closes it).
 func NewAppWithStore(ctx context.Context, cfg Config, log *slog.Logger, st *Store) (*App, error) {
-	a := &App{Config: cfg, Log: log, Store: st}
+	return NewAppWithFeed(ctx, cfg, log, st, FeedOptions{})
+}
+
+// NewAppWithFeed is NewAppWithStore with options for the live feed.
+func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store, fo FeedOptions) (*App, error) {
+	a := &App{Config: cfg, Log: log, Store: st, Now: time.Now}
+	a.Recorder = record.New(nil)
+	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Recorder: a.Recorder, Now: a.clock}
+	a.Loop = &loop.Runner{Recorder: a.Recorder, InsightsPerDay: cfg.Guardrails.InsightsPerDay, Now: a.clock}
+	narrator := &llm.Narrator{Timeout: cfg.Guardrails.NarrativeTimeout}
+	if cfg.LLM.Enabled() {
+		client, err := llm.NewClient(cfg.LLM, nil)
+		if err != nil {
+			return nil, err
+		}
+		narrator.Client = client
+	}
+	a.Intervene = &intervene.Service{Recorder: a.Recorder, Narrator: narrator, ActiveLimit: cfg.Guardrails.ExperimentsPerMetric,
+		MaxLagDays: cfg.Guardrails.AttributionLagDays, Now: a.clock}
 	a.baseCtx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if cfg.MigrateOnStart {
 		applied, err := st.Migrate(ctx)
@@ -65,6 +98,12 @@ func NewAppWithStore(ctx context.Context, cfg Config, log *slog.Logger, st *Stor
 		}
 		a.Redis = redis.NewClient(opt)
 	}
+	if err := a.setupSecurity(ctx); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	a.Feed = a.newFeedHub(fo)
+	a.Recorder.Notifier = a.Feed
 	if cfg.Dev() {
 		id, err := EnsureUser(ctx, st.Client, cfg.DemoUserEmail, "Demo user", user.RoleUSER)
 		if err != nil {
@@ -76,10 +115,16 @@ func NewAppWithStore(ctx context.Context, cfg Config, log *slog.Logger, st *Stor
 	return a, nil
 }
 
+// clock reads a.Now, so tests can pin the time after NewApp.
+func (a *App) clock() time.Time { return a.Now() }
+
 // Close releases every connection.
 func (a *App) Close() error {
 	a.cancel()
 	var errs []error
+	if a.Feed != nil {
+		errs = append(errs, a.Feed.Close())
+	}
 	if a.Redis != nil {
 		errs = append(errs, a.Redis.Close())
 	}
@@ -111,12 +156,13 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("/graphql", a.withViewer(gql))
+	mux.Handle("/graphql", a.withViewer(a.withGraphQLLimits(gql)))
 	if a.Config.Dev() {
 		mux.Handle("GET /{$}", playground.Handler("Vitalgraph", "/graphql"))
 	}
 	var h http.Handler = mux
 	h = a.withBodyLimit(h)
+	h = a.withTransportSecurity(h)
 	h = withAccessLog(a.Log, h)
 	h = withRequestID(h)
 	return h
@@ -133,15 +179,25 @@ func (a *App) withBodyLimit(next http.Handler) http.Handler {
 	})
 }
 
-// withViewer resolves who is asking. In dev mode an X-Debug-User header (a
-// user id) picks the viewer and the demo user is the default; outside dev
-// mode requests have no viewer until token authentication is configured, so
-// every data access is refused by the privacy layer.
+// withViewer resolves who is asking: an "Authorization: Bearer <jwt>" header
+// (any mode; a bad token is 401 EUNAUTHORIZED), else in dev mode an
+// X-Debug-User header (a user id) or the demo user. Outside dev mode a
+// request without a token has no viewer: only signUp/signIn/refreshToken/
+// signOut work, and every data access is refused by the privacy layer.
 func (a *App) withViewer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		reqID := RequestIDFromContext(ctx)
-		if a.Config.Dev() {
+		if authz := r.Header.Get("Authorization"); authz != "" {
+			v, exp, err := a.bearerViewer(ctx, authz)
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				writeJSONError(w, http.StatusUnauthorized, engine.EUNAUTHORIZED, engine.ErrorMessage(err))
+				return
+			}
+			ctx = viewer.NewContext(ctx, v)
+			ctx = context.WithValue(ctx, tokenExpiryKey{}, exp)
+		} else if a.Config.Dev() {
 			id := r.Header.Get("X-Debug-User")
 			if id == "" {
 				id = a.demoUser

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vitalgraph/vitalgraph/llm"
 )
 
 // Env modes.
@@ -23,19 +25,38 @@ const (
 // Config is the whole runtime configuration, read once from the environment
 // by LoadConfig. See the configuration table in README.md.
 type Config struct {
-	EnvMode         string        // ENV_MODE: dev | staging | production
-	Addr            string        // ADDR: listen address
-	DataDir         string        // DATA_DIR: folder of the embedded SQLite database
-	DatabaseURL     string        // DATABASE_URL: PostgreSQL URL; empty = embedded SQLite
-	RedisURL        string        // REDIS_URL: Redis URL; empty = in-process feed and jobs
-	LogLevel        slog.Level    // LOG_LEVEL: debug | info | warn | error (default by mode)
-	MigrateOnStart  bool          // MIGRATE_ON_START: apply migrations when serve starts
-	SentryDSN       string        // SENTRY_DSN: error monitoring; empty = off
-	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: drain time on SIGTERM
-	MaxBodyBytes    int64         // MAX_BODY_BYTES: request body limit
-	DemoUserEmail   string        // DEMO_USER_EMAIL: dev-mode demo viewer
-	Version         string        // set at build time, not from the environment
-	Commit          string        // set at build time, not from the environment
+	EnvMode         string         // ENV_MODE: dev | staging | production
+	Addr            string         // ADDR: listen address
+	DataDir         string         // DATA_DIR: folder of the embedded SQLite database
+	DatabaseURL     string         // DATABASE_URL: PostgreSQL URL; empty = embedded SQLite
+	RedisURL        string         // REDIS_URL: Redis URL; empty = in-process feed and jobs
+	LogLevel        slog.Level     // LOG_LEVEL: debug | info | warn | error (default by mode)
+	MigrateOnStart  bool           // MIGRATE_ON_START: apply migrations when serve starts
+	SentryDSN       string         // SENTRY_DSN: error monitoring; empty = off
+	ShutdownTimeout time.Duration  // SHUTDOWN_TIMEOUT: drain time on SIGTERM
+	MaxBodyBytes    int64          // MAX_BODY_BYTES: request body limit
+	DemoUserEmail   string         // DEMO_USER_EMAIL: dev-mode demo viewer
+	Guardrails      Guardrails     // see Guardrails
+	LLM             llm.Config     // LLM_BASE_URL, LLM_MODEL, LLM_API_KEY: optional LLM narrator (off unless set)
+	Security        SecurityConfig // see SecurityConfig (config_security.go)
+	Version         string         // set at build time, not from the environment
+	Commit          string         // set at build time, not from the environment
+}
+
+// Guardrails are the configurable limits of DESIGN.md.
+type Guardrails struct {
+	IngestMaxBatch       int           // GUARDRAIL_INGEST_MAX_BATCH: samples per ingestion call (1000)
+	InsightsPerDay       int           // GUARDRAIL_INSIGHTS_PER_DAY: insights per user per day (50)
+	ExperimentsPerMetric int           // GUARDRAIL_EXPERIMENTS_PER_METRIC: active experiments per metric (3)
+	AttributionLagDays   int           // GUARDRAIL_ATTRIBUTION_LAG_DAYS: maximum lag window (7)
+	LoopTimeout          time.Duration // GUARDRAIL_LOOP_TIMEOUT: loop runtime per user (5000ms)
+	NarrativeTimeout     time.Duration // GUARDRAIL_NARRATIVE_TIMEOUT: narrative generation (3000ms)
+}
+
+// DefaultGuardrails are DESIGN.md's defaults.
+func DefaultGuardrails() Guardrails {
+	return Guardrails{IngestMaxBatch: 1000, InsightsPerDay: 50, ExperimentsPerMetric: 3, AttributionLagDays: 7,
+		LoopTimeout: 5000 * time.Millisecond, NarrativeTimeout: 3000 * time.Millisecond}
 }
 
 // Dev reports whether the server runs in dev mode.
@@ -57,8 +78,42 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DemoUserEmail:   getenv("DEMO_USER_EMAIL"),
 		ShutdownTimeout: 15 * time.Second,
 		MaxBodyBytes:    1 << 20,
+		Guardrails:      DefaultGuardrails(),
 	}
 	var errs []error
+	intVar := func(name string, dst *int, lo, hi int) {
+		if s := getenv(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < lo || n > hi {
+				errs = append(errs, fmt.Errorf("%s must be an integer between %d and %d, got %q", name, lo, hi, s))
+				return
+			}
+			*dst = n
+		}
+	}
+	durVar := func(name string, dst *time.Duration) {
+		if s := getenv(name); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s must be a positive duration like 5000ms, got %q", name, s))
+				return
+			}
+			*dst = d
+		}
+	}
+	c.LLM = llm.Config{
+		BaseURL: strings.TrimSpace(getenv("LLM_BASE_URL")), Model: strings.TrimSpace(getenv("LLM_MODEL")),
+		APIKey: getenv("LLM_API_KEY"),
+	}
+	if (c.LLM.BaseURL == "") != (c.LLM.Model == "") {
+		errs = append(errs, errors.New("LLM_BASE_URL and LLM_MODEL must be set together"))
+	}
+	intVar("GUARDRAIL_INGEST_MAX_BATCH", &c.Guardrails.IngestMaxBatch, 1, 10000)
+	intVar("GUARDRAIL_INSIGHTS_PER_DAY", &c.Guardrails.InsightsPerDay, 1, 10000)
+	intVar("GUARDRAIL_EXPERIMENTS_PER_METRIC", &c.Guardrails.ExperimentsPerMetric, 1, 100)
+	intVar("GUARDRAIL_ATTRIBUTION_LAG_DAYS", &c.Guardrails.AttributionLagDays, 0, 60)
+	durVar("GUARDRAIL_LOOP_TIMEOUT", &c.Guardrails.LoopTimeout)
+	durVar("GUARDRAIL_NARRATIVE_TIMEOUT", &c.Guardrails.NarrativeTimeout)
 	if c.EnvMode == "" {
 		c.EnvMode = ModeDev
 	}
@@ -126,6 +181,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.EnvMode == ModeProduction && c.MigrateOnStart {
 		errs = append(errs, errors.New("MIGRATE_ON_START is refused in production: run `vitalgraph migrate` as a release step"))
 	}
+	c.Security = loadSecurityConfig(getenv, c.EnvMode, &errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}

@@ -32,6 +32,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Parallel()
 		c, err := server.LoadConfig(env(map[string]string{
 			"ENV_MODE": "production", "DATABASE_URL": "postgres://u@db/vg", "REDIS_URL": "redis://r:6379/0",
+			"JWT_KEYS_FILE": "/etc/vitalgraph/jwt-keys.json",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, slog.LevelWarn, c.LogLevel)

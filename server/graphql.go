@@ -1,19 +1,14 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/graph"
 	"github.com/vitalgraph/vitalgraph/resolvers"
 )
@@ -35,21 +30,26 @@ const (
 // Introspection and field suggestions are on in dev mode only.
 func newGraphQLHandler(a *App) *handler.Server {
 	r := &resolvers.Resolver{
-		Client: a.Store.Client,
-		Build:  resolvers.BuildInfo{Version: a.Config.Version, Commit: a.Config.Commit, EnvMode: a.Config.EnvMode},
+		Client:    a.Store.Client,
+		Build:     resolvers.BuildInfo{Version: a.Config.Version, Commit: a.Config.Commit, EnvMode: a.Config.EnvMode},
+		Ingest:    a.Ingest,
+		Loop:      a.Loop,
+		Intervene: a.Intervene,
+		Live:      a.Feed,
+		Auth:      a.Auth,
+		Status:    a.systemStatus(),
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: r}))
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
+	srv.AddTransport(sseTransport{app: a, keepAlive: 15 * time.Second}) // SSE with id:/Last-Event-ID (server/sse.go)
 	readLimit := wsReadLimit
 	srv.AddTransport(transport.Websocket{
-		InitFunc:              a.websocketInit,
+		InitFunc:              a.feedInit(a.websocketInit), // shutdown-bound context, subscription cap
 		InitTimeout:           wsInitTimeout,
 		KeepAlivePingInterval: wsPingInterval,
 		PingPongInterval:      wsPingInterval,
 		PayloadReadLimit:      &readLimit,
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			InsecureSkipVerify: a.Config.Dev(),
-		}},
+		Implementation:        shutdownAwareWebsocket{inner: a.websocketImplementation(), shutdown: a.baseCtx}, // origin allow-list, close at token expiry, 1012 on shutdown
+
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -60,34 +60,10 @@ func newGraphQLHandler(a *App) *handler.Server {
 	if a.Config.Dev() {
 		srv.Use(extension.Introspection{})
 	}
+	a.useSecurityExtensions(srv) // depth, cost, aliases, root fields, introspection, persisted queries
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
-	srv.Use(entgql.Transactioner{TxOpener: a.Store.Client})
+	srv.Use(a.transactioner())
 	srv.SetErrorPresenter(errorPresenter(a.Log))
 	srv.SetRecoverFunc(recoverFunc(a.Log))
 	return srv
-}
-
-// websocketInit authenticates a websocket at connection_init. The viewer of
-// the upgrade request (set by the HTTP middleware) is kept; in dev mode a
-// "debugUser" in the init payload may choose another user. A refused init
-// closes with 4403, not 1000, so clients do not retry forever.
-func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	if a.Config.Dev() {
-		if id := payload.GetString("debugUser"); id != "" {
-			v, err := a.lookupViewer(ctx, id)
-			if err != nil {
-				ctx = transport.WithWebsocketCloseCode(ctx, 4403)
-				ctx = transport.AppendCloseReason(ctx, "forbidden")
-				return ctx, nil, err
-			}
-			ctx = viewer.NewContext(ctx, v)
-		}
-	}
-	if _, ok := viewer.FromContext(ctx); !ok {
-		ctx = transport.WithWebsocketCloseCode(ctx, 4401)
-		ctx = transport.AppendCloseReason(ctx, "unauthorized")
-		return ctx, nil, errors.New("unauthorized")
-	}
-	a.Log.DebugContext(ctx, "websocket initialised")
-	return ctx, &payload, nil
 }

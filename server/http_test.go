@@ -82,7 +82,10 @@ func TestRequestIDAndDevViewer(t *testing.T) {
 func TestStagingHasNoDevViewerNoPlaygroundNoIntrospection(t *testing.T) {
 	t.Parallel()
 	st := servertest.NewPostgresStore(t)
-	srv := servertest.NewServer(t, st, func(c *server.Config) { c.EnvMode = server.ModeStaging })
+	srv := servertest.NewServer(t, st, func(c *server.Config) {
+		c.EnvMode = server.ModeStaging
+		c.Security.AllowPlainHTTP = true // HTTPS enforcement is tested in security_test.go
+	})
 	other := srv.CreateUser(t, "someone@example.com")
 	out := srv.Do(t, other, `{ me { id } }`, nil) // X-Debug-User is ignored outside dev
 	require.Equal(t, []string{"EUNAUTHORIZED"}, out.Codes())
@@ -137,4 +140,3 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	_, err = net.DialTimeout("tcp", ln.Addr().String(), time.Second)
 	require.Error(t, err, "the listener is closed")
 }
-

@@ -2,6 +2,182 @@
 
 package model
 
+import (
+	"time"
+
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/intervention"
+)
+
+// Tokens returned by signUp, signIn and refreshToken.
+type AuthPayload struct {
+	// EdDSA-signed JWT; send as `Authorization: Bearer <accessToken>`.
+	AccessToken string `json:"accessToken"`
+	// Opaque refresh token; single use (each refresh returns a new one).
+	RefreshToken string `json:"refreshToken"`
+	// When accessToken expires.
+	ExpiresAt time.Time `json:"expiresAt"`
+	User      *ent.User `json:"user"`
+}
+
+// An evaluation window.
+type DayWindow struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// The evidence behind an insight or evaluation: how it was graded and why.
+type Evidence struct {
+	Grade      evidence.Grade `json:"grade"`
+	Confidence float64        `json:"confidence"`
+	SampleSize int            `json:"sampleSize"`
+	Coverage   float64        `json:"coverage"`
+	// Why this grade: the thresholds that hold and the rules that lowered it.
+	Why string `json:"why"`
+	// How confident: the certainty level and the numbers behind it.
+	HowConfident string `json:"howConfident"`
+	// What would change the grade, concretely.
+	WhatWouldChange string   `json:"whatWouldChange"`
+	SourceMetrics   []string `json:"sourceMetrics"`
+	Detectors       []string `json:"detectors"`
+	// Thresholds crossed, by name.
+	Thresholds map[string]any `json:"thresholds,omitempty"`
+	// The window the evidence covers.
+	WindowFrom *string `json:"windowFrom,omitempty"`
+	WindowTo   *string `json:"windowTo,omitempty"`
+}
+
+// What an ingestion call stored. A batch with any bad sample is refused whole with an EINVALID error whose extensions.problems lists every bad sample (index, field, code, message); then nothing is stored.
+type IngestResult struct {
+	BatchID  string `json:"batchId"`
+	Received int    `json:"received"`
+	Inserted int    `json:"inserted"`
+	// Samples already stored (same metric, source, local day and time).
+	Duplicates int `json:"duplicates"`
+	// Provider zeros stored as missing, never as 0.
+	Missing int `json:"missing"`
+	// Always 0 for a stored batch: a batch with a bad sample is refused whole.
+	Rejected int `json:"rejected"`
+	// True when this idempotency key was seen before: the first result is returned and nothing new is stored.
+	Replayed bool `json:"replayed"`
+}
+
+// What one loop run did.
+type LoopRunResult struct {
+	Metrics         []string `json:"metrics"`
+	InsightsCreated int      `json:"insightsCreated"`
+	InsightsSkipped int      `json:"insightsSkipped"`
+	StateChanges    int      `json:"stateChanges"`
+}
+
+// A metric of the registry.
+type MetricInfo struct {
+	Key           string        `json:"key"`
+	Name          string        `json:"name"`
+	CanonicalUnit string        `json:"canonicalUnit"`
+	Units         []*MetricUnit `json:"units"`
+	// Values outside are refused.
+	RejectRange *ValueRange `json:"rejectRange"`
+	// Values outside are stored but flagged.
+	FlagRange *ValueRange `json:"flagRange"`
+	// HIGHER_IS_BETTER, LOWER_IS_BETTER or NEUTRAL.
+	Direction string `json:"direction"`
+	// Baselines are computed on ln(value) (HRV).
+	LnTransform bool `json:"lnTransform"`
+	// Provider zeros mean no data.
+	ZeroMeansMissing bool `json:"zeroMeansMissing"`
+	// Default lag/washout days for experiments on this metric.
+	LagDays int `json:"lagDays"`
+}
+
+type MetricUnit struct {
+	Token   string   `json:"token"`
+	Aliases []string `json:"aliases"`
+}
+
+// One sample of one metric, in any unit the metric accepts.
+type ObservationInput struct {
+	// Metric key from the registry (see `metrics`), e.g. resting_hr.
+	Metric string  `json:"metric"`
+	Value  float64 `json:"value"`
+	// A unit the metric accepts, e.g. bpm, ms, min, h, percent, fraction.
+	Unit string `json:"unit"`
+	// When the value was measured (for night metrics: the end of the night).
+	ObservedAt time.Time `json:"observedAt"`
+	// The user's calendar day the value belongs to, YYYY-MM-DD.
+	LocalDay string `json:"localDay"`
+	// The device's UTC offset at observedAt, in seconds.
+	UtcOffsetSeconds int `json:"utcOffsetSeconds"`
+	// whoop, oura, fitbit, apple_health, manual or api.
+	Source string `json:"source"`
+}
+
+// One safety rule as evaluated, kept for the audit trail.
+type SafetyCheck struct {
+	Name   string `json:"name"`
+	Passed bool   `json:"passed"`
+	Detail string `json:"detail"`
+}
+
+// The safety decision every intervention carries.
+type SafetyDecision struct {
+	RiskLevel intervention.RiskLevel `json:"riskLevel"`
+	// Prior evidence for this protocol on this metric.
+	EvidenceGrade evidence.Grade `json:"evidenceGrade"`
+	// What you must not do and when to stop. Narratives carry it verbatim.
+	Boundary string `json:"boundary"`
+	// HIGH risk: a human must review before it can start.
+	RequiresReview bool           `json:"requiresReview"`
+	Checks         []*SafetyCheck `json:"checks"`
+}
+
+type StartInterventionInput struct {
+	Title string `json:"title"`
+	// CAFFEINE_CUTOFF, SLEEP_SCHEDULE, SCREEN_CURFEW, ALCOHOL_REDUCTION, EXERCISE_TIMING, MEDITATION, FASTING, SUPPLEMENT, COLD_EXPOSURE, TRAINING_LOAD_INCREASE or MEDICATION_CHANGE.
+	ProtocolKind      string                         `json:"protocolKind"`
+	TargetMetric      string                         `json:"targetMetric"`
+	ExpectedDirection intervention.ExpectedDirection `json:"expectedDirection"`
+	// Length of the intervention window including the lag, 7 to 180 days.
+	PlannedDays int `json:"plannedDays"`
+	// Lag/washout days excluded from the evaluation (default: the metric's, 2 for sleep and HRV).
+	LagDays *int `json:"lagDays,omitempty"`
+	// First day, YYYY-MM-DD (default today).
+	StartDay *string `json:"startDay,omitempty"`
+}
+
+type StartInterventionPayload struct {
+	Intervention *ent.Intervention `json:"intervention"`
+	// True when the experiment is ACTIVE; false when it waits for review or was suppressed.
+	Started bool   `json:"started"`
+	Message string `json:"message"`
+	// Smallest effect this plan can detect with 80% power, in the metric's unit — shown before you commit.
+	MinimumDetectableEffect float64 `json:"minimumDetectableEffect"`
+}
+
+type Subscription struct {
+}
+
+// How this server runs.
+type SystemStatus struct {
+	// dev | staging | production
+	EnvMode string `json:"envMode"`
+	// optional (dev: demo user) | required
+	AuthMode         string   `json:"authMode"`
+	ProvidersEnabled []string `json:"providersEnabled"`
+	// standard (dev) | strict
+	SafetyStatus string `json:"safetyStatus"`
+	LoggingLevel string `json:"loggingLevel"`
+	LlmEnabled   bool   `json:"llmEnabled"`
+}
+
+type ValueRange struct {
+	Min          *float64 `json:"min,omitempty"`
+	Max          *float64 `json:"max,omitempty"`
+	MinExclusive bool     `json:"minExclusive"`
+	MaxExclusive bool     `json:"maxExclusive"`
+}
+
 type VersionInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`

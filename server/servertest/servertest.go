@@ -119,6 +119,7 @@ func Config() server.Config {
 		ShutdownTimeout: 5e9,
 		MaxBodyBytes:    1 << 20,
 		DemoUserEmail:   "demo@vitalgraph.local",
+		Guardrails:      server.DefaultGuardrails(),
 		Version:         "test",
 		Commit:          "test",
 	}

@@ -1,0 +1,31 @@
+// Package feed is the live-event adapter of Vitalgraph: it turns the
+// transactional outbox (FeedEvent rows, written by server/record in the same
+// transaction as the decision they announce) into resumable, per-user live
+// streams for GraphQL subscriptions.
+//
+// It is a top-level package, beside engine/ and ent/, because it is an
+// adapter with its own infrastructure dependency (Redis pub/sub) that both
+// the server (wiring, transports) and the resolvers use; engine/ must stay
+// free of I/O and server/ must not be imported by resolvers.
+//
+// Design (see DESIGN.md and RELIABILITY.md §2):
+//
+//   - PostgreSQL is the truth. Every subscriber keeps the cursor (the per-user
+//     monotonic seq) of the last event it was given and only ever reads rows
+//     after it, in seq order, so there is no gap and no duplicate at the seam
+//     between replay and live tailing.
+//   - A Bus carries wake-up hints between server instances: RedisBus uses ONE
+//     pub/sub connection per instance on one channel; LocalBus is the
+//     in-process default when REDIS_URL is empty. Hints may be lost; a lost
+//     hint only delays delivery until the next hint, the periodic safety poll
+//     or, after a Redis reconnect, the resync of every stream.
+//   - The Hub owns the local subscribers. Subscribers of one user share one
+//     in-memory window of recent events (one query per wake-up, whatever the
+//     number of subscribers); a subscriber that is behind that window reads
+//     PostgreSQL directly. Each subscriber has a bounded buffer; one that does
+//     not drain it within SlowConsumerTimeout is cut off with ELIMIT
+//     ("slow consumer") and may resume from its cursor, so it never stalls
+//     the others.
+//   - Only the subscribing user's events are ever read: every query is as the
+//     system viewer but always filtered by that user's id.
+package feed

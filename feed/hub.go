@@ -1,0 +1,571 @@
+package feed
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+)
+
+// Event is one delivered feed event. Its Payload is shared between the
+// subscribers of the same user and must not be modified.
+type Event struct {
+	UserID    string
+	Cursor    Cursor
+	Kind      feedevent.Kind
+	EntityID  string
+	CreatedAt time.Time
+	Payload   map[string]any
+}
+
+// Filter selects the events a subscriber wants. The zero Filter takes all.
+type Filter struct {
+	Kinds []feedevent.Kind // empty = every kind
+}
+
+func (f Filter) match(e *Event) bool {
+	return len(f.Kinds) == 0 || slices.Contains(f.Kinds, e.Kind)
+}
+
+// Options tune a Hub. Zero values take the defaults.
+type Options struct {
+	Buffer              int           // events buffered per subscriber (default 64)
+	SlowConsumerTimeout time.Duration // how long a full buffer may stay full before the subscriber is cut off (default 10s)
+	PollInterval        time.Duration // safety poll of the database for lost hints (default 2s)
+	Retention           time.Duration // events older than this are out of retention (default 30 days)
+	PageSize            int           // rows read per query (default 500)
+	Window              int           // recent events kept in memory per user with subscribers (default 256)
+	PublishQueue        int           // pending hints to publish; more are dropped (default 4096)
+	Log                 *slog.Logger
+	Now                 func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Buffer <= 0 {
+		o.Buffer = 64
+	}
+	if o.SlowConsumerTimeout <= 0 {
+		o.SlowConsumerTimeout = 10 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.Retention <= 0 {
+		o.Retention = 30 * 24 * time.Hour
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 500
+	}
+	if o.Window <= 0 {
+		o.Window = 256
+	}
+	if o.PublishQueue <= 0 {
+		o.PublishQueue = 4096
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Hub owns this instance's subscribers. It is the record.Notifier of the
+// Recorder (Notify), a Handler of its Bus, and it polls the database every
+// PollInterval for hints that were lost. Build it with NewHub and stop it
+// with Close.
+type Hub struct {
+	client *ent.Client
+	bus    Bus
+	opt    Options
+	log    *slog.Logger
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	pubq   chan Hint
+
+	mu      sync.Mutex
+	streams map[string]*stream
+	closed  bool
+
+	active atomic.Int64
+}
+
+// stream is the shared state of one user's local subscribers: a window of
+// the user's recent events, ring, that holds every event with base < seq <=
+// head.
+type stream struct {
+	userID string
+
+	mu       sync.Mutex
+	base     int64
+	head     int64
+	ring     []Event
+	subs     map[*Subscription]struct{}
+	fetching bool
+	pending  bool
+}
+
+// Subscription is one subscriber. C yields events in cursor order; it is
+// closed when the subscriber's context ends, the Hub closes, or the
+// subscriber is cut off, in which case Err says why.
+type Subscription struct {
+	C <-chan *Event
+
+	c      chan *Event
+	wake   chan struct{}
+	filter Filter
+	last   int64 // cursor of the last event given to (or skipped for) the subscriber; pump goroutine only
+	err    error // set before c is closed
+}
+
+// Err returns why C was closed: nil after a normal end (context done, hub
+// closed), an ELIMIT error for a slow consumer. Call it after C is closed.
+func (s *Subscription) Err() error { return s.err }
+
+// NewHub starts a Hub reading client's FeedEvent rows and exchanging hints
+// on bus.
+func NewHub(client *ent.Client, bus Bus, opt Options) *Hub {
+	opt = opt.withDefaults()
+	h := &Hub{
+		client:  client,
+		bus:     bus,
+		opt:     opt,
+		log:     opt.Log,
+		pubq:    make(chan Hint, opt.PublishQueue),
+		streams: map[string]*stream{},
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.wg.Add(3)
+	go func() {
+		defer h.wg.Done()
+		if err := bus.Run(h.ctx, h); err != nil {
+			h.log.ErrorContext(h.ctx, "feed bus stopped", slog.Any("err", err))
+		}
+	}()
+	go h.publishLoop()
+	go h.pollLoop()
+	return h
+}
+
+// Close stops the Hub: every subscription ends and every goroutine of the
+// Hub has returned when Close returns.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.cancel()
+	h.wg.Wait()
+	return nil
+}
+
+// Subscribers returns the number of live subscriptions.
+func (h *Hub) Subscribers() int { return int(h.active.Load()) }
+
+// Notify implements record.Notifier: it wakes this instance's subscribers
+// of userID and publishes a hint to the other instances. It never blocks;
+// when the publish queue is full the hint is dropped (the poll covers it).
+func (h *Hub) Notify(userID string) {
+	h.wakeUser(userID, 0)
+	select {
+	case h.pubq <- Hint{UserID: userID}:
+	default:
+		h.log.Warn("feed hint dropped", slog.String("reason", "publish queue full"))
+	}
+}
+
+// Hint implements Handler.
+func (h *Hub) Hint(hint Hint) { h.wakeUser(hint.UserID, hint.Seq) }
+
+// Resync implements Handler: every stream re-reads the database.
+func (h *Hub) Resync() {
+	h.mu.Lock()
+	all := make([]*stream, 0, len(h.streams))
+	for _, st := range h.streams {
+		all = append(all, st)
+	}
+	h.mu.Unlock()
+	for _, st := range all {
+		h.goRefresh(st)
+	}
+}
+
+func (h *Hub) wakeUser(userID string, seq int64) {
+	h.mu.Lock()
+	st := h.streams[userID]
+	h.mu.Unlock()
+	if st == nil {
+		return
+	}
+	if seq > 0 {
+		st.mu.Lock()
+		known := seq <= st.head
+		st.mu.Unlock()
+		if known {
+			return
+		}
+	}
+	h.goRefresh(st)
+}
+
+// Subscribe starts a subscription to userID's feed. With after >= 0 it first
+// replays the events after that cursor (from the database), then tails; with
+// after < 0 it starts at the newest event. It fails with
+// FEED_CURSOR_EXPIRED when the events after the cursor are out of
+// retention, with EINVALID when the cursor is ahead of the feed, and with
+// EINTERNAL when the Hub is closed or the database fails. The subscription
+// ends when ctx is done.
+func (h *Hub) Subscribe(ctx context.Context, userID string, after Cursor, f Filter) (*Subscription, error) {
+	if userID == "" {
+		return nil, engine.Errorf(engine.EUNAUTHORIZED, "sign in required")
+	}
+	sctx := viewer.System(ctx)
+	newest, err := h.client.FeedEvent.Query().
+		Where(feedevent.UserID(userID)).Order(ent.Desc(feedevent.FieldSeq)).First(sctx)
+	var head int64
+	switch {
+	case ent.IsNotFound(err):
+	case err != nil:
+		return nil, engine.Wrap(err, engine.EINTERNAL, "reading the feed")
+	default:
+		head = newest.Seq
+	}
+	start := head
+	if after >= 0 {
+		if err := h.checkCursor(sctx, userID, int64(after), head); err != nil {
+			return nil, err
+		}
+		start = int64(after)
+	}
+	c := make(chan *Event, h.opt.Buffer)
+	s := &Subscription{C: c, c: c, wake: make(chan struct{}, 1), filter: f, last: start}
+
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, engine.Errorf(engine.EINTERNAL, "the feed is shutting down")
+	}
+	st := h.streams[userID]
+	if st == nil {
+		st = &stream{userID: userID, base: head, head: head, subs: map[*Subscription]struct{}{}}
+		h.streams[userID] = st
+	}
+	st.mu.Lock()
+	st.subs[s] = struct{}{}
+	st.mu.Unlock()
+	h.active.Add(1)
+	h.wg.Add(2)
+	h.mu.Unlock()
+
+	go h.pump(ctx, st, s)
+	// Catch events committed between the head query and registration.
+	go func() {
+		defer h.wg.Done()
+		h.refresh(st)
+	}()
+	return s, nil
+}
+
+// checkCursor validates after against userID's feed whose newest seq is head.
+func (h *Hub) checkCursor(ctx context.Context, userID string, after, head int64) error {
+	if after > head {
+		return engine.Errorf(engine.EINVALID, "the feed cursor %d is ahead of the feed", after)
+	}
+	if after == head {
+		return nil
+	}
+	next, err := h.client.FeedEvent.Query().
+		Where(feedevent.UserID(userID), feedevent.SeqGT(after)).Order(ent.Asc(feedevent.FieldSeq)).First(ctx)
+	if err != nil {
+		return engine.Wrap(err, engine.EINTERNAL, "reading the feed")
+	}
+	if next.Seq > after+1 || next.CreatedAt.Before(h.opt.Now().Add(-h.opt.Retention)) {
+		return engine.Errorf(ECURSOREXPIRED, "the feed cursor %d is older than the feed's retention of %s; reload and subscribe without a cursor", after, h.opt.Retention)
+	}
+	return nil
+}
+
+// pump delivers events to one subscriber until its context ends, the hub
+// closes or the subscriber is too slow.
+func (h *Hub) pump(ctx context.Context, st *stream, s *Subscription) {
+	defer h.wg.Done()
+	defer func() {
+		h.detach(st, s)
+		h.active.Add(-1)
+		close(s.c)
+	}()
+	for {
+		evs, err := h.next(ctx, st, s.last)
+		if err != nil {
+			if ctx.Err() != nil || h.ctx.Err() != nil {
+				return
+			}
+			h.log.WarnContext(ctx, "feed read failed", slog.Any("err", err))
+			if !h.sleep(ctx, h.opt.PollInterval) {
+				return
+			}
+			continue
+		}
+		for i := range evs {
+			ev := &evs[i]
+			if s.filter.match(ev) {
+				if err := h.deliver(ctx, s, ev); err != nil {
+					s.err = err
+					return
+				}
+				if ctx.Err() != nil || h.ctx.Err() != nil {
+					return
+				}
+			}
+			s.last = int64(ev.Cursor)
+		}
+		if len(evs) > 0 {
+			continue
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return
+		case <-h.ctx.Done():
+			return
+		}
+	}
+}
+
+func (h *Hub) deliver(ctx context.Context, s *Subscription, ev *Event) error {
+	select {
+	case s.c <- ev:
+		return nil
+	default:
+	}
+	t := time.NewTimer(h.opt.SlowConsumerTimeout)
+	defer t.Stop()
+	select {
+	case s.c <- ev:
+		return nil
+	case <-ctx.Done():
+		return nil
+	case <-h.ctx.Done():
+		return nil
+	case <-t.C:
+		h.log.WarnContext(ctx, "feed subscriber cut off", slog.String("reason", "slow consumer"), slog.Int64("cursor", s.last))
+		return engine.Errorf(engine.ELIMIT, "slow consumer: the subscription did not keep up and was closed; resubscribe with after: \"%d\"", s.last)
+	}
+}
+
+func (h *Hub) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-h.ctx.Done():
+	}
+	return false
+}
+
+// next returns the events after cursor last: from the stream's window when
+// it covers last, else from the database.
+func (h *Hub) next(ctx context.Context, st *stream, last int64) ([]Event, error) {
+	st.mu.Lock()
+	if last >= st.base {
+		i := sort.Search(len(st.ring), func(i int) bool { return int64(st.ring[i].Cursor) > last })
+		out := slices.Clone(st.ring[i:])
+		st.mu.Unlock()
+		return out, nil
+	}
+	st.mu.Unlock()
+	return h.fetch(ctx, st.userID, last)
+}
+
+// fetch reads up to PageSize events of userID after cursor after, in
+// order, as the system viewer but only ever that user's rows.
+func (h *Hub) fetch(ctx context.Context, userID string, after int64) ([]Event, error) {
+	rows, err := h.client.FeedEvent.Query().
+		Where(feedevent.UserID(userID), feedevent.SeqGT(after)).
+		Order(ent.Asc(feedevent.FieldSeq)).
+		Limit(h.opt.PageSize).
+		All(viewer.System(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, len(rows))
+	for _, r := range rows {
+		if r.UserID != userID { // defence in depth: never another user's row
+			continue
+		}
+		out = append(out, Event{
+			UserID: r.UserID, Cursor: Cursor(r.Seq), Kind: r.Kind, EntityID: r.EntityID,
+			CreatedAt: r.CreatedAt, Payload: r.Payload,
+		})
+	}
+	return out, nil
+}
+
+func (h *Hub) goRefresh(st *stream) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	go func() {
+		defer h.wg.Done()
+		h.refresh(st)
+	}()
+}
+
+// refresh reads the stream's new events into its window and wakes its
+// subscribers. Concurrent calls coalesce: one reader runs at a time and
+// reads again if it was asked to while reading.
+func (h *Hub) refresh(st *stream) {
+	st.mu.Lock()
+	if st.fetching {
+		st.pending = true
+		st.mu.Unlock()
+		return
+	}
+	st.fetching = true
+	st.mu.Unlock()
+	for {
+		st.mu.Lock()
+		from := st.head
+		st.pending = false
+		st.mu.Unlock()
+
+		evs, err := h.fetch(h.ctx, st.userID, from)
+
+		st.mu.Lock()
+		for _, ev := range evs {
+			if int64(ev.Cursor) > st.head {
+				st.ring = append(st.ring, ev)
+				st.head = int64(ev.Cursor)
+			}
+		}
+		if over := len(st.ring) - h.opt.Window; over > 0 {
+			st.base = int64(st.ring[over-1].Cursor)
+			st.ring = slices.Clone(st.ring[over:])
+		}
+		more := err == nil && (len(evs) == h.opt.PageSize || st.pending)
+		if !more {
+			st.fetching = false
+		}
+		subs := make([]*Subscription, 0, len(st.subs))
+		for s := range st.subs {
+			subs = append(subs, s)
+		}
+		st.mu.Unlock()
+		if len(evs) > 0 {
+			for _, s := range subs {
+				select {
+				case s.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+		if err != nil && h.ctx.Err() == nil {
+			h.log.Warn("feed refresh failed", slog.String("user_id", st.userID), slog.Any("err", err))
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+func (h *Hub) detach(st *stream, s *Subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st.mu.Lock()
+	delete(st.subs, s)
+	empty := len(st.subs) == 0
+	st.mu.Unlock()
+	if empty && h.streams[st.userID] == st {
+		delete(h.streams, st.userID)
+	}
+}
+
+// publishLoop sends queued hints on the bus.
+func (h *Hub) publishLoop() {
+	defer h.wg.Done()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case hint := <-h.pubq:
+			ctx, cancel := context.WithTimeout(h.ctx, time.Second)
+			err := h.bus.Publish(ctx, hint)
+			cancel()
+			if err != nil && h.ctx.Err() == nil {
+				h.log.Debug("feed hint not published", slog.Any("err", err))
+			}
+		}
+	}
+}
+
+// pollLoop is the safety net for lost hints: every PollInterval one query
+// finds the users whose newest event is past their stream's head.
+func (h *Hub) pollLoop() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.opt.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+			h.poll()
+		}
+	}
+}
+
+func (h *Hub) poll() {
+	h.mu.Lock()
+	heads := make(map[string]*stream, len(h.streams))
+	for id, st := range h.streams {
+		heads[id] = st
+	}
+	h.mu.Unlock()
+	ids := make([]string, 0, len(heads))
+	for id := range heads {
+		ids = append(ids, id)
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		var rows []struct {
+			UserID string `json:"user_id"`
+			Max    int64  `json:"max"`
+		}
+		err := h.client.FeedEvent.Query().Where(feedevent.UserIDIn(chunk...)).
+			GroupBy(feedevent.FieldUserID).Aggregate(ent.Max(feedevent.FieldSeq)).
+			Scan(viewer.System(h.ctx), &rows)
+		if err != nil {
+			if h.ctx.Err() == nil {
+				h.log.Warn("feed poll failed", slog.Any("err", err))
+			}
+			return
+		}
+		for _, r := range rows {
+			st := heads[r.UserID]
+			if st == nil {
+				continue
+			}
+			st.mu.Lock()
+			behind := r.Max > st.head
+			st.mu.Unlock()
+			if behind {
+				h.goRefresh(st)
+			}
+		}
+	}
+}

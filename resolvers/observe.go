@@ -1,0 +1,119 @@
+package resolvers
+
+import (
+	"context"
+	"math"
+	"sort"
+
+	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/metrics"
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/graph/model"
+)
+
+// tx returns the transaction entgql.Transactioner opened for this mutation.
+func tx(ctx context.Context) (*ent.Tx, error) {
+	t := ent.TxFromContext(ctx)
+	if t == nil {
+		return nil, engine.Errorf(engine.EINTERNAL, "mutation outside a transaction")
+	}
+	return t, nil
+}
+
+// targetUser resolves an optional userId argument: the viewer by default;
+// another user only for admins (EFORBIDDEN otherwise).
+func targetUser(ctx context.Context, userID *string) (string, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return "", err
+	}
+	if userID == nil || *userID == "" || *userID == v.UserID {
+		return v.UserID, nil
+	}
+	if v.Role != viewer.RoleAdmin {
+		return "", engine.Errorf(engine.EFORBIDDEN, "only admins may act for another user")
+	}
+	return *userID, nil
+}
+
+func toSamples(in []*model.ObservationInput) []metrics.Sample {
+	out := make([]metrics.Sample, len(in))
+	for i, o := range in {
+		out[i] = metrics.Sample{
+			Metric: o.Metric, Value: o.Value, Unit: o.Unit, ObservedAt: o.ObservedAt,
+			LocalDay: o.LocalDay, UTCOffsetSeconds: o.UtcOffsetSeconds, Source: o.Source,
+		}
+	}
+	return out
+}
+
+func metricInfo(m metrics.Metric) *model.MetricInfo {
+	units := make([]*model.MetricUnit, len(m.Units))
+	for i, u := range m.Units {
+		aliases := append([]string{}, u.Aliases...)
+		units[i] = &model.MetricUnit{Token: u.Token, Aliases: aliases}
+	}
+	dir := map[metrics.Direction]string{
+		metrics.HigherIsBetter: "HIGHER_IS_BETTER", metrics.LowerIsBetter: "LOWER_IS_BETTER",
+	}[m.Direction]
+	if dir == "" {
+		dir = "NEUTRAL"
+	}
+	return &model.MetricInfo{
+		Key: m.Key, Name: m.Name, CanonicalUnit: m.CanonicalUnit, Units: units,
+		RejectRange: valueRange(m.RejectOutside), FlagRange: valueRange(m.FlagOutside),
+		Direction: dir, LnTransform: m.LnTransform, ZeroMeansMissing: m.ZeroMeansMissing, LagDays: m.LagDays,
+	}
+}
+
+func valueRange(r metrics.Range) *model.ValueRange {
+	out := &model.ValueRange{MinExclusive: r.MinExclusive, MaxExclusive: r.MaxExclusive}
+	if !math.IsInf(r.Min, 0) {
+		v := r.Min
+		out.Min = &v
+	}
+	if !math.IsInf(r.Max, 0) {
+		v := r.Max
+		out.Max = &v
+	}
+	return out
+}
+
+// evidenceOf maps stored evidence columns and details to the API type.
+func evidenceOf(grade evidence.Grade, confidence float64, n int, coverage float64, why, how, what string, details map[string]any) *model.Evidence {
+	ev := &model.Evidence{
+		Grade: grade, Confidence: confidence, SampleSize: n, Coverage: coverage,
+		Why: why, HowConfident: how, WhatWouldChange: what,
+		SourceMetrics: strings(details["sourceMetrics"]), Detectors: strings(details["detectors"]),
+	}
+	if th, ok := details["thresholds"].(map[string]any); ok {
+		ev.Thresholds = th
+	}
+	if w, ok := details["window"].(map[string]any); ok {
+		if f, ok := w["from"].(string); ok {
+			ev.WindowFrom = &f
+		}
+		if t, ok := w["to"].(string); ok {
+			ev.WindowTo = &t
+		}
+	}
+	return ev
+}
+
+func strings(v any) []string {
+	out := []string{}
+	switch x := v.(type) {
+	case []string:
+		out = append(out, x...)
+	case []any:
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,223 @@
+// Package ingest stores observation batches: the whole batch is validated by
+// engine/metrics first and stored in one transaction, or nothing is stored.
+// Re-sent samples are recognised by their natural key (user, metric, source,
+// local day, observed-at) and stored once; a batch re-sent with the same
+// idempotency key returns the first result.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/engine/metrics"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
+	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/server/record"
+)
+
+// DefaultMaxBatch is the default guardrail on samples per call.
+const DefaultMaxBatch = 1000
+
+// Service ingests batches.
+type Service struct {
+	MaxBatch int // samples per call; ≤ 0 means DefaultMaxBatch
+	Recorder *record.Recorder
+	Now      func() time.Time
+}
+
+// Result says what happened to a batch.
+type Result struct {
+	BatchID    string
+	Received   int
+	Inserted   int
+	Duplicates int
+	Missing    int // stored as missing (provider zeros)
+	Replayed   bool
+	Metrics    []string // metrics that received new samples
+}
+
+// Ingest validates samples and stores them inside tx for userID. Errors:
+// ELIMIT when the batch exceeds MaxBatch; EINVALID with
+// Details["problems"] listing every bad sample (index, field, code, message)
+// when any sample is bad — nothing is stored then; ECONFLICT when
+// idempotencyKey was used before for different samples.
+func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples []metrics.Sample, idempotencyKey string) (Result, error) {
+	maxBatch := s.MaxBatch
+	if maxBatch <= 0 {
+		maxBatch = DefaultMaxBatch
+	}
+	if len(samples) > maxBatch {
+		return Result{}, engine.Errorf(engine.ELIMIT, "a batch may hold at most %d samples, got %d", maxBatch, len(samples)).
+			WithDetails("maxBatch", maxBatch)
+	}
+	if len(idempotencyKey) > 200 {
+		return Result{}, engine.Errorf(engine.EINVALID, "idempotencyKey may be at most 200 characters")
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	res := metrics.ValidateBatch(samples, now(), metrics.Options{MaxBatch: maxBatch})
+	if len(res.Problems) > 0 {
+		return Result{}, invalid(res.Problems)
+	}
+	hash := contentHash(res.Accepted)
+	if idempotencyKey != "" {
+		prev, err := tx.IngestionBatch.Query().
+			Where(ingestionbatch.UserID(userID), ingestionbatch.IdempotencyKey(idempotencyKey)).
+			Only(ctx)
+		switch {
+		case err == nil:
+			if prev.ContentHash != hash {
+				return Result{}, engine.Errorf(engine.ECONFLICT, "idempotencyKey %q was already used for different samples", idempotencyKey)
+			}
+			return Result{BatchID: prev.ID, Received: prev.Received, Inserted: prev.Inserted,
+				Duplicates: prev.Duplicates, Missing: prev.Missing, Replayed: true}, nil
+		case !ent.IsNotFound(err):
+			return Result{}, err
+		}
+	}
+	existing, err := existingKeys(ctx, tx, userID, res.Accepted)
+	if err != nil {
+		return Result{}, err
+	}
+	out := Result{Received: len(samples)}
+	fresh := make([]metrics.Checked, 0, len(res.Accepted))
+	touched := map[string]bool{}
+	for _, c := range res.Accepted {
+		if existing[naturalKey(c.Sample.Metric, c.Sample.Source, c.Sample.LocalDay, c.Sample.ObservedAt)] {
+			out.Duplicates++
+			continue
+		}
+		fresh = append(fresh, c)
+		touched[c.Sample.Metric] = true
+		if c.Missing {
+			out.Missing++
+		}
+	}
+	out.Inserted = len(fresh)
+	bc := tx.IngestionBatch.Create().SetUserID(userID).SetContentHash(hash).
+		SetReceived(out.Received).SetInserted(out.Inserted).SetDuplicates(out.Duplicates).SetMissing(out.Missing)
+	if idempotencyKey != "" {
+		bc.SetIdempotencyKey(idempotencyKey)
+	}
+	batch, err := bc.Save(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("recording batch: %w", err)
+	}
+	out.BatchID = batch.ID
+	const chunk = 500
+	for i := 0; i < len(fresh); i += chunk {
+		part := fresh[i:min(i+chunk, len(fresh))]
+		builders := make([]*ent.ObservationCreate, len(part))
+		for j, c := range part {
+			b := tx.Observation.Create().SetUserID(userID).SetMetric(c.Sample.Metric).SetUnit(c.Unit).
+				SetLocalDay(c.Sample.LocalDay).SetObservedAt(storedTime(c.Sample.ObservedAt)).
+				SetUtcOffsetSeconds(c.Sample.UTCOffsetSeconds).SetSource(c.Sample.Source).
+				SetBatchID(batch.ID).SetMissing(c.Missing)
+			if !c.Missing {
+				b.SetValue(c.Value)
+			}
+			if len(c.Flags) > 0 {
+				b.SetFlags(c.Flags)
+			}
+			builders[j] = b
+		}
+		if err := tx.Observation.CreateBulk(builders...).Exec(ctx); err != nil {
+			return Result{}, fmt.Errorf("storing observations: %w", err)
+		}
+	}
+	for m := range touched {
+		out.Metrics = append(out.Metrics, m)
+	}
+	sort.Strings(out.Metrics)
+	if s.Recorder != nil {
+		if _, err := s.Recorder.Audit(ctx, tx, record.Audit{
+			UserID: userID, EntityType: "IngestionBatch", EntityID: batch.ID, Action: "ingest", Decision: "stored",
+			Reason:  fmt.Sprintf("%d received, %d inserted, %d duplicates, %d stored as missing", out.Received, out.Inserted, out.Duplicates, out.Missing),
+			Details: map[string]any{"metrics": out.Metrics, "idempotencyKey": idempotencyKey},
+		}); err != nil {
+			return Result{}, err
+		}
+	}
+	return out, nil
+}
+
+// invalid builds the EINVALID error listing every problem.
+func invalid(problems []metrics.Problem) error {
+	list := make([]map[string]any, len(problems))
+	for i, p := range problems {
+		list[i] = map[string]any{"index": p.Index, "field": p.Field, "code": p.Code, "message": p.Message}
+	}
+	first := problems[0]
+	msg := fmt.Sprintf("%d problem(s) in the batch; nothing was stored; first: sample %d: %s", len(problems), first.Index, first.Message)
+	if first.Index < 0 {
+		msg = fmt.Sprintf("%s; nothing was stored", first.Message)
+	}
+	return engine.Errorf(engine.EINVALID, "%s", msg).WithDetails("problems", list)
+}
+
+func naturalKey(metric, source, day string, at time.Time) string {
+	return metric + "|" + source + "|" + day + "|" + storedTime(at).Format(time.RFC3339Nano)
+}
+
+// storedTime is t as the databases keep it: UTC, microsecond precision.
+func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// existingKeys returns the natural keys among cs already stored for userID.
+func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.Checked) (map[string]bool, error) {
+	days := map[string]bool{}
+	mets := map[string]bool{}
+	for _, c := range cs {
+		days[c.Sample.LocalDay] = true
+		mets[c.Sample.Metric] = true
+	}
+	out := map[string]bool{}
+	if len(cs) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Observation.Query().
+		Where(observation.UserID(userID), observation.LocalDayIn(keys(days)...), observation.MetricIn(keys(mets)...)).
+		Select(observation.FieldMetric, observation.FieldSource, observation.FieldLocalDay, observation.FieldObservedAt).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("looking up existing samples: %w", err)
+	}
+	for _, r := range rows {
+		out[naturalKey(r.Metric, r.Source, r.LocalDay, r.ObservedAt)] = true
+	}
+	return out, nil
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// contentHash identifies a batch's content independent of sample order.
+func contentHash(cs []metrics.Checked) string {
+	lines := make([]string, len(cs))
+	for i, c := range cs {
+		b, _ := json.Marshal([]any{c.Sample.Metric, c.Sample.Source, c.Sample.LocalDay,
+			c.Sample.ObservedAt.UTC().Format(time.RFC3339Nano), c.Value, c.Unit, c.Missing})
+		lines[i] = string(b)
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

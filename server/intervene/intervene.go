@@ -1,0 +1,443 @@
+// Package intervene runs INTERVENE, EVALUATE and SYNTHESIZE for one user:
+// starting experiments behind a safety decision, logging adherence,
+// completing, evaluating honestly and narrating within the claim policy.
+// Every decision writes an AuditEvent (with windows, thresholds, safety
+// checks and reason) in the caller's transaction.
+package intervene
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/engine/detect"
+	"github.com/vitalgraph/vitalgraph/engine/evaluate"
+	"github.com/vitalgraph/vitalgraph/engine/metrics"
+	"github.com/vitalgraph/vitalgraph/engine/narrate"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
+	"github.com/vitalgraph/vitalgraph/engine/series"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/adherencelog"
+	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/intervention"
+	"github.com/vitalgraph/vitalgraph/ent/narrative"
+	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/llm"
+	"github.com/vitalgraph/vitalgraph/server/record"
+)
+
+// Limits on experiment plans.
+const (
+	MinPlannedDays = 7
+	MaxPlannedDays = 180
+	defaultRho     = 0.3 // lag-1 autocorrelation assumed for the MDE (DOMAIN.md §2)
+)
+
+// Service runs the intervention stages.
+type Service struct {
+	Recorder        *record.Recorder
+	Narrator        *llm.Narrator // nil or without client: template narrator
+	ActiveLimit     int           // experiments per metric (≤ 0: safety.DefaultActiveLimit)
+	MaxLagDays      int           // attribution lag guardrail (≤ 0: 7)
+	Now             func() time.Time
+	DetectOptions   detect.Options
+	DefaultSigmaFor func(metric string) float64 // prior SD for the MDE when the user has too little data
+}
+
+// StartInput is a proposed experiment.
+type StartInput struct {
+	Title             string
+	ProtocolKind      string
+	TargetMetric      string
+	ExpectedDirection intervention.ExpectedDirection
+	PlannedDays       int
+	LagDays           *int
+	StartDay          *string
+}
+
+// Started is the outcome of Start.
+type Started struct {
+	Intervention *ent.Intervention
+	Decision     safety.Decision
+	MDE          float64
+	Started      bool
+	Message      string
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) today(ctx context.Context, tx *ent.Tx, userID string) (series.Day, *ent.User, error) {
+	u, err := tx.User.Get(ctx, userID)
+	if err != nil {
+		return series.Day{}, nil, err
+	}
+	loc, err := time.LoadLocation(u.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return series.Truncate(s.now().In(loc)), u, nil
+}
+
+// Start validates a plan, takes the safety decision, reports the minimum
+// detectable effect and starts the experiment when it is safe to: HIGH risk
+// waits for human review (PENDING_REVIEW), a target metric in a rapid swing
+// suppresses the start (SUPPRESSED). Errors: EINVALID for a bad plan, ELIMIT
+// when the metric already has the maximum of active experiments.
+func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in StartInput) (Started, error) {
+	var out Started
+	m, ok := metrics.Lookup(in.TargetMetric)
+	if !ok {
+		return out, engine.Errorf(engine.EINVALID, "unknown target metric %q", in.TargetMetric)
+	}
+	if strings.TrimSpace(in.Title) == "" || len(in.Title) > 200 {
+		return out, engine.Errorf(engine.EINVALID, "title must be 1 to 200 characters")
+	}
+	if in.PlannedDays < MinPlannedDays || in.PlannedDays > MaxPlannedDays {
+		return out, engine.Errorf(engine.EINVALID, "plannedDays must be between %d and %d", MinPlannedDays, MaxPlannedDays)
+	}
+	lag := m.LagDays
+	if in.LagDays != nil {
+		lag = *in.LagDays
+	}
+	maxLag := s.MaxLagDays
+	if maxLag <= 0 {
+		maxLag = 7
+	}
+	if lag < 0 || lag > maxLag || lag >= in.PlannedDays-1 {
+		return out, engine.Errorf(engine.EINVALID, "lagDays must be between 0 and %d and leave at least 2 evaluation days", maxLag)
+	}
+	today, u, err := s.today(ctx, tx, userID)
+	if err != nil {
+		return out, err
+	}
+	start := today
+	if in.StartDay != nil {
+		start, err = series.ParseDay(*in.StartDay)
+		if err != nil {
+			return out, engine.Errorf(engine.EINVALID, "startDay must be YYYY-MM-DD")
+		}
+		if series.DaysBetween(today, start) < -7 || series.DaysBetween(today, start) > 30 {
+			return out, engine.Errorf(engine.EINVALID, "startDay must be within 7 days before and 30 days after today")
+		}
+	}
+	flags := make([]safety.Flag, 0, len(u.SafetyFlags))
+	for _, f := range u.SafetyFlags {
+		flags = append(flags, safety.Flag(f))
+	}
+	dec, err := safety.Decide(safety.Inputs{MetricKey: m.Key, Kind: safety.ProtocolKind(in.ProtocolKind), Flags: flags})
+	if err != nil {
+		return out, err
+	}
+	out.Decision = dec
+	active, err := tx.Intervention.Query().
+		Where(intervention.UserID(userID), intervention.TargetMetric(m.Key), intervention.StatusEQ(intervention.StatusACTIVE)).
+		Count(ctx)
+	if err != nil {
+		return out, err
+	}
+	if err := safety.CheckActiveLimit(active, s.ActiveLimit); err != nil {
+		return out, err
+	}
+	hist, err := s.metricSeries(ctx, tx, userID, m.Key, series.AddDays(start, -60), start)
+	if err != nil {
+		return out, err
+	}
+	baselineWin := hist.Window(series.AddDays(start, -28), series.AddDays(start, -1))
+	sigma, m28 := sd(baselineWin.Values()), len(baselineWin)
+	if m28 < 7 || sigma == 0 {
+		sigma, m28 = s.priorSigma(m.Key), 28
+	}
+	out.MDE = evaluate.MDE(sigma, defaultRho, m28, in.PlannedDays-lag)
+
+	opt := s.DetectOptions
+	if opt == (detect.Options{}) {
+		opt = detect.DefaultOptions()
+	}
+	res := detect.Run(detect.Input{Metric: m.Key, LnTransform: m.LnTransform, Series: hist, AsOf: series.AddDays(start, -1)}, opt)
+	inSwing := false
+	for _, sw := range res.Swings {
+		if series.DaysBetween(sw.To, series.AddDays(start, -1)) <= 2 {
+			inSwing = true
+		}
+	}
+	status := intervention.StatusACTIVE
+	reason := "safety checks passed; started"
+	decision := "started"
+	switch suppressed, why := safety.SuppressDuringSwing(inSwing); {
+	case !dec.CanAutoStart():
+		status, decision = intervention.StatusPENDING_REVIEW, "pending_review"
+		reason = "HIGH risk: needs human review before it can start; " + strings.Join(dec.Reasons, "; ")
+	case suppressed:
+		status, decision, reason = intervention.StatusSUPPRESSED, "suppressed", why
+	}
+	checks := make([]map[string]any, len(dec.Checks))
+	for i, c := range dec.Checks {
+		checks[i] = map[string]any{"name": c.Name, "passed": c.Passed, "detail": c.Detail}
+	}
+	startStr := start.Format(time.DateOnly)
+	create := tx.Intervention.Create().SetUserID(userID).SetTitle(in.Title).SetProtocolKind(in.ProtocolKind).
+		SetTargetMetric(m.Key).SetExpectedDirection(in.ExpectedDirection).SetPlannedDays(in.PlannedDays).
+		SetLagDays(lag).SetStatus(status).SetStatusReason(reason).
+		SetRiskLevel(intervention.RiskLevel(dec.RiskLevel)).SetEvidenceGrade(dec.EvidenceGrade).
+		SetSafetyBoundary(dec.Boundary).SetRequiresReview(dec.RequiresReview).SetSafetyChecks(checks).SetMde(out.MDE)
+	if status == intervention.StatusACTIVE {
+		create.SetStartDay(startStr)
+	}
+	itv, err := create.Save(ctx)
+	if err != nil {
+		return out, fmt.Errorf("saving intervention: %w", err)
+	}
+	out.Intervention, out.Started, out.Message = itv, status == intervention.StatusACTIVE, reason
+	if _, err := s.Recorder.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "Intervention", EntityID: itv.ID, Action: "start", Decision: decision, Reason: reason,
+		Details: map[string]any{
+			"riskLevel": string(dec.RiskLevel), "evidenceGrade": string(dec.EvidenceGrade), "boundary": dec.Boundary,
+			"safetyChecks": checks, "activeOnMetric": active, "activeLimit": s.activeLimit(),
+			"mde": out.MDE, "mdeSigma": sigma, "mdeRho": defaultRho, "mdeBaselineDays": m28,
+			"window":     map[string]any{"start": startStr, "plannedDays": in.PlannedDays, "lagDays": lag},
+			"rapidSwing": inSwing, "sourceMetrics": []string{m.Key},
+		},
+	}); err != nil {
+		return out, err
+	}
+	_, err = s.Recorder.Feed(ctx, tx, userID, feedevent.KindINTERVENTION_UPDATED, itv.ID, map[string]any{"status": string(status)})
+	return out, err
+}
+
+func (s *Service) activeLimit() int {
+	if s.ActiveLimit > 0 {
+		return s.ActiveLimit
+	}
+	return safety.DefaultActiveLimit
+}
+
+func (s *Service) priorSigma(metric string) float64 {
+	if s.DefaultSigmaFor != nil {
+		if v := s.DefaultSigmaFor(metric); v > 0 {
+			return v
+		}
+	}
+	// Typical day-to-day SDs (DOMAIN.md: sleep ≈ 30–40 min).
+	switch metric {
+	case metrics.KeySleepDuration:
+		return 30
+	case metrics.KeyRestingHR:
+		return 2.5
+	case metrics.KeyHRVRMSSD, metrics.KeyHRVSDNN:
+		return 8
+	case metrics.KeySteps:
+		return 2500
+	}
+	return 1
+}
+
+// LogAdherence records whether the protocol was followed on day (an
+// intervention day up to today); logging a day again overwrites it.
+func (s *Service) LogAdherence(ctx context.Context, tx *ent.Tx, userID, interventionID, day string, adherent bool, note string) (*ent.AdherenceLog, error) {
+	itv, err := tx.Intervention.Get(ctx, interventionID)
+	if err != nil {
+		return nil, err
+	}
+	if itv.Status != intervention.StatusACTIVE && itv.Status != intervention.StatusCOMPLETED {
+		return nil, engine.Errorf(engine.ECONFLICT, "adherence can only be logged for an active or completed experiment (this one is %s)", itv.Status)
+	}
+	d, err := series.ParseDay(day)
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "day must be YYYY-MM-DD")
+	}
+	start, _ := series.ParseDay(*itv.StartDay)
+	today, _, err := s.today(ctx, tx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if k := series.DaysBetween(start, d); k < 0 || k >= itv.PlannedDays || d.After(today) {
+		return nil, engine.Errorf(engine.EINVALID, "day must be an experiment day (%s to %s) and not in the future",
+			*itv.StartDay, series.AddDays(start, itv.PlannedDays-1).Format(time.DateOnly))
+	}
+	if len(note) > 1000 {
+		return nil, engine.Errorf(engine.EINVALID, "note may be at most 1000 characters")
+	}
+	existing, err := tx.AdherenceLog.Query().Where(adherencelog.InterventionID(itv.ID), adherencelog.Day(day)).Only(ctx)
+	switch {
+	case err == nil:
+		return existing.Update().SetAdherent(adherent).SetNote(note).Save(ctx)
+	case !ent.IsNotFound(err):
+		return nil, err
+	}
+	return tx.AdherenceLog.Create().SetUserID(userID).SetInterventionID(itv.ID).SetDay(day).
+		SetAdherent(adherent).SetNote(note).Save(ctx)
+}
+
+// Complete ends an active experiment today.
+func (s *Service) Complete(ctx context.Context, tx *ent.Tx, userID, interventionID string) (*ent.Intervention, error) {
+	itv, err := tx.Intervention.Get(ctx, interventionID)
+	if err != nil {
+		return nil, err
+	}
+	if itv.Status != intervention.StatusACTIVE {
+		return nil, engine.Errorf(engine.ECONFLICT, "only an active experiment can be completed (this one is %s)", itv.Status)
+	}
+	today, _, err := s.today(ctx, tx, userID)
+	if err != nil {
+		return nil, err
+	}
+	itv, err = itv.Update().SetStatus(intervention.StatusCOMPLETED).SetEndDay(today.Format(time.DateOnly)).
+		SetStatusReason("completed by the user").Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Recorder.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "Intervention", EntityID: itv.ID, Action: "complete", Decision: "completed",
+		Reason: "completed by the user", Details: map[string]any{"endDay": *itv.EndDay, "startDay": *itv.StartDay},
+	}); err != nil {
+		return nil, err
+	}
+	_, err = s.Recorder.Feed(ctx, tx, userID, feedevent.KindINTERVENTION_UPDATED, itv.ID, map[string]any{"status": string(itv.Status)})
+	return itv, err
+}
+
+// InvalidateOnSafetyChange re-decides every active or pending experiment of
+// the user after their safety flags changed from prev to next, and
+// invalidates (with the reason, audited) those the change makes unsafe.
+func (s *Service) InvalidateOnSafetyChange(ctx context.Context, tx *ent.Tx, userID string, prev, next []string) ([]*ent.Intervention, error) {
+	itvs, err := tx.Intervention.Query().
+		Where(intervention.UserID(userID), intervention.StatusIn(intervention.StatusACTIVE, intervention.StatusPENDING_REVIEW)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*ent.Intervention
+	for _, itv := range itvs {
+		p := safety.Inputs{MetricKey: itv.TargetMetric, Kind: safety.ProtocolKind(itv.ProtocolKind), Flags: toFlags(prev)}
+		n := safety.Inputs{MetricKey: itv.TargetMetric, Kind: safety.ProtocolKind(itv.ProtocolKind), Flags: toFlags(next)}
+		invalid, reason := safety.Invalidate(p, n)
+		if !invalid {
+			continue
+		}
+		upd, err := itv.Update().SetStatus(intervention.StatusINVALIDATED).SetStatusReason(reason).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.Recorder.Audit(ctx, tx, record.Audit{
+			UserID: userID, EntityType: "Intervention", EntityID: itv.ID, Action: "invalidate", Decision: "invalidated",
+			Reason: reason, Details: map[string]any{"previousFlags": prev, "flags": next, "previousStatus": string(itv.Status)},
+		}); err != nil {
+			return nil, err
+		}
+		if _, err := s.Recorder.Feed(ctx, tx, userID, feedevent.KindINTERVENTION_UPDATED, itv.ID, map[string]any{"status": string(upd.Status)}); err != nil {
+			return nil, err
+		}
+		out = append(out, upd)
+	}
+	return out, nil
+}
+
+func toFlags(ss []string) []safety.Flag {
+	out := make([]safety.Flag, len(ss))
+	for i, s := range ss {
+		out[i] = safety.Flag(s)
+	}
+	return out
+}
+
+// metricSeries loads the user's daily values of metric in [from, to] from
+// the source with the most days (sources are never pooled).
+func (s *Service) metricSeries(ctx context.Context, tx *ent.Tx, userID, metric string, from, to series.Day) (series.Series, error) {
+	obs, err := tx.Observation.Query().
+		Where(observation.UserID(userID), observation.Metric(metric), observation.Missing(false), observation.ValueNotNil(),
+			observation.LocalDayGTE(from.Format(time.DateOnly)), observation.LocalDayLTE(to.Format(time.DateOnly))).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bySource := map[string]series.Series{}
+	for _, o := range obs {
+		d, err := series.ParseDay(o.LocalDay)
+		if err != nil {
+			continue
+		}
+		bySource[o.Source] = append(bySource[o.Source], series.Point{Day: d, Value: *o.Value})
+	}
+	srcs := make([]string, 0, len(bySource))
+	for k := range bySource {
+		srcs = append(srcs, k)
+	}
+	sort.Strings(srcs)
+	var best series.Series
+	for _, k := range srcs {
+		if n := series.Normalize(bySource[k]); len(n) > len(best) {
+			best = n
+		}
+	}
+	return best, nil
+}
+
+func sd(xs []float64) float64 {
+	if len(xs) < 2 {
+		return 0
+	}
+	mean := 0.0
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	ss := 0.0
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return math.Sqrt(ss / float64(len(xs)-1))
+}
+
+// narrativeSource maps the narrator's source to the stored enum.
+func narrativeSource(src string) narrative.Source {
+	if src == narrate.SourceLLM {
+		return narrative.SourceLLM
+	}
+	return narrative.SourceTEMPLATE
+}
+
+// UpdateSafetyFlags replaces the user's safety flags (each must be a known
+// flag: EINVALID otherwise), audits the change and invalidates experiments
+// the change makes unsafe; it returns the invalidated experiments.
+func (s *Service) UpdateSafetyFlags(ctx context.Context, tx *ent.Tx, userID string, flags []string) ([]*ent.Intervention, error) {
+	seen := map[string]bool{}
+	next := make([]string, 0, len(flags))
+	for _, f := range flags {
+		if !safety.Flag(f).Valid() {
+			return nil, engine.Errorf(engine.EINVALID, "unknown safety flag %q", f)
+		}
+		if !seen[f] {
+			seen[f] = true
+			next = append(next, f)
+		}
+	}
+	sort.Strings(next)
+	u, err := tx.User.Get(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	prev := append([]string{}, u.SafetyFlags...)
+	if err := tx.User.UpdateOneID(userID).SetSafetyFlags(next).Exec(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := s.Recorder.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "User", EntityID: userID, Action: "update_safety_flags", Decision: "updated",
+		Reason: "safety flags changed", Details: map[string]any{"previousFlags": prev, "flags": next},
+	}); err != nil {
+		return nil, err
+	}
+	out, err := s.InvalidateOnSafetyChange(ctx, tx, userID, prev, next)
+	if out == nil {
+		out = []*ent.Intervention{}
+	}
+	return out, err
+}

@@ -1,0 +1,86 @@
+package limits
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/vitalgraph/vitalgraph/engine"
+)
+
+// WriteError writes a GraphQL-shaped error body with a code.
+func WriteError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
+	})
+}
+
+// Guard checks GraphQL HTTP requests before gqlgen sees them:
+//   - POST must be application/json (multipart, urlencoded and text/plain
+//     are CSRF vectors): 415 EINVALID;
+//   - the body must be valid UTF-8 (400 EINVALID), one JSON object (a JSON
+//     array is a batch: 400 ELIMIT; anything else 400 EINVALID) and within
+//     the body limit (413 ELIMIT);
+//   - GET may carry only queries: a mutation or subscription is 405 EINVALID.
+//
+// Websocket upgrades and OPTIONS pass through.
+func Guard(tokenLimit int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost:
+			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if mt != "application/json" {
+				WriteError(w, http.StatusUnsupportedMediaType, engine.EINVALID, "Content-Type must be application/json")
+				return
+			}
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					WriteError(w, http.StatusRequestEntityTooLarge, engine.ELIMIT, "request body too large")
+					return
+				}
+				WriteError(w, http.StatusBadRequest, engine.EINVALID, "could not read the request body")
+				return
+			}
+			if !utf8.Valid(body) {
+				WriteError(w, http.StatusBadRequest, engine.EINVALID, "request body is not valid UTF-8")
+				return
+			}
+			trimmed := bytes.TrimLeft(body, " \t\r\n")
+			if len(trimmed) > 0 && trimmed[0] == '[' {
+				WriteError(w, http.StatusBadRequest, engine.ELIMIT, "batched operations are not supported: send one operation per request")
+				return
+			}
+			if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+				WriteError(w, http.StatusBadRequest, engine.EINVALID, "request body must be one JSON object")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		case http.MethodGet:
+			if q := r.URL.Query().Get("query"); q != "" {
+				doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: q}, tokenLimit)
+				if err != nil {
+					break // gqlgen reports the parse error
+				}
+				for _, op := range doc.Operations {
+					if op.Operation != ast.Query {
+						w.Header().Set("Allow", "POST")
+						WriteError(w, http.StatusMethodNotAllowed, engine.EINVALID, "GET requests may only carry queries; send mutations and subscriptions by POST")
+						return
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
