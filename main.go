@@ -97,7 +97,7 @@ func serve(ctx context.Context, cfg server.Config, log *slog.Logger, args []stri
 		return err
 	}
 	defer app.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}

@@ -38,9 +38,9 @@ func TestHealthAndReadiness(t *testing.T) {
 		srv := servertest.NewServer(t, servertest.NewPostgresStore(t), func(c *server.Config) {
 			c.RedisURL = servertest.RedisURL()
 		})
-		resp, body := get(t, srv.URL+"/healthz", nil)
+		resp, _ := get(t, srv.URL+"/healthz", nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
-		resp, body = get(t, srv.URL+"/readyz", nil)
+		resp, body := get(t, srv.URL+"/readyz", nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 		require.JSONEq(t, `{"ready":true,"checks":{"database":"ok","redis":"ok"}}`, string(body))
 	})
@@ -114,7 +114,7 @@ func TestGETServesQueriesButNotMutationsAndBodyLimit(t *testing.T) {
 func TestServeShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	cfg := servertest.Config()
-	app, err := server.NewAppWithStore(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), servertest.NewSQLiteStore(t))
+	app, err := server.NewAppWithStore(context.Background(), cfg, slog.New(slog.DiscardHandler), servertest.NewSQLiteStore(t))
 	require.NoError(t, err)
 	defer app.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -123,7 +123,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- app.Serve(ctx, ln) }()
 	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/healthz") //nolint:noctx // test probe
+		resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
 		if err != nil {
 			return false
 		}

@@ -67,8 +67,10 @@ func (fx fixture) samples() []sample {
 	out := make([]sample, len(fx.days))
 	for i, d := range fx.days {
 		day, _ := time.Parse(time.DateOnly, d)
-		out[i] = sample{"metric": "sleep_duration", "value": fx.values[i], "unit": "min", "source": "oura",
-			"observedAt": day.Add(7 * time.Hour).Format(time.RFC3339), "localDay": d}
+		out[i] = sample{
+			"metric": "sleep_duration", "value": fx.values[i], "unit": "min", "source": "oura",
+			"observedAt": day.Add(7 * time.Hour).Format(time.RFC3339), "localDay": d,
+		}
 	}
 	return out
 }

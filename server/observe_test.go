@@ -30,8 +30,10 @@ type sample map[string]any
 
 func hrv(n int, v float64) sample {
 	d := dayN(n)
-	return sample{"metric": "hrv_rmssd", "value": v, "unit": "ms", "source": "oura",
-		"observedAt": d.Add(7 * time.Hour).Format(time.RFC3339), "localDay": d.Format(time.DateOnly)}
+	return sample{
+		"metric": "hrv_rmssd", "value": v, "unit": "ms", "source": "oura",
+		"observedAt": d.Add(7 * time.Hour).Format(time.RFC3339), "localDay": d.Format(time.DateOnly),
+	}
 }
 
 func rhr(n int, v float64) sample {

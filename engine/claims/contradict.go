@@ -49,8 +49,14 @@ var alwaysKeyTerms = []string{"warning", "warnings", "advice", "safety", "precau
 // actionVerbs are the actions a safety text can tell the person to take; a
 // narrative must not negate them.
 var actionVerbs = [][]string{
-	{"stop", "stopping"}, {"talk", "talking"}, {"seek", "seeking"}, {"consult", "consulting"},
-	{"call", "calling"}, {"rest", "resting"}, {"pause", "pausing"}, {"eat", "eating"},
+	{"stop", "stopping"},
+	{"talk", "talking"},
+	{"seek", "seeking"},
+	{"consult", "consulting"},
+	{"call", "calling"},
+	{"rest", "resting"},
+	{"pause", "pausing"},
+	{"eat", "eating"},
 }
 
 var actionNegations = []string{"not", "don't", "never", "no", "needn't", "shouldn't", "won't", "doesn't"}

@@ -25,13 +25,19 @@ func randomFacts(r *rand.Rand, g evidence.Grade) narrate.Facts {
 		"Magnesium 200 mg", "No alcohol", "Morning run instead of evening run", "", "Reduce screen time",
 	}
 	metrics := [][3]string{
-		{"sleep_duration", "sleep duration", "min"}, {"resting_hr", "resting heart rate", "bpm"},
-		{"hrv_rmssd", "HRV (RMSSD)", "ms"}, {"steps", "daily steps", "steps"}, {"spo2", "SpO2", "%"},
-		{"strain", "strain", ""}, {"respiratory_rate", "", "/min"},
+		{"sleep_duration", "sleep duration", "min"},
+		{"resting_hr", "resting heart rate", "bpm"},
+		{"hrv_rmssd", "HRV (RMSSD)", "ms"},
+		{"steps", "daily steps", "steps"},
+		{"spo2", "SpO2", "%"},
+		{"strain", "strain", ""},
+		{"respiratory_rate", "", "/min"},
 	}
 	confounders := []string{"travel", "illness", "late caffeine", "time zone change", "lower back pain", "alcohol"}
-	caveats := []string{narrate.CaveatTrend, narrate.CaveatLowAdherence, narrate.CaveatLowCoverage,
-		narrate.CaveatDataGap, narrate.CaveatSwing, narrate.CaveatBelowMDE, "proves_nothing", "weird code"}
+	caveats := []string{
+		narrate.CaveatTrend, narrate.CaveatLowAdherence, narrate.CaveatLowCoverage,
+		narrate.CaveatDataGap, narrate.CaveatSwing, narrate.CaveatBelowMDE, "proves_nothing", "weird code",
+	}
 	dirs := []narrate.Direction{narrate.DirectionIncrease, narrate.DirectionDecrease, narrate.DirectionNone, ""}
 
 	m := metrics[r.IntN(len(metrics))]

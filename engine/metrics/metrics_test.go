@@ -213,7 +213,7 @@ func TestRegistry(t *testing.T) {
 					seen[s] = u.Token
 				}
 			}
-			require.True(t, m.RejectOutside.Min <= m.RejectOutside.Max)
+			require.LessOrEqual(t, m.RejectOutside.Min, m.RejectOutside.Max)
 		})
 		if m.ZeroMeansMissing {
 			zeroMissing = append(zeroMissing, m.Key)

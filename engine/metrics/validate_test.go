@@ -250,8 +250,10 @@ func TestValidateBatchProblems(t *testing.T) {
 		{"200 bpm", rhr(func(s *metrics.Sample) { s.Value = 200 }), []string{"0:value:OUT_OF_RANGE"}},
 		{"unknown unit", rhr(func(s *metrics.Sample) { s.Unit = "furlongs" }), []string{"0:unit:BAD_UNIT"}},
 		{"unit of another metric", rhr(func(s *metrics.Sample) { s.Unit = "ms" }), []string{"0:unit:BAD_UNIT"}},
-		{"unknown unit and NaN", rhr(func(s *metrics.Sample) { s.Unit = "x"; s.Value = math.NaN() }),
-			[]string{"0:unit:BAD_UNIT", "0:value:NOT_FINITE"}},
+		{
+			"unknown unit and NaN", rhr(func(s *metrics.Sample) { s.Unit = "x"; s.Value = math.NaN() }),
+			[]string{"0:unit:BAD_UNIT", "0:value:NOT_FINITE"},
+		},
 		{"unknown metric", rhr(func(s *metrics.Sample) { s.Metric = "vo2max" }), []string{"0:metric:UNKNOWN_METRIC"}},
 		{"unknown metric still checks the rest", rhr(func(s *metrics.Sample) {
 			s.Metric = "vo2max"
@@ -261,27 +263,41 @@ func TestValidateBatchProblems(t *testing.T) {
 		{"missing unit", rhr(func(s *metrics.Sample) { s.Unit = "" }), []string{"0:unit:MISSING_FIELD"}},
 		{"missing source", rhr(func(s *metrics.Sample) { s.Source = "" }), []string{"0:source:MISSING_FIELD"}},
 		{"bad source", rhr(func(s *metrics.Sample) { s.Source = "garmin" }), []string{"0:source:BAD_SOURCE"}},
-		{"missing observedAt", rhr(func(s *metrics.Sample) { s.ObservedAt = time.Time{} }),
-			[]string{"0:observedAt:MISSING_FIELD"}},
+		{
+			"missing observedAt", rhr(func(s *metrics.Sample) { s.ObservedAt = time.Time{} }),
+			[]string{"0:observedAt:MISSING_FIELD"},
+		},
 		{"missing local day", rhr(func(s *metrics.Sample) { s.LocalDay = "" }), []string{"0:localDay:MISSING_FIELD"}},
 		{"everything missing", metrics.Sample{}, []string{
 			"0:metric:MISSING_FIELD", "0:source:MISSING_FIELD", "0:unit:MISSING_FIELD",
 			"0:observedAt:MISSING_FIELD", "0:localDay:MISSING_FIELD",
 		}},
-		{"future beyond skew", rhr(func(s *metrics.Sample) { s.ObservedAt = now.Add(5*time.Minute + time.Nanosecond) }),
-			[]string{"0:observedAt:FUTURE_TIMESTAMP"}},
+		{
+			"future beyond skew", rhr(func(s *metrics.Sample) { s.ObservedAt = now.Add(5*time.Minute + time.Nanosecond) }),
+			[]string{"0:observedAt:FUTURE_TIMESTAMP"},
+		},
 		{"future within skew", rhr(func(s *metrics.Sample) { s.ObservedAt = now.Add(5 * time.Minute) }), []string{}},
-		{"malformed local day", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-3-10" }),
-			[]string{"0:localDay:WRONG_LOCAL_DAY"}},
-		{"impossible local day", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-02-30" }),
-			[]string{"0:localDay:WRONG_LOCAL_DAY"}},
-		{"local day after", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-03-11" }),
-			[]string{"0:localDay:WRONG_LOCAL_DAY"}},
+		{
+			"malformed local day", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-3-10" }),
+			[]string{"0:localDay:WRONG_LOCAL_DAY"},
+		},
+		{
+			"impossible local day", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-02-30" }),
+			[]string{"0:localDay:WRONG_LOCAL_DAY"},
+		},
+		{
+			"local day after", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-03-11" }),
+			[]string{"0:localDay:WRONG_LOCAL_DAY"},
+		},
 		{"night-derived day before", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-03-09" }), []string{}},
-		{"night-derived two days before", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-03-08" }),
-			[]string{"0:localDay:WRONG_LOCAL_DAY"}},
-		{"daytime metric day before", steps(func(s *metrics.Sample) { s.LocalDay = "2024-03-09" }),
-			[]string{"0:localDay:WRONG_LOCAL_DAY"}},
+		{
+			"night-derived two days before", rhr(func(s *metrics.Sample) { s.LocalDay = "2024-03-08" }),
+			[]string{"0:localDay:WRONG_LOCAL_DAY"},
+		},
+		{
+			"daytime metric day before", steps(func(s *metrics.Sample) { s.LocalDay = "2024-03-09" }),
+			[]string{"0:localDay:WRONG_LOCAL_DAY"},
+		},
 		{"negative offset crosses midnight", steps(func(s *metrics.Sample) {
 			s.ObservedAt = time.Date(2024, 3, 10, 3, 30, 0, 0, time.UTC) // 22:30 on the 9th in New York (EST)
 			s.UTCOffsetSeconds = -5 * 3600
@@ -295,10 +311,14 @@ func TestValidateBatchProblems(t *testing.T) {
 			s.ObservedAt = time.Date(2024, 3, 9, 12, 0, 0, 0, time.UTC) // 02:00 on the 10th in Kiribati
 			s.UTCOffsetSeconds = 14 * 3600
 		}), []string{}},
-		{"offset beyond +14h", steps(func(s *metrics.Sample) { s.UTCOffsetSeconds = 14*3600 + 1 }),
-			[]string{"0:utcOffsetSeconds:BAD_OFFSET"}},
-		{"offset beyond -14h", steps(func(s *metrics.Sample) { s.UTCOffsetSeconds = -14*3600 - 1 }),
-			[]string{"0:utcOffsetSeconds:BAD_OFFSET"}},
+		{
+			"offset beyond +14h", steps(func(s *metrics.Sample) { s.UTCOffsetSeconds = 14*3600 + 1 }),
+			[]string{"0:utcOffsetSeconds:BAD_OFFSET"},
+		},
+		{
+			"offset beyond -14h", steps(func(s *metrics.Sample) { s.UTCOffsetSeconds = -14*3600 - 1 }),
+			[]string{"0:utcOffsetSeconds:BAD_OFFSET"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

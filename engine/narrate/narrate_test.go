@@ -265,10 +265,16 @@ func TestPromptContents(t *testing.T) {
 		sys   []string
 		user  []string
 	}{
-		{"A", g1, []string{"Evidence grade: A (high certainty).", "Disallowed words, in any form: cure, prove, cause, guarantee, diagnose, always"},
-			[]string{"- n = 30 days", "- 95% CI 19.0 to 61.0 min", "- coverage 100%", "- adherence 100%", "Safety text (end with it, verbatim):\n" + boundary}},
-		{"B", g2, []string{"must directly follow one of these hedges: probably, likely", "show, demonstrate"},
-			[]string{"Confounders to name: travel", "- low_coverage: Data were missing"}},
+		{
+			"A", g1,
+			[]string{"Evidence grade: A (high certainty).", "Disallowed words, in any form: cure, prove, cause, guarantee, diagnose, always"},
+			[]string{"- n = 30 days", "- 95% CI 19.0 to 61.0 min", "- coverage 100%", "- adherence 100%", "Safety text (end with it, verbatim):\n" + boundary},
+		},
+		{
+			"B", g2,
+			[]string{"must directly follow one of these hedges: probably, likely", "show, demonstrate"},
+			[]string{"Confounders to name: travel", "- low_coverage: Data were missing"},
+		},
 		{"D", func() Facts { f := g1(); f.Grade = evidence.GradeD; return f }, []string{"Do not use any directional verb (reduce, increase", "\"very uncertain\""}, nil},
 	}
 	for _, tc := range tests {

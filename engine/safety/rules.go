@@ -12,28 +12,50 @@ type kindRule struct {
 }
 
 var kindRules = map[ProtocolKind]kindRule{
-	KindCaffeineCutoff: {RiskLow, "Do not replace caffeine with other stimulants.",
-		map[string]evidence.Grade{"sleep_duration": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC}},
-	KindSleepSchedule: {RiskLow, "Do not drive or operate machinery if you feel drowsy.",
-		map[string]evidence.Grade{"sleep_duration": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC}},
-	KindScreenCurfew: {RiskLow, "Keep any device you need for medical alerts switched on.",
-		map[string]evidence.Grade{"sleep_duration": evidence.GradeC, "sleep_efficiency": evidence.GradeC}},
-	KindAlcoholReduction: {RiskLow, "If you drink heavily every day, do not stop suddenly without medical advice.",
-		map[string]evidence.Grade{"hrv_rmssd": evidence.GradeB, "resting_hr": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "sleep_duration": evidence.GradeC}},
-	KindExerciseTiming: {RiskLow, "Do not exercise through chest pain, faintness or unusual breathlessness.",
-		map[string]evidence.Grade{"sleep_duration": evidence.GradeC, "sleep_efficiency": evidence.GradeC, "hrv_rmssd": evidence.GradeC}},
-	KindMeditation: {RiskLow, "Stop the practice if it brings up distress that does not pass.",
-		map[string]evidence.Grade{"hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC, "respiratory_rate": evidence.GradeC, "sleep_efficiency": evidence.GradeC}},
-	KindFasting: {RiskModerate, "Do not fast for longer than planned, and eat if you feel shaky, confused or faint.",
-		map[string]evidence.Grade{"resting_hr": evidence.GradeC}},
-	KindSupplement: {RiskModerate, "Do not exceed the labelled dose or combine it with medicines it may interact with.",
-		nil},
-	KindColdExposure: {RiskModerate, "Never do cold exposure alone or in open water, and get warm at once if you shiver uncontrollably or feel numb.",
-		nil},
-	KindTrainingLoadIncrease: {RiskModerate, "Do not train through pain, chest discomfort or illness.",
-		map[string]evidence.Grade{"strain": evidence.GradeB, "steps": evidence.GradeB, "resting_hr": evidence.GradeC, "hrv_rmssd": evidence.GradeC}},
-	KindMedicationChange: {RiskHigh, "Do not start, stop or change any medication as part of an experiment.",
-		nil},
+	KindCaffeineCutoff: {
+		RiskLow, "Do not replace caffeine with other stimulants.",
+		map[string]evidence.Grade{"sleep_duration": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC},
+	},
+	KindSleepSchedule: {
+		RiskLow, "Do not drive or operate machinery if you feel drowsy.",
+		map[string]evidence.Grade{"sleep_duration": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC},
+	},
+	KindScreenCurfew: {
+		RiskLow, "Keep any device you need for medical alerts switched on.",
+		map[string]evidence.Grade{"sleep_duration": evidence.GradeC, "sleep_efficiency": evidence.GradeC},
+	},
+	KindAlcoholReduction: {
+		RiskLow, "If you drink heavily every day, do not stop suddenly without medical advice.",
+		map[string]evidence.Grade{"hrv_rmssd": evidence.GradeB, "resting_hr": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "sleep_duration": evidence.GradeC},
+	},
+	KindExerciseTiming: {
+		RiskLow, "Do not exercise through chest pain, faintness or unusual breathlessness.",
+		map[string]evidence.Grade{"sleep_duration": evidence.GradeC, "sleep_efficiency": evidence.GradeC, "hrv_rmssd": evidence.GradeC},
+	},
+	KindMeditation: {
+		RiskLow, "Stop the practice if it brings up distress that does not pass.",
+		map[string]evidence.Grade{"hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC, "respiratory_rate": evidence.GradeC, "sleep_efficiency": evidence.GradeC},
+	},
+	KindFasting: {
+		RiskModerate, "Do not fast for longer than planned, and eat if you feel shaky, confused or faint.",
+		map[string]evidence.Grade{"resting_hr": evidence.GradeC},
+	},
+	KindSupplement: {
+		RiskModerate, "Do not exceed the labelled dose or combine it with medicines it may interact with.",
+		nil,
+	},
+	KindColdExposure: {
+		RiskModerate, "Never do cold exposure alone or in open water, and get warm at once if you shiver uncontrollably or feel numb.",
+		nil,
+	},
+	KindTrainingLoadIncrease: {
+		RiskModerate, "Do not train through pain, chest discomfort or illness.",
+		map[string]evidence.Grade{"strain": evidence.GradeB, "steps": evidence.GradeB, "resting_hr": evidence.GradeC, "hrv_rmssd": evidence.GradeC},
+	},
+	KindMedicationChange: {
+		RiskHigh, "Do not start, stop or change any medication as part of an experiment.",
+		nil,
+	},
 }
 
 var riskBoundary = map[RiskLevel]string{

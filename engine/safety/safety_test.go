@@ -101,7 +101,7 @@ func TestDecideIsDeterministicAndHighImpliesReview(t *testing.T) {
 				d2, err := Decide(in)
 				require.NoError(t, err)
 				require.Equal(t, d1, d2)
-				require.True(t, d1.RiskLevel.Rank() >= kindRules[k].base.Rank())
+				require.GreaterOrEqual(t, d1.RiskLevel.Rank(), kindRules[k].base.Rank())
 				if d1.RiskLevel == RiskHigh {
 					require.True(t, d1.RequiresReview, "%v", in)
 					require.False(t, d1.CanAutoStart(), "%v", in)

@@ -78,8 +78,10 @@ func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples
 			if prev.ContentHash != hash {
 				return Result{}, engine.Errorf(engine.ECONFLICT, "idempotencyKey %q was already used for different samples", idempotencyKey)
 			}
-			return Result{BatchID: prev.ID, Received: prev.Received, Inserted: prev.Inserted,
-				Duplicates: prev.Duplicates, Missing: prev.Missing, Replayed: true}, nil
+			return Result{
+				BatchID: prev.ID, Received: prev.Received, Inserted: prev.Inserted,
+				Duplicates: prev.Duplicates, Missing: prev.Missing, Replayed: true,
+			}, nil
 		case !ent.IsNotFound(err):
 			return Result{}, err
 		}
@@ -209,8 +211,10 @@ func keys(m map[string]bool) []string {
 func contentHash(cs []metrics.Checked) string {
 	lines := make([]string, len(cs))
 	for i, c := range cs {
-		b, _ := json.Marshal([]any{c.Sample.Metric, c.Sample.Source, c.Sample.LocalDay,
-			c.Sample.ObservedAt.UTC().Format(time.RFC3339Nano), c.Value, c.Unit, c.Missing})
+		b, _ := json.Marshal([]any{
+			c.Sample.Metric, c.Sample.Source, c.Sample.LocalDay,
+			c.Sample.ObservedAt.UTC().Format(time.RFC3339Nano), c.Value, c.Unit, c.Missing,
+		})
 		lines[i] = string(b)
 	}
 	sort.Strings(lines)

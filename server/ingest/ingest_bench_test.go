@@ -34,8 +34,10 @@ func BenchmarkIngest1000OnPostgres(b *testing.B) {
 		out := make([]metrics.Sample, 1000)
 		for i := range out {
 			at := first.Add(time.Duration(k*1000+i) * time.Minute)
-			out[i] = metrics.Sample{Metric: "resting_hr", Value: 50 + float64(i%20), Unit: "bpm", ObservedAt: at,
-				LocalDay: at.Format(time.DateOnly), Source: "oura"}
+			out[i] = metrics.Sample{
+				Metric: "resting_hr", Value: 50 + float64(i%20), Unit: "bpm", ObservedAt: at,
+				LocalDay: at.Format(time.DateOnly), Source: "oura",
+			}
 		}
 		return out
 	}

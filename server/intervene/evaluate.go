@@ -102,8 +102,10 @@ func (s *Service) Evaluate(ctx context.Context, tx *ent.Tx, userID, intervention
 			"trendFraction": evaluate.TrendFraction, "gradeA": "confidence ≥ 0.8, n ≥ 30, coverage ≥ 0.7, CI excludes 0",
 		},
 		"perProtocol": estimateMap(pp), "intentionToTreat": estimateMap(ev.ITT),
-		"trend": map[string]any{"fired": ev.Trend.Fired, "slopePerDay": finite(ev.Trend.Slope), "beta2": finite(ev.Trend.B2),
-			"drift": finite(ev.Trend.Drift), "threshold": finite(ev.Trend.Threshold)},
+		"trend": map[string]any{
+			"fired": ev.Trend.Fired, "slopePerDay": finite(ev.Trend.Slope), "beta2": finite(ev.Trend.B2),
+			"drift": finite(ev.Trend.Drift), "threshold": finite(ev.Trend.Threshold),
+		},
 		"interventionCoverage": ev.Intervention.Coverage, "adherentDays": ev.AdherentDays,
 		"unadjustedGrade": string(ev.UnadjustedGrade), "assessedGrade": string(a.Grade),
 	}

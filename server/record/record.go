@@ -157,8 +157,10 @@ func Hash(ev *ent.AuditEvent) (string, error) {
 		Actor      string         `json:"actor"`
 		RequestID  string         `json:"requestId"`
 		CreatedAt  string         `json:"createdAt"`
-	}{ev.UserID, ev.Seq, ev.EntityType, ev.EntityID, ev.Action, ev.Decision, ev.Reason, ev.Details,
-		ev.Actor, ev.RequestID, ev.CreatedAt.UTC().Format(time.RFC3339Nano)})
+	}{
+		ev.UserID, ev.Seq, ev.EntityType, ev.EntityID, ev.Action, ev.Decision, ev.Reason, ev.Details,
+		ev.Actor, ev.RequestID, ev.CreatedAt.UTC().Format(time.RFC3339Nano),
+	})
 	if err != nil {
 		return "", fmt.Errorf("canonical audit event: %w", err)
 	}

@@ -24,8 +24,10 @@ func writeOne(ctx context.Context, c *ent.Client, r *record.Recorder, userID str
 	if err != nil {
 		return err
 	}
-	_, err = r.Audit(ctx, tx, record.Audit{UserID: userID, EntityType: "Insight", EntityID: "ins_x", Action: "create",
-		Reason: "test", Details: map[string]any{"threshold": 3.5, "n": 7, "windows": []string{"2026-03-01"}}})
+	_, err = r.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "Insight", EntityID: "ins_x", Action: "create",
+		Reason: "test", Details: map[string]any{"threshold": 3.5, "n": 7, "windows": []string{"2026-03-01"}},
+	})
 	if err != nil {
 		_ = tx.Rollback()
 		return err

@@ -60,12 +60,12 @@ func NewPostgresSchema(tb testing.TB) string {
 	db, err := sql.Open("postgres", base)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = db.Close() })
-	require.NoError(tb, db.Ping(), "PostgreSQL is not reachable at %s: run `make test` (it starts it) or set TEST_DATABASE_URL", base)
+	require.NoError(tb, db.PingContext(context.Background()), "PostgreSQL is not reachable at %s: run `make test` (it starts it) or set TEST_DATABASE_URL", base)
 	schema := randomName("t_")
-	_, err = db.Exec(`CREATE SCHEMA ` + schema)
+	_, err = db.ExecContext(context.Background(), `CREATE SCHEMA `+schema)
 	require.NoError(tb, err)
 	tb.Cleanup(func() {
-		_, _ = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		_, _ = db.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
 	})
 	u, err := url.Parse(base)
 	require.NoError(tb, err)
@@ -132,7 +132,7 @@ func NewServer(tb testing.TB, st *server.Store, mutate func(*server.Config)) *Se
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		log = server.NewLogger(os.Stderr, cfg)
 	}
