@@ -133,10 +133,6 @@ const (
 	keyErrors
 )
 
-// ErrTooManySubscriptions is returned when a connection already has its
-// maximum number of subscriptions (ELIMIT).
-var ErrTooManySubscriptions = engine.Errorf(engine.ELIMIT, "too many subscriptions on this connection")
-
 type slots struct {
 	mu   sync.Mutex
 	used int
@@ -144,9 +140,10 @@ type slots struct {
 }
 
 // WithSubscriptionLimit returns ctx (a connection's context) allowing at
-// most max concurrent subscriptions on that connection.
-func WithSubscriptionLimit(ctx context.Context, max int) context.Context {
-	return context.WithValue(ctx, keySlots, &slots{max: max})
+// most n concurrent subscriptions on that connection; one more fails with
+// ELIMIT.
+func WithSubscriptionLimit(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, keySlots, &slots{max: n})
 }
 
 func acquireSlot(ctx context.Context) (func(), error) {

@@ -48,7 +48,13 @@ func (b *RedisBus) Publish(ctx context.Context, h Hint) error {
 // *redis.Subscription, which is when the handler resyncs.
 func (b *RedisBus) Run(ctx context.Context, h Handler) error {
 	ps := b.client.Subscribe(ctx, b.channel)
-	defer func() { _ = ps.Close() }()
+	// A blocked receive does not watch ctx: closing the PubSub ends it.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer func() {
+		if stop() {
+			_ = ps.Close()
+		}
+	}()
 	const minBackoff, maxBackoff = 50 * time.Millisecond, 2 * time.Second
 	backoff := minBackoff
 	down := false
@@ -56,7 +62,7 @@ func (b *RedisBus) Run(ctx context.Context, h Handler) error {
 		msg, err := ps.ReceiveTimeout(ctx, b.idle)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil //nolint:nilerr // shutting down
+				return nil // shutting down
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {

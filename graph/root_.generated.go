@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -16,6 +17,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/graph/model"
 )
@@ -304,10 +306,11 @@ type ComplexityRoot struct {
 	}
 
 	LoopRunResult struct {
-		InsightsCreated func(childComplexity int) int
-		InsightsSkipped func(childComplexity int) int
-		Metrics         func(childComplexity int) int
-		StateChanges    func(childComplexity int) int
+		EvaluationsCreated func(childComplexity int) int
+		InsightsCreated    func(childComplexity int) int
+		InsightsSkipped    func(childComplexity int) int
+		Metrics            func(childComplexity int) int
+		StateChanges       func(childComplexity int) int
 	}
 
 	MetricInfo struct {
@@ -329,18 +332,19 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AdminRevokeSessions  func(childComplexity int, userID string) int
-		CompleteIntervention func(childComplexity int, id string) int
-		EvaluateIntervention func(childComplexity int, id string) int
-		IngestObservations   func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
-		LogAdherence         func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
-		RefreshToken         func(childComplexity int, token string) int
-		RunLoop              func(childComplexity int, userID *string) int
-		SignIn               func(childComplexity int, email string, password string) int
-		SignOut              func(childComplexity int, refreshToken string) int
-		SignUp               func(childComplexity int, email string, password string) int
-		StartIntervention    func(childComplexity int, input model.StartInterventionInput) int
-		UpdateSafetyFlags    func(childComplexity int, flags []string) int
+		AdminRevokeSessions   func(childComplexity int, userID string) int
+		CompleteIntervention  func(childComplexity int, id string) int
+		EvaluateIntervention  func(childComplexity int, id string) int
+		IngestObservations    func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
+		LogAdherence          func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
+		RefreshToken          func(childComplexity int, token string) int
+		RunLoop               func(childComplexity int, userID *string) int
+		SetProviderConnection func(childComplexity int, provider providerconnection.Provider, status providerconnection.Status, at *time.Time) int
+		SignIn                func(childComplexity int, email string, password string) int
+		SignOut               func(childComplexity int, refreshToken string) int
+		SignUp                func(childComplexity int, email string, password string) int
+		StartIntervention     func(childComplexity int, input model.StartInterventionInput) int
+		UpdateSafetyFlags     func(childComplexity int, flags []string) int
 	}
 
 	Narrative struct {
@@ -1653,6 +1657,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InterventionEdge.Node(childComplexity), true
 
+	case "LoopRunResult.evaluationsCreated":
+		if e.ComplexityRoot.LoopRunResult.EvaluationsCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoopRunResult.EvaluationsCreated(childComplexity), true
 	case "LoopRunResult.insightsCreated":
 		if e.ComplexityRoot.LoopRunResult.InsightsCreated == nil {
 			break
@@ -1829,6 +1839,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RunLoop(childComplexity, args["userId"].(*string)), true
+	case "Mutation.setProviderConnection":
+		if e.ComplexityRoot.Mutation.SetProviderConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setProviderConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetProviderConnection(childComplexity, args["provider"].(providerconnection.Provider), args["status"].(providerconnection.Status), args["at"].(*time.Time)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -3245,6 +3266,8 @@ func (ec *executionContext) childFields_LoopRunResult(ctx context.Context, field
 		return ec.fieldContext_LoopRunResult_insightsSkipped(ctx, field)
 	case "stateChanges":
 		return ec.fieldContext_LoopRunResult_stateChanges(ctx, field)
+	case "evaluationsCreated":
+		return ec.fieldContext_LoopRunResult_evaluationsCreated(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoopRunResult", field.Name)
 }

@@ -117,3 +117,21 @@ func strings(v any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// enqueueLoopAfterCommit schedules a background loop run for userID once the
+// ingestion transaction has committed (never for a rolled-back batch).
+func (r *Resolver) enqueueLoopAfterCommit(t *ent.Tx, userID string) {
+	if r.Jobs == nil {
+		return
+	}
+	q := r.Jobs
+	t.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			_ = q.EnqueueLoop(context.WithoutCancel(ctx), userID) // best effort: runLoop and `loop --all` catch up
+			return nil
+		})
+	})
+}

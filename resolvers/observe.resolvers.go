@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
@@ -14,6 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
+	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/graph"
 	"github.com/vitalgraph/vitalgraph/graph/model"
 )
@@ -46,6 +48,9 @@ func (r *mutationResolver) IngestObservations(ctx context.Context, input []*mode
 	if err != nil {
 		return nil, err
 	}
+	if res.Inserted > 0 {
+		r.enqueueLoopAfterCommit(t, v.UserID)
+	}
 	return &model.IngestResult{BatchID: res.BatchID, Received: res.Received, Inserted: res.Inserted,
 		Duplicates: res.Duplicates, Missing: res.Missing, Replayed: res.Replayed}, nil
 }
@@ -56,16 +61,29 @@ func (r *mutationResolver) RunLoop(ctx context.Context, userID *string) (*model.
 	if err != nil {
 		return nil, err
 	}
-	t, err := tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := r.Loop.Model(ctx, t, uid)
+	sum, err := r.Loop.Run(ctx, r.Client, uid)
 	if err != nil {
 		return nil, err
 	}
 	return &model.LoopRunResult{Metrics: sum.Metrics, InsightsCreated: sum.InsightsCreated,
-		InsightsSkipped: sum.InsightsSkipped, StateChanges: sum.StateChanges}, nil
+		InsightsSkipped: sum.InsightsSkipped, StateChanges: sum.StateChanges, EvaluationsCreated: sum.EvaluationsCreated}, nil
+}
+
+// SetProviderConnection is the resolver for the setProviderConnection field.
+func (r *mutationResolver) SetProviderConnection(ctx context.Context, provider providerconnection.Provider, status providerconnection.Status, at *time.Time) (*ent.ProviderConnection, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	when := r.Ingest.Clock()
+	if at != nil {
+		when = *at
+	}
+	return r.Ingest.SetConnection(ctx, t, v.UserID, provider, status, when)
 }
 
 // Metrics is the resolver for the metrics field.

@@ -13,6 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/server/auth"
 	"github.com/vitalgraph/vitalgraph/server/ingest"
 	"github.com/vitalgraph/vitalgraph/server/intervene"
+	"github.com/vitalgraph/vitalgraph/server/jobs"
 	"github.com/vitalgraph/vitalgraph/server/loop"
 )
 
@@ -36,6 +37,7 @@ type Resolver struct {
 	Ingest    *ingest.Service
 	Loop      *loop.Runner
 	Intervene *intervene.Service
+	Jobs      jobs.Queue
 	Live      *feed.Hub     // live feed subscriptions
 	Auth      *auth.Service // accounts, tokens, admin operations
 	Status    SystemStatus  // reported by Query.systemStatus

@@ -24,6 +24,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/server/auth"
 	"github.com/vitalgraph/vitalgraph/server/ingest"
 	"github.com/vitalgraph/vitalgraph/server/intervene"
+	"github.com/vitalgraph/vitalgraph/server/jobs"
 	"github.com/vitalgraph/vitalgraph/server/loop"
 	"github.com/vitalgraph/vitalgraph/server/record"
 )
@@ -40,10 +41,11 @@ type App struct {
 	Ingest    *ingest.Service
 	Loop      *loop.Runner
 	Intervene *intervene.Service
+	Jobs      jobs.Queue    // background loop runs (Redis or in-process)
 	Auth      *auth.Service // accounts and tokens (security.go)
 	sec       *security
-	Now       func() time.Time // the clock of the loop and ingestion (tests pin it)
-	demoUser  string           // dev-mode default viewer id
+	fixedNow  atomic.Int64 // unix nanos of a pinned clock (SetClock); 0 = real time
+	demoUser  string       // dev-mode default viewer id
 	draining  atomic.Bool
 	baseCtx   context.Context
 	cancel    context.CancelFunc
@@ -67,7 +69,7 @@ func NewAppWithStore(ctx context.Context, cfg Config, log *slog.Logger, st *Stor
 
 // NewAppWithFeed is NewAppWithStore with options for the live feed.
 func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store, fo FeedOptions) (*App, error) {
-	a := &App{Config: cfg, Log: log, Store: st, Now: time.Now}
+	a := &App{Config: cfg, Log: log, Store: st}
 	a.Recorder = record.New(nil)
 	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Recorder: a.Recorder, Now: a.clock}
 	a.Loop = &loop.Runner{Recorder: a.Recorder, InsightsPerDay: cfg.Guardrails.InsightsPerDay, Now: a.clock}
@@ -81,6 +83,10 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 	}
 	a.Intervene = &intervene.Service{Recorder: a.Recorder, Narrator: narrator, ActiveLimit: cfg.Guardrails.ExperimentsPerMetric,
 		MaxLagDays: cfg.Guardrails.AttributionLagDays, Now: a.clock}
+	a.Loop.Evaluator, a.Loop.Timeout = a.Intervene, cfg.Guardrails.LoopTimeout
+	if err := a.setupJobs(); err != nil {
+		return nil, err
+	}
 	a.baseCtx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if cfg.MigrateOnStart {
 		applied, err := st.Migrate(ctx)
@@ -115,13 +121,32 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 	return a, nil
 }
 
-// clock reads a.Now, so tests can pin the time after NewApp.
-func (a *App) clock() time.Time { return a.Now() }
+// SetClock pins the clock of ingestion, the loop and interventions to t
+// (golden scenarios and tests happen in the past); the zero time unpins it.
+// Safe for concurrent use.
+func (a *App) SetClock(t time.Time) {
+	if t.IsZero() {
+		a.fixedNow.Store(0)
+		return
+	}
+	a.fixedNow.Store(t.UnixNano())
+}
+
+// clock is the App's current time: the pinned time, else the real time.
+func (a *App) clock() time.Time {
+	if n := a.fixedNow.Load(); n != 0 {
+		return time.Unix(0, n).UTC()
+	}
+	return time.Now()
+}
 
 // Close releases every connection.
 func (a *App) Close() error {
 	a.cancel()
 	var errs []error
+	if a.Jobs != nil {
+		errs = append(errs, a.Jobs.Close())
+	}
 	if a.Feed != nil {
 		errs = append(errs, a.Feed.Close())
 	}
@@ -313,3 +338,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// DemoUserID is the dev-mode demo viewer's id ("" outside dev mode).
+func (a *App) DemoUserID() string { return a.demoUser }

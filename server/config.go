@@ -38,6 +38,9 @@ type Config struct {
 	DemoUserEmail   string         // DEMO_USER_EMAIL: dev-mode demo viewer
 	Guardrails      Guardrails     // see Guardrails
 	LLM             llm.Config     // LLM_BASE_URL, LLM_MODEL, LLM_API_KEY: optional LLM narrator (off unless set)
+	JobsDebounce    time.Duration  // JOBS_DEBOUNCE: delay of the loop run after an ingestion (2s)
+	WorkerInProcess bool           // WORKER_IN_PROCESS: with Redis, also work the job queue in this process (true)
+	JobsQueue       string         // JOBS_QUEUE: asynq queue name (vitalgraph-loop)
 	Security        SecurityConfig // see SecurityConfig (config_security.go)
 	Version         string         // set at build time, not from the environment
 	Commit          string         // set at build time, not from the environment
@@ -79,6 +82,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: 15 * time.Second,
 		MaxBodyBytes:    1 << 20,
 		Guardrails:      DefaultGuardrails(),
+		JobsDebounce:    2 * time.Second,
+		WorkerInProcess: true,
+		JobsQueue:       "vitalgraph-loop",
 	}
 	var errs []error
 	intVar := func(name string, dst *int, lo, hi int) {
@@ -114,6 +120,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	intVar("GUARDRAIL_ATTRIBUTION_LAG_DAYS", &c.Guardrails.AttributionLagDays, 0, 60)
 	durVar("GUARDRAIL_LOOP_TIMEOUT", &c.Guardrails.LoopTimeout)
 	durVar("GUARDRAIL_NARRATIVE_TIMEOUT", &c.Guardrails.NarrativeTimeout)
+	durVar("JOBS_DEBOUNCE", &c.JobsDebounce)
+	if s := strings.TrimSpace(getenv("JOBS_QUEUE")); s != "" {
+		c.JobsQueue = s
+	}
+	if s := getenv("WORKER_IN_PROCESS"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("WORKER_IN_PROCESS must be true or false, got %q", s))
+		}
+		c.WorkerInProcess = b
+	}
 	if c.EnvMode == "" {
 		c.EnvMode = ModeDev
 	}

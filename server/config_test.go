@@ -57,6 +57,55 @@ func TestLoadConfig(t *testing.T) {
 			require.Error(t, err)
 		})
 	}
+	// Production with an unsafe security configuration refuses to start.
+	prod := func(extra map[string]string) map[string]string {
+		m := map[string]string{"ENV_MODE": "production", "DATABASE_URL": "postgres://u@db/vg", "JWT_KEYS_FILE": "/etc/vg/keys.json"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	unsafe := map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"production without a signing key": {prod(map[string]string{"JWT_KEYS_FILE": ""}), "JWT_KEYS_FILE"},
+		"staging without a signing key":    {map[string]string{"ENV_MODE": "staging", "DATABASE_URL": "postgres://u@db/vg"}, "JWT_KEYS_FILE"},
+		"a shared JWT secret":              {prod(map[string]string{"JWT_SECRET": "changeme"}), "JWT_SECRET"},
+		"CORS *":                           {prod(map[string]string{"CORS_ALLOWED_ORIGINS": "*"}), "CORS_ALLOWED_ORIGINS"},
+		"CORS over plain http":             {prod(map[string]string{"CORS_ALLOWED_ORIGINS": "http://app.example.com"}), "https://"},
+		"plain HTTP":                       {prod(map[string]string{"ALLOW_PLAIN_HTTP": "true"}), "ALLOW_PLAIN_HTTP"},
+		"rate limits off":                  {prod(map[string]string{"RATE_LIMIT_IP": "0"}), "RATE_LIMIT_IP"},
+		"allow-list without a file":        {prod(map[string]string{"PERSISTED_QUERIES": "allowlist"}), "PERSISTED_QUERIES_FILE"},
+		"bad trusted proxy":                {prod(map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}), "TRUSTED_PROXIES"},
+		"access token TTL too long":        {prod(map[string]string{"ACCESS_TOKEN_TTL": "24h"}), "ACCESS_TOKEN_TTL"},
+		"bad persisted-query mode":         {prod(map[string]string{"PERSISTED_QUERIES": "maybe"}), "PERSISTED_QUERIES"},
+	}
+	for name, tc := range unsafe {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := server.LoadConfig(env(tc.env))
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	t.Run("security defaults", func(t *testing.T) {
+		t.Parallel()
+		c, err := server.LoadConfig(env(prod(map[string]string{
+			"CORS_ALLOWED_ORIGINS": "https://app.example.com, https://admin.example.com/", "TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1",
+			"PERSISTED_QUERIES_FILE": "/etc/vg/queries.json",
+		})))
+		require.NoError(t, err)
+		require.Equal(t, 15*time.Minute, c.Security.AccessTokenTTL)
+		require.Equal(t, 30*24*time.Hour, c.Security.RefreshTokenTTL)
+		require.Equal(t, []string{"https://app.example.com", "https://admin.example.com"}, c.Security.CORSOrigins)
+		require.Len(t, c.Security.TrustedProxies, 2)
+		require.Equal(t, server.PersistedAllowList, c.Security.PersistedQueries, "production with a file defaults to the allow-list")
+		require.False(t, c.Security.AllowPlainHTTP)
+		d, err := server.LoadConfig(env(nil))
+		require.NoError(t, err)
+		require.Equal(t, []string{"*"}, d.Security.CORSOrigins, "dev allows any origin")
+		require.Equal(t, server.PersistedAPQ, d.Security.PersistedQueries)
+	})
 	t.Run("every problem is reported", func(t *testing.T) {
 		t.Parallel()
 		_, err := server.LoadConfig(env(map[string]string{"ENV_MODE": "x", "REDIS_URL": "http://r"}))

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -88,6 +89,24 @@ func (c *shutdownAwareConn) WriteClose(code int, reason string) error {
 		code, reason = closeServiceRestart, "server restarting: reconnect and resume from your last cursor"
 	}
 	return c.WebsocketConn.WriteClose(code, reason)
+}
+
+// WriteJSON drops "complete" messages once the App is shutting down:
+// subscriptions end because their context is cancelled, not because the
+// stream is finished, and a client that saw "complete" would not resume
+// them after the 1012 close.
+func (c *shutdownAwareConn) WriteJSON(v any) error {
+	if c.shutdown.Err() != nil {
+		if b, err := json.Marshal(v); err == nil {
+			var m struct {
+				Type string `json:"type"`
+			}
+			if json.Unmarshal(b, &m) == nil && m.Type == "complete" {
+				return nil
+			}
+		}
+	}
+	return c.WebsocketConn.WriteJSON(v)
 }
 
 // SetReadLimit forwards transport.WebsocketReadLimiter.

@@ -35,6 +35,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 		Ingest:    a.Ingest,
 		Loop:      a.Loop,
 		Intervene: a.Intervene,
+		Jobs:      a.Jobs,
 		Live:      a.Feed,
 		Auth:      a.Auth,
 		Status:    a.systemStatus(),

@@ -67,8 +67,7 @@ func countObs(t *testing.T, srv *servertest.Server, userID string) int {
 
 // pinClock fixes the server's clock at the end of day n (local).
 func pinClock(srv *servertest.Server, n int) {
-	now := dayN(n).Add(20 * time.Hour)
-	srv.App.Now = func() time.Time { return now }
+	srv.App.SetClock(dayN(n).Add(20 * time.Hour))
 }
 
 func TestIngestObservations(t *testing.T) {

@@ -108,7 +108,7 @@ func (a *App) setupSecurity(ctx context.Context) error {
 // the shared limiter is unreachable.
 func (a *App) authGuard(ctx context.Context, op string) error {
 	ip := limits.ClientIPFromContext(ctx)
-	ok, retry := a.sec.limiter.Allow(ctx, "auth:"+ip, limits.Rate{PerMinute: a.sec.cfg.RateLimitAuth, Burst: max(1, a.sec.cfg.RateLimitAuth/2)}, true)
+	ok, retry := a.sec.limiter.Allow(ctx, "auth:"+ip, limits.Rate{PerMinute: a.sec.cfg.RateLimitAuth, Burst: a.sec.cfg.RateLimitAuth}, true)
 	if !ok {
 		a.Log.WarnContext(ctx, "auth rate limit exceeded", slog.String("op", op), slog.String("ip", ip))
 		return limits.LimitError(retry)
@@ -135,13 +135,17 @@ func (a *App) useSecurityExtensions(srv *handler.Server) {
 
 // transactioner runs mutations in one transaction, except auth mutations.
 func (a *App) transactioner() entgql.Transactioner {
-	return entgql.Transactioner{TxOpener: a.Store.Client, SkipTxFunc: entgql.SkipIfHasFields(authMutations...)}
+	// runLoop opens its own transaction (the runner enforces the loop's runtime
+	// guardrail and audits an overrun in a second transaction).
+	skip := append(append([]string{}, authMutations...), "runLoop")
+	return entgql.Transactioner{TxOpener: a.Store.Client, SkipTxFunc: entgql.SkipIfHasFields(skip...)}
 }
 
 // systemStatus is what Query.systemStatus reports.
 func (a *App) systemStatus() resolvers.SystemStatus {
 	st := resolvers.SystemStatus{EnvMode: a.Config.EnvMode, AuthMode: "required", SafetyStatus: "strict",
-		LoggingLevel: strings.ToLower(a.Config.LogLevel.String()), ProvidersEnabled: []string{}}
+		LoggingLevel: strings.ToLower(a.Config.LogLevel.String()), ProvidersEnabled: []string{},
+		LLMEnabled: a.Config.LLM.BaseURL != ""}
 	if a.Config.Dev() {
 		st.AuthMode, st.SafetyStatus = "optional", "standard"
 	}
@@ -175,7 +179,7 @@ func (a *App) withTransportSecurity(next http.Handler) http.Handler {
 			w.Header().Set("Strict-Transport-Security", hstsValue)
 		}
 		if !probe && r.Method != http.MethodOptions {
-			if ok, retry := s.limiter.Allow(ctx, "ip:"+ip, limits.Rate{PerMinute: s.cfg.RateLimitIP, Burst: max(1, s.cfg.RateLimitIP/4)}, false); !ok {
+			if ok, retry := s.limiter.Allow(ctx, "ip:"+ip, limits.Rate{PerMinute: s.cfg.RateLimitIP, Burst: s.cfg.RateLimitIP}, false); !ok {
 				limits.WriteLimited(w, retry)
 				return
 			}
@@ -192,7 +196,7 @@ func (a *App) withGraphQLLimits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if v, ok := viewer.FromContext(ctx); ok && v.UserID != "" {
-			if ok, retry := s.limiter.Allow(ctx, "user:"+v.UserID, limits.Rate{PerMinute: s.cfg.RateLimitUser, Burst: max(1, s.cfg.RateLimitUser/4)}, false); !ok {
+			if ok, retry := s.limiter.Allow(ctx, "user:"+v.UserID, limits.Rate{PerMinute: s.cfg.RateLimitUser, Burst: s.cfg.RateLimitUser}, false); !ok {
 				limits.WriteLimited(w, retry)
 				return
 			}

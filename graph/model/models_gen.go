@@ -69,6 +69,8 @@ type LoopRunResult struct {
 	InsightsCreated int      `json:"insightsCreated"`
 	InsightsSkipped int      `json:"insightsSkipped"`
 	StateChanges    int      `json:"stateChanges"`
+	// Experiments whose window had ended, now completed, evaluated and narrated.
+	EvaluationsCreated int `json:"evaluationsCreated"`
 }
 
 // A metric of the registry.

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vitalgraph/vitalgraph/engine"
@@ -19,6 +20,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/server/record"
 )
 
@@ -224,4 +226,51 @@ func contentHash(cs []metrics.Checked) string {
 		h.Write([]byte{'\n'})
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SetConnection records a provider connection's status as of at, creating
+// the connection on first use, and audits the change.
+func (s *Service) SetConnection(ctx context.Context, tx *ent.Tx, userID string, provider providerconnection.Provider, status providerconnection.Status, at time.Time) (*ent.ProviderConnection, error) {
+	at = storedTime(at)
+	c, err := tx.ProviderConnection.Query().
+		Where(providerconnection.UserID(userID), providerconnection.ProviderEQ(provider)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		create := tx.ProviderConnection.Create().SetUserID(userID).SetProvider(provider).SetStatus(status)
+		if status == providerconnection.StatusCONNECTED {
+			create.SetConnectedAt(at)
+		} else {
+			create.SetDisconnectedAt(at)
+		}
+		c, err = create.Save(ctx)
+	case err == nil:
+		upd := c.Update().SetStatus(status)
+		if status == providerconnection.StatusCONNECTED {
+			upd.SetConnectedAt(at).ClearDisconnectedAt()
+		} else if c.Status == providerconnection.StatusCONNECTED || c.DisconnectedAt == nil {
+			upd.SetDisconnectedAt(at)
+		}
+		c, err = upd.Save(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.Recorder != nil {
+		if _, err := s.Recorder.Audit(ctx, tx, record.Audit{
+			UserID: userID, EntityType: "ProviderConnection", EntityID: c.ID, Action: "set_status",
+			Decision: strings.ToLower(string(status)), Reason: fmt.Sprintf("%s is %s", provider, status),
+			Details: map[string]any{"provider": string(provider), "status": string(status), "at": at.Format(time.RFC3339)},
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Clock returns the service's current time.
+func (s *Service) Clock() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }

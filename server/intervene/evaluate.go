@@ -260,3 +260,22 @@ func lower(s string) string {
 	}
 	return string(b)
 }
+
+// CompleteAndEvaluate completes an active experiment whose window ended and
+// evaluates it (implements loop.Evaluator).
+func (s *Service) CompleteAndEvaluate(ctx context.Context, tx *ent.Tx, userID, interventionID string) (string, error) {
+	itv, err := tx.Intervention.Get(ctx, interventionID)
+	if err != nil {
+		return "", err
+	}
+	if itv.Status == intervention.StatusACTIVE {
+		if _, err := s.Complete(ctx, tx, userID, interventionID); err != nil {
+			return "", err
+		}
+	}
+	out, err := s.Evaluate(ctx, tx, userID, interventionID)
+	if err != nil {
+		return "", err
+	}
+	return out.Evaluation.ID, nil
+}

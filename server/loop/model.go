@@ -35,6 +35,8 @@ type Runner struct {
 	InsightsPerDay int              // ≤ 0 means DefaultInsightsPerDay
 	Now            func() time.Time // injected clock
 	Detect         detect.Options   // zero value means detect.DefaultOptions()
+	Timeout        time.Duration    // runtime guardrail per run; ≤ 0 means DefaultTimeout
+	Evaluator      Evaluator        // evaluates experiments whose window ended; nil skips that stage
 }
 
 // ModelSummary says what the MODEL stage did.

@@ -19,6 +19,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -120,6 +121,8 @@ func Config() server.Config {
 		MaxBodyBytes:    1 << 20,
 		DemoUserEmail:   "demo@vitalgraph.local",
 		Guardrails:      server.DefaultGuardrails(),
+		JobsDebounce:    time.Hour, // background loop runs never interleave with a test; TestIngestionTriggersTheLoop shortens it
+		WorkerInProcess: true,
 		Version:         "test",
 		Commit:          "test",
 	}
@@ -129,6 +132,7 @@ func Config() server.Config {
 func NewServer(tb testing.TB, st *server.Store, mutate func(*server.Config)) *Server {
 	tb.Helper()
 	cfg := Config()
+	cfg.JobsQueue = randomName("test-loop-") // parallel servers never share a job queue
 	if mutate != nil {
 		mutate(&cfg)
 	}

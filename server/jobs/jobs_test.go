@@ -1,0 +1,108 @@
+package jobs_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vitalgraph/vitalgraph/server/jobs"
+	"github.com/vitalgraph/vitalgraph/server/servertest"
+)
+
+// recorder counts handler calls per user and fails for users in fail.
+type recorder struct {
+	mu    sync.Mutex
+	calls map[string]int
+	fail  map[string]bool
+}
+
+func (r *recorder) handle(_ context.Context, userID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls[userID]++
+	if r.fail[userID] {
+		return errors.New("loop failed for " + userID)
+	}
+	return nil
+}
+
+func (r *recorder) count(userID string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[userID]
+}
+
+func fastOptions() jobs.Options {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return jobs.Options{
+		Debounce:   150 * time.Millisecond,
+		MaxRetry:   2,
+		RetryDelay: func(int) time.Duration { return 50 * time.Millisecond },
+		Queue:      "test-" + hex.EncodeToString(b[:]),
+	}
+}
+
+func TestQueues(t *testing.T) {
+	t.Parallel()
+	impls := map[string]func(t *testing.T, h jobs.Handler) jobs.Queue{
+		"memory": func(t *testing.T, h jobs.Handler) jobs.Queue { return jobs.NewMemory(h, fastOptions()) },
+		"redis": func(t *testing.T, h jobs.Handler) jobs.Queue {
+			q, err := jobs.NewRedis(servertest.RedisURL(), fastOptions())
+			require.NoError(t, err)
+			require.NoError(t, q.Work(servertest.RedisURL(), h, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			return q
+		},
+	}
+	for name, open := range impls {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{calls: map[string]int{}, fail: map[string]bool{"usr_bad": true}}
+			q := open(t, rec.handle)
+			defer q.Close()
+			ctx := context.Background()
+
+			// A burst for one user collapses into one run.
+			for range 5 {
+				require.NoError(t, q.EnqueueLoop(ctx, "usr_ok"))
+			}
+			require.Eventually(t, func() bool { return rec.count("usr_ok") == 1 }, 10*time.Second, 20*time.Millisecond)
+
+			// A failing job is retried MaxRetry times, then parked as dead.
+			require.NoError(t, q.EnqueueLoop(ctx, "usr_bad"))
+			var dead []jobs.DeadJob
+			require.Eventually(t, func() bool {
+				var err error
+				dead, err = q.Dead(ctx)
+				require.NoError(t, err)
+				return len(dead) == 1
+			}, 20*time.Second, 50*time.Millisecond)
+			require.Equal(t, 3, rec.count("usr_bad"), "first try + 2 retries")
+			require.Equal(t, "usr_bad", dead[0].UserID)
+			require.Contains(t, dead[0].LastError, "loop failed")
+
+			// A dead job can be retried by hand, and deleted.
+			require.NoError(t, q.RetryDead(ctx, dead[0].ID))
+			require.Eventually(t, func() bool { return rec.count("usr_bad") >= 4 }, 20*time.Second, 50*time.Millisecond)
+			require.Eventually(t, func() bool {
+				d, err := q.Dead(ctx)
+				require.NoError(t, err)
+				return len(d) == 1
+			}, 30*time.Second, 50*time.Millisecond)
+			d, err := q.Dead(ctx)
+			require.NoError(t, err)
+			require.NoError(t, q.DeleteDead(ctx, d[0].ID))
+			d, err = q.Dead(ctx)
+			require.NoError(t, err)
+			require.Empty(t, d)
+		})
+	}
+}

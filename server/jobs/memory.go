@@ -1,0 +1,148 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/vitalgraph/vitalgraph/engine"
+)
+
+// Memory is the in-process Queue: per-user debounce timers, a bounded
+// worker pool, retries and an in-memory dead-letter list. Jobs are lost if
+// the process exits (the embedded default; use Redis in production).
+type Memory struct {
+	opt     Options
+	handler Handler
+	mu      sync.Mutex
+	pending map[string]*time.Timer // user → debounce timer
+	dead    map[string]DeadJob
+	work    chan job
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+	seq     int
+}
+
+type job struct {
+	userID  string
+	attempt int
+}
+
+// NewMemory starts an in-process queue running h.
+func NewMemory(h Handler, opt Options) *Memory {
+	opt = opt.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Memory{opt: opt, handler: h, pending: map[string]*time.Timer{}, dead: map[string]DeadJob{},
+		work: make(chan job, 1024), ctx: ctx, cancel: cancel}
+	for range opt.Workers {
+		m.wg.Add(1)
+		go m.worker()
+	}
+	return m
+}
+
+// EnqueueLoop implements Queue.
+func (m *Memory) EnqueueLoop(_ context.Context, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ctx.Err() != nil {
+		return engine.Errorf(engine.EINTERNAL, "job queue is closed")
+	}
+	if _, ok := m.pending[userID]; ok {
+		return nil // already scheduled: debounced
+	}
+	m.pending[userID] = time.AfterFunc(m.opt.Debounce, func() { m.submit(job{userID: userID}) })
+	return nil
+}
+
+func (m *Memory) submit(j job) {
+	m.mu.Lock()
+	delete(m.pending, j.userID)
+	m.mu.Unlock()
+	select {
+	case m.work <- j:
+	case <-m.ctx.Done():
+	}
+}
+
+func (m *Memory) worker() {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case j := <-m.work:
+			err := m.handler(m.ctx, j.userID)
+			if err == nil || m.ctx.Err() != nil {
+				continue
+			}
+			if j.attempt < m.opt.MaxRetry {
+				next := job{userID: j.userID, attempt: j.attempt + 1}
+				time.AfterFunc(m.opt.RetryDelay(next.attempt), func() {
+					select {
+					case m.work <- next:
+					case <-m.ctx.Done():
+					}
+				})
+				continue
+			}
+			m.mu.Lock()
+			m.seq++
+			id := fmt.Sprintf("mem-%d", m.seq)
+			m.dead[id] = DeadJob{ID: id, UserID: j.userID, LastError: err.Error(), Retried: j.attempt, FailedAt: time.Now()}
+			m.mu.Unlock()
+		}
+	}
+}
+
+// Dead implements Queue.
+func (m *Memory) Dead(context.Context) ([]DeadJob, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]DeadJob, 0, len(m.dead))
+	for _, d := range m.dead {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// RetryDead implements Queue.
+func (m *Memory) RetryDead(_ context.Context, id string) error {
+	m.mu.Lock()
+	d, ok := m.dead[id]
+	delete(m.dead, id)
+	m.mu.Unlock()
+	if !ok {
+		return engine.Errorf(engine.ENOTFOUND, "no dead job %q", id)
+	}
+	go m.submit(job{userID: d.UserID})
+	return nil
+}
+
+// DeleteDead implements Queue.
+func (m *Memory) DeleteDead(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.dead[id]; !ok {
+		return engine.Errorf(engine.ENOTFOUND, "no dead job %q", id)
+	}
+	delete(m.dead, id)
+	return nil
+}
+
+// Close stops timers and workers and waits for running jobs.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	for _, t := range m.pending {
+		t.Stop()
+	}
+	m.pending = map[string]*time.Timer{}
+	m.mu.Unlock()
+	m.cancel()
+	m.wg.Wait()
+	return nil
+}

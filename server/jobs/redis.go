@@ -1,0 +1,121 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vitalgraph/vitalgraph/engine"
+)
+
+// QueueName is the asynq queue of loop jobs.
+const QueueName = "vitalgraph-loop"
+
+// Redis is the asynq-backed Queue. Enqueued jobs survive restarts and are
+// processed by any process running a worker (Work), each retried MaxRetry
+// times; a job that fails every retry is archived: asynq's dead-letter state,
+// listed by Dead until retried or deleted (docs/runbooks.md).
+type Redis struct {
+	opt       Options
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	server    *asynq.Server // nil unless Work was called
+}
+
+// NewRedis connects to the Redis at redisURL.
+func NewRedis(redisURL string, opt Options) (*Redis, error) {
+	ro, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, engine.Wrap(err, engine.EINVALID, "bad REDIS_URL")
+	}
+	conn := asynq.RedisClientOpt{Addr: ro.Addr, Username: ro.Username, Password: ro.Password, DB: ro.DB, TLSConfig: ro.TLSConfig}
+	return &Redis{opt: opt.withDefaults(), client: asynq.NewClient(conn), inspector: asynq.NewInspector(conn)}, nil
+}
+
+// EnqueueLoop implements Queue. The uniqueness window equals the debounce
+// delay, so bursts of ingestion for one user collapse into one run.
+func (r *Redis) EnqueueLoop(ctx context.Context, userID string) error {
+	t := asynq.NewTask(TypeLoop, []byte(userID))
+	_, err := r.client.EnqueueContext(ctx, t,
+		asynq.Queue(r.opt.Queue),
+		asynq.MaxRetry(r.opt.MaxRetry),
+		asynq.ProcessIn(r.opt.Debounce),
+		asynq.Unique(max(r.opt.Debounce, time.Second)), // asynq needs ≥ 1s
+		asynq.Timeout(time.Minute),
+	)
+	if errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil // debounced
+	}
+	if err != nil {
+		return fmt.Errorf("enqueueing loop job: %w", err)
+	}
+	return nil
+}
+
+// Work starts processing loop jobs with h in this process (non-blocking).
+func (r *Redis) Work(redisURL string, h Handler, log *slog.Logger) error {
+	ro, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return engine.Wrap(err, engine.EINVALID, "bad REDIS_URL")
+	}
+	conn := asynq.RedisClientOpt{Addr: ro.Addr, Username: ro.Username, Password: ro.Password, DB: ro.DB, TLSConfig: ro.TLSConfig}
+	retry := r.opt.RetryDelay
+	r.server = asynq.NewServer(conn, asynq.Config{
+		Concurrency:     r.opt.Workers,
+		Queues:          map[string]int{r.opt.Queue: 1},
+		RetryDelayFunc:  func(n int, _ error, _ *asynq.Task) time.Duration { return retry(n) },
+		ShutdownTimeout: 10 * time.Second,
+		// Debounced and retried jobs are "scheduled"; check them often so a
+		// loop runs about Debounce after the last ingestion, not 5 s later.
+		DelayedTaskCheckInterval: max(r.opt.Debounce/2, 100*time.Millisecond),
+		TaskCheckInterval:        200 * time.Millisecond,
+		LogLevel:                 asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			log.WarnContext(ctx, "loop job failed", slog.String("user_id", string(t.Payload())), slog.Any("err", err))
+		}),
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeLoop, func(ctx context.Context, t *asynq.Task) error {
+		return h(ctx, string(t.Payload()))
+	})
+	return r.server.Start(mux)
+}
+
+// Dead implements Queue: the archived tasks.
+func (r *Redis) Dead(context.Context) ([]DeadJob, error) {
+	tasks, err := r.inspector.ListArchivedTasks(r.opt.Queue, asynq.PageSize(1000))
+	if err != nil {
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	out := make([]DeadJob, len(tasks))
+	for i, t := range tasks {
+		out[i] = DeadJob{ID: t.ID, UserID: string(t.Payload), LastError: t.LastErr, Retried: t.Retried, FailedAt: t.LastFailedAt}
+	}
+	return out, nil
+}
+
+// RetryDead implements Queue.
+func (r *Redis) RetryDead(_ context.Context, id string) error {
+	return r.inspector.RunTask(r.opt.Queue, id)
+}
+
+// DeleteDead implements Queue.
+func (r *Redis) DeleteDead(_ context.Context, id string) error {
+	return r.inspector.DeleteTask(r.opt.Queue, id)
+}
+
+// Close stops the worker (if any) and the connections.
+func (r *Redis) Close() error {
+	if r.server != nil {
+		r.server.Shutdown()
+	}
+	return errors.Join(r.client.Close(), r.inspector.Close())
+}
