@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -81,8 +82,10 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		}
 		narrator.Client = client
 	}
-	a.Intervene = &intervene.Service{Recorder: a.Recorder, Narrator: narrator, ActiveLimit: cfg.Guardrails.ExperimentsPerMetric,
-		MaxLagDays: cfg.Guardrails.AttributionLagDays, Now: a.clock}
+	a.Intervene = &intervene.Service{
+		Recorder: a.Recorder, Narrator: narrator, ActiveLimit: cfg.Guardrails.ExperimentsPerMetric,
+		MaxLagDays: cfg.Guardrails.AttributionLagDays, Now: a.clock,
+	}
 	a.Loop.Evaluator, a.Loop.Timeout = a.Intervene, cfg.Guardrails.LoopTimeout
 	if err := a.setupJobs(); err != nil {
 		return nil, err
@@ -222,6 +225,12 @@ func (a *App) withViewer(next http.Handler) http.Handler {
 			}
 			ctx = viewer.NewContext(ctx, v)
 			ctx = context.WithValue(ctx, tokenExpiryKey{}, exp)
+			if isEventStream(r) {
+				// An SSE subscription lives no longer than its token.
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, exp)
+				defer cancel()
+			}
 		} else if a.Config.Dev() {
 			id := r.Header.Get("X-Debug-User")
 			if id == "" {
@@ -341,3 +350,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // DemoUserID is the dev-mode demo viewer's id ("" outside dev mode).
 func (a *App) DemoUserID() string { return a.demoUser }
+
+// isEventStream reports whether r asks for a server-sent event stream.
+func isEventStream(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}

@@ -58,8 +58,10 @@ type Guardrails struct {
 
 // DefaultGuardrails are DESIGN.md's defaults.
 func DefaultGuardrails() Guardrails {
-	return Guardrails{IngestMaxBatch: 1000, InsightsPerDay: 50, ExperimentsPerMetric: 3, AttributionLagDays: 7,
-		LoopTimeout: 5000 * time.Millisecond, NarrativeTimeout: 3000 * time.Millisecond}
+	return Guardrails{
+		IngestMaxBatch: 1000, InsightsPerDay: 50, ExperimentsPerMetric: 3, AttributionLagDays: 7,
+		LoopTimeout: 5000 * time.Millisecond, NarrativeTimeout: 3000 * time.Millisecond,
+	}
 }
 
 // Dev reports whether the server runs in dev mode.

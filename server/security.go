@@ -143,9 +143,11 @@ func (a *App) transactioner() entgql.Transactioner {
 
 // systemStatus is what Query.systemStatus reports.
 func (a *App) systemStatus() resolvers.SystemStatus {
-	st := resolvers.SystemStatus{EnvMode: a.Config.EnvMode, AuthMode: "required", SafetyStatus: "strict",
+	st := resolvers.SystemStatus{
+		EnvMode: a.Config.EnvMode, AuthMode: "required", SafetyStatus: "strict",
 		LoggingLevel: strings.ToLower(a.Config.LogLevel.String()), ProvidersEnabled: []string{},
-		LLMEnabled: a.Config.LLM.BaseURL != ""}
+		LLMEnabled: a.Config.LLM.BaseURL != "",
+	}
 	if a.Config.Dev() {
 		st.AuthMode, st.SafetyStatus = "optional", "standard"
 	}

@@ -197,8 +197,10 @@ func TestRateLimit(t *testing.T) {
 			n, err := rand.Int(rand.Reader, big.NewInt(1<<24))
 			require.NoError(t, err)
 			ip := fmt.Sprintf("10.%d.%d.%d", n.Int64()>>16, (n.Int64()>>8)&255, n.Int64()&255) // a fresh bucket per run
-			req := request{method: http.MethodPost, contentType: "application/json", body: []byte(`{"query":"{ __typename }"}`),
-				header: map[string]string{"X-Forwarded-For": ip}}
+			req := request{
+				method: http.MethodPost, contentType: "application/json", body: []byte(`{"query":"{ __typename }"}`),
+				header: map[string]string{"X-Forwarded-For": ip},
+			}
 			for range 3 {
 				require.Equal(t, http.StatusOK, s.send(t, req).Status)
 			}
@@ -271,7 +273,7 @@ func TestProductionRefusesUnsafeKeys(t *testing.T) {
 			cfg := servertest.Config()
 			cfg.EnvMode = server.ModeProduction
 			cfg.Security.JWTKeysFile = path
-			_, err := server.NewAppWithStore(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), servertest.NewSQLiteStore(t))
+			_, err := server.NewAppWithStore(context.Background(), cfg, slog.New(slog.DiscardHandler), servertest.NewSQLiteStore(t))
 			require.Error(t, err)
 		})
 	}

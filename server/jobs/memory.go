@@ -35,8 +35,10 @@ type job struct {
 func NewMemory(h Handler, opt Options) *Memory {
 	opt = opt.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Memory{opt: opt, handler: h, pending: map[string]*time.Timer{}, dead: map[string]DeadJob{},
-		work: make(chan job, 1024), ctx: ctx, cancel: cancel}
+	m := &Memory{
+		opt: opt, handler: h, pending: map[string]*time.Timer{}, dead: map[string]DeadJob{},
+		work: make(chan job, 1024), ctx: ctx, cancel: cancel,
+	}
 	for range opt.Workers {
 		m.wg.Add(1)
 		go m.worker()

@@ -23,7 +23,7 @@ type UserEdge { node: User! }
 func measure(t *testing.T, o limits.Operation, q string, vars map[string]any) (limits.Stats, string) {
 	t.Helper()
 	s := gqlparser.MustLoadSchema(&ast.Source{Input: schema})
-	doc, errs := gqlparser.LoadQuery(s, q)
+	doc, errs := gqlparser.LoadQueryWithRules(s, q, nil)
 	require.Empty(t, errs)
 	st, err := o.Measure(doc, doc.Operations[0], vars)
 	if err != nil {
