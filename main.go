@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // IANA zones for users' local days, also on images without zoneinfo
 
 	"github.com/getsentry/sentry-go"
 
@@ -44,6 +45,12 @@ const usage = `usage: vitalgraph <command> [flags]
 commands:
   serve [--migrate]   run the GraphQL API (ADDR, default :8080)
   migrate [status]    apply pending migrations, or list them
+  worker              work the loop job queue (needs REDIS_URL)
+  loop --all | --user ID
+                      run the loop now for every user, or one
+  jobs dead | retry ID | delete ID
+                      inspect and clear dead (failed) loop jobs
+  seed --demo         load the golden demo user into the database
   version             print the version
 `
 
@@ -68,6 +75,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, log, args)
 	case "migrate":
 		return migrate(ctx, cfg, args, stdout)
+	case "worker":
+		return worker(ctx, cfg, log)
+	case "loop":
+		return loopCmd(ctx, cfg, log, args, stdout)
+	case "jobs":
+		return jobsCmd(ctx, cfg, log, args, stdout)
+	case "seed":
+		return seedCmd(ctx, cfg, log, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -102,7 +102,7 @@ func collectErr(sub *feed.Subscription, want int, timeout time.Duration) ([]*fee
 		select {
 		case ev, ok := <-sub.C:
 			if !ok {
-				return got, fmt.Errorf("subscription closed after %d events: %v", len(got), sub.Err())
+				return got, fmt.Errorf("subscription closed after %d events: %w", len(got), sub.Err())
 			}
 			got = append(got, ev)
 		case <-deadline:

@@ -340,6 +340,7 @@ type ComplexityRoot struct {
 		RefreshToken          func(childComplexity int, token string) int
 		RunLoop               func(childComplexity int, userID *string) int
 		SetProviderConnection func(childComplexity int, provider providerconnection.Provider, status providerconnection.Status, at *time.Time) int
+		SetTimezone           func(childComplexity int, timezone string) int
 		SignIn                func(childComplexity int, email string, password string) int
 		SignOut               func(childComplexity int, refreshToken string) int
 		SignUp                func(childComplexity int, email string, password string) int
@@ -1850,6 +1851,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetProviderConnection(childComplexity, args["provider"].(providerconnection.Provider), args["status"].(providerconnection.Status), args["at"].(*time.Time)), true
+	case "Mutation.setTimezone":
+		if e.ComplexityRoot.Mutation.SetTimezone == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTimezone_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTimezone(childComplexity, args["timezone"].(string)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break

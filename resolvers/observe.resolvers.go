@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/engine/metrics"
 	"github.com/vitalgraph/vitalgraph/ent"
@@ -84,6 +85,18 @@ func (r *mutationResolver) SetProviderConnection(ctx context.Context, provider p
 		when = *at
 	}
 	return r.Ingest.SetConnection(ctx, t, v.UserID, provider, status, when)
+}
+
+// SetTimezone is the resolver for the setTimezone field.
+func (r *mutationResolver) SetTimezone(ctx context.Context, timezone string) (*ent.User, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := time.LoadLocation(timezone); err != nil || timezone == "" || timezone == "Local" {
+		return nil, engine.Errorf(engine.EINVALID, "unknown time zone %q: use an IANA name like America/New_York", timezone)
+	}
+	return r.client(ctx).User.UpdateOneID(v.UserID).SetTimezone(timezone).Save(ctx)
 }
 
 // Metrics is the resolver for the metrics field.

@@ -614,7 +614,7 @@ func TestFeedManySocketsAndNoGoroutineLeak(t *testing.T) {
 	}
 	for _, s := range streams {
 		s.stop()
-		for range s.events { //nolint:revive // drain until the reader goroutine ends
+		for range s.events { // drain until the reader goroutine ends
 		}
 	}
 	require.Eventually(t, func() bool { return app.App.Feed.Subscribers() == 0 }, 10*time.Second, 10*time.Millisecond)

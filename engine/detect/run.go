@@ -416,8 +416,11 @@ func (a *analysis) trend(ci []int, cy []float64, shifts []shift, model changeMod
 	if !big {
 		return nil, keep
 	}
-	fromDay := a.day(lo)
-	startFit, endFit := icpt+slope*float64(lo), icpt+slope*float64(a.n-1)
+	// The trend starts at the first valid day of its window, never before
+	// the data does.
+	from := max(lo, int(xs[0]))
+	fromDay := a.day(from)
+	startFit, endFit := icpt+slope*float64(from), icpt+slope*float64(a.n-1)
 	f := Finding{
 		Kind:        KindTrend,
 		Metric:      a.in.Metric,
@@ -435,7 +438,7 @@ func (a *analysis) trend(ci []int, cy []float64, shifts []shift, model changeMod
 		},
 		Confidence: exceedConfidence(total/sigma, a.opt.TrendMinSigmas),
 		SampleSize: len(xs),
-		Coverage:   clamp01(float64(len(xs)) / float64(w)),
+		Coverage:   clamp01(float64(len(xs)) / float64(a.n-from)),
 		WindowFrom: fromDay,
 		WindowTo:   a.asOf,
 	}

@@ -84,6 +84,11 @@ type Facts struct {
 	Reliable    bool
 	PeriodFrom  series.Day
 	PeriodTo    series.Day
+	// NoEffectSignal is set when the phases overlap almost completely (NAP
+	// within 0.5 ± 0.1) and the CI includes zero: whatever the grade, the
+	// narrative then says "we can't tell" (DOMAIN.md G4a) instead of
+	// hedging a direction.
+	NoEffectSignal bool
 }
 
 // Narrative is a finished narrative: its text, its source (SourceTemplate,
@@ -259,7 +264,7 @@ func Template(f Facts) Narrative {
 	delta := withUnit(fmt.Sprintf("%.1f", math.Abs(f.Delta)), f.Unit)
 
 	var s []string
-	if g == evidence.GradeD {
+	if g == evidence.GradeD || f.NoEffectSignal {
 		est := "estimate not available"
 		if finite(f.Delta) {
 			est = "estimate " + withUnit(fmt.Sprintf("%+.1f", f.Delta), f.Unit)

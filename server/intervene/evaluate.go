@@ -14,6 +14,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/series"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/adherencelog"
+	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
@@ -40,6 +41,19 @@ func (s *Service) Evaluate(ctx context.Context, tx *ent.Tx, userID, intervention
 	}
 	if itv.StartDay == nil || (itv.Status != intervention.StatusACTIVE && itv.Status != intervention.StatusCOMPLETED) {
 		return out, engine.Errorf(engine.ECONFLICT, "only a started experiment can be evaluated (this one is %s)", itv.Status)
+	}
+	if itv.Status == intervention.StatusCOMPLETED {
+		// A completed experiment has one final evaluation: return it.
+		prev, err := tx.Evaluation.Query().Where(evaluation.InterventionID(itv.ID)).
+			Order(ent.Desc(evaluation.FieldCreatedAt)).First(ctx)
+		if err == nil {
+			out.Evaluation = prev
+			out.Narrative, _ = tx.Narrative.Query().Where(narrative.SubjectID(prev.ID)).First(ctx)
+			return out, nil
+		}
+		if !ent.IsNotFound(err) {
+			return out, err
+		}
 	}
 	m, _ := metrics.Lookup(itv.TargetMetric)
 	start, err := series.ParseDay(*itv.StartDay)
@@ -113,7 +127,7 @@ func (s *Service) Evaluate(ctx context.Context, tx *ent.Tx, userID, intervention
 		SetBaselineFrom(ev.Baseline.From.Format(time.DateOnly)).SetBaselineTo(ev.Baseline.To.Format(time.DateOnly)).
 		SetInterventionFrom(ev.Intervention.From.Format(time.DateOnly)).SetInterventionTo(ev.Intervention.To.Format(time.DateOnly)).
 		SetBaselineCoverage(clamp01(ev.Baseline.Coverage)).SetAdherence(clamp01(ev.Adherence)).
-		SetReliable(ev.Reliable).SetReasons(nonNil(ev.Reasons)).SetCaveats(nonNil(ev.Caveats)).
+		SetReliable(ev.Reliable).SetReasons(nonNil(ev.Reasons)).SetCaveats(evaluationCaveats(ev)).
 		SetEvidenceGrade(ev.Grade).SetConfidence(clamp01(ev.Confidence)).SetSampleSize(ev.SampleSize).
 		SetCoverage(clamp01(ev.Coverage)).SetWhy(a.Why).SetHowConfident(a.HowConfident).
 		SetWhatWouldChange(a.WhatWouldChange).SetDetails(details)
@@ -155,6 +169,7 @@ func (s *Service) Evaluate(ctx context.Context, tx *ent.Tx, userID, intervention
 	if !pp.Defined {
 		facts.Delta, facts.CILow, facts.CIHigh = 0, math.NaN(), math.NaN()
 	}
+	facts.NoEffectSignal = pp.Defined && !ev.CIExcludesZero && math.Abs(pp.NAP-0.5) <= noEffectNAPBand
 	res := s.Narrator.Narrate(ctx, facts)
 	nar, err := tx.Narrative.Create().SetUserID(userID).SetSubjectType(narrative.SubjectTypeEVALUATION).
 		SetSubjectID(saved.ID).SetText(res.Narrative.Text).SetSource(narrativeSource(res.Narrative.Source)).
@@ -278,4 +293,22 @@ func (s *Service) CompleteAndEvaluate(ctx context.Context, tx *ent.Tx, userID, i
 		return "", err
 	}
 	return out.Evaluation.ID, nil
+}
+
+// noEffectNAPBand: NAP within 0.5 ± this band means the phases overlap
+// almost completely, which is what no effect looks like (DOMAIN.md G4a).
+const noEffectNAPBand = 0.1
+
+// insufficientCoverage is the caveat of an evaluation whose intervention
+// window has less coverage than grade B needs (DOMAIN.md G3).
+const insufficientCoverage = "insufficient coverage"
+
+// evaluationCaveats are the engine's caveats plus "insufficient coverage"
+// below the grade-B coverage threshold.
+func evaluationCaveats(ev evaluate.Evaluation) []string {
+	out := append([]string{}, ev.Caveats...)
+	if ev.Coverage < evidence.Table[1].Coverage {
+		out = append(out, insufficientCoverage)
+	}
+	return out
 }

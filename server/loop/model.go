@@ -337,7 +337,8 @@ func title(m metrics.Metric, f detect.Finding) string {
 	dir := map[detect.Direction]string{detect.DirectionUp: "higher", detect.DirectionDown: "lower"}[f.Direction]
 	switch f.Kind {
 	case detect.KindAnomaly:
-		return fmt.Sprintf("%s unusually %s on %s", m.Name, dir, day)
+		level := map[detect.Direction]string{detect.DirectionUp: "high", detect.DirectionDown: "low"}[f.Direction]
+		return fmt.Sprintf("%s unusually %s on %s", m.Name, level, day)
 	case detect.KindChange:
 		return fmt.Sprintf("%s shifted %s from %s", m.Name, dir, day)
 	case detect.KindTrend:

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/server"
+	"github.com/vitalgraph/vitalgraph/server/loop"
+)
+
+// worker works the Redis job queue until ctx ends (SIGTERM).
+func worker(ctx context.Context, cfg server.Config, log *slog.Logger) error {
+	if cfg.RedisURL == "" {
+		return errors.New("worker needs REDIS_URL: without Redis, `serve` runs jobs in-process")
+	}
+	cfg.WorkerInProcess = true
+	app, err := server.NewApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	log.InfoContext(ctx, "worker started", slog.String("queue", cfg.JobsQueue))
+	<-ctx.Done()
+	log.InfoContext(ctx, "worker stopping")
+	return nil
+}
+
+// loopCmd runs the loop synchronously for every user or for one.
+func loopCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("loop", flag.ContinueOnError)
+	all := fs.Bool("all", false, "run for every user")
+	one := fs.String("user", "", "run for this user id")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *all == (*one != "") {
+		return errors.New("loop: pass exactly one of --all or --user ID")
+	}
+	cfg.WorkerInProcess = false
+	app, err := server.NewApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	ids := []string{*one}
+	if *all {
+		if ids, err = loop.UserIDs(ctx, app.Store.Client); err != nil {
+			return err
+		}
+	}
+	failed := 0
+	for _, id := range ids {
+		sum, err := app.Loop.Run(viewer.System(ctx), app.Store.Client, id)
+		if err != nil {
+			failed++
+			fmt.Fprintf(stdout, "%s: error: %v\n", id, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %d insights, %d skipped, %d evaluations, %s\n", id,
+			sum.InsightsCreated, sum.InsightsSkipped, sum.EvaluationsCreated, sum.Duration.Round(1e6))
+	}
+	if failed > 0 {
+		return fmt.Errorf("loop failed for %d of %d users", failed, len(ids))
+	}
+	return nil
+}
+
+// jobsCmd lists, retries or deletes dead loop jobs.
+func jobsCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("jobs: dead | retry ID | delete ID")
+	}
+	if cfg.RedisURL == "" {
+		return errors.New("jobs: the in-process queue lives inside `serve`; dead jobs are only inspectable with REDIS_URL")
+	}
+	cfg.WorkerInProcess = false
+	app, err := server.NewApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	switch {
+	case args[0] == "dead":
+		dead, err := app.Jobs.Dead(ctx)
+		if err != nil {
+			return err
+		}
+		for _, d := range dead {
+			fmt.Fprintf(stdout, "%s user=%s retried=%d failed_at=%s error=%q\n", d.ID, d.UserID, d.Retried,
+				d.FailedAt.UTC().Format("2006-01-02T15:04:05Z"), d.LastError)
+		}
+		fmt.Fprintf(stdout, "%d dead job(s)\n", len(dead))
+		return nil
+	case args[0] == "retry" && len(args) == 2:
+		return app.Jobs.RetryDead(ctx, args[1])
+	case args[0] == "delete" && len(args) == 2:
+		return app.Jobs.DeleteDead(ctx, args[1])
+	}
+	return errors.New("jobs: dead | retry ID | delete ID")
+}

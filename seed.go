@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent/intervention"
+	"github.com/vitalgraph/vitalgraph/golden"
+	"github.com/vitalgraph/vitalgraph/server"
+)
+
+// seedCmd loads the golden demo scenarios for the dev demo user through the
+// real GraphQL handler (in-process), with the clock pinned to each scenario.
+func seedCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "load the demo user's golden scenarios")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*demo {
+		return errors.New("seed: pass --demo")
+	}
+	if !cfg.Dev() {
+		return errors.New("seed --demo is for dev mode only")
+	}
+	cfg.MigrateOnStart = true
+	cfg.JobsDebounce = time.Hour // the seed runs the loop itself
+	app, err := server.NewApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	uid := app.DemoUserID()
+	n, err := app.Store.Client.Intervention.Query().Where(intervention.UserID(uid)).Count(viewer.System(ctx))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "demo user %s already has data; nothing to do\n", uid)
+		return nil
+	}
+	c := &golden.Client{Handler: app.Handler(), UserID: uid}
+	for _, name := range golden.DemoCases {
+		if err := golden.Run(ctx, c, golden.Cases(), name, app.SetClock); err != nil {
+			return fmt.Errorf("seeding %s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "seeded %s for the demo user\n", name)
+	}
+	app.SetClock(time.Time{})
+	fmt.Fprintln(stdout, "open http://localhost:8080/ and query: { insights(minGrade: C) { edges { node { title evidenceGrade } } } }")
+	return nil
+}
