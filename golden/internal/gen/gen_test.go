@@ -317,7 +317,13 @@ func TestGeneratorUpToDate(t *testing.T) {
 		require.NoError(t, err)
 		committed, err := os.ReadDir(filepath.Join(testdataDir, name))
 		require.NoError(t, err)
-		require.Len(t, committed, len(entries), name)
+		generated := 0
+		for _, c := range committed {
+			if c.Name() != "expected.json" { // written by the golden test, not the generator
+				generated++
+			}
+		}
+		require.Equal(t, len(entries), generated, name)
 		for _, e := range entries {
 			want, err := os.ReadFile(filepath.Join(tmp, name, e.Name()))
 			require.NoError(t, err)
