@@ -267,9 +267,11 @@ func ingest(ctx context.Context, c *Client, fsys fs.FS, dir string, st Step) err
 func ingestBatch(ctx context.Context, c *Client, batch []metrics.Sample) error {
 	input := make([]map[string]any, len(batch))
 	for j, s := range batch {
-		input[j] = map[string]any{"metric": s.Metric, "value": s.Value, "unit": s.Unit,
+		input[j] = map[string]any{
+			"metric": s.Metric, "value": s.Value, "unit": s.Unit,
 			"observedAt": s.ObservedAt.Format(time.RFC3339Nano), "localDay": s.LocalDay,
-			"utcOffsetSeconds": s.UTCOffsetSeconds, "source": s.Source}
+			"utcOffsetSeconds": s.UTCOffsetSeconds, "source": s.Source,
+		}
 	}
 	return c.Do(ctx, `mutation($in: [ObservationInput!]!) { ingestObservations(input: $in) { inserted } }`,
 		map[string]any{"in": input}, nil)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -58,7 +57,7 @@ func TestQueues(t *testing.T) {
 		"redis": func(t *testing.T, h jobs.Handler) jobs.Queue {
 			q, err := jobs.NewRedis(servertest.RedisURL(), fastOptions())
 			require.NoError(t, err)
-			require.NoError(t, q.Work(servertest.RedisURL(), h, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			require.NoError(t, q.Work(servertest.RedisURL(), h, slog.New(slog.DiscardHandler)))
 			return q
 		},
 	}
