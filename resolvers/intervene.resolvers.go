@@ -39,11 +39,7 @@ func (r *interventionResolver) SafetyDecision(ctx context.Context, obj *ent.Inte
 
 // StartIntervention is the resolver for the startIntervention field.
 func (r *mutationResolver) StartIntervention(ctx context.Context, input model.StartInterventionInput) (*model.StartInterventionPayload, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := tx(ctx)
+	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -57,11 +53,7 @@ func (r *mutationResolver) StartIntervention(ctx context.Context, input model.St
 
 // LogAdherence is the resolver for the logAdherence field.
 func (r *mutationResolver) LogAdherence(ctx context.Context, interventionID string, day string, adherent bool, note *string) (*ent.AdherenceLog, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := tx(ctx)
+	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +66,7 @@ func (r *mutationResolver) LogAdherence(ctx context.Context, interventionID stri
 
 // CompleteIntervention is the resolver for the completeIntervention field.
 func (r *mutationResolver) CompleteIntervention(ctx context.Context, id string) (*ent.Intervention, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := tx(ctx)
+	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -87,11 +75,7 @@ func (r *mutationResolver) CompleteIntervention(ctx context.Context, id string) 
 
 // EvaluateIntervention is the resolver for the evaluateIntervention field.
 func (r *mutationResolver) EvaluateIntervention(ctx context.Context, id string) (*ent.Evaluation, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := tx(ctx)
+	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +88,7 @@ func (r *mutationResolver) EvaluateIntervention(ctx context.Context, id string) 
 
 // UpdateSafetyFlags is the resolver for the updateSafetyFlags field.
 func (r *mutationResolver) UpdateSafetyFlags(ctx context.Context, flags []string) ([]*ent.Intervention, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := tx(ctx)
+	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,16 @@ func tx(ctx context.Context) (*ent.Tx, error) {
 	return t, nil
 }
 
+// viewerTx returns the signed-in viewer and the mutation's transaction.
+func viewerTx(ctx context.Context) (viewer.Viewer, *ent.Tx, error) {
+	v, err := requireViewer(ctx)
+	if err != nil {
+		return v, nil, err
+	}
+	t, err := tx(ctx)
+	return v, t, err
+}
+
 // targetUser resolves an optional userId argument: the viewer by default;
 // another user only for admins (EFORBIDDEN otherwise).
 func targetUser(ctx context.Context, userID *string) (string, error) {

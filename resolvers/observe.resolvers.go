@@ -33,11 +33,7 @@ func (r *insightResolver) Evidence(ctx context.Context, obj *ent.Insight) (*mode
 
 // IngestObservations is the resolver for the ingestObservations field.
 func (r *mutationResolver) IngestObservations(ctx context.Context, input []*model.ObservationInput, idempotencyKey *string) (*model.IngestResult, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := tx(ctx)
+	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -72,11 +68,7 @@ func (r *mutationResolver) RunLoop(ctx context.Context, userID *string) (*model.
 
 // SetProviderConnection is the resolver for the setProviderConnection field.
 func (r *mutationResolver) SetProviderConnection(ctx context.Context, provider providerconnection.Provider, status providerconnection.Status, at *time.Time) (*ent.ProviderConnection, error) {
-	v, err := requireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := tx(ctx)
+	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}

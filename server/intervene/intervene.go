@@ -27,6 +27,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/llm"
+	"github.com/vitalgraph/vitalgraph/server/loop"
 	"github.com/vitalgraph/vitalgraph/server/record"
 )
 
@@ -76,15 +77,8 @@ func (s *Service) now() time.Time {
 }
 
 func (s *Service) today(ctx context.Context, tx *ent.Tx, userID string) (series.Day, *ent.User, error) {
-	u, err := tx.User.Get(ctx, userID)
-	if err != nil {
-		return series.Day{}, nil, err
-	}
-	loc, err := time.LoadLocation(u.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return series.Truncate(s.now().In(loc)), u, nil
+	u, _, day, err := loop.UserDay(ctx, tx, userID, s.now())
+	return day, u, err
 }
 
 // Start validates a plan, takes the safety decision, reports the minimum

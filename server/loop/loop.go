@@ -93,15 +93,10 @@ func (r *Runner) runStages(ctx context.Context, tx *ent.Tx, userID string, start
 	if r.Evaluator == nil {
 		return sum, nil
 	}
-	u, err := tx.User.Get(ctx, userID)
+	_, _, today, err := UserDay(ctx, tx, userID, r.now())
 	if err != nil {
 		return sum, err
 	}
-	loc, err := time.LoadLocation(u.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	today := series.Truncate(r.now().In(loc))
 	active, err := tx.Intervention.Query().
 		Where(intervention.UserID(userID), intervention.StatusIn(intervention.StatusACTIVE, intervention.StatusCOMPLETED),
 			intervention.Not(intervention.HasEvaluationsWith(evaluation.CreatedAtGT(time.Time{})))).
@@ -158,4 +153,18 @@ func (r *Runner) auditOverrun(ctx context.Context, client *ent.Client, userID st
 // UserIDs lists every user id (as the system viewer), for `loop --all`.
 func UserIDs(ctx context.Context, client *ent.Client) ([]string, error) {
 	return client.User.Query().Order(ent.Asc(user.FieldID)).IDs(viewer.System(ctx))
+}
+
+// UserDay returns the user, their time zone (UTC when unknown) and the
+// local calendar day of now for them: local days decide windows everywhere.
+func UserDay(ctx context.Context, tx *ent.Tx, userID string, now time.Time) (*ent.User, *time.Location, series.Day, error) {
+	u, err := tx.User.Get(ctx, userID)
+	if err != nil {
+		return nil, nil, series.Day{}, err
+	}
+	loc, err := time.LoadLocation(u.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return u, loc, series.Truncate(now.In(loc)), nil
 }

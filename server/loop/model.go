@@ -65,15 +65,10 @@ func (r *Runner) cap() int {
 // Model runs baselines and detectors for every metric of userID inside tx.
 func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSummary, error) {
 	var sum ModelSummary
-	u, err := tx.User.Get(ctx, userID)
+	_, loc, asOf, err := UserDay(ctx, tx, userID, r.now())
 	if err != nil {
 		return sum, err
 	}
-	loc, err := time.LoadLocation(u.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	asOf := series.Truncate(r.now().In(loc))
 	obs, err := tx.Observation.Query().
 		Where(observation.UserID(userID), observation.Missing(false), observation.ValueNotNil()).
 		Order(ent.Asc(observation.FieldLocalDay), ent.Asc(observation.FieldObservedAt)).
