@@ -65,7 +65,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 // NewAppWithStore is NewApp on an already opened store, which the App owns
 // from then on (Close closes it).
 func NewAppWithStore(ctx context.Context, cfg Config, log *slog.Logger, st *Store) (*App, error) {
-	return NewAppWithFeed(ctx, cfg, log, st, FeedOptions{})
+	return NewAppWithFeed(ctx, cfg, log, st, FeedOptions{Hub: feed.Options{
+		PollInterval: cfg.Feed.PollInterval, Retention: cfg.Feed.Retention,
+		Buffer: cfg.Feed.Buffer, SlowConsumerTimeout: cfg.Feed.SlowConsumerTimeout,
+	}})
 }
 
 // NewAppWithFeed is NewAppWithStore with options for the live feed.

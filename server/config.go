@@ -41,6 +41,7 @@ type Config struct {
 	JobsDebounce    time.Duration  // JOBS_DEBOUNCE: delay of the loop run after an ingestion (2s)
 	WorkerInProcess bool           // WORKER_IN_PROCESS: with Redis, also work the job queue in this process (true)
 	JobsQueue       string         // JOBS_QUEUE: asynq queue name (vitalgraph-loop)
+	Feed            FeedConfig     // live feed settings (FEED_*)
 	Security        SecurityConfig // see SecurityConfig (config_security.go)
 	Version         string         // set at build time, not from the environment
 	Commit          string         // set at build time, not from the environment
@@ -54,6 +55,14 @@ type Guardrails struct {
 	AttributionLagDays   int           // GUARDRAIL_ATTRIBUTION_LAG_DAYS: maximum lag window (7)
 	LoopTimeout          time.Duration // GUARDRAIL_LOOP_TIMEOUT: loop runtime per user (5000ms)
 	NarrativeTimeout     time.Duration // GUARDRAIL_NARRATIVE_TIMEOUT: narrative generation (3000ms)
+}
+
+// FeedConfig tunes the live feed; zero values take the feed's defaults.
+type FeedConfig struct {
+	PollInterval        time.Duration // FEED_POLL_INTERVAL: safety poll for lost wake-ups (2s)
+	Retention           time.Duration // FEED_RETENTION: replayable history; older cursors get FEED_CURSOR_EXPIRED (720h)
+	Buffer              int           // FEED_SUBSCRIBER_BUFFER: events buffered per subscriber (64)
+	SlowConsumerTimeout time.Duration // FEED_SLOW_CONSUMER_TIMEOUT: a full buffer this long cuts the subscriber off (10s)
 }
 
 // DefaultGuardrails are DESIGN.md's defaults.
@@ -123,6 +132,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	durVar("GUARDRAIL_LOOP_TIMEOUT", &c.Guardrails.LoopTimeout)
 	durVar("GUARDRAIL_NARRATIVE_TIMEOUT", &c.Guardrails.NarrativeTimeout)
 	durVar("JOBS_DEBOUNCE", &c.JobsDebounce)
+	durVar("FEED_POLL_INTERVAL", &c.Feed.PollInterval)
+	durVar("FEED_RETENTION", &c.Feed.Retention)
+	durVar("FEED_SLOW_CONSUMER_TIMEOUT", &c.Feed.SlowConsumerTimeout)
+	intVar("FEED_SUBSCRIBER_BUFFER", &c.Feed.Buffer, 1, 100000)
 	if s := strings.TrimSpace(getenv("JOBS_QUEUE")); s != "" {
 		c.JobsQueue = s
 	}
