@@ -336,6 +336,7 @@ type ComplexityRoot struct {
 		CompleteIntervention  func(childComplexity int, id string) int
 		EvaluateIntervention  func(childComplexity int, id string) int
 		IngestObservations    func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
+		IngestProviderPayload func(childComplexity int, provider string, payload string, idempotencyKey *string) int
 		LogAdherence          func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
 		RefreshToken          func(childComplexity int, token string) int
 		RunLoop               func(childComplexity int, userID *string) int
@@ -426,6 +427,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProviderIngestResult struct {
+		Result  func(childComplexity int) int
+		Skipped func(childComplexity int) int
+	}
+
 	Query struct {
 		AdminAuditTrail func(childComplexity int, userID string, first *int) int
 		AuditEvents     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
@@ -455,6 +461,11 @@ type ComplexityRoot struct {
 		EvidenceGrade  func(childComplexity int) int
 		RequiresReview func(childComplexity int) int
 		RiskLevel      func(childComplexity int) int
+	}
+
+	SkippedRecord struct {
+		Reason   func(childComplexity int) int
+		RecordID func(childComplexity int) int
 	}
 
 	StartInterventionPayload struct {
@@ -1807,6 +1818,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IngestObservations(childComplexity, args["input"].([]*model.ObservationInput), args["idempotencyKey"].(*string)), true
+	case "Mutation.ingestProviderPayload":
+		if e.ComplexityRoot.Mutation.IngestProviderPayload == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_ingestProviderPayload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IngestProviderPayload(childComplexity, args["provider"].(string), args["payload"].(string), args["idempotencyKey"].(*string)), true
 	case "Mutation.logAdherence":
 		if e.ComplexityRoot.Mutation.LogAdherence == nil {
 			break
@@ -2216,6 +2238,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProviderConnectionEdge.Node(childComplexity), true
 
+	case "ProviderIngestResult.result":
+		if e.ComplexityRoot.ProviderIngestResult.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderIngestResult.Result(childComplexity), true
+	case "ProviderIngestResult.skipped":
+		if e.ComplexityRoot.ProviderIngestResult.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderIngestResult.Skipped(childComplexity), true
+
 	case "Query.adminAuditTrail":
 		if e.ComplexityRoot.Query.AdminAuditTrail == nil {
 			break
@@ -2401,6 +2436,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SafetyDecision.RiskLevel(childComplexity), true
+
+	case "SkippedRecord.reason":
+		if e.ComplexityRoot.SkippedRecord.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkippedRecord.Reason(childComplexity), true
+	case "SkippedRecord.recordId":
+		if e.ComplexityRoot.SkippedRecord.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkippedRecord.RecordID(childComplexity), true
 
 	case "StartInterventionPayload.intervention":
 		if e.ComplexityRoot.StartInterventionPayload.Intervention == nil {
@@ -3464,6 +3512,16 @@ func (ec *executionContext) childFields_ProviderConnectionEdge(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ProviderConnectionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ProviderIngestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "result":
+		return ec.fieldContext_ProviderIngestResult_result(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ProviderIngestResult_skipped(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderIngestResult", field.Name)
+}
+
 func (ec *executionContext) childFields_SafetyCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3490,6 +3548,16 @@ func (ec *executionContext) childFields_SafetyDecision(ctx context.Context, fiel
 		return ec.fieldContext_SafetyDecision_checks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SafetyDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_SkippedRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recordId":
+		return ec.fieldContext_SkippedRecord_recordId(ctx, field)
+	case "reason":
+		return ec.fieldContext_SkippedRecord_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SkippedRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_StartInterventionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -8,9 +8,11 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/engine/metrics"
+	"github.com/vitalgraph/vitalgraph/engine/providers"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/graph/model"
+	"github.com/vitalgraph/vitalgraph/server/ingest"
 )
 
 // tx returns the transaction entgql.Transactioner opened for this mutation.
@@ -144,4 +146,17 @@ func (r *Resolver) enqueueLoopAfterCommit(t *ent.Tx, userID string) {
 			return nil
 		})
 	})
+}
+
+func ingestResult(res ingest.Result) *model.IngestResult {
+	return &model.IngestResult{BatchID: res.BatchID, Received: res.Received, Inserted: res.Inserted,
+		Duplicates: res.Duplicates, Missing: res.Missing, Replayed: res.Replayed}
+}
+
+func skipped(in []providers.Skip) []*model.SkippedRecord {
+	out := make([]*model.SkippedRecord, len(in))
+	for i, s := range in {
+		out[i] = &model.SkippedRecord{RecordID: s.RecordID, Reason: s.Reason}
+	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/engine/metrics"
+	"github.com/vitalgraph/vitalgraph/engine/providers"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
@@ -48,8 +49,7 @@ func (r *mutationResolver) IngestObservations(ctx context.Context, input []*mode
 	if res.Inserted > 0 {
 		r.enqueueLoopAfterCommit(t, v.UserID)
 	}
-	return &model.IngestResult{BatchID: res.BatchID, Received: res.Received, Inserted: res.Inserted,
-		Duplicates: res.Duplicates, Missing: res.Missing, Replayed: res.Replayed}, nil
+	return ingestResult(res), nil
 }
 
 // RunLoop is the resolver for the runLoop field.
@@ -89,6 +89,33 @@ func (r *mutationResolver) SetTimezone(ctx context.Context, timezone string) (*e
 		return nil, engine.Errorf(engine.EINVALID, "unknown time zone %q: use an IANA name like America/New_York", timezone)
 	}
 	return r.client(ctx).User.UpdateOneID(v.UserID).SetTimezone(timezone).Save(ctx)
+}
+
+// IngestProviderPayload is the resolver for the ingestProviderPayload field.
+func (r *mutationResolver) IngestProviderPayload(ctx context.Context, provider string, payload string, idempotencyKey *string) (*model.ProviderIngestResult, error) {
+	v, t, err := viewerTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := providers.Parse(provider, []byte(payload))
+	if err != nil {
+		return nil, err
+	}
+	if len(parsed.Samples) == 0 {
+		return nil, engine.Errorf(engine.EINVALID, "the payload holds no ingestible samples (%d records skipped)", len(parsed.Skipped))
+	}
+	key := ""
+	if idempotencyKey != nil {
+		key = *idempotencyKey
+	}
+	res, err := r.Ingest.Ingest(ctx, t, v.UserID, parsed.Samples, key)
+	if err != nil {
+		return nil, err
+	}
+	if res.Inserted > 0 {
+		r.enqueueLoopAfterCommit(t, v.UserID)
+	}
+	return &model.ProviderIngestResult{Result: ingestResult(res), Skipped: skipped(parsed.Skipped)}, nil
 }
 
 // Metrics is the resolver for the metrics field.

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/engine/providers"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/resolvers"
 	"github.com/vitalgraph/vitalgraph/server/auth"
@@ -145,7 +146,7 @@ func (a *App) transactioner() entgql.Transactioner {
 func (a *App) systemStatus() resolvers.SystemStatus {
 	st := resolvers.SystemStatus{
 		EnvMode: a.Config.EnvMode, AuthMode: "required", SafetyStatus: "strict",
-		LoggingLevel: strings.ToLower(a.Config.LogLevel.String()), ProvidersEnabled: []string{},
+		LoggingLevel: strings.ToLower(a.Config.LogLevel.String()), ProvidersEnabled: append([]string{}, providers.Providers...),
 		LLMEnabled: a.Config.LLM.BaseURL != "",
 	}
 	if a.Config.Dev() {

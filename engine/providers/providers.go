@@ -97,6 +97,9 @@ func Parse(provider string, payload []byte) (Result, error) {
 	return Result{}, engine.Errorf(engine.EINVALID, "unknown provider %q; use one of: whoop, oura, apple_health", provider)
 }
 
+// Providers lists the providers Parse understands.
+var Providers = []string{metrics.SourceWhoop, metrics.SourceOura, metrics.SourceAppleHealth}
+
 // decodeObject decodes payload as a JSON object of raw members. It returns
 // EINVALID when payload is not a single JSON object.
 func decodeObject(provider string, payload []byte) (map[string]json.RawMessage, error) {

@@ -115,6 +115,11 @@ type ObservationInput struct {
 	Source string `json:"source"`
 }
 
+type ProviderIngestResult struct {
+	Result  *IngestResult    `json:"result"`
+	Skipped []*SkippedRecord `json:"skipped"`
+}
+
 // One safety rule as evaluated, kept for the audit trail.
 type SafetyCheck struct {
 	Name   string `json:"name"`
@@ -132,6 +137,12 @@ type SafetyDecision struct {
 	// HIGH risk: a human must review before it can start.
 	RequiresReview bool           `json:"requiresReview"`
 	Checks         []*SafetyCheck `json:"checks"`
+}
+
+// A provider record the adapter did not ingest, and why (not scored yet, a nap, inconsistent stages…).
+type SkippedRecord struct {
+	RecordID string `json:"recordId"`
+	Reason   string `json:"reason"`
 }
 
 type StartInterventionInput struct {

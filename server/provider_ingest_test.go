@@ -1,0 +1,58 @@
+package server_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vitalgraph/vitalgraph/server/servertest"
+)
+
+const providerMutation = `mutation($p: String!, $payload: String!) {
+  ingestProviderPayload(provider: $p, payload: $payload) {
+    result { inserted duplicates missing }
+    skipped { recordId reason }
+  }
+}`
+
+// TestIngestProviderPayload posts a WHOOP export (the G1 golden file, with
+// one nap) as the provider returns it.
+func TestIngestProviderPayload(t *testing.T) {
+	t.Parallel()
+	srv := servertest.NewServer(t, servertest.NewPostgresStore(t), nil)
+	uid := srv.CreateUser(t, "whoop@example.com")
+	pinClock(srv, 61)
+	payload, err := os.ReadFile("../golden/testdata/g1_clean/whoop.json")
+	require.NoError(t, err)
+	type out struct {
+		IngestProviderPayload struct {
+			Result struct {
+				Inserted, Duplicates, Missing int
+			} `json:"result"`
+			Skipped []struct{ RecordID, Reason string } `json:"skipped"`
+		} `json:"ingestProviderPayload"`
+	}
+	var first out
+	srv.Do(t, uid, providerMutation, map[string]any{"p": "whoop", "payload": string(payload)}).Decode(t, &first)
+	r := first.IngestProviderPayload
+	require.Equal(t, 180, r.Result.Inserted, "sleep, efficiency and respiratory rate for 60 nights")
+	require.Len(t, r.Skipped, 1)
+	require.Contains(t, r.Skipped[0].Reason, "nap")
+
+	var again out
+	srv.Do(t, uid, providerMutation, map[string]any{"p": "whoop", "payload": string(payload)}).Decode(t, &again)
+	require.Zero(t, again.IngestProviderPayload.Result.Inserted)
+	require.Equal(t, 180, again.IngestProviderPayload.Result.Duplicates)
+
+	before := countObs(t, srv, uid)
+	for name, vars := range map[string]map[string]any{
+		"unknown provider": {"p": "garmin", "payload": string(payload)},
+		"malformed JSON":   {"p": "whoop", "payload": `{"records": [`},
+		"not an object":    {"p": "oura", "payload": `[1,2,3]`},
+	} {
+		resp := srv.Do(t, uid, providerMutation, vars)
+		require.Equal(t, []string{"EINVALID"}, resp.Codes(), name)
+	}
+	require.Equal(t, before, countObs(t, srv, uid))
+}
