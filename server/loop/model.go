@@ -69,8 +69,16 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 	if err != nil {
 		return sum, err
 	}
+	opt := r.Detect
+	if opt == (detect.Options{}) {
+		opt = detect.DefaultOptions()
+	}
+	// Findings reach back HistoryDays and their baselines another long
+	// window: older observations cannot change the result, so they are not read.
+	from := series.AddDays(asOf, -(opt.HistoryDays + opt.Baseline.WithDefaults().LongWindowDays + 1))
 	obs, err := tx.Observation.Query().
-		Where(observation.UserID(userID), observation.Missing(false), observation.ValueNotNil()).
+		Where(observation.UserID(userID), observation.Missing(false), observation.ValueNotNil(),
+			observation.LocalDayGTE(from.Format(time.DateOnly))).
 		Order(ent.Asc(observation.FieldLocalDay), ent.Asc(observation.FieldObservedAt)).
 		All(ctx)
 	if err != nil {
@@ -116,10 +124,6 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 			for src, s := range bySource[metric] {
 				in.BySource[src] = series.Normalize(s)
 			}
-		}
-		opt := r.Detect
-		if opt == (detect.Options{}) {
-			opt = detect.DefaultOptions()
 		}
 		res := detect.Run(in, opt)
 		changed, err := r.saveBaseline(ctx, tx, userID, res)
