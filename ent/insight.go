@@ -40,7 +40,7 @@ type Insight struct {
 	Direction string `json:"direction,omitempty"`
 	// StartDay holds the value of the "start_day" field.
 	StartDay string `json:"start_day,omitempty"`
-	// EndDay holds the value of the "end_day" field.
+	// last day of the finding; an ongoing data gap extends it
 	EndDay string `json:"end_day,omitempty"`
 	// stable key of the finding; re-running the loop on the same data finds the same key
 	DedupeKey string `json:"dedupe_key,omitempty"`

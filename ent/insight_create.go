@@ -686,6 +686,18 @@ func (u *InsightUpsert) UpdateDirection() *InsightUpsert {
 	return u
 }
 
+// SetEndDay sets the "end_day" field.
+func (u *InsightUpsert) SetEndDay(v string) *InsightUpsert {
+	u.Set(insight.FieldEndDay, v)
+	return u
+}
+
+// UpdateEndDay sets the "end_day" field to the value that was provided on create.
+func (u *InsightUpsert) UpdateEndDay() *InsightUpsert {
+	u.SetExcluded(insight.FieldEndDay)
+	return u
+}
+
 // SetEvidenceGrade sets the "evidence_grade" field.
 func (u *InsightUpsert) SetEvidenceGrade(v evidence.Grade) *InsightUpsert {
 	u.Set(insight.FieldEvidenceGrade, v)
@@ -838,9 +850,6 @@ func (u *InsightUpsertOne) UpdateNewValues() *InsightUpsertOne {
 		if _, exists := u.create.mutation.StartDay(); exists {
 			s.SetIgnore(insight.FieldStartDay)
 		}
-		if _, exists := u.create.mutation.EndDay(); exists {
-			s.SetIgnore(insight.FieldEndDay)
-		}
 		if _, exists := u.create.mutation.DedupeKey(); exists {
 			s.SetIgnore(insight.FieldDedupeKey)
 		}
@@ -942,6 +951,20 @@ func (u *InsightUpsertOne) SetDirection(v string) *InsightUpsertOne {
 func (u *InsightUpsertOne) UpdateDirection() *InsightUpsertOne {
 	return u.Update(func(s *InsightUpsert) {
 		s.UpdateDirection()
+	})
+}
+
+// SetEndDay sets the "end_day" field.
+func (u *InsightUpsertOne) SetEndDay(v string) *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetEndDay(v)
+	})
+}
+
+// UpdateEndDay sets the "end_day" field to the value that was provided on create.
+func (u *InsightUpsertOne) UpdateEndDay() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateEndDay()
 	})
 }
 
@@ -1283,9 +1306,6 @@ func (u *InsightUpsertBulk) UpdateNewValues() *InsightUpsertBulk {
 			if _, exists := b.mutation.StartDay(); exists {
 				s.SetIgnore(insight.FieldStartDay)
 			}
-			if _, exists := b.mutation.EndDay(); exists {
-				s.SetIgnore(insight.FieldEndDay)
-			}
 			if _, exists := b.mutation.DedupeKey(); exists {
 				s.SetIgnore(insight.FieldDedupeKey)
 			}
@@ -1388,6 +1408,20 @@ func (u *InsightUpsertBulk) SetDirection(v string) *InsightUpsertBulk {
 func (u *InsightUpsertBulk) UpdateDirection() *InsightUpsertBulk {
 	return u.Update(func(s *InsightUpsert) {
 		s.UpdateDirection()
+	})
+}
+
+// SetEndDay sets the "end_day" field.
+func (u *InsightUpsertBulk) SetEndDay(v string) *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetEndDay(v)
+	})
+}
+
+// UpdateEndDay sets the "end_day" field to the value that was provided on create.
+func (u *InsightUpsertBulk) UpdateEndDay() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateEndDay()
 	})
 }
 

@@ -92,6 +92,20 @@ func (_u *InsightUpdate) SetNillableDirection(v *string) *InsightUpdate {
 	return _u
 }
 
+// SetEndDay sets the "end_day" field.
+func (_u *InsightUpdate) SetEndDay(v string) *InsightUpdate {
+	_u.mutation.SetEndDay(v)
+	return _u
+}
+
+// SetNillableEndDay sets the "end_day" field if the given value is not nil.
+func (_u *InsightUpdate) SetNillableEndDay(v *string) *InsightUpdate {
+	if v != nil {
+		_u.SetEndDay(*v)
+	}
+	return _u
+}
+
 // SetEvidenceGrade sets the "evidence_grade" field.
 func (_u *InsightUpdate) SetEvidenceGrade(v evidence.Grade) *InsightUpdate {
 	_u.mutation.SetEvidenceGrade(v)
@@ -287,6 +301,11 @@ func (_u *InsightUpdate) check() error {
 			return &ValidationError{Name: "direction", err: fmt.Errorf(`ent: validator failed for field "Insight.direction": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EndDay(); ok {
+		if err := insight.EndDayValidator(v); err != nil {
+			return &ValidationError{Name: "end_day", err: fmt.Errorf(`ent: validator failed for field "Insight.end_day": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.EvidenceGrade(); ok {
 		if err := insight.EvidenceGradeValidator(v); err != nil {
 			return &ValidationError{Name: "evidence_grade", err: fmt.Errorf(`ent: validator failed for field "Insight.evidence_grade": %w`, err)}
@@ -345,6 +364,9 @@ func (_u *InsightUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Direction(); ok {
 		_spec.SetField(insight.FieldDirection, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EndDay(); ok {
+		_spec.SetField(insight.FieldEndDay, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.EvidenceGrade(); ok {
 		_spec.SetField(insight.FieldEvidenceGrade, field.TypeEnum, value)
@@ -462,6 +484,20 @@ func (_u *InsightUpdateOne) SetDirection(v string) *InsightUpdateOne {
 func (_u *InsightUpdateOne) SetNillableDirection(v *string) *InsightUpdateOne {
 	if v != nil {
 		_u.SetDirection(*v)
+	}
+	return _u
+}
+
+// SetEndDay sets the "end_day" field.
+func (_u *InsightUpdateOne) SetEndDay(v string) *InsightUpdateOne {
+	_u.mutation.SetEndDay(v)
+	return _u
+}
+
+// SetNillableEndDay sets the "end_day" field if the given value is not nil.
+func (_u *InsightUpdateOne) SetNillableEndDay(v *string) *InsightUpdateOne {
+	if v != nil {
+		_u.SetEndDay(*v)
 	}
 	return _u
 }
@@ -674,6 +710,11 @@ func (_u *InsightUpdateOne) check() error {
 			return &ValidationError{Name: "direction", err: fmt.Errorf(`ent: validator failed for field "Insight.direction": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EndDay(); ok {
+		if err := insight.EndDayValidator(v); err != nil {
+			return &ValidationError{Name: "end_day", err: fmt.Errorf(`ent: validator failed for field "Insight.end_day": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.EvidenceGrade(); ok {
 		if err := insight.EvidenceGradeValidator(v); err != nil {
 			return &ValidationError{Name: "evidence_grade", err: fmt.Errorf(`ent: validator failed for field "Insight.evidence_grade": %w`, err)}
@@ -749,6 +790,9 @@ func (_u *InsightUpdateOne) sqlSave(ctx context.Context) (_node *Insight, err er
 	}
 	if value, ok := _u.mutation.Direction(); ok {
 		_spec.SetField(insight.FieldDirection, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EndDay(); ok {
+		_spec.SetField(insight.FieldEndDay, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.EvidenceGrade(); ok {
 		_spec.SetField(insight.FieldEvidenceGrade, field.TypeEnum, value)

@@ -62,7 +62,10 @@ var domainChecks = map[string]func(t *testing.T, o output){
 		require.True(t, strings.Contains(text, "probably") || strings.Contains(text, "may"), text)
 	},
 	"g3_disconnection": func(t *testing.T, o output) {
-		require.Len(t, o.insights("hrv_rmssd", "DATA_GAP"), 1, "exactly one data-gap insight")
+		gaps := o.insights("hrv_rmssd", "DATA_GAP")
+		require.Len(t, gaps, 1, "exactly one data-gap insight")
+		require.Equal(t, "2026-04-06", gaps[0]["startDay"], "revoked on day 36")
+		require.Equal(t, "2026-04-25", gaps[0]["endDay"], "the insight follows the gap to day 55")
 		require.Empty(t, o.insights("hrv_rmssd", "ANOMALY"), "not a run of anomalies")
 		for _, b := range o.Baselines {
 			if b["metric"] == "hrv_rmssd" {

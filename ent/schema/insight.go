@@ -35,7 +35,8 @@ func (Insight) Fields() []ent.Field {
 		field.String("direction").Default("none").MaxLen(8),
 		field.String("start_day").Match(localDayRe).Immutable().
 			Annotations(entgql.OrderField("START_DAY")),
-		field.String("end_day").Match(localDayRe).Immutable(),
+		field.String("end_day").Match(localDayRe).
+			Comment("last day of the finding; an ongoing data gap extends it"),
 		field.String("dedupe_key").NotEmpty().MaxLen(200).Immutable().Annotations(entgql.Skip()).
 			Comment("stable key of the finding; re-running the loop on the same data finds the same key"),
 	}, evidenceFields()...)

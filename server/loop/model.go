@@ -139,6 +139,9 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 				return sum, err
 			}
 			if dup {
+				if err := r.extendGap(ctx, tx, userID, m, f); err != nil {
+					return sum, err
+				}
 				continue
 			}
 			if budget <= 0 {
@@ -266,6 +269,32 @@ func isDuplicate(ctx context.Context, tx *ent.Tx, userID string, f detect.Findin
 		q = q.Where(insight.DedupeKey(f.Key))
 	}
 	return q.Exist(ctx)
+}
+
+// extendGap moves the end of a known data-gap insight when the gap has
+// grown since it was recorded, and audits the change.
+func (r *Runner) extendGap(ctx context.Context, tx *ent.Tx, userID string, m metrics.Metric, f detect.Finding) error {
+	if f.Kind != detect.KindDataGap {
+		return nil
+	}
+	in, err := tx.Insight.Query().Where(insight.UserID(userID), insight.DedupeKey(f.Key)).Only(ctx)
+	if err != nil {
+		return err
+	}
+	end := f.EndDay.Format(time.DateOnly)
+	if end <= in.EndDay {
+		return nil
+	}
+	prev := in.EndDay
+	if _, err := in.Update().SetEndDay(end).SetTitle(title(m, f)).SetSummary(summary(m, f)).Save(ctx); err != nil {
+		return err
+	}
+	_, err = r.Recorder.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "Insight", EntityID: in.ID, Action: "update", Decision: "gap_extended",
+		Reason:  fmt.Sprintf("the data gap continued: it now ends on %s (was %s)", end, prev),
+		Details: map[string]any{"previousEndDay": prev, "endDay": end, "sourceMetrics": []string{f.Metric}},
+	})
+	return err
 }
 
 func (r *Runner) skip(ctx context.Context, tx *ent.Tx, userID string, f detect.Finding) error {
