@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/server"
 	"github.com/vitalgraph/vitalgraph/server/loop"
+	"github.com/vitalgraph/vitalgraph/server/record"
 )
 
 // worker works the Redis job queue until ctx ends (SIGTERM).
@@ -102,4 +105,46 @@ func jobsCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []st
 		return app.Jobs.DeleteDead(ctx, args[1])
 	}
 	return errors.New("jobs: dead | retry ID | delete ID")
+}
+
+// adminCmd grants or revokes the admin role of the user with an email,
+// auditing the change in that user's trail with the system as actor.
+func adminCmd(ctx context.Context, cfg server.Config, args []string, stdout io.Writer) error {
+	if len(args) != 2 || (args[0] != "grant" && args[0] != "revoke") {
+		return errors.New("admin: grant EMAIL | revoke EMAIL")
+	}
+	st, err := server.OpenStore(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sctx := viewer.System(ctx)
+	u, err := st.Client.User.Query().Where(user.EmailEQ(args[1])).Only(sctx)
+	if err != nil {
+		return fmt.Errorf("admin: no user with email %q", args[1])
+	}
+	role := user.RoleADMIN
+	if args[0] == "revoke" {
+		role = user.RoleUSER
+	}
+	tx, err := st.Client.Tx(sctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.User.UpdateOneID(u.ID).SetRole(role).Exec(sctx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if _, err := record.New(nil).Audit(sctx, tx, record.Audit{
+		UserID: u.ID, EntityType: "User", EntityID: u.ID, Action: "admin_" + args[0], Decision: strings.ToLower(string(role)),
+		Reason: fmt.Sprintf("role set to %s by an operator (vitalgraph admin %s)", role, args[0]),
+	}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s (%s) is now %s; tokens issued before carry the old role until they expire\n", args[1], u.ID, role)
+	return nil
 }

@@ -51,6 +51,8 @@ commands:
   jobs dead | retry ID | delete ID
                       inspect and clear dead (failed) loop jobs
   seed --demo         load the golden demo user into the database
+  admin grant|revoke EMAIL
+                      give or take the admin role (audited)
   version             print the version
 `
 
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return jobsCmd(ctx, cfg, log, args, stdout)
 	case "seed":
 		return seedCmd(ctx, cfg, log, args, stdout)
+	case "admin":
+		return adminCmd(ctx, cfg, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
