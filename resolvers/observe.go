@@ -149,8 +149,10 @@ func (r *Resolver) enqueueLoopAfterCommit(t *ent.Tx, userID string) {
 }
 
 func ingestResult(res ingest.Result) *model.IngestResult {
-	return &model.IngestResult{BatchID: res.BatchID, Received: res.Received, Inserted: res.Inserted,
-		Duplicates: res.Duplicates, Missing: res.Missing, Replayed: res.Replayed}
+	return &model.IngestResult{
+		BatchID: res.BatchID, Received: res.Received, Inserted: res.Inserted,
+		Duplicates: res.Duplicates, Missing: res.Missing, Replayed: res.Replayed,
+	}
 }
 
 func skipped(in []providers.Skip) []*model.SkippedRecord {
