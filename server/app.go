@@ -74,6 +74,11 @@ func NewAppWithStore(ctx context.Context, cfg Config, log *slog.Logger, st *Stor
 // NewAppWithFeed is NewAppWithStore with options for the live feed.
 func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store, fo FeedOptions) (*App, error) {
 	a := &App{Config: cfg, Log: log, Store: st}
+	a.baseCtx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	fail := func(err error) (*App, error) {
+		_ = a.Close()
+		return nil, err
+	}
 	a.Recorder = record.New(nil)
 	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Recorder: a.Recorder, Now: a.clock}
 	a.Loop = &loop.Runner{Recorder: a.Recorder, InsightsPerDay: cfg.Guardrails.InsightsPerDay, Now: a.clock}
@@ -81,7 +86,7 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 	if cfg.LLM.Enabled() {
 		client, err := llm.NewClient(cfg.LLM, nil)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		narrator.Client = client
 	}
@@ -90,39 +95,36 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		MaxLagDays: cfg.Guardrails.AttributionLagDays, Now: a.clock,
 	}
 	a.Loop.Evaluator, a.Loop.Timeout = a.Intervene, cfg.Guardrails.LoopTimeout
-	if err := a.setupJobs(); err != nil {
-		return nil, err
-	}
-	a.baseCtx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if cfg.MigrateOnStart {
 		applied, err := st.Migrate(ctx)
 		if err != nil {
-			_ = st.Close()
-			return nil, fmt.Errorf("applying migrations: %w", err)
+			return fail(fmt.Errorf("applying migrations: %w", err))
 		}
 		log.InfoContext(ctx, "migrations applied", slog.Int("count", len(applied)), slog.String("dialect", st.Dialect))
 	}
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
-			_ = st.Close()
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
+			return fail(fmt.Errorf("REDIS_URL: %w", err))
 		}
 		a.Redis = redis.NewClient(opt)
 	}
 	if err := a.setupSecurity(ctx); err != nil {
-		_ = a.Close()
-		return nil, err
+		return fail(err)
 	}
 	a.Feed = a.newFeedHub(fo)
 	a.Recorder.Notifier = a.Feed
 	if cfg.Dev() {
 		id, err := EnsureUser(ctx, st.Client, cfg.DemoUserEmail, "Demo user", user.RoleUSER)
 		if err != nil {
-			_ = a.Close()
-			return nil, fmt.Errorf("creating the demo user (did you apply migrations? run with --migrate): %w", err)
+			return fail(fmt.Errorf("creating the demo user (did you apply migrations? run with --migrate): %w", err))
 		}
 		a.demoUser = id
+	}
+	// Jobs start last: a queued job (on Redis, possibly left by an earlier
+	// process) may run at once and needs the whole App.
+	if err := a.setupJobs(); err != nil {
+		return fail(err)
 	}
 	return a, nil
 }
