@@ -9,9 +9,6 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
-
-
-
 )
 
 // localDayRe matches a calendar date "YYYY-MM-DD".
@@ -62,5 +59,3 @@ func (OwnedMixin) Fields() []ent.Field {
 func (OwnedMixin) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("user_id")}
 }
-
-

@@ -8,9 +8,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
-
 	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
-
 )
 
 // User is a person whose health data Vitalgraph holds. Users see only
@@ -69,4 +67,3 @@ func (User) Edges() []ent.Edge {
 func (User) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection()}
 }
-
