@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent/user"
@@ -146,5 +147,32 @@ func adminCmd(ctx context.Context, cfg server.Config, args []string, stdout io.W
 		return err
 	}
 	fmt.Fprintf(stdout, "%s (%s) is now %s; tokens issued before carry the old role until they expire\n", args[1], u.ID, role)
+	return nil
+}
+
+// pruneCmd deletes live-feed outbox rows older than the feed retention.
+func pruneCmd(ctx context.Context, cfg server.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
+	retention := cfg.Feed.Retention
+	if retention <= 0 {
+		retention = 30 * 24 * time.Hour
+	}
+	olderThan := fs.Duration("older-than", retention, "delete feed events older than this (default FEED_RETENTION)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *olderThan < time.Hour {
+		return errors.New("prune: --older-than must be at least 1h")
+	}
+	st, err := server.OpenStore(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.PruneFeed(ctx, time.Now().Add(-*olderThan))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pruned %d feed event(s) older than %s\n", n, *olderThan)
 	return nil
 }

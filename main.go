@@ -53,6 +53,8 @@ commands:
   seed --demo         load the golden demo user into the database
   admin grant|revoke EMAIL
                       give or take the admin role (audited)
+  prune [--older-than 720h]
+                      delete live-feed outbox rows past retention
   version             print the version
 `
 
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seedCmd(ctx, cfg, log, args, stdout)
 	case "admin":
 		return adminCmd(ctx, cfg, args, stdout)
+	case "prune":
+		return pruneCmd(ctx, cfg, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

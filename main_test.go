@@ -58,6 +58,12 @@ func TestCommands(t *testing.T) {
 	_, err = run("admin", "grant", "nobody@example.com")
 	require.ErrorContains(t, err, "no user")
 
+	out, err = run("prune", "--older-than", "720h")
+	require.NoError(t, err)
+	require.Contains(t, out, "pruned 0 feed event(s)", "everything the seed wrote is recent")
+	_, err = run("prune", "--older-than", "1m")
+	require.ErrorContains(t, err, "at least 1h")
+
 	_, err = run("jobs", "dead")
 	require.ErrorContains(t, err, "REDIS_URL")
 	_, err = run("worker")

@@ -86,3 +86,20 @@ func finishOpen(ctx context.Context, db *sql.DB, dia string) (*Store, error) {
 	drv := entsql.OpenDB(dia, db)
 	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dia}, nil
 }
+
+// PruneFeed deletes live-feed outbox rows created before cutoff and returns
+// how many it deleted. Subscribers whose cursor points into the pruned range
+// get FEED_CURSOR_EXPIRED and fall back to the Relay connections. FeedEvent
+// is append-only for every API caller; pruning is an operator's maintenance
+// step (`vitalgraph prune`), done here in SQL below the privacy layer.
+func (s *Store) PruneFeed(ctx context.Context, cutoff time.Time) (int64, error) {
+	q := `DELETE FROM feed_events WHERE created_at < ?`
+	if s.Dialect == dialect.Postgres {
+		q = `DELETE FROM feed_events WHERE created_at < $1`
+	}
+	res, err := s.DB.ExecContext(ctx, q, cutoff.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("pruning the feed outbox: %w", err)
+	}
+	return res.RowsAffected()
+}
