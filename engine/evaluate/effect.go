@@ -14,9 +14,9 @@ func mean(x []float64) float64 {
 	return s / float64(len(x))
 }
 
-// sampleSD returns the sample standard deviation of x (divisor len(x)−1),
+// SampleSD returns the sample standard deviation of x (divisor len(x)−1),
 // or 0 when len(x) < 2.
-func sampleSD(x []float64) float64 {
+func SampleSD(x []float64) float64 {
 	if len(x) < 2 {
 		return 0
 	}

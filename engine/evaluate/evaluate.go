@@ -486,7 +486,7 @@ func estimate(a, b []obs, direction int, wantLog bool) Estimate {
 		return e
 	}
 	e.Defined = true
-	e.SDA, e.SDB = sampleSD(va), sampleSD(vb)
+	e.SDA, e.SDB = SampleSD(va), SampleSD(vb)
 	e.SP = pooledSD(e.SDA, e.M, e.SDB, e.N)
 	// Treat SDs that vanish relative to the data's magnitude as zero, so
 	// that no ratio can overflow.

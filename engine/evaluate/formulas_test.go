@@ -23,7 +23,7 @@ func TestMeanSD(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			require.InDelta(t, tc.mean, mean(tc.x), 1e-12)
-			require.InDelta(t, tc.sd, sampleSD(tc.x), 1e-12)
+			require.InDelta(t, tc.sd, SampleSD(tc.x), 1e-12)
 		})
 	}
 }

@@ -6,6 +6,7 @@ package evidence
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -124,4 +125,13 @@ func GradeOf(confidence float64, sampleSize int, coverage float64) Grade {
 		}
 	}
 	return GradeD
+}
+
+// Clamp01 bounds a confidence or coverage to [0, 1]; NaN becomes 0 (no
+// evidence), so a broken computation can never raise a grade.
+func Clamp01(x float64) float64 {
+	if math.IsNaN(x) || x < 0 {
+		return 0
+	}
+	return math.Min(x, 1)
 }

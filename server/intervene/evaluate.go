@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/vitalgraph/vitalgraph/engine"
@@ -126,10 +127,10 @@ func (s *Service) Evaluate(ctx context.Context, tx *ent.Tx, userID, intervention
 	create := tx.Evaluation.Create().SetUserID(userID).SetInterventionID(itv.ID).SetMetric(itv.TargetMetric).
 		SetBaselineFrom(ev.Baseline.From.Format(time.DateOnly)).SetBaselineTo(ev.Baseline.To.Format(time.DateOnly)).
 		SetInterventionFrom(ev.Intervention.From.Format(time.DateOnly)).SetInterventionTo(ev.Intervention.To.Format(time.DateOnly)).
-		SetBaselineCoverage(clamp01(ev.Baseline.Coverage)).SetAdherence(clamp01(ev.Adherence)).
+		SetBaselineCoverage(evidence.Clamp01(ev.Baseline.Coverage)).SetAdherence(evidence.Clamp01(ev.Adherence)).
 		SetReliable(ev.Reliable).SetReasons(nonNil(ev.Reasons)).SetCaveats(evaluationCaveats(ev)).
-		SetEvidenceGrade(ev.Grade).SetConfidence(clamp01(ev.Confidence)).SetSampleSize(ev.SampleSize).
-		SetCoverage(clamp01(ev.Coverage)).SetWhy(a.Why).SetHowConfident(a.HowConfident).
+		SetEvidenceGrade(ev.Grade).SetConfidence(evidence.Clamp01(ev.Confidence)).SetSampleSize(ev.SampleSize).
+		SetCoverage(evidence.Clamp01(ev.Coverage)).SetWhy(a.Why).SetHowConfident(a.HowConfident).
 		SetWhatWouldChange(a.WhatWouldChange).SetDetails(details)
 	if pp.Defined {
 		create.SetEffect(pp.Delta).SetCiLow(pp.CILow).SetCiHigh(pp.CIHigh).SetHedgesG(pp.HedgesG)
@@ -147,7 +148,7 @@ func (s *Service) Evaluate(ctx context.Context, tx *ent.Tx, userID, intervention
 	out.Evaluation = saved
 	reason := fmt.Sprintf("grade %s; reliable=%t", ev.Grade, ev.Reliable)
 	if len(ev.Reasons) > 0 {
-		reason += "; " + joinAll(ev.Reasons)
+		reason += "; " + strings.Join(ev.Reasons, "; ")
 	}
 	if _, err := s.Recorder.Audit(ctx, tx, record.Audit{
 		UserID: userID, EntityType: "Evaluation", EntityID: saved.ID, Action: "evaluate", Decision: "grade_" + string(ev.Grade),
@@ -240,29 +241,11 @@ func finite(x float64) any {
 	return x
 }
 
-func clamp01(x float64) float64 {
-	if math.IsNaN(x) || x < 0 {
-		return 0
-	}
-	return math.Min(x, 1)
-}
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
-}
-
-func joinAll(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += "; "
-		}
-		out += x
-	}
-	return out
 }
 
 func lower(s string) string {

@@ -8,7 +8,6 @@ package intervene
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -146,7 +145,7 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 		return out, err
 	}
 	baselineWin := hist.Window(series.AddDays(start, -28), series.AddDays(start, -1))
-	sigma, m28 := sd(baselineWin.Values()), len(baselineWin)
+	sigma, m28 := evaluate.SampleSD(baselineWin.Values()), len(baselineWin)
 	if m28 < 7 || sigma == 0 {
 		sigma, m28 = s.priorSigma(m.Key), 28
 	}
@@ -373,22 +372,6 @@ func (s *Service) metricSeries(ctx context.Context, tx *ent.Tx, userID, metric s
 		}
 	}
 	return best, nil
-}
-
-func sd(xs []float64) float64 {
-	if len(xs) < 2 {
-		return 0
-	}
-	mean := 0.0
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	ss := 0.0
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	return math.Sqrt(ss / float64(len(xs)-1))
 }
 
 // narrativeSource maps the narrator's source to the stored enum.

@@ -309,7 +309,7 @@ func (r *Runner) skip(ctx context.Context, tx *ent.Tx, userID string, f detect.F
 func (r *Runner) create(ctx context.Context, tx *ent.Tx, userID string, m metrics.Metric, f detect.Finding, res detect.Result) (string, error) {
 	window := series.DaysBetween(f.WindowFrom, f.WindowTo) + 1
 	a := evidence.Assess(evidence.Input{
-		Confidence: clamp01(f.Confidence), SampleSize: f.SampleSize, Coverage: clamp01(f.Coverage), PlannedDays: window,
+		Confidence: evidence.Clamp01(f.Confidence), SampleSize: f.SampleSize, Coverage: evidence.Clamp01(f.Coverage), PlannedDays: window,
 	})
 	details := findingDetails(f)
 	details["baselineState"] = string(res.Baseline.State)
@@ -387,16 +387,6 @@ func summary(m metrics.Metric, f detect.Finding) string {
 	}
 	return fmt.Sprintf("%s was %.1f %s against a personal baseline of %.1f %s (robust z %.1f).",
 		m.Name, f.Value, m.CanonicalUnit, f.Baseline, m.CanonicalUnit, f.Z)
-}
-
-func clamp01(x float64) float64 {
-	switch {
-	case x != x || x < 0: // NaN or negative
-		return 0
-	case x > 1:
-		return 1
-	}
-	return x
 }
 
 func startOfDay(t time.Time, loc *time.Location) time.Time {
