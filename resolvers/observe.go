@@ -98,7 +98,7 @@ func evidenceOf(grade evidence.Grade, confidence float64, n int, coverage float6
 	ev := &model.Evidence{
 		Grade: grade, Confidence: confidence, SampleSize: n, Coverage: coverage,
 		Why: why, HowConfident: how, WhatWouldChange: what,
-		SourceMetrics: strings(details["sourceMetrics"]), Detectors: strings(details["detectors"]),
+		SourceMetrics: stringList(details["sourceMetrics"]), Detectors: stringList(details["detectors"]),
 	}
 	if th, ok := details["thresholds"].(map[string]any); ok {
 		ev.Thresholds = th
@@ -114,7 +114,7 @@ func evidenceOf(grade evidence.Grade, confidence float64, n int, coverage float6
 	return ev
 }
 
-func strings(v any) []string {
+func stringList(v any) []string {
 	out := []string{}
 	switch x := v.(type) {
 	case []string:
