@@ -1,5 +1,5 @@
 // Package feed is the live-event adapter of Vitalgraph: it turns the
-// transactional outbox (FeedEvent rows, written by server/record in the same
+// transactional outbox (FeedEvent rows, written by app/record in the same
 // transaction as the decision they announce) into resumable, per-user live
 // streams for GraphQL subscriptions.
 //

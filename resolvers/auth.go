@@ -2,7 +2,7 @@ package resolvers
 
 import (
 	"github.com/vitalgraph/vitalgraph/graph/model"
-	"github.com/vitalgraph/vitalgraph/server/auth"
+	"github.com/vitalgraph/vitalgraph/app/auth"
 )
 
 // authPayload maps a session to its GraphQL payload.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/graph/model"
-	"github.com/vitalgraph/vitalgraph/server/auth"
+	"github.com/vitalgraph/vitalgraph/app/auth"
 )
 
 // SignUp is the resolver for the signUp field.

@@ -3,7 +3,7 @@ package resolvers
 import (
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/graph/model"
-	"github.com/vitalgraph/vitalgraph/server/intervene"
+	"github.com/vitalgraph/vitalgraph/app/intervene"
 )
 
 // safetyDecisionOf maps an intervention's stored safety decision.

@@ -12,7 +12,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/graph/model"
-	"github.com/vitalgraph/vitalgraph/server/ingest"
+	"github.com/vitalgraph/vitalgraph/app/ingest"
 )
 
 // tx returns the transaction entgql.Transactioner opened for this mutation.

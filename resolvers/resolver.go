@@ -10,11 +10,11 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/feed"
-	"github.com/vitalgraph/vitalgraph/server/auth"
-	"github.com/vitalgraph/vitalgraph/server/ingest"
-	"github.com/vitalgraph/vitalgraph/server/intervene"
-	"github.com/vitalgraph/vitalgraph/server/jobs"
-	"github.com/vitalgraph/vitalgraph/server/loop"
+	"github.com/vitalgraph/vitalgraph/app/auth"
+	"github.com/vitalgraph/vitalgraph/app/ingest"
+	"github.com/vitalgraph/vitalgraph/app/intervene"
+	"github.com/vitalgraph/vitalgraph/app/jobs"
+	"github.com/vitalgraph/vitalgraph/app/loop"
 )
 
 // MaxPageSize is the hard cap on `first`/`last` of every connection.

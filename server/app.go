@@ -22,12 +22,12 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/llm"
-	"github.com/vitalgraph/vitalgraph/server/auth"
-	"github.com/vitalgraph/vitalgraph/server/ingest"
-	"github.com/vitalgraph/vitalgraph/server/intervene"
-	"github.com/vitalgraph/vitalgraph/server/jobs"
-	"github.com/vitalgraph/vitalgraph/server/loop"
-	"github.com/vitalgraph/vitalgraph/server/record"
+	"github.com/vitalgraph/vitalgraph/app/auth"
+	"github.com/vitalgraph/vitalgraph/app/ingest"
+	"github.com/vitalgraph/vitalgraph/app/intervene"
+	"github.com/vitalgraph/vitalgraph/app/jobs"
+	"github.com/vitalgraph/vitalgraph/app/loop"
+	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // App is one running Vitalgraph server: its configuration, logger and

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
-	"github.com/vitalgraph/vitalgraph/server/jobs"
+	"github.com/vitalgraph/vitalgraph/app/jobs"
 )
 
 // runLoopJob is the background job: one loop run for a user, as the system.

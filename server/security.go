@@ -23,7 +23,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/providers"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/resolvers"
-	"github.com/vitalgraph/vitalgraph/server/auth"
+	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/server/limits"
 )
 

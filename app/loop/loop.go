@@ -13,13 +13,13 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/user"
-	"github.com/vitalgraph/vitalgraph/server/record"
+	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // DefaultTimeout is the loop runtime guardrail per user (DESIGN.md).
 const DefaultTimeout = 5000 * time.Millisecond
 
-// Evaluator evaluates an experiment inside tx (server/intervene does).
+// Evaluator evaluates an experiment inside tx (app/intervene does).
 type Evaluator interface {
 	CompleteAndEvaluate(ctx context.Context, tx *ent.Tx, userID, interventionID string) (evaluationID string, err error)
 }

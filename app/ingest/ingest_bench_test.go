@@ -12,8 +12,8 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/server"
-	"github.com/vitalgraph/vitalgraph/server/ingest"
-	"github.com/vitalgraph/vitalgraph/server/record"
+	"github.com/vitalgraph/vitalgraph/app/ingest"
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 

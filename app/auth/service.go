@@ -17,7 +17,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/auditevent"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/user"
-	"github.com/vitalgraph/vitalgraph/server/record"
+	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // Revocation reasons stored on refresh tokens.

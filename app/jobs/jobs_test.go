@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vitalgraph/vitalgraph/server/jobs"
+	"github.com/vitalgraph/vitalgraph/app/jobs"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 

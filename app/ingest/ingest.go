@@ -21,7 +21,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
-	"github.com/vitalgraph/vitalgraph/server/record"
+	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // DefaultMaxBatch is the default guardrail on samples per call.

@@ -19,7 +19,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
-	"github.com/vitalgraph/vitalgraph/server/record"
+	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // Evaluated is the outcome of Evaluate.
