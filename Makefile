@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SERVICES := deploy/scripts/test-services.sh
 NAME ?= changes
 
-.PHONY: run build test test-short bench fuzz generate check-generate migrations check-migrations lint tools clean
+.PHONY: run build test test-short bench calibrate fuzz generate check-generate migrations check-migrations lint tools clean
 
 ## run: serve the API on the embedded SQLite database in ./data (dev mode)
 run:
@@ -31,6 +31,11 @@ test-short:
 ## bench: run the benchmarks (throughput, latency, memory targets)
 bench:
 	@eval "$$(bash $(SERVICES))" && $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+
+## calibrate: the full statistical calibration (20,000 series per cell for experiments,
+## the full null-user simulation for insights); prints the tables of docs/calibration.md
+calibrate:
+	@eval "$$(bash $(SERVICES))" && CALIBRATE=full $(GO) test -count=1 -timeout 120m -run 'Calibration' -v ./engine/... ./app/... | grep -v '^=== RUN'
 
 ## fuzz: run each fuzz target briefly (FUZZTIME, default 10s)
 FUZZTIME ?= 10s

@@ -65,6 +65,13 @@ type Context struct {
 	Confounders []string
 	// RequireScope requires "for you" / "during this experiment" wording.
 	RequireScope bool
+	// DirectionSupported is true only when the evidence supports a
+	// direction: the 95% interval of the effect excludes zero (for an
+	// experiment) or the detector's test passed its false-discovery-controlled
+	// level (for an insight). When false, no directional word may be used at
+	// any grade, negated or not ("no clear change" is the wording); see
+	// docs/statistics.md, "Words".
+	DirectionSupported bool
 	// Names are quoted names (the protocol subject, the metric name) whose
 	// occurrences are exempt from the word rules, so that a subject such as
 	// "Increase daily steps" does not read as a claim. Confounders are
@@ -85,7 +92,7 @@ func Check(text string, ctx Context) []Violation {
 	maskNames(toks, append(slices.Clone(ctx.Names), ctx.Confounders...))
 
 	var out []Violation
-	out = append(out, wordViolations(text, toks, grade)...)
+	out = append(out, wordViolations(text, toks, grade, ctx.DirectionSupported)...)
 	if strings.TrimSpace(ctx.SafetyText) != "" {
 		out = append(out, contradictions(text, toks, ctx.SafetyText)...)
 	}
@@ -131,7 +138,7 @@ func uncertaintyExample(g evidence.Grade) string {
 }
 
 // wordViolations applies the word rules of grade to the unmasked tokens.
-func wordViolations(text string, toks []token, grade evidence.Grade) []Violation {
+func wordViolations(text string, toks []token, grade evidence.Grade, direction bool) []Violation {
 	var out []Violation
 	for i, t := range toks {
 		if t.masked {
@@ -167,6 +174,12 @@ func wordViolations(text string, toks []token, grade evidence.Grade) []Violation
 				v.Message = fmt.Sprintf("%q is not allowed at grade D: say we can't tell", raw)
 			}
 		case classDirectional:
+			if !direction {
+				v.Code = CodeDisallowedWord
+				v.Message = fmt.Sprintf("%q is a directional claim, but the 95%% interval includes no change: say there was no clear change", raw)
+				out = append(out, v)
+				continue
+			}
 			switch grade {
 			case evidence.GradeA:
 				continue
