@@ -2,6 +2,8 @@
 //
 //	vitalgraph serve [--migrate]   run the GraphQL API
 //	vitalgraph migrate [status]    apply (or list) versioned migrations
+//	vitalgraph healthcheck         probe the local server (container healthchecks)
+//	vitalgraph keys generate       write a JWT key ring file
 //	vitalgraph version             print the version
 package main
 
@@ -55,6 +57,10 @@ commands:
                       give or take the admin role (audited)
   prune [--older-than 720h]
                       delete live-feed outbox rows past retention
+  healthcheck [--url URL] [--timeout 3s]
+                      probe the local server's /readyz (for images without curl)
+  keys generate [--out FILE] [--kid ID] [--if-missing | --rotate]
+                      write a JWT key ring file (JWT_KEYS_FILE)
   version             print the version
 `
 
@@ -64,9 +70,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.New("no command")
 	}
 	cmd, args := args[0], args[1:]
-	if cmd == "version" {
+	switch cmd {
+	case "version":
 		fmt.Fprintf(stdout, "vitalgraph %s (%s)\n", version, commit)
 		return nil
+	case "healthcheck": // before LoadConfig: a probe needs no secrets
+		return healthcheckCmd(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		return keysCmd(args, stdout, stderr)
 	}
 	cfg, err := server.LoadConfig(getenv)
 	if err != nil {

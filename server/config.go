@@ -29,6 +29,7 @@ type Config struct {
 	Addr            string         // ADDR: listen address
 	DataDir         string         // DATA_DIR: folder of the embedded SQLite database
 	DatabaseURL     string         // DATABASE_URL: PostgreSQL URL; empty = embedded SQLite
+	AuditKeysFile   string         // AUDIT_KEYS_FILE: Ed25519 key ring signing audit checkpoints (default DATA_DIR/audit-keys.json)
 	RedisURL        string         // REDIS_URL: Redis URL; empty = in-process feed and jobs
 	LogLevel        slog.Level     // LOG_LEVEL: debug | info | warn | error (default by mode)
 	MigrateOnStart  bool           // MIGRATE_ON_START: apply migrations when serve starts
@@ -87,6 +88,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Addr:            getenv("ADDR"),
 		DataDir:         getenv("DATA_DIR"),
 		DatabaseURL:     strings.TrimSpace(getenv("DATABASE_URL")),
+		AuditKeysFile:   strings.TrimSpace(getenv("AUDIT_KEYS_FILE")),
 		RedisURL:        strings.TrimSpace(getenv("REDIS_URL")),
 		SentryDSN:       strings.TrimSpace(getenv("SENTRY_DSN")),
 		DemoUserEmail:   getenv("DEMO_USER_EMAIL"),
@@ -207,6 +209,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("REDIS_URL must be a redis:// or rediss:// URL"))
 		}
 	}
+	if c.EnvMode == ModeDev && !c.Embedded() && !devDatabaseAllowed(getenv) {
+		errs = append(errs, errors.New("ENV_MODE=dev (demo user, X-Debug-User, playground) is refused with DATABASE_URL set: "+
+			"set ENV_MODE=staging or production, or ALLOW_DEV_DATABASE=true for a local development database"))
+	}
 	if c.EnvMode != ModeDev && c.Embedded() {
 		errs = append(errs, fmt.Errorf("ENV_MODE=%s needs DATABASE_URL: the embedded SQLite database is for dev only", c.EnvMode))
 	}
@@ -218,4 +224,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// devDatabaseAllowed reports ALLOW_DEV_DATABASE: dev mode on a real
+// PostgreSQL database must be asked for, so an image or a deployment that
+// forgets ENV_MODE never serves the dev conveniences against real data.
+func devDatabaseAllowed(getenv func(string) string) bool {
+	b, err := strconv.ParseBool(strings.TrimSpace(getenv("ALLOW_DEV_DATABASE")))
+	return err == nil && b
 }
