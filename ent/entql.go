@@ -200,6 +200,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			insight.FieldMetric:          {Type: field.TypeString, Column: insight.FieldMetric},
 			insight.FieldKind:            {Type: field.TypeEnum, Column: insight.FieldKind},
 			insight.FieldStatus:          {Type: field.TypeEnum, Column: insight.FieldStatus},
+			insight.FieldDismissReason:   {Type: field.TypeEnum, Column: insight.FieldDismissReason},
+			insight.FieldDismissedAt:     {Type: field.TypeTime, Column: insight.FieldDismissedAt},
+			insight.FieldAcknowledgedAt:  {Type: field.TypeTime, Column: insight.FieldAcknowledgedAt},
+			insight.FieldSupersededBy:    {Type: field.TypeString, Column: insight.FieldSupersededBy},
 			insight.FieldTitle:           {Type: field.TypeString, Column: insight.FieldTitle},
 			insight.FieldSummary:         {Type: field.TypeString, Column: insight.FieldSummary},
 			insight.FieldDirection:       {Type: field.TypeString, Column: insight.FieldDirection},
@@ -1557,6 +1561,26 @@ func (f *InsightFilter) WhereKind(p entql.StringP) {
 // WhereStatus applies the entql string predicate on the status field.
 func (f *InsightFilter) WhereStatus(p entql.StringP) {
 	f.Where(p.Field(insight.FieldStatus))
+}
+
+// WhereDismissReason applies the entql string predicate on the dismiss_reason field.
+func (f *InsightFilter) WhereDismissReason(p entql.StringP) {
+	f.Where(p.Field(insight.FieldDismissReason))
+}
+
+// WhereDismissedAt applies the entql time.Time predicate on the dismissed_at field.
+func (f *InsightFilter) WhereDismissedAt(p entql.TimeP) {
+	f.Where(p.Field(insight.FieldDismissedAt))
+}
+
+// WhereAcknowledgedAt applies the entql time.Time predicate on the acknowledged_at field.
+func (f *InsightFilter) WhereAcknowledgedAt(p entql.TimeP) {
+	f.Where(p.Field(insight.FieldAcknowledgedAt))
+}
+
+// WhereSupersededBy applies the entql string predicate on the superseded_by field.
+func (f *InsightFilter) WhereSupersededBy(p entql.StringP) {
+	f.Where(p.Field(insight.FieldSupersededBy))
 }
 
 // WhereTitle applies the entql string predicate on the title field.

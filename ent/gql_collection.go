@@ -846,6 +846,26 @@ func (_q *InsightQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, insight.FieldStatus)
 				fieldSeen[insight.FieldStatus] = struct{}{}
 			}
+		case "dismissReason":
+			if _, ok := fieldSeen[insight.FieldDismissReason]; !ok {
+				selectedFields = append(selectedFields, insight.FieldDismissReason)
+				fieldSeen[insight.FieldDismissReason] = struct{}{}
+			}
+		case "dismissedAt":
+			if _, ok := fieldSeen[insight.FieldDismissedAt]; !ok {
+				selectedFields = append(selectedFields, insight.FieldDismissedAt)
+				fieldSeen[insight.FieldDismissedAt] = struct{}{}
+			}
+		case "acknowledgedAt":
+			if _, ok := fieldSeen[insight.FieldAcknowledgedAt]; !ok {
+				selectedFields = append(selectedFields, insight.FieldAcknowledgedAt)
+				fieldSeen[insight.FieldAcknowledgedAt] = struct{}{}
+			}
+		case "supersededBy":
+			if _, ok := fieldSeen[insight.FieldSupersededBy]; !ok {
+				selectedFields = append(selectedFields, insight.FieldSupersededBy)
+				fieldSeen[insight.FieldSupersededBy] = struct{}{}
+			}
 		case "title":
 			if _, ok := fieldSeen[insight.FieldTitle]; !ok {
 				selectedFields = append(selectedFields, insight.FieldTitle)

@@ -3284,6 +3284,55 @@ type InsightWhereInput struct {
 	StatusIn    []insight.Status `json:"statusIn,omitempty"`
 	StatusNotIn []insight.Status `json:"statusNotIn,omitempty"`
 
+	// "dismiss_reason" field predicates.
+	DismissReason       *insight.DismissReason  `json:"dismissReason,omitempty"`
+	DismissReasonNEQ    *insight.DismissReason  `json:"dismissReasonNEQ,omitempty"`
+	DismissReasonIn     []insight.DismissReason `json:"dismissReasonIn,omitempty"`
+	DismissReasonNotIn  []insight.DismissReason `json:"dismissReasonNotIn,omitempty"`
+	DismissReasonIsNil  bool                    `json:"dismissReasonIsNil,omitempty"`
+	DismissReasonNotNil bool                    `json:"dismissReasonNotNil,omitempty"`
+
+	// "dismissed_at" field predicates.
+	DismissedAt       *time.Time  `json:"dismissedAt,omitempty"`
+	DismissedAtNEQ    *time.Time  `json:"dismissedAtNEQ,omitempty"`
+	DismissedAtIn     []time.Time `json:"dismissedAtIn,omitempty"`
+	DismissedAtNotIn  []time.Time `json:"dismissedAtNotIn,omitempty"`
+	DismissedAtGT     *time.Time  `json:"dismissedAtGT,omitempty"`
+	DismissedAtGTE    *time.Time  `json:"dismissedAtGTE,omitempty"`
+	DismissedAtLT     *time.Time  `json:"dismissedAtLT,omitempty"`
+	DismissedAtLTE    *time.Time  `json:"dismissedAtLTE,omitempty"`
+	DismissedAtIsNil  bool        `json:"dismissedAtIsNil,omitempty"`
+	DismissedAtNotNil bool        `json:"dismissedAtNotNil,omitempty"`
+
+	// "acknowledged_at" field predicates.
+	AcknowledgedAt       *time.Time  `json:"acknowledgedAt,omitempty"`
+	AcknowledgedAtNEQ    *time.Time  `json:"acknowledgedAtNEQ,omitempty"`
+	AcknowledgedAtIn     []time.Time `json:"acknowledgedAtIn,omitempty"`
+	AcknowledgedAtNotIn  []time.Time `json:"acknowledgedAtNotIn,omitempty"`
+	AcknowledgedAtGT     *time.Time  `json:"acknowledgedAtGT,omitempty"`
+	AcknowledgedAtGTE    *time.Time  `json:"acknowledgedAtGTE,omitempty"`
+	AcknowledgedAtLT     *time.Time  `json:"acknowledgedAtLT,omitempty"`
+	AcknowledgedAtLTE    *time.Time  `json:"acknowledgedAtLTE,omitempty"`
+	AcknowledgedAtIsNil  bool        `json:"acknowledgedAtIsNil,omitempty"`
+	AcknowledgedAtNotNil bool        `json:"acknowledgedAtNotNil,omitempty"`
+
+	// "superseded_by" field predicates.
+	SupersededBy             *string  `json:"supersededBy,omitempty"`
+	SupersededByNEQ          *string  `json:"supersededByNEQ,omitempty"`
+	SupersededByIn           []string `json:"supersededByIn,omitempty"`
+	SupersededByNotIn        []string `json:"supersededByNotIn,omitempty"`
+	SupersededByGT           *string  `json:"supersededByGT,omitempty"`
+	SupersededByGTE          *string  `json:"supersededByGTE,omitempty"`
+	SupersededByLT           *string  `json:"supersededByLT,omitempty"`
+	SupersededByLTE          *string  `json:"supersededByLTE,omitempty"`
+	SupersededByContains     *string  `json:"supersededByContains,omitempty"`
+	SupersededByHasPrefix    *string  `json:"supersededByHasPrefix,omitempty"`
+	SupersededByHasSuffix    *string  `json:"supersededByHasSuffix,omitempty"`
+	SupersededByIsNil        bool     `json:"supersededByIsNil,omitempty"`
+	SupersededByNotNil       bool     `json:"supersededByNotNil,omitempty"`
+	SupersededByEqualFold    *string  `json:"supersededByEqualFold,omitempty"`
+	SupersededByContainsFold *string  `json:"supersededByContainsFold,omitempty"`
+
 	// "title" field predicates.
 	Title             *string  `json:"title,omitempty"`
 	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
@@ -3652,6 +3701,129 @@ func (i *InsightWhereInput) P() (predicate.Insight, error) {
 	}
 	if len(i.StatusNotIn) > 0 {
 		predicates = append(predicates, insight.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.DismissReason != nil {
+		predicates = append(predicates, insight.DismissReasonEQ(*i.DismissReason))
+	}
+	if i.DismissReasonNEQ != nil {
+		predicates = append(predicates, insight.DismissReasonNEQ(*i.DismissReasonNEQ))
+	}
+	if len(i.DismissReasonIn) > 0 {
+		predicates = append(predicates, insight.DismissReasonIn(i.DismissReasonIn...))
+	}
+	if len(i.DismissReasonNotIn) > 0 {
+		predicates = append(predicates, insight.DismissReasonNotIn(i.DismissReasonNotIn...))
+	}
+	if i.DismissReasonIsNil {
+		predicates = append(predicates, insight.DismissReasonIsNil())
+	}
+	if i.DismissReasonNotNil {
+		predicates = append(predicates, insight.DismissReasonNotNil())
+	}
+	if i.DismissedAt != nil {
+		predicates = append(predicates, insight.DismissedAtEQ(*i.DismissedAt))
+	}
+	if i.DismissedAtNEQ != nil {
+		predicates = append(predicates, insight.DismissedAtNEQ(*i.DismissedAtNEQ))
+	}
+	if len(i.DismissedAtIn) > 0 {
+		predicates = append(predicates, insight.DismissedAtIn(i.DismissedAtIn...))
+	}
+	if len(i.DismissedAtNotIn) > 0 {
+		predicates = append(predicates, insight.DismissedAtNotIn(i.DismissedAtNotIn...))
+	}
+	if i.DismissedAtGT != nil {
+		predicates = append(predicates, insight.DismissedAtGT(*i.DismissedAtGT))
+	}
+	if i.DismissedAtGTE != nil {
+		predicates = append(predicates, insight.DismissedAtGTE(*i.DismissedAtGTE))
+	}
+	if i.DismissedAtLT != nil {
+		predicates = append(predicates, insight.DismissedAtLT(*i.DismissedAtLT))
+	}
+	if i.DismissedAtLTE != nil {
+		predicates = append(predicates, insight.DismissedAtLTE(*i.DismissedAtLTE))
+	}
+	if i.DismissedAtIsNil {
+		predicates = append(predicates, insight.DismissedAtIsNil())
+	}
+	if i.DismissedAtNotNil {
+		predicates = append(predicates, insight.DismissedAtNotNil())
+	}
+	if i.AcknowledgedAt != nil {
+		predicates = append(predicates, insight.AcknowledgedAtEQ(*i.AcknowledgedAt))
+	}
+	if i.AcknowledgedAtNEQ != nil {
+		predicates = append(predicates, insight.AcknowledgedAtNEQ(*i.AcknowledgedAtNEQ))
+	}
+	if len(i.AcknowledgedAtIn) > 0 {
+		predicates = append(predicates, insight.AcknowledgedAtIn(i.AcknowledgedAtIn...))
+	}
+	if len(i.AcknowledgedAtNotIn) > 0 {
+		predicates = append(predicates, insight.AcknowledgedAtNotIn(i.AcknowledgedAtNotIn...))
+	}
+	if i.AcknowledgedAtGT != nil {
+		predicates = append(predicates, insight.AcknowledgedAtGT(*i.AcknowledgedAtGT))
+	}
+	if i.AcknowledgedAtGTE != nil {
+		predicates = append(predicates, insight.AcknowledgedAtGTE(*i.AcknowledgedAtGTE))
+	}
+	if i.AcknowledgedAtLT != nil {
+		predicates = append(predicates, insight.AcknowledgedAtLT(*i.AcknowledgedAtLT))
+	}
+	if i.AcknowledgedAtLTE != nil {
+		predicates = append(predicates, insight.AcknowledgedAtLTE(*i.AcknowledgedAtLTE))
+	}
+	if i.AcknowledgedAtIsNil {
+		predicates = append(predicates, insight.AcknowledgedAtIsNil())
+	}
+	if i.AcknowledgedAtNotNil {
+		predicates = append(predicates, insight.AcknowledgedAtNotNil())
+	}
+	if i.SupersededBy != nil {
+		predicates = append(predicates, insight.SupersededByEQ(*i.SupersededBy))
+	}
+	if i.SupersededByNEQ != nil {
+		predicates = append(predicates, insight.SupersededByNEQ(*i.SupersededByNEQ))
+	}
+	if len(i.SupersededByIn) > 0 {
+		predicates = append(predicates, insight.SupersededByIn(i.SupersededByIn...))
+	}
+	if len(i.SupersededByNotIn) > 0 {
+		predicates = append(predicates, insight.SupersededByNotIn(i.SupersededByNotIn...))
+	}
+	if i.SupersededByGT != nil {
+		predicates = append(predicates, insight.SupersededByGT(*i.SupersededByGT))
+	}
+	if i.SupersededByGTE != nil {
+		predicates = append(predicates, insight.SupersededByGTE(*i.SupersededByGTE))
+	}
+	if i.SupersededByLT != nil {
+		predicates = append(predicates, insight.SupersededByLT(*i.SupersededByLT))
+	}
+	if i.SupersededByLTE != nil {
+		predicates = append(predicates, insight.SupersededByLTE(*i.SupersededByLTE))
+	}
+	if i.SupersededByContains != nil {
+		predicates = append(predicates, insight.SupersededByContains(*i.SupersededByContains))
+	}
+	if i.SupersededByHasPrefix != nil {
+		predicates = append(predicates, insight.SupersededByHasPrefix(*i.SupersededByHasPrefix))
+	}
+	if i.SupersededByHasSuffix != nil {
+		predicates = append(predicates, insight.SupersededByHasSuffix(*i.SupersededByHasSuffix))
+	}
+	if i.SupersededByIsNil {
+		predicates = append(predicates, insight.SupersededByIsNil())
+	}
+	if i.SupersededByNotNil {
+		predicates = append(predicates, insight.SupersededByNotNil())
+	}
+	if i.SupersededByEqualFold != nil {
+		predicates = append(predicates, insight.SupersededByEqualFold(*i.SupersededByEqualFold))
+	}
+	if i.SupersededByContainsFold != nil {
+		predicates = append(predicates, insight.SupersededByContainsFold(*i.SupersededByContainsFold))
 	}
 	if i.Title != nil {
 		predicates = append(predicates, insight.TitleEQ(*i.Title))

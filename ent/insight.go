@@ -30,8 +30,16 @@ type Insight struct {
 	Metric string `json:"metric,omitempty"`
 	// Kind holds the value of the "kind" field.
 	Kind insight.Kind `json:"kind,omitempty"`
-	// Status holds the value of the "status" field.
+	// ACKNOWLEDGED and DISMISSED are the user's; SUPERSEDED: a later finding on the same metric reversed it
 	Status insight.Status `json:"status,omitempty"`
+	// why the user dismissed the insight, kept for tuning the detectors
+	DismissReason *insight.DismissReason `json:"dismiss_reason,omitempty"`
+	// DismissedAt holds the value of the "dismissed_at" field.
+	DismissedAt *time.Time `json:"dismissed_at,omitempty"`
+	// AcknowledgedAt holds the value of the "acknowledged_at" field.
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	// id of the insight that reversed this one
+	SupersededBy *string `json:"superseded_by,omitempty"`
 	// Title holds the value of the "title" field.
 	Title string `json:"title,omitempty"`
 	// Summary holds the value of the "summary" field.
@@ -97,9 +105,9 @@ func (*Insight) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullFloat64)
 		case insight.FieldSampleSize:
 			values[i] = new(sql.NullInt64)
-		case insight.FieldID, insight.FieldUserID, insight.FieldMetric, insight.FieldKind, insight.FieldStatus, insight.FieldTitle, insight.FieldSummary, insight.FieldDirection, insight.FieldStartDay, insight.FieldEndDay, insight.FieldDedupeKey, insight.FieldEvidenceGrade, insight.FieldWhy, insight.FieldHowConfident, insight.FieldWhatWouldChange:
+		case insight.FieldID, insight.FieldUserID, insight.FieldMetric, insight.FieldKind, insight.FieldStatus, insight.FieldDismissReason, insight.FieldSupersededBy, insight.FieldTitle, insight.FieldSummary, insight.FieldDirection, insight.FieldStartDay, insight.FieldEndDay, insight.FieldDedupeKey, insight.FieldEvidenceGrade, insight.FieldWhy, insight.FieldHowConfident, insight.FieldWhatWouldChange:
 			values[i] = new(sql.NullString)
-		case insight.FieldCreatedAt, insight.FieldUpdatedAt:
+		case insight.FieldCreatedAt, insight.FieldUpdatedAt, insight.FieldDismissedAt, insight.FieldAcknowledgedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -157,6 +165,34 @@ func (_m *Insight) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
 				_m.Status = insight.Status(value.String)
+			}
+		case insight.FieldDismissReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field dismiss_reason", values[i])
+			} else if value.Valid {
+				_m.DismissReason = new(insight.DismissReason)
+				*_m.DismissReason = insight.DismissReason(value.String)
+			}
+		case insight.FieldDismissedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field dismissed_at", values[i])
+			} else if value.Valid {
+				_m.DismissedAt = new(time.Time)
+				*_m.DismissedAt = value.Time
+			}
+		case insight.FieldAcknowledgedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field acknowledged_at", values[i])
+			} else if value.Valid {
+				_m.AcknowledgedAt = new(time.Time)
+				*_m.AcknowledgedAt = value.Time
+			}
+		case insight.FieldSupersededBy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field superseded_by", values[i])
+			} else if value.Valid {
+				_m.SupersededBy = new(string)
+				*_m.SupersededBy = value.String
 			}
 		case insight.FieldTitle:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -302,6 +338,26 @@ func (_m *Insight) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	if v := _m.DismissReason; v != nil {
+		builder.WriteString("dismiss_reason=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.DismissedAt; v != nil {
+		builder.WriteString("dismissed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.AcknowledgedAt; v != nil {
+		builder.WriteString("acknowledged_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.SupersededBy; v != nil {
+		builder.WriteString("superseded_by=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("title=")
 	builder.WriteString(_m.Title)

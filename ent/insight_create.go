@@ -85,6 +85,62 @@ func (_c *InsightCreate) SetNillableStatus(v *insight.Status) *InsightCreate {
 	return _c
 }
 
+// SetDismissReason sets the "dismiss_reason" field.
+func (_c *InsightCreate) SetDismissReason(v insight.DismissReason) *InsightCreate {
+	_c.mutation.SetDismissReason(v)
+	return _c
+}
+
+// SetNillableDismissReason sets the "dismiss_reason" field if the given value is not nil.
+func (_c *InsightCreate) SetNillableDismissReason(v *insight.DismissReason) *InsightCreate {
+	if v != nil {
+		_c.SetDismissReason(*v)
+	}
+	return _c
+}
+
+// SetDismissedAt sets the "dismissed_at" field.
+func (_c *InsightCreate) SetDismissedAt(v time.Time) *InsightCreate {
+	_c.mutation.SetDismissedAt(v)
+	return _c
+}
+
+// SetNillableDismissedAt sets the "dismissed_at" field if the given value is not nil.
+func (_c *InsightCreate) SetNillableDismissedAt(v *time.Time) *InsightCreate {
+	if v != nil {
+		_c.SetDismissedAt(*v)
+	}
+	return _c
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (_c *InsightCreate) SetAcknowledgedAt(v time.Time) *InsightCreate {
+	_c.mutation.SetAcknowledgedAt(v)
+	return _c
+}
+
+// SetNillableAcknowledgedAt sets the "acknowledged_at" field if the given value is not nil.
+func (_c *InsightCreate) SetNillableAcknowledgedAt(v *time.Time) *InsightCreate {
+	if v != nil {
+		_c.SetAcknowledgedAt(*v)
+	}
+	return _c
+}
+
+// SetSupersededBy sets the "superseded_by" field.
+func (_c *InsightCreate) SetSupersededBy(v string) *InsightCreate {
+	_c.mutation.SetSupersededBy(v)
+	return _c
+}
+
+// SetNillableSupersededBy sets the "superseded_by" field if the given value is not nil.
+func (_c *InsightCreate) SetNillableSupersededBy(v *string) *InsightCreate {
+	if v != nil {
+		_c.SetSupersededBy(*v)
+	}
+	return _c
+}
+
 // SetTitle sets the "title" field.
 func (_c *InsightCreate) SetTitle(v string) *InsightCreate {
 	_c.mutation.SetTitle(v)
@@ -353,6 +409,16 @@ func (_c *InsightCreate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Insight.status": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.DismissReason(); ok {
+		if err := insight.DismissReasonValidator(v); err != nil {
+			return &ValidationError{Name: "dismiss_reason", err: fmt.Errorf(`ent: validator failed for field "Insight.dismiss_reason": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.SupersededBy(); ok {
+		if err := insight.SupersededByValidator(v); err != nil {
+			return &ValidationError{Name: "superseded_by", err: fmt.Errorf(`ent: validator failed for field "Insight.superseded_by": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Title(); !ok {
 		return &ValidationError{Name: "title", err: errors.New(`ent: missing required field "Insight.title"`)}
 	}
@@ -501,6 +567,22 @@ func (_c *InsightCreate) createSpec() (*Insight, *sqlgraph.CreateSpec) {
 		_spec.SetField(insight.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
 	}
+	if value, ok := _c.mutation.DismissReason(); ok {
+		_spec.SetField(insight.FieldDismissReason, field.TypeEnum, value)
+		_node.DismissReason = &value
+	}
+	if value, ok := _c.mutation.DismissedAt(); ok {
+		_spec.SetField(insight.FieldDismissedAt, field.TypeTime, value)
+		_node.DismissedAt = &value
+	}
+	if value, ok := _c.mutation.AcknowledgedAt(); ok {
+		_spec.SetField(insight.FieldAcknowledgedAt, field.TypeTime, value)
+		_node.AcknowledgedAt = &value
+	}
+	if value, ok := _c.mutation.SupersededBy(); ok {
+		_spec.SetField(insight.FieldSupersededBy, field.TypeString, value)
+		_node.SupersededBy = &value
+	}
 	if value, ok := _c.mutation.Title(); ok {
 		_spec.SetField(insight.FieldTitle, field.TypeString, value)
 		_node.Title = value
@@ -647,6 +729,78 @@ func (u *InsightUpsert) SetStatus(v insight.Status) *InsightUpsert {
 // UpdateStatus sets the "status" field to the value that was provided on create.
 func (u *InsightUpsert) UpdateStatus() *InsightUpsert {
 	u.SetExcluded(insight.FieldStatus)
+	return u
+}
+
+// SetDismissReason sets the "dismiss_reason" field.
+func (u *InsightUpsert) SetDismissReason(v insight.DismissReason) *InsightUpsert {
+	u.Set(insight.FieldDismissReason, v)
+	return u
+}
+
+// UpdateDismissReason sets the "dismiss_reason" field to the value that was provided on create.
+func (u *InsightUpsert) UpdateDismissReason() *InsightUpsert {
+	u.SetExcluded(insight.FieldDismissReason)
+	return u
+}
+
+// ClearDismissReason clears the value of the "dismiss_reason" field.
+func (u *InsightUpsert) ClearDismissReason() *InsightUpsert {
+	u.SetNull(insight.FieldDismissReason)
+	return u
+}
+
+// SetDismissedAt sets the "dismissed_at" field.
+func (u *InsightUpsert) SetDismissedAt(v time.Time) *InsightUpsert {
+	u.Set(insight.FieldDismissedAt, v)
+	return u
+}
+
+// UpdateDismissedAt sets the "dismissed_at" field to the value that was provided on create.
+func (u *InsightUpsert) UpdateDismissedAt() *InsightUpsert {
+	u.SetExcluded(insight.FieldDismissedAt)
+	return u
+}
+
+// ClearDismissedAt clears the value of the "dismissed_at" field.
+func (u *InsightUpsert) ClearDismissedAt() *InsightUpsert {
+	u.SetNull(insight.FieldDismissedAt)
+	return u
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (u *InsightUpsert) SetAcknowledgedAt(v time.Time) *InsightUpsert {
+	u.Set(insight.FieldAcknowledgedAt, v)
+	return u
+}
+
+// UpdateAcknowledgedAt sets the "acknowledged_at" field to the value that was provided on create.
+func (u *InsightUpsert) UpdateAcknowledgedAt() *InsightUpsert {
+	u.SetExcluded(insight.FieldAcknowledgedAt)
+	return u
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (u *InsightUpsert) ClearAcknowledgedAt() *InsightUpsert {
+	u.SetNull(insight.FieldAcknowledgedAt)
+	return u
+}
+
+// SetSupersededBy sets the "superseded_by" field.
+func (u *InsightUpsert) SetSupersededBy(v string) *InsightUpsert {
+	u.Set(insight.FieldSupersededBy, v)
+	return u
+}
+
+// UpdateSupersededBy sets the "superseded_by" field to the value that was provided on create.
+func (u *InsightUpsert) UpdateSupersededBy() *InsightUpsert {
+	u.SetExcluded(insight.FieldSupersededBy)
+	return u
+}
+
+// ClearSupersededBy clears the value of the "superseded_by" field.
+func (u *InsightUpsert) ClearSupersededBy() *InsightUpsert {
+	u.SetNull(insight.FieldSupersededBy)
 	return u
 }
 
@@ -909,6 +1063,90 @@ func (u *InsightUpsertOne) SetStatus(v insight.Status) *InsightUpsertOne {
 func (u *InsightUpsertOne) UpdateStatus() *InsightUpsertOne {
 	return u.Update(func(s *InsightUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetDismissReason sets the "dismiss_reason" field.
+func (u *InsightUpsertOne) SetDismissReason(v insight.DismissReason) *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetDismissReason(v)
+	})
+}
+
+// UpdateDismissReason sets the "dismiss_reason" field to the value that was provided on create.
+func (u *InsightUpsertOne) UpdateDismissReason() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateDismissReason()
+	})
+}
+
+// ClearDismissReason clears the value of the "dismiss_reason" field.
+func (u *InsightUpsertOne) ClearDismissReason() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.ClearDismissReason()
+	})
+}
+
+// SetDismissedAt sets the "dismissed_at" field.
+func (u *InsightUpsertOne) SetDismissedAt(v time.Time) *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetDismissedAt(v)
+	})
+}
+
+// UpdateDismissedAt sets the "dismissed_at" field to the value that was provided on create.
+func (u *InsightUpsertOne) UpdateDismissedAt() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateDismissedAt()
+	})
+}
+
+// ClearDismissedAt clears the value of the "dismissed_at" field.
+func (u *InsightUpsertOne) ClearDismissedAt() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.ClearDismissedAt()
+	})
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (u *InsightUpsertOne) SetAcknowledgedAt(v time.Time) *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetAcknowledgedAt(v)
+	})
+}
+
+// UpdateAcknowledgedAt sets the "acknowledged_at" field to the value that was provided on create.
+func (u *InsightUpsertOne) UpdateAcknowledgedAt() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateAcknowledgedAt()
+	})
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (u *InsightUpsertOne) ClearAcknowledgedAt() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.ClearAcknowledgedAt()
+	})
+}
+
+// SetSupersededBy sets the "superseded_by" field.
+func (u *InsightUpsertOne) SetSupersededBy(v string) *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetSupersededBy(v)
+	})
+}
+
+// UpdateSupersededBy sets the "superseded_by" field to the value that was provided on create.
+func (u *InsightUpsertOne) UpdateSupersededBy() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateSupersededBy()
+	})
+}
+
+// ClearSupersededBy clears the value of the "superseded_by" field.
+func (u *InsightUpsertOne) ClearSupersededBy() *InsightUpsertOne {
+	return u.Update(func(s *InsightUpsert) {
+		s.ClearSupersededBy()
 	})
 }
 
@@ -1366,6 +1604,90 @@ func (u *InsightUpsertBulk) SetStatus(v insight.Status) *InsightUpsertBulk {
 func (u *InsightUpsertBulk) UpdateStatus() *InsightUpsertBulk {
 	return u.Update(func(s *InsightUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetDismissReason sets the "dismiss_reason" field.
+func (u *InsightUpsertBulk) SetDismissReason(v insight.DismissReason) *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetDismissReason(v)
+	})
+}
+
+// UpdateDismissReason sets the "dismiss_reason" field to the value that was provided on create.
+func (u *InsightUpsertBulk) UpdateDismissReason() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateDismissReason()
+	})
+}
+
+// ClearDismissReason clears the value of the "dismiss_reason" field.
+func (u *InsightUpsertBulk) ClearDismissReason() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.ClearDismissReason()
+	})
+}
+
+// SetDismissedAt sets the "dismissed_at" field.
+func (u *InsightUpsertBulk) SetDismissedAt(v time.Time) *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetDismissedAt(v)
+	})
+}
+
+// UpdateDismissedAt sets the "dismissed_at" field to the value that was provided on create.
+func (u *InsightUpsertBulk) UpdateDismissedAt() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateDismissedAt()
+	})
+}
+
+// ClearDismissedAt clears the value of the "dismissed_at" field.
+func (u *InsightUpsertBulk) ClearDismissedAt() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.ClearDismissedAt()
+	})
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (u *InsightUpsertBulk) SetAcknowledgedAt(v time.Time) *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetAcknowledgedAt(v)
+	})
+}
+
+// UpdateAcknowledgedAt sets the "acknowledged_at" field to the value that was provided on create.
+func (u *InsightUpsertBulk) UpdateAcknowledgedAt() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateAcknowledgedAt()
+	})
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (u *InsightUpsertBulk) ClearAcknowledgedAt() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.ClearAcknowledgedAt()
+	})
+}
+
+// SetSupersededBy sets the "superseded_by" field.
+func (u *InsightUpsertBulk) SetSupersededBy(v string) *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.SetSupersededBy(v)
+	})
+}
+
+// UpdateSupersededBy sets the "superseded_by" field to the value that was provided on create.
+func (u *InsightUpsertBulk) UpdateSupersededBy() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.UpdateSupersededBy()
+	})
+}
+
+// ClearSupersededBy clears the value of the "superseded_by" field.
+func (u *InsightUpsertBulk) ClearSupersededBy() *InsightUpsertBulk {
+	return u.Update(func(s *InsightUpsert) {
+		s.ClearSupersededBy()
 	})
 }
 

@@ -50,6 +50,86 @@ func (_u *InsightUpdate) SetNillableStatus(v *insight.Status) *InsightUpdate {
 	return _u
 }
 
+// SetDismissReason sets the "dismiss_reason" field.
+func (_u *InsightUpdate) SetDismissReason(v insight.DismissReason) *InsightUpdate {
+	_u.mutation.SetDismissReason(v)
+	return _u
+}
+
+// SetNillableDismissReason sets the "dismiss_reason" field if the given value is not nil.
+func (_u *InsightUpdate) SetNillableDismissReason(v *insight.DismissReason) *InsightUpdate {
+	if v != nil {
+		_u.SetDismissReason(*v)
+	}
+	return _u
+}
+
+// ClearDismissReason clears the value of the "dismiss_reason" field.
+func (_u *InsightUpdate) ClearDismissReason() *InsightUpdate {
+	_u.mutation.ClearDismissReason()
+	return _u
+}
+
+// SetDismissedAt sets the "dismissed_at" field.
+func (_u *InsightUpdate) SetDismissedAt(v time.Time) *InsightUpdate {
+	_u.mutation.SetDismissedAt(v)
+	return _u
+}
+
+// SetNillableDismissedAt sets the "dismissed_at" field if the given value is not nil.
+func (_u *InsightUpdate) SetNillableDismissedAt(v *time.Time) *InsightUpdate {
+	if v != nil {
+		_u.SetDismissedAt(*v)
+	}
+	return _u
+}
+
+// ClearDismissedAt clears the value of the "dismissed_at" field.
+func (_u *InsightUpdate) ClearDismissedAt() *InsightUpdate {
+	_u.mutation.ClearDismissedAt()
+	return _u
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (_u *InsightUpdate) SetAcknowledgedAt(v time.Time) *InsightUpdate {
+	_u.mutation.SetAcknowledgedAt(v)
+	return _u
+}
+
+// SetNillableAcknowledgedAt sets the "acknowledged_at" field if the given value is not nil.
+func (_u *InsightUpdate) SetNillableAcknowledgedAt(v *time.Time) *InsightUpdate {
+	if v != nil {
+		_u.SetAcknowledgedAt(*v)
+	}
+	return _u
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (_u *InsightUpdate) ClearAcknowledgedAt() *InsightUpdate {
+	_u.mutation.ClearAcknowledgedAt()
+	return _u
+}
+
+// SetSupersededBy sets the "superseded_by" field.
+func (_u *InsightUpdate) SetSupersededBy(v string) *InsightUpdate {
+	_u.mutation.SetSupersededBy(v)
+	return _u
+}
+
+// SetNillableSupersededBy sets the "superseded_by" field if the given value is not nil.
+func (_u *InsightUpdate) SetNillableSupersededBy(v *string) *InsightUpdate {
+	if v != nil {
+		_u.SetSupersededBy(*v)
+	}
+	return _u
+}
+
+// ClearSupersededBy clears the value of the "superseded_by" field.
+func (_u *InsightUpdate) ClearSupersededBy() *InsightUpdate {
+	_u.mutation.ClearSupersededBy()
+	return _u
+}
+
 // SetTitle sets the "title" field.
 func (_u *InsightUpdate) SetTitle(v string) *InsightUpdate {
 	_u.mutation.SetTitle(v)
@@ -291,6 +371,16 @@ func (_u *InsightUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Insight.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DismissReason(); ok {
+		if err := insight.DismissReasonValidator(v); err != nil {
+			return &ValidationError{Name: "dismiss_reason", err: fmt.Errorf(`ent: validator failed for field "Insight.dismiss_reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SupersededBy(); ok {
+		if err := insight.SupersededByValidator(v); err != nil {
+			return &ValidationError{Name: "superseded_by", err: fmt.Errorf(`ent: validator failed for field "Insight.superseded_by": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Title(); ok {
 		if err := insight.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "Insight.title": %w`, err)}
@@ -355,6 +445,30 @@ func (_u *InsightUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(insight.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.DismissReason(); ok {
+		_spec.SetField(insight.FieldDismissReason, field.TypeEnum, value)
+	}
+	if _u.mutation.DismissReasonCleared() {
+		_spec.ClearField(insight.FieldDismissReason, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.DismissedAt(); ok {
+		_spec.SetField(insight.FieldDismissedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DismissedAtCleared() {
+		_spec.ClearField(insight.FieldDismissedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AcknowledgedAt(); ok {
+		_spec.SetField(insight.FieldAcknowledgedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AcknowledgedAtCleared() {
+		_spec.ClearField(insight.FieldAcknowledgedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SupersededBy(); ok {
+		_spec.SetField(insight.FieldSupersededBy, field.TypeString, value)
+	}
+	if _u.mutation.SupersededByCleared() {
+		_spec.ClearField(insight.FieldSupersededBy, field.TypeString)
 	}
 	if value, ok := _u.mutation.Title(); ok {
 		_spec.SetField(insight.FieldTitle, field.TypeString, value)
@@ -443,6 +557,86 @@ func (_u *InsightUpdateOne) SetNillableStatus(v *insight.Status) *InsightUpdateO
 	if v != nil {
 		_u.SetStatus(*v)
 	}
+	return _u
+}
+
+// SetDismissReason sets the "dismiss_reason" field.
+func (_u *InsightUpdateOne) SetDismissReason(v insight.DismissReason) *InsightUpdateOne {
+	_u.mutation.SetDismissReason(v)
+	return _u
+}
+
+// SetNillableDismissReason sets the "dismiss_reason" field if the given value is not nil.
+func (_u *InsightUpdateOne) SetNillableDismissReason(v *insight.DismissReason) *InsightUpdateOne {
+	if v != nil {
+		_u.SetDismissReason(*v)
+	}
+	return _u
+}
+
+// ClearDismissReason clears the value of the "dismiss_reason" field.
+func (_u *InsightUpdateOne) ClearDismissReason() *InsightUpdateOne {
+	_u.mutation.ClearDismissReason()
+	return _u
+}
+
+// SetDismissedAt sets the "dismissed_at" field.
+func (_u *InsightUpdateOne) SetDismissedAt(v time.Time) *InsightUpdateOne {
+	_u.mutation.SetDismissedAt(v)
+	return _u
+}
+
+// SetNillableDismissedAt sets the "dismissed_at" field if the given value is not nil.
+func (_u *InsightUpdateOne) SetNillableDismissedAt(v *time.Time) *InsightUpdateOne {
+	if v != nil {
+		_u.SetDismissedAt(*v)
+	}
+	return _u
+}
+
+// ClearDismissedAt clears the value of the "dismissed_at" field.
+func (_u *InsightUpdateOne) ClearDismissedAt() *InsightUpdateOne {
+	_u.mutation.ClearDismissedAt()
+	return _u
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (_u *InsightUpdateOne) SetAcknowledgedAt(v time.Time) *InsightUpdateOne {
+	_u.mutation.SetAcknowledgedAt(v)
+	return _u
+}
+
+// SetNillableAcknowledgedAt sets the "acknowledged_at" field if the given value is not nil.
+func (_u *InsightUpdateOne) SetNillableAcknowledgedAt(v *time.Time) *InsightUpdateOne {
+	if v != nil {
+		_u.SetAcknowledgedAt(*v)
+	}
+	return _u
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (_u *InsightUpdateOne) ClearAcknowledgedAt() *InsightUpdateOne {
+	_u.mutation.ClearAcknowledgedAt()
+	return _u
+}
+
+// SetSupersededBy sets the "superseded_by" field.
+func (_u *InsightUpdateOne) SetSupersededBy(v string) *InsightUpdateOne {
+	_u.mutation.SetSupersededBy(v)
+	return _u
+}
+
+// SetNillableSupersededBy sets the "superseded_by" field if the given value is not nil.
+func (_u *InsightUpdateOne) SetNillableSupersededBy(v *string) *InsightUpdateOne {
+	if v != nil {
+		_u.SetSupersededBy(*v)
+	}
+	return _u
+}
+
+// ClearSupersededBy clears the value of the "superseded_by" field.
+func (_u *InsightUpdateOne) ClearSupersededBy() *InsightUpdateOne {
+	_u.mutation.ClearSupersededBy()
 	return _u
 }
 
@@ -700,6 +894,16 @@ func (_u *InsightUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Insight.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DismissReason(); ok {
+		if err := insight.DismissReasonValidator(v); err != nil {
+			return &ValidationError{Name: "dismiss_reason", err: fmt.Errorf(`ent: validator failed for field "Insight.dismiss_reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SupersededBy(); ok {
+		if err := insight.SupersededByValidator(v); err != nil {
+			return &ValidationError{Name: "superseded_by", err: fmt.Errorf(`ent: validator failed for field "Insight.superseded_by": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Title(); ok {
 		if err := insight.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "Insight.title": %w`, err)}
@@ -781,6 +985,30 @@ func (_u *InsightUpdateOne) sqlSave(ctx context.Context) (_node *Insight, err er
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(insight.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.DismissReason(); ok {
+		_spec.SetField(insight.FieldDismissReason, field.TypeEnum, value)
+	}
+	if _u.mutation.DismissReasonCleared() {
+		_spec.ClearField(insight.FieldDismissReason, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.DismissedAt(); ok {
+		_spec.SetField(insight.FieldDismissedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DismissedAtCleared() {
+		_spec.ClearField(insight.FieldDismissedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AcknowledgedAt(); ok {
+		_spec.SetField(insight.FieldAcknowledgedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AcknowledgedAtCleared() {
+		_spec.ClearField(insight.FieldAcknowledgedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SupersededBy(); ok {
+		_spec.SetField(insight.FieldSupersededBy, field.TypeString, value)
+	}
+	if _u.mutation.SupersededByCleared() {
+		_spec.ClearField(insight.FieldSupersededBy, field.TypeString)
 	}
 	if value, ok := _u.mutation.Title(); ok {
 		_spec.SetField(insight.FieldTitle, field.TypeString, value)

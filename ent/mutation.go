@@ -7691,6 +7691,10 @@ type InsightMutation struct {
 	metric            *string
 	kind              *insight.Kind
 	status            *insight.Status
+	dismiss_reason    *insight.DismissReason
+	dismissed_at      *time.Time
+	acknowledged_at   *time.Time
+	superseded_by     *string
 	title             *string
 	summary           *string
 	direction         *string
@@ -8034,6 +8038,202 @@ func (m *InsightMutation) OldStatus(ctx context.Context) (v insight.Status, err 
 // ResetStatus resets all changes to the "status" field.
 func (m *InsightMutation) ResetStatus() {
 	m.status = nil
+}
+
+// SetDismissReason sets the "dismiss_reason" field.
+func (m *InsightMutation) SetDismissReason(ir insight.DismissReason) {
+	m.dismiss_reason = &ir
+}
+
+// DismissReason returns the value of the "dismiss_reason" field in the mutation.
+func (m *InsightMutation) DismissReason() (r insight.DismissReason, exists bool) {
+	v := m.dismiss_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDismissReason returns the old "dismiss_reason" field's value of the Insight entity.
+// If the Insight object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InsightMutation) OldDismissReason(ctx context.Context) (v *insight.DismissReason, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDismissReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDismissReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDismissReason: %w", err)
+	}
+	return oldValue.DismissReason, nil
+}
+
+// ClearDismissReason clears the value of the "dismiss_reason" field.
+func (m *InsightMutation) ClearDismissReason() {
+	m.dismiss_reason = nil
+	m.clearedFields[insight.FieldDismissReason] = struct{}{}
+}
+
+// DismissReasonCleared returns if the "dismiss_reason" field was cleared in this mutation.
+func (m *InsightMutation) DismissReasonCleared() bool {
+	_, ok := m.clearedFields[insight.FieldDismissReason]
+	return ok
+}
+
+// ResetDismissReason resets all changes to the "dismiss_reason" field.
+func (m *InsightMutation) ResetDismissReason() {
+	m.dismiss_reason = nil
+	delete(m.clearedFields, insight.FieldDismissReason)
+}
+
+// SetDismissedAt sets the "dismissed_at" field.
+func (m *InsightMutation) SetDismissedAt(t time.Time) {
+	m.dismissed_at = &t
+}
+
+// DismissedAt returns the value of the "dismissed_at" field in the mutation.
+func (m *InsightMutation) DismissedAt() (r time.Time, exists bool) {
+	v := m.dismissed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDismissedAt returns the old "dismissed_at" field's value of the Insight entity.
+// If the Insight object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InsightMutation) OldDismissedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDismissedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDismissedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDismissedAt: %w", err)
+	}
+	return oldValue.DismissedAt, nil
+}
+
+// ClearDismissedAt clears the value of the "dismissed_at" field.
+func (m *InsightMutation) ClearDismissedAt() {
+	m.dismissed_at = nil
+	m.clearedFields[insight.FieldDismissedAt] = struct{}{}
+}
+
+// DismissedAtCleared returns if the "dismissed_at" field was cleared in this mutation.
+func (m *InsightMutation) DismissedAtCleared() bool {
+	_, ok := m.clearedFields[insight.FieldDismissedAt]
+	return ok
+}
+
+// ResetDismissedAt resets all changes to the "dismissed_at" field.
+func (m *InsightMutation) ResetDismissedAt() {
+	m.dismissed_at = nil
+	delete(m.clearedFields, insight.FieldDismissedAt)
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (m *InsightMutation) SetAcknowledgedAt(t time.Time) {
+	m.acknowledged_at = &t
+}
+
+// AcknowledgedAt returns the value of the "acknowledged_at" field in the mutation.
+func (m *InsightMutation) AcknowledgedAt() (r time.Time, exists bool) {
+	v := m.acknowledged_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcknowledgedAt returns the old "acknowledged_at" field's value of the Insight entity.
+// If the Insight object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InsightMutation) OldAcknowledgedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcknowledgedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcknowledgedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcknowledgedAt: %w", err)
+	}
+	return oldValue.AcknowledgedAt, nil
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (m *InsightMutation) ClearAcknowledgedAt() {
+	m.acknowledged_at = nil
+	m.clearedFields[insight.FieldAcknowledgedAt] = struct{}{}
+}
+
+// AcknowledgedAtCleared returns if the "acknowledged_at" field was cleared in this mutation.
+func (m *InsightMutation) AcknowledgedAtCleared() bool {
+	_, ok := m.clearedFields[insight.FieldAcknowledgedAt]
+	return ok
+}
+
+// ResetAcknowledgedAt resets all changes to the "acknowledged_at" field.
+func (m *InsightMutation) ResetAcknowledgedAt() {
+	m.acknowledged_at = nil
+	delete(m.clearedFields, insight.FieldAcknowledgedAt)
+}
+
+// SetSupersededBy sets the "superseded_by" field.
+func (m *InsightMutation) SetSupersededBy(s string) {
+	m.superseded_by = &s
+}
+
+// SupersededBy returns the value of the "superseded_by" field in the mutation.
+func (m *InsightMutation) SupersededBy() (r string, exists bool) {
+	v := m.superseded_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSupersededBy returns the old "superseded_by" field's value of the Insight entity.
+// If the Insight object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InsightMutation) OldSupersededBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSupersededBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSupersededBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSupersededBy: %w", err)
+	}
+	return oldValue.SupersededBy, nil
+}
+
+// ClearSupersededBy clears the value of the "superseded_by" field.
+func (m *InsightMutation) ClearSupersededBy() {
+	m.superseded_by = nil
+	m.clearedFields[insight.FieldSupersededBy] = struct{}{}
+}
+
+// SupersededByCleared returns if the "superseded_by" field was cleared in this mutation.
+func (m *InsightMutation) SupersededByCleared() bool {
+	_, ok := m.clearedFields[insight.FieldSupersededBy]
+	return ok
+}
+
+// ResetSupersededBy resets all changes to the "superseded_by" field.
+func (m *InsightMutation) ResetSupersededBy() {
+	m.superseded_by = nil
+	delete(m.clearedFields, insight.FieldSupersededBy)
 }
 
 // SetTitle sets the "title" field.
@@ -8674,7 +8874,7 @@ func (m *InsightMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InsightMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 24)
 	if m.user != nil {
 		fields = append(fields, insight.FieldUserID)
 	}
@@ -8692,6 +8892,18 @@ func (m *InsightMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, insight.FieldStatus)
+	}
+	if m.dismiss_reason != nil {
+		fields = append(fields, insight.FieldDismissReason)
+	}
+	if m.dismissed_at != nil {
+		fields = append(fields, insight.FieldDismissedAt)
+	}
+	if m.acknowledged_at != nil {
+		fields = append(fields, insight.FieldAcknowledgedAt)
+	}
+	if m.superseded_by != nil {
+		fields = append(fields, insight.FieldSupersededBy)
 	}
 	if m.title != nil {
 		fields = append(fields, insight.FieldTitle)
@@ -8755,6 +8967,14 @@ func (m *InsightMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case insight.FieldStatus:
 		return m.Status()
+	case insight.FieldDismissReason:
+		return m.DismissReason()
+	case insight.FieldDismissedAt:
+		return m.DismissedAt()
+	case insight.FieldAcknowledgedAt:
+		return m.AcknowledgedAt()
+	case insight.FieldSupersededBy:
+		return m.SupersededBy()
 	case insight.FieldTitle:
 		return m.Title()
 	case insight.FieldSummary:
@@ -8804,6 +9024,14 @@ func (m *InsightMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldKind(ctx)
 	case insight.FieldStatus:
 		return m.OldStatus(ctx)
+	case insight.FieldDismissReason:
+		return m.OldDismissReason(ctx)
+	case insight.FieldDismissedAt:
+		return m.OldDismissedAt(ctx)
+	case insight.FieldAcknowledgedAt:
+		return m.OldAcknowledgedAt(ctx)
+	case insight.FieldSupersededBy:
+		return m.OldSupersededBy(ctx)
 	case insight.FieldTitle:
 		return m.OldTitle(ctx)
 	case insight.FieldSummary:
@@ -8882,6 +9110,34 @@ func (m *InsightMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetStatus(v)
+		return nil
+	case insight.FieldDismissReason:
+		v, ok := value.(insight.DismissReason)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDismissReason(v)
+		return nil
+	case insight.FieldDismissedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDismissedAt(v)
+		return nil
+	case insight.FieldAcknowledgedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcknowledgedAt(v)
+		return nil
+	case insight.FieldSupersededBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSupersededBy(v)
 		return nil
 	case insight.FieldTitle:
 		v, ok := value.(string)
@@ -9050,6 +9306,18 @@ func (m *InsightMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *InsightMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(insight.FieldDismissReason) {
+		fields = append(fields, insight.FieldDismissReason)
+	}
+	if m.FieldCleared(insight.FieldDismissedAt) {
+		fields = append(fields, insight.FieldDismissedAt)
+	}
+	if m.FieldCleared(insight.FieldAcknowledgedAt) {
+		fields = append(fields, insight.FieldAcknowledgedAt)
+	}
+	if m.FieldCleared(insight.FieldSupersededBy) {
+		fields = append(fields, insight.FieldSupersededBy)
+	}
 	if m.FieldCleared(insight.FieldDetails) {
 		fields = append(fields, insight.FieldDetails)
 	}
@@ -9067,6 +9335,18 @@ func (m *InsightMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *InsightMutation) ClearField(name string) error {
 	switch name {
+	case insight.FieldDismissReason:
+		m.ClearDismissReason()
+		return nil
+	case insight.FieldDismissedAt:
+		m.ClearDismissedAt()
+		return nil
+	case insight.FieldAcknowledgedAt:
+		m.ClearAcknowledgedAt()
+		return nil
+	case insight.FieldSupersededBy:
+		m.ClearSupersededBy()
+		return nil
 	case insight.FieldDetails:
 		m.ClearDetails()
 		return nil
@@ -9095,6 +9375,18 @@ func (m *InsightMutation) ResetField(name string) error {
 		return nil
 	case insight.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case insight.FieldDismissReason:
+		m.ResetDismissReason()
+		return nil
+	case insight.FieldDismissedAt:
+		m.ResetDismissedAt()
+		return nil
+	case insight.FieldAcknowledgedAt:
+		m.ResetAcknowledgedAt()
+		return nil
+	case insight.FieldSupersededBy:
+		m.ResetSupersededBy()
 		return nil
 	case insight.FieldTitle:
 		m.ResetTitle()

@@ -14,6 +14,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/insight"
 )
 
 // This file is the glue between the Hub and GraphQL subscriptions: what the
@@ -34,6 +35,9 @@ type InsightFilter struct {
 }
 
 func (f InsightFilter) match(in *ent.Insight) bool {
+	if in.Status == insight.StatusDISMISSED {
+		return false // the user dismissed it before it was delivered
+	}
 	if f.MinGrade != nil && in.EvidenceGrade.Rank() < f.MinGrade.Rank() {
 		return false
 	}

@@ -51,9 +51,13 @@ type QueryResolver interface {
 	Observations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) (*ent.ObservationConnection, error)
 	SystemStatus(ctx context.Context) (*model.SystemStatus, error)
 	AdminAuditTrail(ctx context.Context, userID string, first *int) ([]*ent.AuditEvent, error)
+	AuditCheckpoint(ctx context.Context, userID *string) (*model.AuditCheckpoint, error)
+	VerifyAuditTrail(ctx context.Context, userID *string, against *model.AuditCheckpointInput) (*model.AuditVerification, error)
+	AuditPublicKeys(ctx context.Context) ([]*model.AuditPublicKey, error)
+	DataExport(ctx context.Context, id string) (*model.DataExport, error)
 	Metrics(ctx context.Context) ([]*model.MetricInfo, error)
 	Baselines(ctx context.Context, metric *string) ([]*ent.Baseline, error)
-	Insights(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade) (*ent.InsightConnection, error)
+	Insights(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade, includeDismissed *bool) (*ent.InsightConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
 	Version(ctx context.Context) (*model.VersionInfo, error)
 }
@@ -206,6 +210,20 @@ func (ec *executionContext) field_Query_adminAuditTrail_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_auditCheckpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -271,6 +289,20 @@ func (ec *executionContext) field_Query_baselines_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["metric"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_dataExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -387,6 +419,14 @@ func (ec *executionContext) field_Query_insights_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["minGrade"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "includeDismissed",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDismissed"] = arg7
 	return args, nil
 }
 
@@ -577,6 +617,28 @@ func (ec *executionContext) field_Query_observations_args(ctx context.Context, r
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_verifyAuditTrail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "against",
+		func(ctx context.Context, v any) (*model.AuditCheckpointInput, error) {
+			return ec.unmarshalOAuditCheckpointInput2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐAuditCheckpointInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["against"] = arg1
 	return args, nil
 }
 
@@ -3186,6 +3248,98 @@ func (ec *executionContext) _Insight_status(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Insight_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Insight", field, false, false, errors.New("field of type InsightStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Insight_dismissReason(ctx context.Context, field graphql.CollectedField, obj *ent.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_dismissReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *insight.DismissReason) graphql.Marshaler {
+			return ec.marshalOInsightDismissReason2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_dismissReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, errors.New("field of type InsightDismissReason does not have child fields"))
+}
+
+func (ec *executionContext) _Insight_dismissedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_dismissedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_dismissedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Insight_acknowledgedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_acknowledgedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcknowledgedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_acknowledgedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Insight_supersededBy(ctx context.Context, field graphql.CollectedField, obj *ent.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_supersededBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupersededBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_supersededBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *ent.Insight) (ret graphql.Marshaler) {
@@ -5906,6 +6060,170 @@ func (ec *executionContext) fieldContext_Query_adminAuditTrail(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_auditCheckpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditCheckpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditCheckpoint(ctx, fc.Args["userId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditCheckpoint) graphql.Marshaler {
+			return ec.marshalNAuditCheckpoint2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐAuditCheckpoint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditCheckpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditCheckpoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditCheckpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_verifyAuditTrail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_verifyAuditTrail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VerifyAuditTrail(ctx, fc.Args["userId"].(*string), fc.Args["against"].(*model.AuditCheckpointInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditVerification) graphql.Marshaler {
+			return ec.marshalNAuditVerification2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐAuditVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_verifyAuditTrail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditVerification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_verifyAuditTrail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditPublicKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditPublicKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AuditPublicKeys(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditPublicKey) graphql.Marshaler {
+			return ec.marshalNAuditPublicKey2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐAuditPublicKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditPublicKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditPublicKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DataExport(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DataExport) graphql.Marshaler {
+			return ec.marshalODataExport2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐDataExport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dataExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dataExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_metrics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5992,7 +6310,7 @@ func (ec *executionContext) _Query_insights(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Insights(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.InsightOrder), fc.Args["where"].(*ent.InsightWhereInput), fc.Args["minGrade"].(*evidence.Grade))
+			return ec.Resolvers.Query().Insights(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.InsightOrder), fc.Args["where"].(*ent.InsightWhereInput), fc.Args["minGrade"].(*evidence.Grade), fc.Args["includeDismissed"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.InsightConnection) graphql.Marshaler {
@@ -11541,7 +11859,7 @@ func (ec *executionContext) unmarshalInputInsightWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "metric", "metricNEQ", "metricIn", "metricNotIn", "metricGT", "metricGTE", "metricLT", "metricLTE", "metricContains", "metricHasPrefix", "metricHasSuffix", "metricEqualFold", "metricContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "summary", "summaryNEQ", "summaryIn", "summaryNotIn", "summaryGT", "summaryGTE", "summaryLT", "summaryLTE", "summaryContains", "summaryHasPrefix", "summaryHasSuffix", "summaryEqualFold", "summaryContainsFold", "direction", "directionNEQ", "directionIn", "directionNotIn", "directionGT", "directionGTE", "directionLT", "directionLTE", "directionContains", "directionHasPrefix", "directionHasSuffix", "directionEqualFold", "directionContainsFold", "startDay", "startDayNEQ", "startDayIn", "startDayNotIn", "startDayGT", "startDayGTE", "startDayLT", "startDayLTE", "startDayContains", "startDayHasPrefix", "startDayHasSuffix", "startDayEqualFold", "startDayContainsFold", "endDay", "endDayNEQ", "endDayIn", "endDayNotIn", "endDayGT", "endDayGTE", "endDayLT", "endDayLTE", "endDayContains", "endDayHasPrefix", "endDayHasSuffix", "endDayEqualFold", "endDayContainsFold", "evidenceGrade", "evidenceGradeNEQ", "evidenceGradeIn", "evidenceGradeNotIn", "confidence", "confidenceNEQ", "confidenceIn", "confidenceNotIn", "confidenceGT", "confidenceGTE", "confidenceLT", "confidenceLTE", "sampleSize", "sampleSizeNEQ", "sampleSizeIn", "sampleSizeNotIn", "sampleSizeGT", "sampleSizeGTE", "sampleSizeLT", "sampleSizeLTE", "coverage", "coverageNEQ", "coverageIn", "coverageNotIn", "coverageGT", "coverageGTE", "coverageLT", "coverageLTE", "why", "whyNEQ", "whyIn", "whyNotIn", "whyGT", "whyGTE", "whyLT", "whyLTE", "whyContains", "whyHasPrefix", "whyHasSuffix", "whyEqualFold", "whyContainsFold", "howConfident", "howConfidentNEQ", "howConfidentIn", "howConfidentNotIn", "howConfidentGT", "howConfidentGTE", "howConfidentLT", "howConfidentLTE", "howConfidentContains", "howConfidentHasPrefix", "howConfidentHasSuffix", "howConfidentEqualFold", "howConfidentContainsFold", "whatWouldChange", "whatWouldChangeNEQ", "whatWouldChangeIn", "whatWouldChangeNotIn", "whatWouldChangeGT", "whatWouldChangeGTE", "whatWouldChangeLT", "whatWouldChangeLTE", "whatWouldChangeContains", "whatWouldChangeHasPrefix", "whatWouldChangeHasSuffix", "whatWouldChangeEqualFold", "whatWouldChangeContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "metric", "metricNEQ", "metricIn", "metricNotIn", "metricGT", "metricGTE", "metricLT", "metricLTE", "metricContains", "metricHasPrefix", "metricHasSuffix", "metricEqualFold", "metricContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "dismissReason", "dismissReasonNEQ", "dismissReasonIn", "dismissReasonNotIn", "dismissReasonIsNil", "dismissReasonNotNil", "dismissedAt", "dismissedAtNEQ", "dismissedAtIn", "dismissedAtNotIn", "dismissedAtGT", "dismissedAtGTE", "dismissedAtLT", "dismissedAtLTE", "dismissedAtIsNil", "dismissedAtNotNil", "acknowledgedAt", "acknowledgedAtNEQ", "acknowledgedAtIn", "acknowledgedAtNotIn", "acknowledgedAtGT", "acknowledgedAtGTE", "acknowledgedAtLT", "acknowledgedAtLTE", "acknowledgedAtIsNil", "acknowledgedAtNotNil", "supersededBy", "supersededByNEQ", "supersededByIn", "supersededByNotIn", "supersededByGT", "supersededByGTE", "supersededByLT", "supersededByLTE", "supersededByContains", "supersededByHasPrefix", "supersededByHasSuffix", "supersededByIsNil", "supersededByNotNil", "supersededByEqualFold", "supersededByContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "summary", "summaryNEQ", "summaryIn", "summaryNotIn", "summaryGT", "summaryGTE", "summaryLT", "summaryLTE", "summaryContains", "summaryHasPrefix", "summaryHasSuffix", "summaryEqualFold", "summaryContainsFold", "direction", "directionNEQ", "directionIn", "directionNotIn", "directionGT", "directionGTE", "directionLT", "directionLTE", "directionContains", "directionHasPrefix", "directionHasSuffix", "directionEqualFold", "directionContainsFold", "startDay", "startDayNEQ", "startDayIn", "startDayNotIn", "startDayGT", "startDayGTE", "startDayLT", "startDayLTE", "startDayContains", "startDayHasPrefix", "startDayHasSuffix", "startDayEqualFold", "startDayContainsFold", "endDay", "endDayNEQ", "endDayIn", "endDayNotIn", "endDayGT", "endDayGTE", "endDayLT", "endDayLTE", "endDayContains", "endDayHasPrefix", "endDayHasSuffix", "endDayEqualFold", "endDayContainsFold", "evidenceGrade", "evidenceGradeNEQ", "evidenceGradeIn", "evidenceGradeNotIn", "confidence", "confidenceNEQ", "confidenceIn", "confidenceNotIn", "confidenceGT", "confidenceGTE", "confidenceLT", "confidenceLTE", "sampleSize", "sampleSizeNEQ", "sampleSizeIn", "sampleSizeNotIn", "sampleSizeGT", "sampleSizeGTE", "sampleSizeLT", "sampleSizeLTE", "coverage", "coverageNEQ", "coverageIn", "coverageNotIn", "coverageGT", "coverageGTE", "coverageLT", "coverageLTE", "why", "whyNEQ", "whyIn", "whyNotIn", "whyGT", "whyGTE", "whyLT", "whyLTE", "whyContains", "whyHasPrefix", "whyHasSuffix", "whyEqualFold", "whyContainsFold", "howConfident", "howConfidentNEQ", "howConfidentIn", "howConfidentNotIn", "howConfidentGT", "howConfidentGTE", "howConfidentLT", "howConfidentLTE", "howConfidentContains", "howConfidentHasPrefix", "howConfidentHasSuffix", "howConfidentEqualFold", "howConfidentContainsFold", "whatWouldChange", "whatWouldChangeNEQ", "whatWouldChangeIn", "whatWouldChangeNotIn", "whatWouldChangeGT", "whatWouldChangeGTE", "whatWouldChangeLT", "whatWouldChangeLTE", "whatWouldChangeContains", "whatWouldChangeHasPrefix", "whatWouldChangeHasSuffix", "whatWouldChangeEqualFold", "whatWouldChangeContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11898,6 +12216,293 @@ func (ec *executionContext) unmarshalInputInsightWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.StatusNotIn = data
+		case "dismissReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissReason"))
+			data, err := ec.unmarshalOInsightDismissReason2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissReason = data
+		case "dismissReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissReasonNEQ"))
+			data, err := ec.unmarshalOInsightDismissReason2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissReasonNEQ = data
+		case "dismissReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissReasonIn"))
+			data, err := ec.unmarshalOInsightDismissReason2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReasonᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissReasonIn = data
+		case "dismissReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissReasonNotIn"))
+			data, err := ec.unmarshalOInsightDismissReason2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReasonᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissReasonNotIn = data
+		case "dismissReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissReasonIsNil = data
+		case "dismissReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissReasonNotNil = data
+		case "dismissedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAt = data
+		case "dismissedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtNEQ = data
+		case "dismissedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtIn = data
+		case "dismissedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtNotIn = data
+		case "dismissedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtGT = data
+		case "dismissedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtGTE = data
+		case "dismissedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtLT = data
+		case "dismissedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtLTE = data
+		case "dismissedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtIsNil = data
+		case "dismissedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dismissedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DismissedAtNotNil = data
+		case "acknowledgedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAt = data
+		case "acknowledgedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNEQ = data
+		case "acknowledgedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtIn = data
+		case "acknowledgedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNotIn = data
+		case "acknowledgedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtGT = data
+		case "acknowledgedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtGTE = data
+		case "acknowledgedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtLT = data
+		case "acknowledgedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtLTE = data
+		case "acknowledgedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtIsNil = data
+		case "acknowledgedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNotNil = data
+		case "supersededBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededBy = data
+		case "supersededByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByNEQ = data
+		case "supersededByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByIn = data
+		case "supersededByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByNotIn = data
+		case "supersededByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByGT = data
+		case "supersededByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByGTE = data
+		case "supersededByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByLT = data
+		case "supersededByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByLTE = data
+		case "supersededByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByContains = data
+		case "supersededByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByHasPrefix = data
+		case "supersededByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByHasSuffix = data
+		case "supersededByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByIsNil = data
+		case "supersededByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByNotNil = data
+		case "supersededByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByEqualFold = data
+		case "supersededByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supersededByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupersededByContainsFold = data
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -17974,6 +18579,26 @@ func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "dismissReason":
+			out.Values[i] = ec._Insight_dismissReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dismissedAt":
+			out.Values[i] = ec._Insight_dismissedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acknowledgedAt":
+			out.Values[i] = ec._Insight_acknowledgedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "supersededBy":
+			out.Values[i] = ec._Insight_supersededBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._Insight_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19305,6 +19930,94 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "auditCheckpoint":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_auditCheckpoint(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "verifyAuditTrail":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_verifyAuditTrail(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "auditPublicKeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_auditPublicKeys(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "dataExport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_dataExport(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "metrics":
 			field := field
 
@@ -19941,6 +20654,16 @@ func (ec *executionContext) marshalNInsightConnection2ᚖgithubᚗcomᚋvitalgra
 		return graphql.Null
 	}
 	return ec._InsightConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInsightDismissReason2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx context.Context, v any) (insight.DismissReason, error) {
+	var res insight.DismissReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInsightDismissReason2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx context.Context, sel ast.SelectionSet, v insight.DismissReason) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInsightKind2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐKind(ctx context.Context, v any) (insight.Kind, error) {
@@ -20815,6 +21538,58 @@ func (ec *executionContext) marshalOInsight2ᚖgithubᚗcomᚋvitalgraphᚋvital
 		return graphql.Null
 	}
 	return ec._Insight(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInsightDismissReason2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReasonᚄ(ctx context.Context, v any) ([]insight.DismissReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]insight.DismissReason, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInsightDismissReason2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInsightDismissReason2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []insight.DismissReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightDismissReason2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInsightDismissReason2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx context.Context, v any) (*insight.DismissReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(insight.DismissReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInsightDismissReason2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinsightᚐDismissReason(ctx context.Context, sel ast.SelectionSet, v *insight.DismissReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOInsightEdge2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐInsightEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.InsightEdge) graphql.Marshaler {

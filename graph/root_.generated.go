@@ -17,6 +17,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/graph/model"
@@ -63,6 +64,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AuditCheckpoint struct {
+		HeadHash  func(childComplexity int) int
+		KeyID     func(childComplexity int) int
+		Seq       func(childComplexity int) int
+		Signature func(childComplexity int) int
+		SignedAt  func(childComplexity int) int
+	}
+
 	AuditEvent struct {
 		Action     func(childComplexity int) int
 		Actor      func(childComplexity int) int
@@ -88,6 +97,28 @@ type ComplexityRoot struct {
 	AuditEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AuditProblem struct {
+		EventID func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Message func(childComplexity int) int
+		Seq     func(childComplexity int) int
+	}
+
+	AuditPublicKey struct {
+		KeyID     func(childComplexity int) int
+		PublicKey func(childComplexity int) int
+	}
+
+	AuditVerification struct {
+		CheckedAgainst func(childComplexity int) int
+		Checkpoint     func(childComplexity int) int
+		Events         func(childComplexity int) int
+		HeadHash       func(childComplexity int) int
+		HeadSeq        func(childComplexity int) int
+		Ok             func(childComplexity int) int
+		Problems       func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -128,9 +159,26 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DataExport struct {
+		Bytes       func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		DownloadURL func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Progress    func(childComplexity int) int
+		Sha256      func(childComplexity int) int
+		Status      func(childComplexity int) int
+		UserID      func(childComplexity int) int
+	}
+
 	DayWindow struct {
 		From func(childComplexity int) int
 		To   func(childComplexity int) int
+	}
+
+	DeleteAccountPayload struct {
+		DeletedUserID func(childComplexity int) int
+		ErasedRows    func(childComplexity int) int
 	}
 
 	Evaluation struct {
@@ -232,11 +280,14 @@ type ComplexityRoot struct {
 	}
 
 	Insight struct {
+		AcknowledgedAt  func(childComplexity int) int
 		Confidence      func(childComplexity int) int
 		Coverage        func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		Details         func(childComplexity int) int
 		Direction       func(childComplexity int) int
+		DismissReason   func(childComplexity int) int
+		DismissedAt     func(childComplexity int) int
 		EndDay          func(childComplexity int) int
 		Evidence        func(childComplexity int) int
 		EvidenceGrade   func(childComplexity int) int
@@ -248,6 +299,7 @@ type ComplexityRoot struct {
 		StartDay        func(childComplexity int) int
 		Status          func(childComplexity int) int
 		Summary         func(childComplexity int) int
+		SupersededBy    func(childComplexity int) int
 		Title           func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
 		WhatWouldChange func(childComplexity int) int
@@ -332,13 +384,17 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcknowledgeInsight    func(childComplexity int, id string) int
 		AdminRevokeSessions   func(childComplexity int, userID string) int
 		CompleteIntervention  func(childComplexity int, id string) int
+		DeleteAccount         func(childComplexity int, password *string, userID *string, reason *string) int
+		DismissInsight        func(childComplexity int, id string, reason insight.DismissReason) int
 		EvaluateIntervention  func(childComplexity int, id string) int
 		IngestObservations    func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
 		IngestProviderPayload func(childComplexity int, provider string, payload string, idempotencyKey *string) int
 		LogAdherence          func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
 		RefreshToken          func(childComplexity int, token string) int
+		RequestDataExport     func(childComplexity int, userID *string) int
 		RunLoop               func(childComplexity int, userID *string) int
 		SetProviderConnection func(childComplexity int, provider providerconnection.Provider, status providerconnection.Status, at *time.Time) int
 		SetTimezone           func(childComplexity int, timezone string) int
@@ -433,20 +489,24 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AdminAuditTrail func(childComplexity int, userID string, first *int) int
-		AuditEvents     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		Baselines       func(childComplexity int, metric *string) int
-		Evaluations     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EvaluationOrder, where *ent.EvaluationWhereInput) int
-		Insights        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade) int
-		Interventions   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InterventionOrder, where *ent.InterventionWhereInput) int
-		Me              func(childComplexity int) int
-		Metrics         func(childComplexity int) int
-		Narratives      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.NarrativeOrder, where *ent.NarrativeWhereInput) int
-		Node            func(childComplexity int, id string) int
-		Nodes           func(childComplexity int, ids []string) int
-		Observations    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
-		SystemStatus    func(childComplexity int) int
-		Version         func(childComplexity int) int
+		AdminAuditTrail  func(childComplexity int, userID string, first *int) int
+		AuditCheckpoint  func(childComplexity int, userID *string) int
+		AuditEvents      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		AuditPublicKeys  func(childComplexity int) int
+		Baselines        func(childComplexity int, metric *string) int
+		DataExport       func(childComplexity int, id string) int
+		Evaluations      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EvaluationOrder, where *ent.EvaluationWhereInput) int
+		Insights         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade, includeDismissed *bool) int
+		Interventions    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InterventionOrder, where *ent.InterventionWhereInput) int
+		Me               func(childComplexity int) int
+		Metrics          func(childComplexity int) int
+		Narratives       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.NarrativeOrder, where *ent.NarrativeWhereInput) int
+		Node             func(childComplexity int, id string) int
+		Nodes            func(childComplexity int, ids []string) int
+		Observations     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
+		SystemStatus     func(childComplexity int) int
+		VerifyAuditTrail func(childComplexity int, userID *string, against *model.AuditCheckpointInput) int
+		Version          func(childComplexity int) int
 	}
 
 	SafetyCheck struct {
@@ -615,6 +675,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AdherenceLogEdge.Node(childComplexity), true
 
+	case "AuditCheckpoint.headHash":
+		if e.ComplexityRoot.AuditCheckpoint.HeadHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.HeadHash(childComplexity), true
+	case "AuditCheckpoint.keyId":
+		if e.ComplexityRoot.AuditCheckpoint.KeyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.KeyID(childComplexity), true
+	case "AuditCheckpoint.seq":
+		if e.ComplexityRoot.AuditCheckpoint.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.Seq(childComplexity), true
+	case "AuditCheckpoint.signature":
+		if e.ComplexityRoot.AuditCheckpoint.Signature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.Signature(childComplexity), true
+	case "AuditCheckpoint.signedAt":
+		if e.ComplexityRoot.AuditCheckpoint.SignedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.SignedAt(childComplexity), true
+
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
 			break
@@ -725,6 +816,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "AuditProblem.eventId":
+		if e.ComplexityRoot.AuditProblem.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditProblem.EventID(childComplexity), true
+	case "AuditProblem.kind":
+		if e.ComplexityRoot.AuditProblem.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditProblem.Kind(childComplexity), true
+	case "AuditProblem.message":
+		if e.ComplexityRoot.AuditProblem.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditProblem.Message(childComplexity), true
+	case "AuditProblem.seq":
+		if e.ComplexityRoot.AuditProblem.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditProblem.Seq(childComplexity), true
+
+	case "AuditPublicKey.keyId":
+		if e.ComplexityRoot.AuditPublicKey.KeyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditPublicKey.KeyID(childComplexity), true
+	case "AuditPublicKey.publicKey":
+		if e.ComplexityRoot.AuditPublicKey.PublicKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditPublicKey.PublicKey(childComplexity), true
+
+	case "AuditVerification.checkedAgainst":
+		if e.ComplexityRoot.AuditVerification.CheckedAgainst == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.CheckedAgainst(childComplexity), true
+	case "AuditVerification.checkpoint":
+		if e.ComplexityRoot.AuditVerification.Checkpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Checkpoint(childComplexity), true
+	case "AuditVerification.events":
+		if e.ComplexityRoot.AuditVerification.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Events(childComplexity), true
+	case "AuditVerification.headHash":
+		if e.ComplexityRoot.AuditVerification.HeadHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.HeadHash(childComplexity), true
+	case "AuditVerification.headSeq":
+		if e.ComplexityRoot.AuditVerification.HeadSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.HeadSeq(childComplexity), true
+	case "AuditVerification.ok":
+		if e.ComplexityRoot.AuditVerification.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Ok(childComplexity), true
+	case "AuditVerification.problems":
+		if e.ComplexityRoot.AuditVerification.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Problems(childComplexity), true
 
 	case "AuthPayload.accessToken":
 		if e.ComplexityRoot.AuthPayload.AccessToken == nil {
@@ -886,6 +1058,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BaselineEdge.Node(childComplexity), true
 
+	case "DataExport.bytes":
+		if e.ComplexityRoot.DataExport.Bytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Bytes(childComplexity), true
+	case "DataExport.createdAt":
+		if e.ComplexityRoot.DataExport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.CreatedAt(childComplexity), true
+	case "DataExport.downloadUrl":
+		if e.ComplexityRoot.DataExport.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.DownloadURL(childComplexity), true
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
+	case "DataExport.id":
+		if e.ComplexityRoot.DataExport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ID(childComplexity), true
+	case "DataExport.progress":
+		if e.ComplexityRoot.DataExport.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Progress(childComplexity), true
+	case "DataExport.sha256":
+		if e.ComplexityRoot.DataExport.Sha256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Sha256(childComplexity), true
+	case "DataExport.status":
+		if e.ComplexityRoot.DataExport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Status(childComplexity), true
+	case "DataExport.userId":
+		if e.ComplexityRoot.DataExport.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.UserID(childComplexity), true
+
 	case "DayWindow.from":
 		if e.ComplexityRoot.DayWindow.From == nil {
 			break
@@ -898,6 +1125,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DayWindow.To(childComplexity), true
+
+	case "DeleteAccountPayload.deletedUserId":
+		if e.ComplexityRoot.DeleteAccountPayload.DeletedUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.DeletedUserID(childComplexity), true
+	case "DeleteAccountPayload.erasedRows":
+		if e.ComplexityRoot.DeleteAccountPayload.ErasedRows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.ErasedRows(childComplexity), true
 
 	case "Evaluation.adherence":
 		if e.ComplexityRoot.Evaluation.Adherence == nil {
@@ -1334,6 +1574,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IngestResult.Replayed(childComplexity), true
 
+	case "Insight.acknowledgedAt":
+		if e.ComplexityRoot.Insight.AcknowledgedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.AcknowledgedAt(childComplexity), true
 	case "Insight.confidence":
 		if e.ComplexityRoot.Insight.Confidence == nil {
 			break
@@ -1364,6 +1610,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Insight.Direction(childComplexity), true
+	case "Insight.dismissReason":
+		if e.ComplexityRoot.Insight.DismissReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.DismissReason(childComplexity), true
+	case "Insight.dismissedAt":
+		if e.ComplexityRoot.Insight.DismissedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.DismissedAt(childComplexity), true
 	case "Insight.endDay":
 		if e.ComplexityRoot.Insight.EndDay == nil {
 			break
@@ -1430,6 +1688,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Insight.Summary(childComplexity), true
+	case "Insight.supersededBy":
+		if e.ComplexityRoot.Insight.SupersededBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.SupersededBy(childComplexity), true
 	case "Insight.title":
 		if e.ComplexityRoot.Insight.Title == nil {
 			break
@@ -1774,6 +2038,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MetricUnit.Token(childComplexity), true
 
+	case "Mutation.acknowledgeInsight":
+		if e.ComplexityRoot.Mutation.AcknowledgeInsight == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeInsight_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeInsight(childComplexity, args["id"].(string)), true
 	case "Mutation.adminRevokeSessions":
 		if e.ComplexityRoot.Mutation.AdminRevokeSessions == nil {
 			break
@@ -1796,6 +2071,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteIntervention(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteAccount":
+		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(*string), args["userId"].(*string), args["reason"].(*string)), true
+	case "Mutation.dismissInsight":
+		if e.ComplexityRoot.Mutation.DismissInsight == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dismissInsight_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DismissInsight(childComplexity, args["id"].(string), args["reason"].(insight.DismissReason)), true
 	case "Mutation.evaluateIntervention":
 		if e.ComplexityRoot.Mutation.EvaluateIntervention == nil {
 			break
@@ -1851,6 +2148,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["token"].(string)), true
+	case "Mutation.requestDataExport":
+		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestDataExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity, args["userId"].(*string)), true
 	case "Mutation.runLoop":
 		if e.ComplexityRoot.Mutation.RunLoop == nil {
 			break
@@ -2262,6 +2570,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AdminAuditTrail(childComplexity, args["userId"].(string), args["first"].(*int)), true
+	case "Query.auditCheckpoint":
+		if e.ComplexityRoot.Query.AuditCheckpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditCheckpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditCheckpoint(childComplexity, args["userId"].(*string)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2273,6 +2592,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.AuditEventOrder), args["where"].(*ent.AuditEventWhereInput)), true
+	case "Query.auditPublicKeys":
+		if e.ComplexityRoot.Query.AuditPublicKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AuditPublicKeys(childComplexity), true
 	case "Query.baselines":
 		if e.ComplexityRoot.Query.Baselines == nil {
 			break
@@ -2284,6 +2609,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Baselines(childComplexity, args["metric"].(*string)), true
+	case "Query.dataExport":
+		if e.ComplexityRoot.Query.DataExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DataExport(childComplexity, args["id"].(string)), true
 	case "Query.evaluations":
 		if e.ComplexityRoot.Query.Evaluations == nil {
 			break
@@ -2305,7 +2641,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Insights(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.InsightOrder), args["where"].(*ent.InsightWhereInput), args["minGrade"].(*evidence.Grade)), true
+		return e.ComplexityRoot.Query.Insights(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.InsightOrder), args["where"].(*ent.InsightWhereInput), args["minGrade"].(*evidence.Grade), args["includeDismissed"].(*bool)), true
 	case "Query.interventions":
 		if e.ComplexityRoot.Query.Interventions == nil {
 			break
@@ -2380,6 +2716,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SystemStatus(childComplexity), true
+	case "Query.verifyAuditTrail":
+		if e.ComplexityRoot.Query.VerifyAuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyAuditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["userId"].(*string), args["against"].(*model.AuditCheckpointInput)), true
 	case "Query.version":
 		if e.ComplexityRoot.Query.Version == nil {
 			break
@@ -2676,6 +3023,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAdherenceLogOrder,
 		ec.unmarshalInputAdherenceLogWhereInput,
+		ec.unmarshalInputAuditCheckpointInput,
 		ec.unmarshalInputAuditEventOrder,
 		ec.unmarshalInputAuditEventWhereInput,
 		ec.unmarshalInputBaselineOrder,
@@ -2789,7 +3137,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "auth.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2802,6 +3150,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "auth.graphqls", Input: sourceData("auth.graphqls"), BuiltIn: false},
+	{Name: "data.graphqls", Input: sourceData("data.graphqls"), BuiltIn: false},
 	{Name: "feed.graphqls", Input: sourceData("feed.graphqls"), BuiltIn: false},
 	{Name: "intervene.graphqls", Input: sourceData("intervene.graphqls"), BuiltIn: false},
 	{Name: "observe.graphqls", Input: sourceData("observe.graphqls"), BuiltIn: false},
@@ -2856,6 +3205,22 @@ func (ec *executionContext) childFields_AdherenceLogEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type AdherenceLogEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditCheckpoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_AuditCheckpoint_seq(ctx, field)
+	case "headHash":
+		return ec.fieldContext_AuditCheckpoint_headHash(ctx, field)
+	case "signedAt":
+		return ec.fieldContext_AuditCheckpoint_signedAt(ctx, field)
+	case "keyId":
+		return ec.fieldContext_AuditCheckpoint_keyId(ctx, field)
+	case "signature":
+		return ec.fieldContext_AuditCheckpoint_signature(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditCheckpoint", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2908,6 +3273,50 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_AuditProblem_seq(ctx, field)
+	case "eventId":
+		return ec.fieldContext_AuditProblem_eventId(ctx, field)
+	case "kind":
+		return ec.fieldContext_AuditProblem_kind(ctx, field)
+	case "message":
+		return ec.fieldContext_AuditProblem_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditProblem", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditPublicKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "keyId":
+		return ec.fieldContext_AuditPublicKey_keyId(ctx, field)
+	case "publicKey":
+		return ec.fieldContext_AuditPublicKey_publicKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditPublicKey", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_AuditVerification_ok(ctx, field)
+	case "events":
+		return ec.fieldContext_AuditVerification_events(ctx, field)
+	case "headSeq":
+		return ec.fieldContext_AuditVerification_headSeq(ctx, field)
+	case "headHash":
+		return ec.fieldContext_AuditVerification_headHash(ctx, field)
+	case "checkedAgainst":
+		return ec.fieldContext_AuditVerification_checkedAgainst(ctx, field)
+	case "problems":
+		return ec.fieldContext_AuditVerification_problems(ctx, field)
+	case "checkpoint":
+		return ec.fieldContext_AuditVerification_checkpoint(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2974,6 +3383,30 @@ func (ec *executionContext) childFields_BaselineEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type BaselineEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataExport_id(ctx, field)
+	case "userId":
+		return ec.fieldContext_DataExport_userId(ctx, field)
+	case "status":
+		return ec.fieldContext_DataExport_status(ctx, field)
+	case "progress":
+		return ec.fieldContext_DataExport_progress(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DataExport_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_DataExport_downloadUrl(ctx, field)
+	case "sha256":
+		return ec.fieldContext_DataExport_sha256(ctx, field)
+	case "bytes":
+		return ec.fieldContext_DataExport_bytes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
 func (ec *executionContext) childFields_DayWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "from":
@@ -2982,6 +3415,16 @@ func (ec *executionContext) childFields_DayWindow(ctx context.Context, field gra
 		return ec.fieldContext_DayWindow_to(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DayWindow", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedUserId":
+		return ec.fieldContext_DeleteAccountPayload_deletedUserId(ctx, field)
+	case "erasedRows":
+		return ec.fieldContext_DeleteAccountPayload_erasedRows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteAccountPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Evaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3182,6 +3625,14 @@ func (ec *executionContext) childFields_Insight(ctx context.Context, field graph
 		return ec.fieldContext_Insight_kind(ctx, field)
 	case "status":
 		return ec.fieldContext_Insight_status(ctx, field)
+	case "dismissReason":
+		return ec.fieldContext_Insight_dismissReason(ctx, field)
+	case "dismissedAt":
+		return ec.fieldContext_Insight_dismissedAt(ctx, field)
+	case "acknowledgedAt":
+		return ec.fieldContext_Insight_acknowledgedAt(ctx, field)
+	case "supersededBy":
+		return ec.fieldContext_Insight_supersededBy(ctx, field)
 	case "title":
 		return ec.fieldContext_Insight_title(ctx, field)
 	case "summary":

@@ -79,6 +79,24 @@ func (r *mutationResolver) SetProviderConnection(ctx context.Context, provider p
 	return r.Ingest.SetConnection(ctx, t, v.UserID, provider, status, when)
 }
 
+// DismissInsight is the resolver for the dismissInsight field.
+func (r *mutationResolver) DismissInsight(ctx context.Context, id string, reason insight.DismissReason) (*ent.Insight, error) {
+	v, t, err := viewerTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Loop.Dismiss(ctx, t, v.UserID, id, reason)
+}
+
+// AcknowledgeInsight is the resolver for the acknowledgeInsight field.
+func (r *mutationResolver) AcknowledgeInsight(ctx context.Context, id string) (*ent.Insight, error) {
+	v, t, err := viewerTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Loop.Acknowledge(ctx, t, v.UserID, id)
+}
+
 // SetTimezone is the resolver for the setTimezone field.
 func (r *mutationResolver) SetTimezone(ctx context.Context, timezone string) (*ent.User, error) {
 	v, err := requireViewer(ctx)
@@ -152,7 +170,7 @@ func (r *queryResolver) Baselines(ctx context.Context, metric *string) ([]*ent.B
 }
 
 // Insights is the resolver for the insights field.
-func (r *queryResolver) Insights(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade) (*ent.InsightConnection, error) {
+func (r *queryResolver) Insights(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade, includeDismissed *bool) (*ent.InsightConnection, error) {
 	first, last, err := page(first, last)
 	if err != nil {
 		return nil, err
@@ -160,6 +178,9 @@ func (r *queryResolver) Insights(ctx context.Context, after *entgql.Cursor[strin
 	q := r.client(ctx).Insight.Query()
 	if minGrade != nil {
 		q = q.Where(insight.EvidenceGradeIn(evidence.AtLeastGrades(*minGrade)...))
+	}
+	if includeDismissed == nil || !*includeDismissed {
+		q = q.Where(insight.StatusNEQ(insight.StatusDISMISSED))
 	}
 	return q.Paginate(ctx, after, first, before, last, ent.WithInsightOrder(orderBy), ent.WithInsightFilter(where.Filter))
 }

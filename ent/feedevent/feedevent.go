@@ -92,6 +92,7 @@ type Kind string
 // Kind values.
 const (
 	KindINSIGHT_CREATED      Kind = "INSIGHT_CREATED"
+	KindINSIGHT_UPDATED      Kind = "INSIGHT_UPDATED"
 	KindEVALUATION_CREATED   Kind = "EVALUATION_CREATED"
 	KindNARRATIVE_CREATED    Kind = "NARRATIVE_CREATED"
 	KindINTERVENTION_UPDATED Kind = "INTERVENTION_UPDATED"
@@ -105,7 +106,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindINSIGHT_CREATED, KindEVALUATION_CREATED, KindNARRATIVE_CREATED, KindINTERVENTION_UPDATED, KindAUDIT_EVENT:
+	case KindINSIGHT_CREATED, KindINSIGHT_UPDATED, KindEVALUATION_CREATED, KindNARRATIVE_CREATED, KindINTERVENTION_UPDATED, KindAUDIT_EVENT:
 		return nil
 	default:
 		return fmt.Errorf("feedevent: invalid enum value for kind field: %q", k)

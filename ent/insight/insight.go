@@ -32,6 +32,14 @@ const (
 	FieldKind = "kind"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldDismissReason holds the string denoting the dismiss_reason field in the database.
+	FieldDismissReason = "dismiss_reason"
+	// FieldDismissedAt holds the string denoting the dismissed_at field in the database.
+	FieldDismissedAt = "dismissed_at"
+	// FieldAcknowledgedAt holds the string denoting the acknowledged_at field in the database.
+	FieldAcknowledgedAt = "acknowledged_at"
+	// FieldSupersededBy holds the string denoting the superseded_by field in the database.
+	FieldSupersededBy = "superseded_by"
 	// FieldTitle holds the string denoting the title field in the database.
 	FieldTitle = "title"
 	// FieldSummary holds the string denoting the summary field in the database.
@@ -82,6 +90,10 @@ var Columns = []string{
 	FieldMetric,
 	FieldKind,
 	FieldStatus,
+	FieldDismissReason,
+	FieldDismissedAt,
+	FieldAcknowledgedAt,
+	FieldSupersededBy,
 	FieldTitle,
 	FieldSummary,
 	FieldDirection,
@@ -126,6 +138,8 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// MetricValidator is a validator for the "metric" field. It is called by the builders before save.
 	MetricValidator func(string) error
+	// SupersededByValidator is a validator for the "superseded_by" field. It is called by the builders before save.
+	SupersededByValidator func(string) error
 	// TitleValidator is a validator for the "title" field. It is called by the builders before save.
 	TitleValidator func(string) error
 	// DefaultSummary holds the default value on creation for the "summary" field.
@@ -193,10 +207,12 @@ const DefaultStatus = StatusACTIVE
 
 // Status values.
 const (
-	StatusACTIVE     Status = "ACTIVE"
-	StatusSUPPRESSED Status = "SUPPRESSED"
-	StatusDISMISSED  Status = "DISMISSED"
-	StatusRESOLVED   Status = "RESOLVED"
+	StatusACTIVE       Status = "ACTIVE"
+	StatusACKNOWLEDGED Status = "ACKNOWLEDGED"
+	StatusSUPPRESSED   Status = "SUPPRESSED"
+	StatusDISMISSED    Status = "DISMISSED"
+	StatusRESOLVED     Status = "RESOLVED"
+	StatusSUPERSEDED   Status = "SUPERSEDED"
 )
 
 func (s Status) String() string {
@@ -206,10 +222,34 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusACTIVE, StatusSUPPRESSED, StatusDISMISSED, StatusRESOLVED:
+	case StatusACTIVE, StatusACKNOWLEDGED, StatusSUPPRESSED, StatusDISMISSED, StatusRESOLVED, StatusSUPERSEDED:
 		return nil
 	default:
 		return fmt.Errorf("insight: invalid enum value for status field: %q", s)
+	}
+}
+
+// DismissReason defines the type for the "dismiss_reason" enum field.
+type DismissReason string
+
+// DismissReason values.
+const (
+	DismissReasonNOT_USEFUL   DismissReason = "NOT_USEFUL"
+	DismissReasonALREADY_KNEW DismissReason = "ALREADY_KNEW"
+	DismissReasonWRONG        DismissReason = "WRONG"
+)
+
+func (dr DismissReason) String() string {
+	return string(dr)
+}
+
+// DismissReasonValidator is a validator for the "dismiss_reason" field enum values. It is called by the builders before save.
+func DismissReasonValidator(dr DismissReason) error {
+	switch dr {
+	case DismissReasonNOT_USEFUL, DismissReasonALREADY_KNEW, DismissReasonWRONG:
+		return nil
+	default:
+		return fmt.Errorf("insight: invalid enum value for dismiss_reason field: %q", dr)
 	}
 }
 
@@ -259,6 +299,26 @@ func ByKind(opts ...sql.OrderTermOption) OrderOption {
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByDismissReason orders the results by the dismiss_reason field.
+func ByDismissReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDismissReason, opts...).ToFunc()
+}
+
+// ByDismissedAt orders the results by the dismissed_at field.
+func ByDismissedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDismissedAt, opts...).ToFunc()
+}
+
+// ByAcknowledgedAt orders the results by the acknowledged_at field.
+func ByAcknowledgedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAcknowledgedAt, opts...).ToFunc()
+}
+
+// BySupersededBy orders the results by the superseded_by field.
+func BySupersededBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSupersededBy, opts...).ToFunc()
 }
 
 // ByTitle orders the results by the title field.
@@ -372,6 +432,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e DismissReason) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *DismissReason) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = DismissReason(str)
+	if err := DismissReasonValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid DismissReason", str)
 	}
 	return nil
 }

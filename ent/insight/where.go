@@ -86,6 +86,21 @@ func Metric(v string) predicate.Insight {
 	return predicate.Insight(sql.FieldEQ(FieldMetric, v))
 }
 
+// DismissedAt applies equality check predicate on the "dismissed_at" field. It's identical to DismissedAtEQ.
+func DismissedAt(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldEQ(FieldDismissedAt, v))
+}
+
+// AcknowledgedAt applies equality check predicate on the "acknowledged_at" field. It's identical to AcknowledgedAtEQ.
+func AcknowledgedAt(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldEQ(FieldAcknowledgedAt, v))
+}
+
+// SupersededBy applies equality check predicate on the "superseded_by" field. It's identical to SupersededByEQ.
+func SupersededBy(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldEQ(FieldSupersededBy, v))
+}
+
 // Title applies equality check predicate on the "title" field. It's identical to TitleEQ.
 func Title(v string) predicate.Insight {
 	return predicate.Insight(sql.FieldEQ(FieldTitle, v))
@@ -394,6 +409,211 @@ func StatusIn(vs ...Status) predicate.Insight {
 // StatusNotIn applies the NotIn predicate on the "status" field.
 func StatusNotIn(vs ...Status) predicate.Insight {
 	return predicate.Insight(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// DismissReasonEQ applies the EQ predicate on the "dismiss_reason" field.
+func DismissReasonEQ(v DismissReason) predicate.Insight {
+	return predicate.Insight(sql.FieldEQ(FieldDismissReason, v))
+}
+
+// DismissReasonNEQ applies the NEQ predicate on the "dismiss_reason" field.
+func DismissReasonNEQ(v DismissReason) predicate.Insight {
+	return predicate.Insight(sql.FieldNEQ(FieldDismissReason, v))
+}
+
+// DismissReasonIn applies the In predicate on the "dismiss_reason" field.
+func DismissReasonIn(vs ...DismissReason) predicate.Insight {
+	return predicate.Insight(sql.FieldIn(FieldDismissReason, vs...))
+}
+
+// DismissReasonNotIn applies the NotIn predicate on the "dismiss_reason" field.
+func DismissReasonNotIn(vs ...DismissReason) predicate.Insight {
+	return predicate.Insight(sql.FieldNotIn(FieldDismissReason, vs...))
+}
+
+// DismissReasonIsNil applies the IsNil predicate on the "dismiss_reason" field.
+func DismissReasonIsNil() predicate.Insight {
+	return predicate.Insight(sql.FieldIsNull(FieldDismissReason))
+}
+
+// DismissReasonNotNil applies the NotNil predicate on the "dismiss_reason" field.
+func DismissReasonNotNil() predicate.Insight {
+	return predicate.Insight(sql.FieldNotNull(FieldDismissReason))
+}
+
+// DismissedAtEQ applies the EQ predicate on the "dismissed_at" field.
+func DismissedAtEQ(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldEQ(FieldDismissedAt, v))
+}
+
+// DismissedAtNEQ applies the NEQ predicate on the "dismissed_at" field.
+func DismissedAtNEQ(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldNEQ(FieldDismissedAt, v))
+}
+
+// DismissedAtIn applies the In predicate on the "dismissed_at" field.
+func DismissedAtIn(vs ...time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldIn(FieldDismissedAt, vs...))
+}
+
+// DismissedAtNotIn applies the NotIn predicate on the "dismissed_at" field.
+func DismissedAtNotIn(vs ...time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldNotIn(FieldDismissedAt, vs...))
+}
+
+// DismissedAtGT applies the GT predicate on the "dismissed_at" field.
+func DismissedAtGT(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldGT(FieldDismissedAt, v))
+}
+
+// DismissedAtGTE applies the GTE predicate on the "dismissed_at" field.
+func DismissedAtGTE(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldGTE(FieldDismissedAt, v))
+}
+
+// DismissedAtLT applies the LT predicate on the "dismissed_at" field.
+func DismissedAtLT(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldLT(FieldDismissedAt, v))
+}
+
+// DismissedAtLTE applies the LTE predicate on the "dismissed_at" field.
+func DismissedAtLTE(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldLTE(FieldDismissedAt, v))
+}
+
+// DismissedAtIsNil applies the IsNil predicate on the "dismissed_at" field.
+func DismissedAtIsNil() predicate.Insight {
+	return predicate.Insight(sql.FieldIsNull(FieldDismissedAt))
+}
+
+// DismissedAtNotNil applies the NotNil predicate on the "dismissed_at" field.
+func DismissedAtNotNil() predicate.Insight {
+	return predicate.Insight(sql.FieldNotNull(FieldDismissedAt))
+}
+
+// AcknowledgedAtEQ applies the EQ predicate on the "acknowledged_at" field.
+func AcknowledgedAtEQ(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldEQ(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtNEQ applies the NEQ predicate on the "acknowledged_at" field.
+func AcknowledgedAtNEQ(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldNEQ(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtIn applies the In predicate on the "acknowledged_at" field.
+func AcknowledgedAtIn(vs ...time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldIn(FieldAcknowledgedAt, vs...))
+}
+
+// AcknowledgedAtNotIn applies the NotIn predicate on the "acknowledged_at" field.
+func AcknowledgedAtNotIn(vs ...time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldNotIn(FieldAcknowledgedAt, vs...))
+}
+
+// AcknowledgedAtGT applies the GT predicate on the "acknowledged_at" field.
+func AcknowledgedAtGT(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldGT(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtGTE applies the GTE predicate on the "acknowledged_at" field.
+func AcknowledgedAtGTE(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldGTE(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtLT applies the LT predicate on the "acknowledged_at" field.
+func AcknowledgedAtLT(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldLT(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtLTE applies the LTE predicate on the "acknowledged_at" field.
+func AcknowledgedAtLTE(v time.Time) predicate.Insight {
+	return predicate.Insight(sql.FieldLTE(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtIsNil applies the IsNil predicate on the "acknowledged_at" field.
+func AcknowledgedAtIsNil() predicate.Insight {
+	return predicate.Insight(sql.FieldIsNull(FieldAcknowledgedAt))
+}
+
+// AcknowledgedAtNotNil applies the NotNil predicate on the "acknowledged_at" field.
+func AcknowledgedAtNotNil() predicate.Insight {
+	return predicate.Insight(sql.FieldNotNull(FieldAcknowledgedAt))
+}
+
+// SupersededByEQ applies the EQ predicate on the "superseded_by" field.
+func SupersededByEQ(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldEQ(FieldSupersededBy, v))
+}
+
+// SupersededByNEQ applies the NEQ predicate on the "superseded_by" field.
+func SupersededByNEQ(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldNEQ(FieldSupersededBy, v))
+}
+
+// SupersededByIn applies the In predicate on the "superseded_by" field.
+func SupersededByIn(vs ...string) predicate.Insight {
+	return predicate.Insight(sql.FieldIn(FieldSupersededBy, vs...))
+}
+
+// SupersededByNotIn applies the NotIn predicate on the "superseded_by" field.
+func SupersededByNotIn(vs ...string) predicate.Insight {
+	return predicate.Insight(sql.FieldNotIn(FieldSupersededBy, vs...))
+}
+
+// SupersededByGT applies the GT predicate on the "superseded_by" field.
+func SupersededByGT(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldGT(FieldSupersededBy, v))
+}
+
+// SupersededByGTE applies the GTE predicate on the "superseded_by" field.
+func SupersededByGTE(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldGTE(FieldSupersededBy, v))
+}
+
+// SupersededByLT applies the LT predicate on the "superseded_by" field.
+func SupersededByLT(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldLT(FieldSupersededBy, v))
+}
+
+// SupersededByLTE applies the LTE predicate on the "superseded_by" field.
+func SupersededByLTE(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldLTE(FieldSupersededBy, v))
+}
+
+// SupersededByContains applies the Contains predicate on the "superseded_by" field.
+func SupersededByContains(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldContains(FieldSupersededBy, v))
+}
+
+// SupersededByHasPrefix applies the HasPrefix predicate on the "superseded_by" field.
+func SupersededByHasPrefix(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldHasPrefix(FieldSupersededBy, v))
+}
+
+// SupersededByHasSuffix applies the HasSuffix predicate on the "superseded_by" field.
+func SupersededByHasSuffix(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldHasSuffix(FieldSupersededBy, v))
+}
+
+// SupersededByIsNil applies the IsNil predicate on the "superseded_by" field.
+func SupersededByIsNil() predicate.Insight {
+	return predicate.Insight(sql.FieldIsNull(FieldSupersededBy))
+}
+
+// SupersededByNotNil applies the NotNil predicate on the "superseded_by" field.
+func SupersededByNotNil() predicate.Insight {
+	return predicate.Insight(sql.FieldNotNull(FieldSupersededBy))
+}
+
+// SupersededByEqualFold applies the EqualFold predicate on the "superseded_by" field.
+func SupersededByEqualFold(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldEqualFold(FieldSupersededBy, v))
+}
+
+// SupersededByContainsFold applies the ContainsFold predicate on the "superseded_by" field.
+func SupersededByContainsFold(v string) predicate.Insight {
+	return predicate.Insight(sql.FieldContainsFold(FieldSupersededBy, v))
 }
 
 // TitleEQ applies the EQ predicate on the "title" field.

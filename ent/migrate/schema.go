@@ -219,7 +219,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "seq", Type: field.TypeInt64},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"INSIGHT_CREATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT"}},
 		{Name: "entity_id", Type: field.TypeString, Size: 40},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "user_id", Type: field.TypeString, Size: 40},
@@ -300,7 +300,11 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "metric", Type: field.TypeString, Size: 64},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"ANOMALY", "CHANGE", "TREND", "DATA_GAP", "CONFLICTING_SOURCES", "DATA_QUALITY"}},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "SUPPRESSED", "DISMISSED", "RESOLVED"}, Default: "ACTIVE"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "ACKNOWLEDGED", "SUPPRESSED", "DISMISSED", "RESOLVED", "SUPERSEDED"}, Default: "ACTIVE"},
+		{Name: "dismiss_reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"NOT_USEFUL", "ALREADY_KNEW", "WRONG"}},
+		{Name: "dismissed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "acknowledged_at", Type: field.TypeTime, Nullable: true},
+		{Name: "superseded_by", Type: field.TypeString, Nullable: true, Size: 40},
 		{Name: "title", Type: field.TypeString, Size: 300},
 		{Name: "summary", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "direction", Type: field.TypeString, Size: 8, Default: "none"},
@@ -325,7 +329,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "insights_users_insights",
-				Columns:    []*schema.Column{InsightsColumns[20]},
+				Columns:    []*schema.Column{InsightsColumns[24]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -334,22 +338,22 @@ var (
 			{
 				Name:    "insight_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{InsightsColumns[20]},
+				Columns: []*schema.Column{InsightsColumns[24]},
 			},
 			{
 				Name:    "insight_user_id_dedupe_key",
 				Unique:  true,
-				Columns: []*schema.Column{InsightsColumns[20], InsightsColumns[11]},
+				Columns: []*schema.Column{InsightsColumns[24], InsightsColumns[15]},
 			},
 			{
 				Name:    "insight_user_id_metric_start_day",
 				Unique:  false,
-				Columns: []*schema.Column{InsightsColumns[20], InsightsColumns[3], InsightsColumns[9]},
+				Columns: []*schema.Column{InsightsColumns[24], InsightsColumns[3], InsightsColumns[13]},
 			},
 			{
 				Name:    "insight_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{InsightsColumns[20], InsightsColumns[1]},
+				Columns: []*schema.Column{InsightsColumns[24], InsightsColumns[1]},
 			},
 		},
 	}

@@ -721,8 +721,12 @@ func init() {
 			return nil
 		}
 	}()
+	// insightDescSupersededBy is the schema descriptor for superseded_by field.
+	insightDescSupersededBy := insightFields[6].Descriptor()
+	// insight.SupersededByValidator is a validator for the "superseded_by" field. It is called by the builders before save.
+	insight.SupersededByValidator = insightDescSupersededBy.Validators[0].(func(string) error)
 	// insightDescTitle is the schema descriptor for title field.
-	insightDescTitle := insightFields[3].Descriptor()
+	insightDescTitle := insightFields[7].Descriptor()
 	// insight.TitleValidator is a validator for the "title" field. It is called by the builders before save.
 	insight.TitleValidator = func() func(string) error {
 		validators := insightDescTitle.Validators
@@ -740,25 +744,25 @@ func init() {
 		}
 	}()
 	// insightDescSummary is the schema descriptor for summary field.
-	insightDescSummary := insightFields[4].Descriptor()
+	insightDescSummary := insightFields[8].Descriptor()
 	// insight.DefaultSummary holds the default value on creation for the summary field.
 	insight.DefaultSummary = insightDescSummary.Default.(string)
 	// insightDescDirection is the schema descriptor for direction field.
-	insightDescDirection := insightFields[5].Descriptor()
+	insightDescDirection := insightFields[9].Descriptor()
 	// insight.DefaultDirection holds the default value on creation for the direction field.
 	insight.DefaultDirection = insightDescDirection.Default.(string)
 	// insight.DirectionValidator is a validator for the "direction" field. It is called by the builders before save.
 	insight.DirectionValidator = insightDescDirection.Validators[0].(func(string) error)
 	// insightDescStartDay is the schema descriptor for start_day field.
-	insightDescStartDay := insightFields[6].Descriptor()
+	insightDescStartDay := insightFields[10].Descriptor()
 	// insight.StartDayValidator is a validator for the "start_day" field. It is called by the builders before save.
 	insight.StartDayValidator = insightDescStartDay.Validators[0].(func(string) error)
 	// insightDescEndDay is the schema descriptor for end_day field.
-	insightDescEndDay := insightFields[7].Descriptor()
+	insightDescEndDay := insightFields[11].Descriptor()
 	// insight.EndDayValidator is a validator for the "end_day" field. It is called by the builders before save.
 	insight.EndDayValidator = insightDescEndDay.Validators[0].(func(string) error)
 	// insightDescDedupeKey is the schema descriptor for dedupe_key field.
-	insightDescDedupeKey := insightFields[8].Descriptor()
+	insightDescDedupeKey := insightFields[12].Descriptor()
 	// insight.DedupeKeyValidator is a validator for the "dedupe_key" field. It is called by the builders before save.
 	insight.DedupeKeyValidator = func() func(string) error {
 		validators := insightDescDedupeKey.Validators
@@ -776,7 +780,7 @@ func init() {
 		}
 	}()
 	// insightDescConfidence is the schema descriptor for confidence field.
-	insightDescConfidence := insightFields[10].Descriptor()
+	insightDescConfidence := insightFields[14].Descriptor()
 	// insight.ConfidenceValidator is a validator for the "confidence" field. It is called by the builders before save.
 	insight.ConfidenceValidator = func() func(float64) error {
 		validators := insightDescConfidence.Validators
@@ -794,11 +798,11 @@ func init() {
 		}
 	}()
 	// insightDescSampleSize is the schema descriptor for sample_size field.
-	insightDescSampleSize := insightFields[11].Descriptor()
+	insightDescSampleSize := insightFields[15].Descriptor()
 	// insight.SampleSizeValidator is a validator for the "sample_size" field. It is called by the builders before save.
 	insight.SampleSizeValidator = insightDescSampleSize.Validators[0].(func(int) error)
 	// insightDescCoverage is the schema descriptor for coverage field.
-	insightDescCoverage := insightFields[12].Descriptor()
+	insightDescCoverage := insightFields[16].Descriptor()
 	// insight.CoverageValidator is a validator for the "coverage" field. It is called by the builders before save.
 	insight.CoverageValidator = func() func(float64) error {
 		validators := insightDescCoverage.Validators
@@ -816,15 +820,15 @@ func init() {
 		}
 	}()
 	// insightDescWhy is the schema descriptor for why field.
-	insightDescWhy := insightFields[13].Descriptor()
+	insightDescWhy := insightFields[17].Descriptor()
 	// insight.DefaultWhy holds the default value on creation for the why field.
 	insight.DefaultWhy = insightDescWhy.Default.(string)
 	// insightDescHowConfident is the schema descriptor for how_confident field.
-	insightDescHowConfident := insightFields[14].Descriptor()
+	insightDescHowConfident := insightFields[18].Descriptor()
 	// insight.DefaultHowConfident holds the default value on creation for the how_confident field.
 	insight.DefaultHowConfident = insightDescHowConfident.Default.(string)
 	// insightDescWhatWouldChange is the schema descriptor for what_would_change field.
-	insightDescWhatWouldChange := insightFields[15].Descriptor()
+	insightDescWhatWouldChange := insightFields[19].Descriptor()
 	// insight.DefaultWhatWouldChange holds the default value on creation for the what_would_change field.
 	insight.DefaultWhatWouldChange = insightDescWhatWouldChange.Default.(string)
 	// insightDescID is the schema descriptor for id field.

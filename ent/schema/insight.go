@@ -28,8 +28,15 @@ func (Insight) Fields() []ent.Field {
 			Annotations(entgql.OrderField("METRIC")),
 		field.Enum("kind").Values("ANOMALY", "CHANGE", "TREND", "DATA_GAP", "CONFLICTING_SOURCES", "DATA_QUALITY").
 			Immutable().Annotations(entgql.OrderField("KIND")),
-		field.Enum("status").Values("ACTIVE", "SUPPRESSED", "DISMISSED", "RESOLVED").Default("ACTIVE").
-			Annotations(entgql.OrderField("STATUS")),
+		field.Enum("status").Values("ACTIVE", "ACKNOWLEDGED", "SUPPRESSED", "DISMISSED", "RESOLVED", "SUPERSEDED").Default("ACTIVE").
+			Annotations(entgql.OrderField("STATUS")).
+			Comment("ACKNOWLEDGED and DISMISSED are the user's; SUPERSEDED: a later finding on the same metric reversed it"),
+		field.Enum("dismiss_reason").Values("NOT_USEFUL", "ALREADY_KNEW", "WRONG").Optional().Nillable().
+			Comment("why the user dismissed the insight, kept for tuning the detectors"),
+		field.Time("dismissed_at").Optional().Nillable(),
+		field.Time("acknowledged_at").Optional().Nillable(),
+		field.String("superseded_by").Optional().Nillable().MaxLen(40).
+			Comment("id of the insight that reversed this one"),
 		field.String("title").NotEmpty().MaxLen(300),
 		field.Text("summary").Default(""),
 		field.String("direction").Default("none").MaxLen(8),
