@@ -68,9 +68,12 @@ type Context struct {
 	// DirectionSupported is true only when the evidence supports a
 	// direction: the 95% interval of the effect excludes zero (for an
 	// experiment) or the detector's test passed its false-discovery-controlled
-	// level (for an insight). When false, no directional word may be used at
-	// any grade, negated or not ("no clear change" is the wording); see
-	// docs/statistics.md, "Words".
+	// level (for an insight). When false, no directional word, causal
+	// phrase or certainty-of-effect word may be used at any grade, hedged or
+	// not; only negated forms that state a null pass ("there was no clear
+	// change", "did not clearly increase"), as do range statements ("a
+	// change larger than +5 ms or below -3 ms is unlikely"); see the package
+	// doc and docs/statistics.md, "Words".
 	DirectionSupported bool
 	// Names are quoted names (the protocol subject, the metric name) whose
 	// occurrences are exempt from the word rules, so that a subject such as
@@ -89,7 +92,8 @@ func Check(text string, ctx Context) []Violation {
 		safetySpans = verbatimSpans(text, ctx.SafetyText)
 	}
 	toks := tokenize(text, safetySpans)
-	maskNames(toks, append(slices.Clone(ctx.Names), ctx.Confounders...))
+	maskNames(toks, ctx.Names, false)
+	maskNames(toks, ctx.Confounders, true)
 
 	var out []Violation
 	out = append(out, wordViolations(text, toks, grade, ctx.DirectionSupported)...)
@@ -135,73 +139,6 @@ func uncertaintyExample(g evidence.Grade) string {
 		return "we can't tell; the evidence is very uncertain"
 	}
 	return "the estimate is uncertain"
-}
-
-// wordViolations applies the word rules of grade to the unmasked tokens.
-func wordViolations(text string, toks []token, grade evidence.Grade, direction bool) []Violation {
-	var out []Violation
-	for i, t := range toks {
-		if t.masked {
-			continue
-		}
-		info, ok := lexicon[t.word]
-		if !ok {
-			continue
-		}
-		raw := text[t.start:t.end]
-		v := Violation{Phrase: raw, Offset: t.start}
-		_, negated := anyPreceding(toks, i, negationWindow, negations)
-		switch info.class {
-		case classAbsolute:
-			if negated {
-				continue
-			}
-			v.Code = CodeDisallowedWord
-			v.Message = fmt.Sprintf("%q is not allowed at any grade: it claims a certainty or generality an n-of-1 experiment cannot support", raw)
-		case classShow:
-			if grade == evidence.GradeA || negated {
-				continue
-			}
-			v.Code = CodeDisallowedWord
-			v.Message = fmt.Sprintf("%q is not allowed at grade %s: the evidence cannot show an effect", raw, grade)
-		case classProbability:
-			if grade == evidence.GradeA || grade == evidence.GradeB {
-				continue
-			}
-			v.Code = CodeDisallowedWord
-			v.Message = fmt.Sprintf("%q is not allowed at grade %s: the evidence is too uncertain; use \"may\"", raw, grade)
-			if grade == evidence.GradeD {
-				v.Message = fmt.Sprintf("%q is not allowed at grade D: say we can't tell", raw)
-			}
-		case classDirectional:
-			if !direction {
-				v.Code = CodeDisallowedWord
-				v.Message = fmt.Sprintf("%q is a directional claim, but the 95%% interval includes no change: say there was no clear change", raw)
-				out = append(out, v)
-				continue
-			}
-			switch grade {
-			case evidence.GradeA:
-				continue
-			case evidence.GradeD:
-				v.Code = CodeDisallowedWord
-				v.Message = fmt.Sprintf("%q is a directional claim, which grade D does not allow: say we can't tell", raw)
-			default:
-				hedges := hedgesB
-				example := "probably " + raw
-				if grade == evidence.GradeC {
-					hedges, example = hedgesC, "may have "+raw
-				}
-				if hedged(toks, i, hedges) {
-					continue
-				}
-				v.Code = CodeUnhedgedVerb
-				v.Message = fmt.Sprintf("%q needs a hedge at grade %s, e.g. %q", raw, grade, example)
-			}
-		}
-		out = append(out, v)
-	}
-	return out
 }
 
 // hedged reports whether one of hedges appears among the hedgeWindow words

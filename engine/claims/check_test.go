@@ -64,7 +64,7 @@ func TestWordRulesPerGrade(t *testing.T) {
 		{"C allows may have reduced", evidence.GradeC, "It may have reduced your resting heart rate.", nil},
 		{"C allows might have increased", evidence.GradeC, "It might have increased your sleep.", nil},
 		{"C disallows probably", evidence.GradeC, "It probably reduced your resting heart rate.", []string{dis + "probably", unh + "reduced"}},
-		{"C disallows likely", evidence.GradeC, "It likely helped.", []string{dis + "likely"}},
+		{"C disallows likely", evidence.GradeC, "It likely helped.", []string{dis + "likely", unh + "helped"}},
 		{"C disallows unhedged lowered", evidence.GradeC, "It lowered your resting heart rate.", []string{unh + "lowered"}},
 		{"C disallows shows", evidence.GradeC, "This shows a change.", []string{dis + "shows"}},
 		{"C month May is not a hedge", evidence.GradeC, "In May it reduced your HRV.", []string{unh + "reduced"}},
@@ -72,7 +72,7 @@ func TestWordRulesPerGrade(t *testing.T) {
 		// D
 		{"D allows can't tell", evidence.GradeD, "We can't tell whether it changed your sleep; the evidence is very uncertain.", nil},
 		{"D disallows hedged verbs", evidence.GradeD, "It may have reduced your HRV.", []string{dis + "reduced"}},
-		{"D disallows probably", evidence.GradeD, "It probably helped.", []string{dis + "probably"}},
+		{"D disallows probably", evidence.GradeD, "It probably helped.", []string{dis + "probably", dis + "helped"}},
 		{"D disallows every directional verb", evidence.GradeD, "It might have boosted, raised or worsened your HRV.", []string{dis + "boosted", dis + "raised", dis + "worsened"}},
 		{"D disallows nouns", evidence.GradeD, "There was an improvement and a reduction.", []string{dis + "improvement", dis + "reduction"}},
 		// Case, inflections, boundaries, negation.
@@ -93,7 +93,7 @@ func TestWordRulesPerGrade(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := wordHits(Check(tc.text, Context{Grade: tc.grade}))
+			got := wordHits(Check(tc.text, Context{Grade: tc.grade, DirectionSupported: true}))
 			require.Equal(t, tc.want, got)
 		})
 	}
@@ -126,6 +126,7 @@ func fullCtx(g evidence.Grade) Context {
 	return Context{
 		Grade: g, SafetyText: safetyText, N: 30, CILow: ptr(19), CIHigh: ptr(61),
 		Coverage: 0.6, Adherence: ptr(0.8), Confounders: []string{"travel"}, RequireScope: true,
+		DirectionSupported: true,
 	}
 }
 

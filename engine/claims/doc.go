@@ -7,34 +7,107 @@
 //
 // # Word rules per grade
 //
-// Words match case-insensitively on word boundaries, in every listed
-// inflection. "Hedged" means a hedge word of the grade appears among the 5
-// words before the verb in the same sentence (sentences end at . ! ? ; and
-// line breaks; quoted names from Context.Names are skipped when counting).
-// "Negation-exempt" words are allowed when one of not, no, never, cannot,
-// can't, don't, doesn't, didn't, isn't, wasn't, aren't, weren't, won't,
-// wouldn't, shouldn't, nor, neither, without appears among the 3 words
-// before them ("does not prove", "not always", "no guarantee").
+// Words and phrases match case-insensitively on word boundaries, in every
+// listed inflection (the lists live in lexicon.go; PolicyFor describes
+// them for prompts and docs). "Hedged" means a hedge word of the grade
+// appears among the 5 words before the word or phrase in the same sentence
+// (sentences end at . ! ? ; and line breaks; quoted names from
+// Context.Names and Context.Confounders are skipped). "Negated" means one
+// of not, no, never, nothing, cannot, can't, don't, doesn't, didn't,
+// isn't, wasn't, aren't, weren't, won't, wouldn't, shouldn't, nor,
+// neither, without appears among the 3 words before ("does not prove",
+// "not always", "no guarantee").
 //
-//	grade  allowed                                              disallowed
-//	A      "X reduced/increased Y for you during this           cures, proves, causes, guarantees, diagnoses, always,
-//	       experiment", "little to no difference"               definitely, certainly (negation-exempt)
-//	B      "X probably/likely reduced Y" (hedges: probably,     as A, plus show(s)/demonstrate(s) (negation-exempt)
-//	       likely, unlikely, may, might, could, possibly,       and any unhedged directional verb (UNHEDGED_VERB)
-//	       perhaps)
-//	C      "X may have reduced Y" (hedges: may, might, could,   as B, plus probably, likely, unlikely (never exempt);
-//	       possibly, perhaps)                                   directional verbs need a C hedge
-//	D      "we can't tell; the evidence is very uncertain"      as C, plus every directional verb, hedged or not
+//	class        examples                                         rule
+//	certainty    cure, prove, cause, guarantee, diagnose,         disallowed at every grade unless negated
+//	             always, definitely, certainly, confirm,
+//	             conclusive, undoubtedly, "clearly shows",
+//	             "for sure", "without a doubt", "every time"
+//	show         show, demonstrate                                disallowed at B–D unless negated or followed
+//	                                                              by a null ("shows no clear change")
+//	evident      clear, clearly, obvious, evident, significant,   disallowed at B–D, and at A unless the direction
+//	             noticeable, substantially, dramatic              is supported, unless negated (5-word window:
+//	                                                              "did not lead to a clear change")
+//	probability  probably, likely, unlikely                       disallowed at C–D, except in a range statement
+//	                                                              ("a change larger than +5 ms is unlikely")
+//	directional  see below                                        see below
+//	causal       because of, thanks to, led to, due to,           as directional
+//	             resulted in, as a result (of), made your/you,
+//	             responsible for, attributable to, contributed
+//	             to, driven by, linked to, associated with …
 //
-// Directional verbs: reduce, increase, decrease, improve, worsen, lower,
-// raise, boost, shorten, lengthen, with their -s/-ed/-ing forms and the
-// nouns reduction(s) and improvement(s). Absolute words: cure, prove (and
-// proven, proof), cause (and causal, causation), guarantee, diagnose (and
-// diagnosis), always, definitely, certainly. Negated directional verbs are
-// still directional claims ("did not reduce" needs a hedge at B–C and is
-// disallowed at D): the checker errs on the side of safety.
-// "May" is not a hedge when it names the month (followed by a number or
-// preceded by in, since, until, of, early, late, mid, from, through).
+// Directional words and causal phrases (DESIGN.md: "allowed only when the
+// 95% interval excludes zero — at every grade; the grade sets how strongly
+// it is worded"):
+//
+//   - Context.DirectionSupported false: disallowed at every grade, hedged or
+//     not, unless negated — a null stated as a null passes ("there was no
+//     clear increase", "did not clearly increase", "no clear evidence that
+//     it helped", "neither … nor … clearly improved").
+//   - DirectionSupported true: A allows them plainly ("X reduced Y for you
+//     during this experiment"); B needs a B hedge (probably, likely,
+//     unlikely, may, might, could, possibly, perhaps); C needs a C hedge
+//     (may, might, could, possibly, perhaps); D allows none, hedged or not.
+//     A negated directional verb still counts here ("did not reduce" needs a
+//     hedge at B–C and is disallowed at D): the checker errs on the side of
+//     safety. "May" is not a hedge when it names the month (followed by a
+//     number or preceded by in, since, until, of, early, late, mid, from,
+//     through).
+//
+// Directional words are the verbs reduce, increase, decrease, improve,
+// worsen, lower, raise, boost, shorten, lengthen, rise, fall, drop, climb,
+// jump, help, work, cut, lift, gain, decline, dip, spike, surge, soar,
+// plunge, plummet, slump, shrink, enhance, strengthen, weaken, elevate,
+// benefit, double, halve, triple, grow, deteriorate, ease (with their
+// inflections and derived nouns); higher, better, worse, healthier,
+// stronger, weaker, upward, downward, uptick, downturn, effective,
+// success(ful); phrases such as "above baseline", "positive effect", "made
+// a difference", "paid off", "responded well", "right direction", "went
+// from", "real effect"; "up"/"down" after a verb of movement ("went up",
+// "came down", "ticked up"), after a mover within 5 words ("brought your
+// resting heart rate down"), after a form of be ("your sleep is up") or
+// before a number or "by" ("up 12%"); and the comparatives more, less,
+// fewer, longer, shorter, faster, slower, earlier, later, deeper, greater,
+// larger, bigger, smaller when they assert a change: measured against a
+// reference ("than before", "than usual", "than at baseline", "compared
+// with", "during the experiment") or after become/got/grew ("became more
+// regular").
+//
+// Context decides that an occurrence is not a claim (each case is in the
+// corpus, testdata/corpus.tsv):
+//
+//   - Names: Context.Names and Context.Confounders are masked ("Increase
+//     daily steps", "Lower caffeine", "lower back pain").
+//   - Exempt phrases: "fell asleep" and its forms (sleep onset, not a fall:
+//     "you fell asleep faster than before" is still flagged, on "faster …
+//     than before"), "fell within", "upper and lower", "in the fall", "seek
+//     help", "work out", "after work", "weight lifting", "cut back", "more
+//     data", "longer than planned", "up to you", "wake up", "wind down" ….
+//   - Analysis objects: a directional word directly followed (after
+//     determiners) by bound, limit, end, grade, certainty, confidence,
+//     uncertainty, estimate, interval, coverage, adherence, power,
+//     precision, evidence, data … ("lower bound", "higher grade", "more data
+//     would reduce the uncertainty", "improve coverage").
+//   - Thresholds: higher/lower/above/below before a number or "than" and a
+//     number ("higher than 60 bpm"), or as a hyphenated compound
+//     ("higher-intensity"); a comparative against a number ("more than 5
+//     ms") or a plan ("longer than planned"); "7 more days".
+//   - Alternatives: two opposite directional words joined by "or" ("higher
+//     or lower", "increased or decreased", "rise or fall").
+//   - Questions: "whether" or "if" among the 6 words before ("we can't
+//     tell whether it helped"), but not "if anything, …".
+//   - Range statements: "a drop of more than 4 bpm is unlikely", "the data
+//     rule out an increase of more than 8 minutes".
+//   - Causal phrases about the data: followed by chance, noise, missing,
+//     gap, drift, variation, measurement, coverage, adherence, data, too
+//     (few) … or by a named confounder ("due to chance", "because of missing
+//     days", "partly due to travel").
+//   - Protocol descriptions: "when you cut caffeine", "washout days were
+//     dropped", "dropped out", "a rose".
+//
+// These exemptions are lexical: a sentence can defeat them. The corpus
+// test prints precision and recall; recall on the violating sentences must
+// stay 1.
 //
 // # Required content
 //

@@ -4,98 +4,6 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 )
 
-// lexeme is a word with all the inflections the checker matches.
-type lexeme struct {
-	lemma string
-	forms []string
-}
-
-func lex(lemma string, forms ...string) lexeme {
-	return lexeme{lemma, append([]string{lemma}, forms...)}
-}
-
-// directionalVerbs are the verbs (and a few nouns) that claim a direction.
-var directionalVerbs = []lexeme{
-	lex("reduce", "reduces", "reduced", "reducing", "reduction", "reductions"),
-	lex("increase", "increases", "increased", "increasing"),
-	lex("decrease", "decreases", "decreased", "decreasing"),
-	lex("improve", "improves", "improved", "improving", "improvement", "improvements"),
-	lex("worsen", "worsens", "worsened", "worsening"),
-	lex("lower", "lowers", "lowered", "lowering"),
-	lex("raise", "raises", "raised", "raising"),
-	lex("boost", "boosts", "boosted", "boosting"),
-	lex("shorten", "shortens", "shortened", "shortening"),
-	lex("lengthen", "lengthens", "lengthened", "lengthening"),
-}
-
-// absoluteWords claim certainty or generality: disallowed at every grade
-// unless negated.
-var absoluteWords = []lexeme{
-	lex("cure", "cures", "cured", "curing"),
-	lex("prove", "proves", "proved", "proven", "proving", "proof"),
-	lex("cause", "causes", "caused", "causing", "causal", "causation"),
-	lex("guarantee", "guarantees", "guaranteed", "guaranteeing"),
-	lex("diagnose", "diagnoses", "diagnosed", "diagnosing", "diagnosis"),
-	lex("always"),
-	lex("definitely"),
-	lex("certainly"),
-}
-
-// showWords claim demonstration: disallowed at B–D unless negated.
-var showWords = []lexeme{
-	lex("show", "shows", "showed", "shown"),
-	lex("demonstrate", "demonstrates", "demonstrated"),
-}
-
-// probabilityWords are moderate-certainty hedges: disallowed at C–D.
-var probabilityWords = []lexeme{lex("probably"), lex("likely"), lex("unlikely")}
-
-var (
-	hedgesB   = []string{"probably", "likely", "unlikely", "may", "might", "could", "possibly", "perhaps"}
-	hedgesC   = []string{"may", "might", "could", "possibly", "perhaps"}
-	negations = []string{
-		"not", "no", "never", "cannot", "can't", "don't", "doesn't", "didn't", "isn't", "wasn't",
-		"aren't", "weren't", "won't", "wouldn't", "shouldn't", "nor", "neither", "without",
-	}
-	monthContext = []string{"in", "since", "until", "of", "early", "late", "mid", "from", "through"}
-)
-
-const (
-	hedgeWindow    = 5
-	negationWindow = 3
-)
-
-// wordClass is what a matched word is.
-type wordClass int
-
-const (
-	classDirectional wordClass = iota + 1
-	classAbsolute
-	classShow
-	classProbability
-)
-
-type wordInfo struct {
-	class wordClass
-	lemma string
-}
-
-var lexicon = func() map[string]wordInfo {
-	m := map[string]wordInfo{}
-	add := func(c wordClass, ls []lexeme) {
-		for _, l := range ls {
-			for _, f := range l.forms {
-				m[f] = wordInfo{c, l.lemma}
-			}
-		}
-	}
-	add(classDirectional, directionalVerbs)
-	add(classAbsolute, absoluteWords)
-	add(classShow, showWords)
-	add(classProbability, probabilityWords)
-	return m
-}()
-
 var (
 	scopePhrases = phrases("for you", "during this experiment", "in this experiment", "during the experiment")
 	// uncertaintyPhrases count at A, B and C.
@@ -115,26 +23,65 @@ type Policy struct {
 	Grade evidence.Grade
 	// Allowed are example phrasings the grade allows.
 	Allowed []string
-	// Disallowed are the words the grade disallows (lemmas; every
-	// inflection is disallowed too).
+	// Disallowed are the words and phrases the grade disallows (lemmas;
+	// every inflection is disallowed too).
 	Disallowed []string
-	// DirectionalVerbs are the verbs whose use the grade restricts.
+	// DirectionalVerbs are the verbs whose use the grade restricts (lemmas;
+	// every inflection and derived noun is restricted too).
 	DirectionalVerbs []string
+	// DirectionalWords are the other words and phrases that claim a
+	// direction (comparatives, "went up/down", "above baseline"); they
+	// follow the same rules as DirectionalVerbs.
+	DirectionalWords []string
+	// CausalPhrases attribute a change to a cause ("thanks to", "led to");
+	// they follow the same rules as DirectionalVerbs.
+	CausalPhrases []string
+	// CertaintyWords claim that an effect is plain to see ("clearly",
+	// "significant"): allowed only at A when the direction is supported,
+	// and only negated otherwise ("no clear change").
+	CertaintyWords []string
 	// Hedges are the words that make a directional verb acceptable; nil
 	// when the grade needs no hedge (A) or allows no directional verb (D).
 	Hedges []string
 	// DirectionalAllowed is false when no directional verb may be used (D).
+	// At every grade a directional word or causal phrase also needs the
+	// direction to be supported (Context.DirectionSupported).
 	DirectionalAllowed bool
+	// DirectionRule states, in one sentence for prompts, when directional
+	// and causal wording may be used at all.
+	DirectionRule string
+	// NullWording are example phrasings for a result whose 95% interval
+	// includes zero; they are allowed at every grade.
+	NullWording []string
 	// Uncertainty are phrases that satisfy the uncertainty requirement.
 	Uncertainty []string
+}
+
+// directionRule is Policy.DirectionRule.
+const directionRule = "Use a directional word or a causal phrase only when the 95% interval excludes zero; " +
+	"otherwise say there was no clear change and state the range the data rule out."
+
+// nullWording is Policy.NullWording.
+var nullWording = []string{
+	"there was no clear change in Y",
+	"X did not clearly increase Y",
+	"a change larger than +A or below -B is unlikely",
 }
 
 // PolicyFor returns the policy of grade g; an invalid grade gets D's policy
 // (the strictest), as in Check.
 func PolicyFor(g evidence.Grade) Policy {
 	g = effectiveGrade(g)
-	p := Policy{Grade: g, DirectionalVerbs: lemmas(directionalVerbs)}
-	p.Disallowed = lemmas(absoluteWords)
+	p := Policy{
+		Grade:            g,
+		DirectionalVerbs: lemmas(directionalVerbs),
+		DirectionalWords: directionalWordList(),
+		CausalPhrases:    phraseList(causalPhrases),
+		CertaintyWords:   lemmas(evidentWords),
+		DirectionRule:    directionRule,
+		NullWording:      phraseList(nullWording),
+	}
+	p.Disallowed = append(lemmas(absoluteWords), absolutePhrases...)
 	switch g {
 	case evidence.GradeA:
 		p.Allowed = []string{"X reduced/increased Y for you during this experiment", "little to no difference"}
@@ -143,12 +90,14 @@ func PolicyFor(g evidence.Grade) Policy {
 	case evidence.GradeB:
 		p.Allowed = []string{"X probably reduced Y", "X likely increased Y", "X probably made little to no difference"}
 		p.Disallowed = append(p.Disallowed, lemmas(showWords)...)
+		p.Disallowed = append(p.Disallowed, lemmas(evidentWords)...)
 		p.Hedges = hedgesB
 		p.DirectionalAllowed = true
 		p.Uncertainty = joinPhrases(uncertaintyPhrases)
 	case evidence.GradeC:
 		p.Allowed = []string{"X may have reduced Y", "X might have increased Y", "X may have made little to no difference"}
 		p.Disallowed = append(p.Disallowed, lemmas(showWords)...)
+		p.Disallowed = append(p.Disallowed, lemmas(evidentWords)...)
 		p.Disallowed = append(p.Disallowed, lemmas(probabilityWords)...)
 		p.Hedges = hedgesC
 		p.DirectionalAllowed = true
@@ -156,11 +105,25 @@ func PolicyFor(g evidence.Grade) Policy {
 	default:
 		p.Allowed = []string{"we can't tell whether X changed Y", "the evidence is very uncertain"}
 		p.Disallowed = append(p.Disallowed, lemmas(showWords)...)
+		p.Disallowed = append(p.Disallowed, lemmas(evidentWords)...)
 		p.Disallowed = append(p.Disallowed, lemmas(probabilityWords)...)
 		p.Disallowed = append(p.Disallowed, lemmas(directionalVerbs)...)
+		p.Disallowed = append(p.Disallowed, directionalWordList()...)
+		p.Disallowed = append(p.Disallowed, causalPhrases...)
 		p.Uncertainty = joinPhrases(uncertaintyPhrasesD)
 	}
 	return p
+}
+
+// directionalWordList is Policy.DirectionalWords.
+func directionalWordList() []string {
+	out := lemmas(directionalWords)
+	out = append(out,
+		"went up", "went down", "came down", "ticked up", "brought Y down",
+		"more/less/longer/shorter/fewer/faster/slower/earlier/later … than before (or than usual, at baseline, during the experiment)",
+	)
+	out = append(out, directionalPhrases...)
+	return out
 }
 
 func effectiveGrade(g evidence.Grade) evidence.Grade {
@@ -168,12 +131,4 @@ func effectiveGrade(g evidence.Grade) evidence.Grade {
 		return g
 	}
 	return evidence.GradeD
-}
-
-func lemmas(ls []lexeme) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.lemma
-	}
-	return out
 }

@@ -13,6 +13,7 @@ type token struct {
 	start, end int    // byte offsets in the original text
 	sent       int    // sentence index
 	masked     bool   // inside the safety text or a quoted name
+	confounder bool   // inside a named confounder (masked too)
 }
 
 // phrase is a lower-case word sequence.
@@ -164,8 +165,9 @@ func nextIsLetter(text string, i int) bool {
 	return unicode.IsLetter(r)
 }
 
-// maskNames marks every occurrence of each name's word sequence as masked.
-func maskNames(toks []token, names []string) {
+// maskNames marks every occurrence of each name's word sequence as masked
+// (and as a confounder when confounder is set).
+func maskNames(toks []token, names []string, confounder bool) {
 	for _, name := range names {
 		p := strings.Fields(strings.Join(wordsOf(name), " "))
 		if len(p) == 0 {
@@ -175,6 +177,7 @@ func maskNames(toks []token, names []string) {
 			if wordsMatch(toks[i:i+len(p)], p) {
 				for k := i; k < i+len(p); k++ {
 					toks[k].masked = true
+					toks[k].confounder = toks[k].confounder || confounder
 				}
 			}
 		}
