@@ -80,7 +80,7 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		return nil, err
 	}
 	a.Recorder = record.New(nil)
-	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Recorder: a.Recorder, Now: a.clock}
+	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Earliest: cfg.Guardrails.ObservationFloor, Recorder: a.Recorder, Now: a.clock}
 	a.Loop = &loop.Runner{Recorder: a.Recorder, InsightsPerDay: cfg.Guardrails.InsightsPerDay, Now: a.clock}
 	narrator := &llm.Narrator{Timeout: cfg.Guardrails.NarrativeTimeout}
 	if cfg.LLM.Enabled() {
@@ -196,6 +196,8 @@ func (a *App) Handler() http.Handler {
 	var h http.Handler = mux
 	h = a.withBodyLimit(h)
 	h = a.withTransportSecurity(h)
+	h = a.withDrain(h)
+	h = withRecover(a.Log, h)
 	h = withAccessLog(a.Log, h)
 	h = withRequestID(h)
 	return h
@@ -223,6 +225,10 @@ func (a *App) withViewer(next http.Handler) http.Handler {
 		reqID := RequestIDFromContext(ctx)
 		if authz := r.Header.Get("Authorization"); authz != "" {
 			v, exp, err := a.bearerViewer(ctx, authz)
+			if err != nil && engine.ErrorCode(err) == EUNAVAILABLE {
+				writeUnavailable(w)
+				return
+			}
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 				writeJSONError(w, http.StatusUnauthorized, engine.EUNAUTHORIZED, engine.ErrorMessage(err))
@@ -326,7 +332,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return a.baseCtx },
+		// Requests do not inherit the shutdown signal: in-flight requests
+		// drain (SHUTDOWN_TIMEOUT); subscriptions end through connContext.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(a.baseCtx) },
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	// Hijacked websockets are not tracked by Shutdown: cancelling the base
@@ -346,6 +354,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	if err != nil {
+		a.Log.WarnContext(ctx, "shutdown timeout: closing the requests still running", slog.Duration("timeout", a.Config.ShutdownTimeout))
+		_ = srv.Close()
+	}
 	sentry.Flush(2 * time.Second)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)

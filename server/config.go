@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vitalgraph/vitalgraph/engine/metrics"
 	"github.com/vitalgraph/vitalgraph/llm"
 )
 
@@ -56,6 +57,7 @@ type Guardrails struct {
 	AttributionLagDays   int           // GUARDRAIL_ATTRIBUTION_LAG_DAYS: maximum lag window (7)
 	LoopTimeout          time.Duration // GUARDRAIL_LOOP_TIMEOUT: loop runtime per user (5000ms)
 	NarrativeTimeout     time.Duration // GUARDRAIL_NARRATIVE_TIMEOUT: narrative generation (3000ms)
+	ObservationFloor     time.Time     // OBSERVATION_DATE_FLOOR: earlier observedAt is refused TOO_OLD (2000-01-01)
 }
 
 // FeedConfig tunes the live feed; zero values take the feed's defaults.
@@ -71,6 +73,7 @@ func DefaultGuardrails() Guardrails {
 	return Guardrails{
 		IngestMaxBatch: 1000, InsightsPerDay: 50, ExperimentsPerMetric: 3, AttributionLagDays: 7,
 		LoopTimeout: 5000 * time.Millisecond, NarrativeTimeout: 3000 * time.Millisecond,
+		ObservationFloor: metrics.DefaultEarliest,
 	}
 }
 
@@ -184,6 +187,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("MIGRATE_ON_START must be true or false, got %q", s))
 		}
 		c.MigrateOnStart = b
+	}
+	if s := strings.TrimSpace(getenv("OBSERVATION_DATE_FLOOR")); s != "" {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil || d.Year() < 1970 {
+			errs = append(errs, fmt.Errorf("OBSERVATION_DATE_FLOOR must be a date like 2000-01-01 (1970 or later), got %q", s))
+		}
+		c.Guardrails.ObservationFloor = d
 	}
 	if s := getenv("SHUTDOWN_TIMEOUT"); s != "" {
 		d, err := time.ParseDuration(s)

@@ -3,11 +3,15 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/feed"
 )
 
@@ -18,6 +22,10 @@ const (
 	// shuts down (RFC 6455 §7.4.1, 1012 "service restart"): clients reconnect
 	// to another instance and resume from their last cursor.
 	closeServiceRestart = 1012
+	// closeStalled is the websocket close code sent to a subscriber that
+	// stopped answering pings (no pong within two ping intervals): its
+	// socket is closed with this code and a reason, and a warn line logged.
+	closeStalled = 4408
 )
 
 // FeedOptions tune an App's live feed. The zero value is the production
@@ -69,6 +77,7 @@ func (a *App) feedInit(next transport.WebsocketInitFunc) transport.WebsocketInit
 type shutdownAwareWebsocket struct {
 	inner    transport.WebsocketImplementation
 	shutdown context.Context // done when the App shuts down
+	log      *slog.Logger
 }
 
 func (s shutdownAwareWebsocket) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -76,12 +85,23 @@ func (s shutdownAwareWebsocket) Accept(w http.ResponseWriter, r *http.Request, o
 	if err != nil {
 		return nil, err
 	}
-	return &shutdownAwareConn{WebsocketConn: c, shutdown: s.shutdown}, nil
+	log := s.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &shutdownAwareConn{WebsocketConn: c, shutdown: s.shutdown, log: log, ctx: r.Context()}, nil
 }
 
+// shutdownAwareConn is every accepted websocket: 1012 on shutdown, 4408 for
+// a stalled subscriber, and coded protocol errors (codedMessage).
 type shutdownAwareConn struct {
 	transport.WebsocketConn
 	shutdown context.Context
+	log      *slog.Logger
+	ctx      context.Context // the upgrade request's (request id)
+
+	mu    sync.Mutex
+	timer *time.Timer
 }
 
 func (c *shutdownAwareConn) WriteClose(code int, reason string) error {
@@ -96,17 +116,89 @@ func (c *shutdownAwareConn) WriteClose(code int, reason string) error {
 // stream is finished, and a client that saw "complete" would not resume
 // them after the 1012 close.
 func (c *shutdownAwareConn) WriteJSON(v any) error {
-	if c.shutdown.Err() != nil {
-		if b, err := json.Marshal(v); err == nil {
-			var m struct {
-				Type string `json:"type"`
-			}
-			if json.Unmarshal(b, &m) == nil && m.Type == "complete" {
-				return nil
-			}
-		}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return c.WebsocketConn.WriteJSON(v)
+	}
+	var m wsMessage
+	if json.Unmarshal(b, &m) != nil {
+		return c.WebsocketConn.WriteJSON(v)
+	}
+	if c.shutdown.Err() != nil && m.Type == "complete" {
+		return nil
+	}
+	if out, changed := codedMessage(m); changed {
+		return c.WebsocketConn.WriteJSON(out)
 	}
 	return c.WebsocketConn.WriteJSON(v)
+}
+
+// wsMessage is a message of either websocket subprotocol.
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// codedMessage gives gqlgen's own protocol errors a code: a
+// connection_error's message "CODE: text" (wsInitError) becomes text with
+// extensions.code CODE, any other connection_error (bad JSON, an unexpected
+// message) and any error without a code get EINVALID.
+func codedMessage(m wsMessage) (wsMessage, bool) {
+	type gqlErr struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path,omitempty"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}
+	switch m.Type {
+	case "connection_error":
+		var e gqlErr
+		_ = json.Unmarshal(m.Payload, &e)
+		code, msg := engine.EINVALID, e.Message
+		if c, rest, ok := strings.Cut(e.Message, ": "); ok && isErrorCode(c) {
+			code, msg = c, rest
+		}
+		if msg == "" {
+			msg = "connection refused"
+		}
+		b, _ := json.Marshal(gqlErr{Message: msg, Extensions: map[string]any{"code": code}})
+		m.Payload = b
+		return m, true
+	case "error":
+		var list []gqlErr
+		if json.Unmarshal(m.Payload, &list) != nil {
+			return m, false
+		}
+		changed := false
+		for i := range list {
+			if list[i].Extensions == nil {
+				list[i].Extensions = map[string]any{}
+			}
+			if _, ok := list[i].Extensions["code"]; !ok {
+				list[i].Extensions["code"] = engine.EINVALID
+				changed = true
+			}
+		}
+		if changed {
+			b, _ := json.Marshal(list)
+			m.Payload = b
+		}
+		return m, changed
+	}
+	return m, false
+}
+
+// isErrorCode reports whether s looks like one of our codes (EINVALID…).
+func isErrorCode(s string) bool {
+	if len(s) < 2 || len(s) > 20 || s[0] != 'E' {
+		return false
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // SetReadLimit forwards transport.WebsocketReadLimiter.
@@ -116,10 +208,36 @@ func (c *shutdownAwareConn) SetReadLimit(limit int64) {
 	}
 }
 
-// SetReadDeadline forwards transport.WebsocketReadDeadliner.
+// SetReadDeadline implements transport.WebsocketReadDeadliner: gqlgen sets
+// the deadline when it pings and clears it on a pong. When it passes, the
+// subscriber is stalled: a warn line is logged and the socket is closed with
+// closeStalled and a reason (the inner implementation would drop the TCP
+// connection without a close frame).
 func (c *shutdownAwareConn) SetReadDeadline(t time.Time) error {
-	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
-		return d.SetReadDeadline(t)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
 	}
+	if t.IsZero() {
+		return nil
+	}
+	c.timer = time.AfterFunc(max(time.Until(t), 0), func() {
+		c.log.WarnContext(c.ctx, "websocket subscriber stalled: closing", slog.Int("close_code", closeStalled))
+		_ = c.WebsocketConn.WriteClose(closeStalled, "subscriber stalled: no pong in time")
+		_ = c.WebsocketConn.Close()
+	})
 	return nil
+}
+
+// Close stops the stall timer.
+func (c *shutdownAwareConn) Close() error {
+	c.mu.Lock()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	c.mu.Unlock()
+	return c.WebsocketConn.Close()
 }

@@ -49,7 +49,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 		KeepAlivePingInterval: wsPingInterval,
 		PingPongInterval:      wsPingInterval,
 		PayloadReadLimit:      &readLimit,
-		Implementation:        shutdownAwareWebsocket{inner: a.websocketImplementation(), shutdown: a.baseCtx}, // origin allow-list, close at token expiry, 1012 on shutdown
+		Implementation:        shutdownAwareWebsocket{inner: a.websocketImplementation(), shutdown: a.baseCtx, log: a.Log}, // origin allow-list, close at token expiry, 1012 on shutdown
 
 	})
 	srv.AddTransport(transport.Options{})
@@ -63,8 +63,11 @@ func newGraphQLHandler(a *App) *handler.Server {
 	}
 	a.useSecurityExtensions(srv) // depth, cost, aliases, root fields, introspection, persisted queries
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
-	srv.Use(a.transactioner())
-	srv.SetErrorPresenter(errorPresenter(a.Log))
+	present := errorPresenter(a.Log)
+	srv.Use(safeTransactioner{Transactioner: a.transactioner(), present: present})
+	srv.Use(errorCap{})
+	srv.AroundFields(markResolverErrors)
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverFunc(a.Log))
 	return srv
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -19,11 +18,13 @@ import (
 	"github.com/coder/websocket"
 	"github.com/rs/cors"
 
+	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/providers"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/resolvers"
-	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/server/limits"
 )
 
@@ -138,7 +139,8 @@ func (a *App) useSecurityExtensions(srv *handler.Server) {
 func (a *App) transactioner() entgql.Transactioner {
 	// runLoop opens its own transaction (the runner enforces the loop's runtime
 	// guardrail and audits an overrun in a second transaction).
-	skip := append(append([]string{}, authMutations...), "runLoop")
+	// deleteAccount and requestDataExport (app/datarights) open their own too.
+	skip := append(append([]string{}, authMutations...), "runLoop", "deleteAccount", "requestDataExport")
 	return entgql.Transactioner{TxOpener: a.Store.Client, SkipTxFunc: entgql.SkipIfHasFields(skip...)}
 }
 
@@ -219,7 +221,21 @@ func (a *App) bearerViewer(ctx context.Context, header string) (viewer.Viewer, t
 	}
 	v, exp, err := a.sec.tokens.Verify(strings.TrimSpace(token))
 	if err != nil {
-		return viewer.Viewer{}, time.Time{}, err
+		// The verifier's cause (the JWT library's words) stays in the log.
+		return viewer.Viewer{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "%s", engine.ErrorMessage(err))
+	}
+	// A token outlives nothing: its user must still exist, with its role.
+	u, err := a.Store.Client.User.Get(viewer.System(ctx), v.UserID)
+	switch {
+	case ent.IsNotFound(err):
+		return viewer.Viewer{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid access token")
+	case err != nil && IsUnavailable(err):
+		return viewer.Viewer{}, time.Time{}, unavailableError(err)
+	case err != nil:
+		return viewer.Viewer{}, time.Time{}, engine.Wrap(err, engine.EINTERNAL, "internal error")
+	}
+	if u.Role != user.RoleADMIN && v.Role == viewer.RoleAdmin {
+		v.Role = viewer.RoleUser
 	}
 	v.RequestID = RequestIDFromContext(ctx)
 	return v, exp, nil
@@ -291,27 +307,43 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 	switch {
 	case tok != "":
 		v, exp, err := a.bearerViewer(ctx, tok)
+		if err != nil && engine.ErrorCode(err) == EUNAVAILABLE {
+			return refuse(closeTryAgainLater, "service unavailable: retry later", wsInitError{EUNAVAILABLE, engine.ErrorMessage(err)})
+		}
 		if err != nil {
-			return refuse(4403, "forbidden", err)
+			return refuse(4403, "forbidden", wsInitError{engine.EUNAUTHORIZED, engine.ErrorMessage(err)})
 		}
 		ctx = viewer.NewContext(ctx, v)
 		ctx = context.WithValue(ctx, tokenExpiryKey{}, exp)
 	case a.Config.Dev() && payload.GetString("debugUser") != "":
 		v, err := a.lookupViewer(ctx, payload.GetString("debugUser"))
 		if err != nil {
-			return refuse(4403, "forbidden", err)
+			return refuse(4403, "forbidden", wsInitError{engine.EUNAUTHORIZED, "unknown debugUser"})
 		}
 		ctx = viewer.NewContext(ctx, v)
 	}
 	if _, ok := viewer.FromContext(ctx); !ok {
-		return refuse(4401, "unauthorized", errors.New("unauthorized"))
+		return refuse(4401, "unauthorized", wsInitError{engine.EUNAUTHORIZED, "authentication required"})
 	}
 	if exp, ok := ctx.Value(tokenExpiryKey{}).(time.Time); ok {
 		a.closeAtExpiry(ctx, exp)
 	}
 	a.Log.DebugContext(ctx, "websocket initialised")
-	return ctx, &payload, nil
+	// The acknowledgement carries nothing: echoing the init payload would
+	// send the client's token back over the wire.
+	return ctx, nil, nil
 }
+
+// closeTryAgainLater is the websocket close code of an outage at
+// connection_init (RFC 6455 §7.4.1, 1013 "try again later").
+const closeTryAgainLater = 1013
+
+// wsInitError is a connection_init refusal. gqlgen sends its Error() as the
+// connection_error message; codedConn turns the "CODE: message" form into a
+// message with extensions.code.
+type wsInitError struct{ code, msg string }
+
+func (e wsInitError) Error() string { return e.code + ": " + e.msg }
 
 // closeAtExpiry closes the request's websocket with 4401 at exp.
 func (a *App) closeAtExpiry(ctx context.Context, exp time.Time) {

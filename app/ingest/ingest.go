@@ -30,6 +30,9 @@ const DefaultMaxBatch = 1000
 // Service ingests batches.
 type Service struct {
 	MaxBatch int // samples per call; ≤ 0 means DefaultMaxBatch
+	// Earliest is the plausibility floor of observedAt (older samples are
+	// refused TOO_OLD); zero means metrics.DefaultEarliest.
+	Earliest time.Time
 	Recorder *record.Recorder
 	Now      func() time.Time
 }
@@ -66,7 +69,7 @@ func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples
 	if s.Now != nil {
 		now = s.Now
 	}
-	res := metrics.ValidateBatch(samples, now(), metrics.Options{MaxBatch: maxBatch})
+	res := metrics.ValidateBatch(samples, now(), metrics.Options{MaxBatch: maxBatch, Earliest: s.Earliest})
 	if len(res.Problems) > 0 {
 		return Result{}, invalid(res.Problems)
 	}

@@ -41,6 +41,7 @@ const (
 	CodeNotFinite        = "NOT_FINITE"         // Value is NaN or ±Inf
 	CodeOutOfRange       = "OUT_OF_RANGE"       // canonical value outside Metric.RejectOutside
 	CodeFutureTimestamp  = "FUTURE_TIMESTAMP"   // ObservedAt later than now + MaxFutureSkew
+	CodeTooOld           = "TOO_OLD"            // ObservedAt before Options.Earliest (implausible: a default or a typo)
 	CodeWrongLocalDay    = "WRONG_LOCAL_DAY"    // LocalDay malformed or not the local date of ObservedAt
 	CodeBadOffset        = "BAD_OFFSET"         // |UTCOffsetSeconds| > 14 h
 	CodeBadSource        = "BAD_SOURCE"         // Source is not one of the Source* constants
@@ -74,6 +75,11 @@ const (
 	MaxUTCOffsetSeconds  = 14 * 60 * 60    // real UTC offsets lie within ±14 h
 )
 
+// DefaultEarliest is the default plausibility floor of ObservedAt
+// (2000-01-01T00:00:00Z): no wearable recorded before it, and older dates
+// are a device's zero clock or a typo. OBSERVATION_DATE_FLOOR changes it.
+var DefaultEarliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Sample is one incoming measurement, as received from a provider, an
 // import or the API.
 type Sample struct {
@@ -97,6 +103,7 @@ type Sample struct {
 type Options struct {
 	MaxBatch      int           // maximum samples per batch; ≤ 0 means DefaultMaxBatch
 	MaxFutureSkew time.Duration // how far ObservedAt may lie after now; ≤ 0 means DefaultMaxFutureSkew
+	Earliest      time.Time     // ObservedAt may not lie before it; zero means DefaultEarliest
 }
 
 // Checked is a sample that passed validation, in canonical form.
@@ -153,7 +160,7 @@ func (r Result) Err() error {
 // fields (MISSING_FIELD), a registered metric (UNKNOWN_METRIC), a known
 // source (BAD_SOURCE), an accepted unit (BAD_UNIT), a finite value
 // (NOT_FINITE), a canonical value inside Metric.RejectOutside (OUT_OF_RANGE),
-// ObservedAt ≤ now + MaxFutureSkew (FUTURE_TIMESTAMP), |UTCOffsetSeconds| ≤
+// ObservedAt ≥ opts.Earliest (TOO_OLD), ObservedAt ≤ now + MaxFutureSkew (FUTURE_TIMESTAMP), |UTCOffsetSeconds| ≤
 // 14 h (BAD_OFFSET), a well-formed LocalDay equal to the local date of
 // ObservedAt at UTCOffsetSeconds, or the day before for NightDerived metrics
 // (WRONG_LOCAL_DAY), and uniqueness of (metric, source, local day,
@@ -180,11 +187,14 @@ func ValidateBatch(samples []Sample, now time.Time, opts Options) Result {
 			strconv.Itoa(len(samples)) + " samples; at most " + strconv.Itoa(opts.MaxBatch) + " are allowed"}}
 		return r
 	}
+	if opts.Earliest.IsZero() {
+		opts.Earliest = DefaultEarliest
+	}
 	latest := now.Add(opts.MaxFutureSkew)
 	first := make(map[sampleKey]int, len(samples))
 	for i, s := range samples {
 		c := checker{index: i}
-		checked := c.check(s, latest)
+		checked := c.check(s, opts.Earliest, latest)
 		if k, ok := keyOf(s); ok {
 			if j, dup := first[k]; dup {
 				c.add("", CodeDuplicateInBatch, "duplicate of sample "+strconv.Itoa(j)+
@@ -235,7 +245,7 @@ func (c *checker) missing(field string) {
 
 // check runs every per-sample check and returns the canonical form; the
 // result is meaningful only when no problem was added.
-func (c *checker) check(s Sample, latest time.Time) Checked {
+func (c *checker) check(s Sample, earliest, latest time.Time) Checked {
 	out := Checked{Index: c.index, Sample: s}
 
 	m, known := Metric{}, false
@@ -278,6 +288,9 @@ func (c *checker) check(s Sample, latest time.Time) Checked {
 
 	if s.ObservedAt.IsZero() {
 		c.missing(FieldObservedAt)
+	} else if s.ObservedAt.Before(earliest) {
+		c.add(FieldObservedAt, CodeTooOld, "observedAt "+s.ObservedAt.UTC().Format(time.RFC3339Nano)+
+			" is before "+earliest.UTC().Format(time.RFC3339)+", the earliest plausible observation date")
 	} else if s.ObservedAt.After(latest) {
 		c.add(FieldObservedAt, CodeFutureTimestamp, "observedAt "+s.ObservedAt.UTC().Format(time.RFC3339Nano)+
 			" is in the future")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -30,7 +31,10 @@ func WriteError(w http.ResponseWriter, status int, code, msg string) {
 //   - the body must be valid UTF-8 (400 EINVALID), one JSON object (a JSON
 //     array is a batch: 400 ELIMIT; anything else 400 EINVALID) and within
 //     the body limit (413 ELIMIT);
-//   - GET may carry only queries: a mutation or subscription is 405 EINVALID.
+//   - the envelope is strict (CheckEnvelope): no duplicate keys, query a
+//     string, variables and extensions objects: 400 EINVALID naming the field;
+//   - GET may carry only queries: a mutation or subscription is 405 EINVALID;
+//     its variables and extensions must be JSON objects, each parameter once.
 //
 // Websocket upgrades and OPTIONS pass through.
 func Guard(tokenLimit int, next http.Handler) http.Handler {
@@ -65,9 +69,34 @@ func Guard(tokenLimit int, next http.Handler) http.Handler {
 				WriteError(w, http.StatusBadRequest, engine.EINVALID, "request body must be one JSON object")
 				return
 			}
+			if err := CheckEnvelope(trimmed); err != nil {
+				WriteError(w, http.StatusBadRequest, engine.EINVALID, engine.ErrorMessage(err))
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case http.MethodGet:
-			if q := r.URL.Query().Get("query"); q != "" {
+			params, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				WriteError(w, http.StatusBadRequest, engine.EINVALID, "the URL query string is malformed")
+				return
+			}
+			for _, name := range []string{"query", "operationName", "variables", "extensions"} {
+				if len(params[name]) > 1 {
+					WriteError(w, http.StatusBadRequest, engine.EINVALID, "duplicate parameter "+name)
+					return
+				}
+				if !utf8.ValidString(params.Get(name)) {
+					WriteError(w, http.StatusBadRequest, engine.EINVALID, name+" is not valid UTF-8")
+					return
+				}
+			}
+			for _, name := range []string{"variables", "extensions"} {
+				if err := CheckJSONObjectParam(name, params.Get(name)); err != nil {
+					WriteError(w, http.StatusBadRequest, engine.EINVALID, engine.ErrorMessage(err))
+					return
+				}
+			}
+			if q := params.Get("query"); q != "" {
 				doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: q}, tokenLimit)
 				if err != nil {
 					break // gqlgen reports the parse error
