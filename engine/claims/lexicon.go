@@ -38,7 +38,7 @@ var directionalVerbs = []lexeme{
 	lex("climb", "climbs", "climbed", "climbing"),
 	lex("jump", "jumps", "jumped", "jumping"),
 	lex("help", "helps", "helped", "helping", "helpful"),
-	lex("work", "works", "worked"),
+	lex("work", "works", "worked", "working"),
 	lex("cut", "cuts", "cutting"),
 	lex("lift", "lifts", "lifted", "lifting"),
 	lex("gain", "gains", "gained", "gaining"),
@@ -62,6 +62,10 @@ var directionalVerbs = []lexeme{
 	lex("grow", "grows", "grew", "grown", "growing"),
 	lex("deteriorate", "deteriorates", "deteriorated", "deteriorating", "deterioration"),
 	lex("eased", "eases", "easing"),
+	lex("hurt", "hurts", "hurting"),
+	lex("harm", "harms", "harmed", "harming", "harmful"),
+	lex("outperform", "outperforms", "outperformed", "outperforming"),
+	lex("underperform", "underperforms", "underperformed", "underperforming"),
 }
 
 // directionalWords are comparatives, adjectives and nouns that claim a
@@ -84,7 +88,7 @@ var directionalWords = []lexeme{
 var comparatives = []lexeme{
 	lex("more"), lex("less"), lex("fewer"), lex("longer"), lex("shorter"),
 	lex("faster"), lex("slower"), lex("earlier"), lex("later"), lex("deeper"),
-	lex("greater"), lex("larger"), lex("bigger"), lex("smaller"),
+	lex("greater"), lex("larger"), lex("bigger"), lex("smaller"), lex("sooner"),
 }
 
 // referenceWords after "than" make a comparative a change claim.
@@ -104,7 +108,8 @@ var directionalPhrases = []string{
 	"made a big difference", "made a real difference", "made a clear difference", "made a noticeable difference",
 	"paid off", "pays off", "paying off", "did the trick",
 	"responded well", "responds well", "responding well", "responded positively", "responded badly", "responded poorly",
-	"right direction", "wrong direction", "bounced back", "bounce back", "bounces back", "bouncing back",
+	"right direction", "wrong direction", "good direction", "positive direction", "negative direction",
+	"right way", "wrong way", "above where", "below where", "bounced back", "bounce back", "bounces back", "bouncing back",
 	"went from", "changed from", "moved from",
 	"real effect", "genuine effect", "meaningful effect", "measurable effect", "real difference",
 	"meaningful difference", "real impact", "meaningful impact",
@@ -135,6 +140,10 @@ var beVerbs = []string{"is", "was", "were", "are", "been", "be", "'s", "stayed",
 
 var upDownNonClaims = []string{"to", "for", "at", "all", "early", "late", "until", "and", "with", "because"}
 
+// changeCues within refWindow words after a comparative make it a change
+// claim ("more active since starting", "faster now").
+var changeCues = []string{"since", "now", "lately", "nowadays", "anymore", "compared", "versus", "vs"}
+
 // becomeVerbs before a comparative make it a change claim without a
 // reference ("your sleep became more regular").
 var becomeVerbs = []string{
@@ -158,6 +167,8 @@ var causalPhrases = []string{
 	"the reason for", "the reason your", "the reason why",
 	"accounted for", "accounts for", "account for",
 	"because you", "linked to", "associated with",
+	"translated into", "translates into", "translate into", "translating into",
+	"responded to", "responds to", "respond to", "responding to", "in response to",
 }
 
 // causalObjects are the words (within 3 after a causal phrase) that make it
@@ -194,6 +205,9 @@ var absolutePhrases = []string{
 	"for sure", "no doubt", "without a doubt", "without doubt", "beyond doubt", "beyond a doubt",
 	"beyond any doubt", "every time", "100 percent", "works every time",
 }
+
+// evidentPhrases claim that an effect is real, like evidentWords.
+var evidentPhrases = []string{"is real", "was real", "are real", "were real", "real change", "genuine change"}
 
 // showWords claim demonstration: disallowed at B–D unless negated or
 // followed by a null ("shows no clear change").
@@ -252,6 +266,8 @@ var (
 		"percentile", "quality", "resolution", "sample", "data", "noise", "number",
 	}
 	determiners = []string{"the", "your", "its", "this", "that", "a", "an", "our", "their", "of", "statistical"}
+	// objectSkips are skipped before a statObject ("a drop in coverage").
+	objectSkips = append(slices.Clone(determiners), "in")
 )
 
 const (
@@ -318,6 +334,7 @@ var rules = func() map[string][]rule {
 	addPhrases(classAbsolute, absolutePhrases)
 	addWords(classShow, kindPlain, showWords)
 	addWords(classEvident, kindPlain, evidentWords)
+	addPhrases(classEvident, evidentPhrases)
 	addWords(classProbability, kindPlain, probabilityWords)
 	for _, w := range []string{"higher", "lower", "above", "below"} {
 		for i := range m[w] {
@@ -355,6 +372,9 @@ var exemptPhrases = phrases(
 	"better understand", "better estimate", "better idea", "better sense",
 	"double check", "double checked",
 	"a while later", "days later", "weeks later",
+	"higher is better", "lower is better", "higher is worse", "lower is worse",
+	"higher values mean", "lower values mean", "higher values indicate", "lower values indicate",
+	"the higher the", "the lower the",
 )
 
 // polarity gives the axis and sign of a directional word: axis 1 is size

@@ -94,6 +94,25 @@ func nextWord(toks []token, j int, skipDet bool) int {
 	return -1
 }
 
+// nextObject returns the index of the first unmasked token after
+// toks[j-1] in its sentence, skipping objectSkips, or -1.
+func nextObject(toks []token, j int) int {
+	if j <= 0 || j > len(toks) {
+		return -1
+	}
+	sent := toks[j-1].sent
+	for k, seen := j, 0; k < len(toks) && toks[k].sent == sent && seen < 3; k++ {
+		if toks[k].masked {
+			return -1
+		}
+		if !slices.Contains(objectSkips, toks[k].word) {
+			return k
+		}
+		seen++
+	}
+	return -1
+}
+
 // prevWord returns the index of the token before toks[i] in its sentence
 // (masked or not), or -1.
 func prevWord(toks []token, i int) int {
@@ -154,6 +173,9 @@ func isClaim(text string, toks []token, m match) bool {
 		if slices.Contains(becomeVerbs, wordAt(toks, prev)) {
 			return true // "your sleep became more regular"
 		}
+		if prev > 0 && isNumberWord(wordAt(toks, prev-1)) && toks[prev-1].sent == toks[m.i].sent {
+			return true // "10 minutes sooner", "20 minutes longer"
+		}
 		return hasReference(toks, m.j)
 	case kindComparable:
 		if hyphenated(text, toks[m.j-1]) {
@@ -169,8 +191,8 @@ func isClaim(text string, toks []token, m match) bool {
 		}
 	}
 	if len(m.rule.words) == 1 {
-		if k := nextWord(toks, m.j, true); k >= 0 && slices.Contains(statObjects, toks[k].word) {
-			return false // "lower bound", "higher grade", "reduce the uncertainty"
+		if k := nextObject(toks, m.j); k >= 0 && slices.Contains(statObjects, toks[k].word) {
+			return false // "lower bound", "higher grade", "reduce the uncertainty", "a drop in coverage"
 		}
 	}
 	switch first {
@@ -198,6 +220,11 @@ func isClaim(text string, toks []token, m match) bool {
 	case "rose":
 		if slices.Contains(determiners, wordAt(toks, prev)) {
 			return false // "a rose": the flower
+		}
+	case "working":
+		// "working days", "working late"; "working out" is exempt.
+		if slices.Contains([]string{"day", "days", "hours", "week", "weeks", "late", "from", "at", "on", "remotely", "shift", "shifts"}, wordAt(toks, next)) {
+			return false
 		}
 	case "helpful":
 		if wordAt(toks, next) == "to" {
@@ -236,9 +263,10 @@ func hasReference(toks []token, j int) bool {
 		return true
 	}
 	for k := j; k < len(toks) && k < j+refWindow && toks[k].sent == sent; k++ {
-		switch toks[k].word {
-		case "compared", "versus", "vs":
+		if slices.Contains(changeCues, toks[k].word) {
 			return true
+		}
+		switch toks[k].word {
 		case "than":
 			n := wordAt(toks, k+1)
 			return k+1 < len(toks) && toks[k+1].sent == sent && slices.Contains(referenceWords, n)
