@@ -253,6 +253,12 @@ var (
 		"likely", "unlikely", "rule", "rules", "ruled", "exclude", "excludes", "excluded",
 		"compatible", "consistent", "plausible", "implausible",
 	}
+	// rangeBoundWords may stand between a directional word and the number
+	// of a range statement.
+	rangeBoundWords = []string{
+		"more", "than", "over", "at", "least", "most", "above", "below", "under", "larger", "greater", "bigger",
+		"beyond", "exceeding", "up", "to",
+	}
 	// questionCues before a directional word make it a question, not a
 	// claim ("we can't tell whether it helped").
 	questionCues = []string{"whether", "if"}

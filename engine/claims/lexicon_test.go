@@ -1,6 +1,9 @@
 package claims
 
 import (
+	"math"
+	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 
@@ -102,5 +105,46 @@ func BenchmarkCheck(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Check(text, ctx)
+	}
+}
+
+// TestWordSoup feeds seeded random sequences of lexicon words, numbers,
+// hyphens and sentence ends to Check at every grade: no panic, every
+// offset points at its phrase, and the result is deterministic.
+func TestWordSoup(t *testing.T) {
+	t.Parallel()
+	var vocab []string
+	for _, rs := range rules {
+		for _, r := range rs {
+			vocab = append(vocab, strings.Join(r.words, " "))
+		}
+	}
+	for _, p := range exemptPhrases {
+		vocab = append(vocab, strings.Join(p, " "))
+	}
+	vocab = append(vocab, "not", "no", "if", "whether", "than", "before", "may", "probably", "5", "-3.2", "a", "the",
+		"of", "by", "your", "HRV", "or", "-", ",", ".", ";", "\u2019", "if anything,", "Increase daily steps")
+	sort.Strings(vocab) // map order is random; the soup must not be
+	r := rand.New(rand.NewPCG(11, 9))
+	for range 1000 {
+		var b strings.Builder
+		for range 1 + r.IntN(25) {
+			w := vocab[r.IntN(len(vocab))]
+			b.WriteString(w)
+			if r.IntN(5) > 0 {
+				b.WriteByte(' ')
+			}
+		}
+		text := b.String()
+		for _, g := range evidence.Grades {
+			ctx := Context{Grade: g, DirectionSupported: r.IntN(2) == 0, Names: []string{"Increase daily steps"}, Coverage: math.NaN()}
+			vs := Check(text, ctx)
+			for _, v := range vs {
+				if v.Offset >= 0 {
+					require.Equal(t, v.Phrase, text[v.Offset:v.Offset+len(v.Phrase)], "%q", text)
+				}
+			}
+			require.Equal(t, vs, Check(text, ctx))
+		}
 	}
 }

@@ -138,8 +138,8 @@ func isClaim(text string, toks []token, m match) bool {
 	if k, q := anyPreceding(toks, m.i, questionWindow, questionCues); q && !ifAnything(text, toks, k) {
 		return false // "whether it helped", "if your heart rate rises"; not "if anything"
 	}
-	if rangeBound(toks, m.j) {
-		return false
+	if slices.Contains([]string{"a", "an", "any", "no"}, wordAt(toks, prev)) && rangeBound(toks, m.j) {
+		return false // "a drop of more than 4 bpm is unlikely"
 	}
 	if m.rule.class == classCausal {
 		// "due to chance", "because of missing days", "partly due to travel".
@@ -324,23 +324,29 @@ func rangeStatement(toks []token, i int) bool {
 	return false
 }
 
-// rangeBound reports whether a directional word ending before toks[j] is
-// the subject of a range statement: followed by "of" or "by", optionally a
-// bound ("more than", "over", "at least"), then a number, in a sentence
-// with a range cue ("a drop of more than 4 bpm is unlikely").
+// rangeBound reports whether a directional noun (after a, an, any or no;
+// the caller checks) ending before toks[j] is the subject of a range
+// statement: followed, optionally after "of" or
+// "by", by at least one bound word ("more than", "larger than", "over", "up to", "at
+// least") and a number, in a sentence with a range cue ("a drop of more
+// than 4 bpm is unlikely", "an increase larger than 5 ms is ruled out").
 func rangeBound(toks []token, j int) bool {
-	if j >= len(toks) || j == 0 || (toks[j].word != "of" && toks[j].word != "by") {
+	if j >= len(toks) || j == 0 {
 		return false
 	}
 	sent := toks[j-1].sent
-	k := j + 1
-	for k < len(toks) && toks[k].sent == sent && k < j+4 && !isNumberWord(toks[k].word) {
-		if !slices.Contains([]string{"more", "than", "over", "at", "least", "above", "larger", "greater", "beyond", "up", "to"}, toks[k].word) {
-			return false
-		}
+	k := j
+	if toks[k].word == "of" || toks[k].word == "by" {
 		k++
 	}
-	if k >= len(toks) || toks[k].sent != sent || !isNumberWord(toks[k].word) {
+	bounds := 0
+	for k < len(toks) && toks[k].sent == sent && bounds < 3 && slices.Contains(rangeBoundWords, toks[k].word) {
+		k++
+		bounds++
+	}
+	// A bare "by 5 ms" or "of 5 ms" states the change itself ("increased by
+	// 5 ms, and a larger change is unlikely"): a bound word is required.
+	if bounds == 0 || k >= len(toks) || toks[k].sent != sent || !isNumberWord(toks[k].word) {
 		return false
 	}
 	for _, t := range toks {
