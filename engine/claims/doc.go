@@ -94,8 +94,10 @@
 //     ms") or a plan ("longer than planned"); "7 more days".
 //   - Alternatives: two opposite directional words joined by "or" ("higher
 //     or lower", "increased or decreased", "rise or fall").
-//   - Questions: "whether" or "if" among the 6 words before ("we can't
-//     tell whether it helped"), but not "if anything, …".
+//   - Questions and conditions: "whether" or "if" among the 6 words
+//     before ("we can't tell whether it helped", "if your heart rate rises
+//     above 100 bpm, stop"), unless a comma closes the "if" condition
+//     first ("if you kept to it, your HRV rose", "if anything, …").
 //   - Range statements: "a drop of more than 4 bpm is unlikely", "the data
 //     rule out an increase of more than 8 minutes".
 //   - Causal phrases about the data: followed by chance, noise, missing,

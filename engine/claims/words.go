@@ -3,6 +3,7 @@ package claims
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 )
@@ -135,8 +136,8 @@ func isClaim(text string, toks []token, m match) bool {
 	first := toks[m.i].word
 	next := nextWord(toks, m.j, false)
 	prev := prevWord(toks, m.i)
-	if k, q := anyPreceding(toks, m.i, questionWindow, questionCues); q && !ifAnything(text, toks, k) {
-		return false // "whether it helped", "if your heart rate rises"; not "if anything"
+	if k, q := anyPreceding(toks, m.i, questionWindow, questionCues); q && !conditionClosed(text, toks, k, m.i) {
+		return false // "whether it helped", "if your heart rate rises above 100 bpm, stop"
 	}
 	if slices.Contains([]string{"a", "an", "any", "no"}, wordAt(toks, prev)) && rangeBound(toks, m.j) {
 		return false // "a drop of more than 4 bpm is unlikely"
@@ -199,7 +200,7 @@ func isClaim(text string, toks []token, m match) bool {
 	case "work", "works":
 		// "after work", "to work"; but "seems to work" is a claim.
 		p := wordAt(toks, prev)
-		if slices.Contains([]string{"at", "after", "before", "from", "your", "of", "at", "for", "to"}, p) {
+		if slices.Contains([]string{"at", "after", "before", "from", "your", "of", "for", "to"}, p) {
 			return p == "to" && slices.Contains([]string{"seems", "seemed", "seem", "appears", "appeared", "appear"}, wordAt(toks, prevWord(toks, prev)))
 		}
 	case "cut", "cuts", "cutting":
@@ -234,14 +235,12 @@ func isClaim(text string, toks []token, m match) bool {
 	return true
 }
 
-// ifAnything reports whether toks[k] starts "if anything," (which asserts,
-// rather than asks).
-func ifAnything(text string, toks []token, k int) bool {
-	if wordAt(toks, k) != "if" || wordAt(toks, k+1) != "anything" {
-		return false
-	}
-	e := toks[k+1].end
-	return e < len(text) && text[e] == ','
+// conditionClosed reports whether the cue toks[k] is "if" and a comma
+// stands between it and toks[i]: the condition has ended and toks[i] is in
+// the main clause, which asserts ("if you kept to it, your HRV rose", "if
+// anything, it increased").
+func conditionClosed(text string, toks []token, k, i int) bool {
+	return toks[k].word == "if" && strings.Contains(text[toks[k].end:toks[i].start], ",")
 }
 
 // hyphenated reports whether t is directly followed by a hyphen and a
