@@ -127,6 +127,10 @@ type Subscription struct {
 	filter Filter
 	last   int64 // cursor of the last event given to (or skipped for) the subscriber; pump goroutine only
 	err    error // set before c is closed
+
+	stop     chan struct{} // closed by CloseUser
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Err returns why C was closed: nil after a normal end (context done, hub
@@ -248,7 +252,7 @@ func (h *Hub) Subscribe(ctx context.Context, userID string, after Cursor, f Filt
 		start = int64(after)
 	}
 	c := make(chan *Event, h.opt.Buffer)
-	s := &Subscription{C: c, c: c, wake: make(chan struct{}, 1), filter: f, last: start}
+	s := &Subscription{C: c, c: c, wake: make(chan struct{}, 1), filter: f, last: start, stop: make(chan struct{})}
 
 	h.mu.Lock()
 	if h.closed {
@@ -334,12 +338,36 @@ func (h *Hub) pump(ctx context.Context, st *stream, s *Subscription) {
 		}
 		select {
 		case <-s.wake:
+		case <-s.stop:
+			s.err = s.stopErr
+			return
 		case <-ctx.Done():
 			return
 		case <-h.ctx.Done():
 			return
 		}
 	}
+}
+
+// CloseUser ends every local subscription of userID with err (their C is
+// closed and Err returns err): the account was deleted. Subscriptions on
+// other instances end when their token expires.
+func (h *Hub) CloseUser(userID string, err error) int {
+	h.mu.Lock()
+	st := h.streams[userID]
+	h.mu.Unlock()
+	if st == nil {
+		return 0
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for s := range st.subs {
+		s.stopOnce.Do(func() {
+			s.stopErr = err
+			close(s.stop)
+		})
+	}
+	return len(st.subs)
 }
 
 func (h *Hub) deliver(ctx context.Context, s *Subscription, ev *Event) error {
@@ -357,6 +385,8 @@ func (h *Hub) deliver(ctx context.Context, s *Subscription, ev *Event) error {
 		return nil
 	case <-h.ctx.Done():
 		return nil
+	case <-s.stop:
+		return s.stopErr
 	case <-t.C:
 		h.log.WarnContext(ctx, "feed subscriber cut off", slog.String("reason", "slow consumer"), slog.Int64("cursor", s.last))
 		return engine.Errorf(engine.ELIMIT, "slow consumer: the subscription did not keep up and was closed; resubscribe with after: \"%d\"", s.last)

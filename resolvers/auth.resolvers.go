@@ -8,9 +8,9 @@ package resolvers
 import (
 	"context"
 
+	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/graph/model"
-	"github.com/vitalgraph/vitalgraph/app/auth"
 )
 
 // SignUp is the resolver for the signUp field.

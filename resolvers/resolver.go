@@ -11,6 +11,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/app/auth"
+	"github.com/vitalgraph/vitalgraph/app/datarights"
 	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
 	"github.com/vitalgraph/vitalgraph/app/jobs"
@@ -40,6 +41,7 @@ type Resolver struct {
 	Jobs      jobs.Queue
 	Live      *feed.Hub     // live feed subscriptions
 	Auth      *auth.Service // accounts, tokens, admin operations
+	Rights    *datarights.Service // audit checkpoints, data export, account deletion
 	Status    SystemStatus  // reported by Query.systemStatus
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/llm"
 	"github.com/vitalgraph/vitalgraph/app/auth"
+	"github.com/vitalgraph/vitalgraph/app/datarights"
 	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
 	"github.com/vitalgraph/vitalgraph/app/jobs"
@@ -44,6 +45,7 @@ type App struct {
 	Intervene *intervene.Service
 	Jobs      jobs.Queue    // background loop runs (Redis or in-process)
 	Auth      *auth.Service // accounts and tokens (security.go)
+	Rights    *datarights.Service // audit checkpoints, export, account deletion (data.go)
 	sec       *security
 	fixedNow  atomic.Int64 // unix nanos of a pinned clock (SetClock); 0 = real time
 	demoUser  string       // dev-mode default viewer id
@@ -114,6 +116,9 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 	}
 	a.Feed = a.newFeedHub(fo)
 	a.Recorder.Notifier = a.Feed
+	if err := a.setupDataRights(); err != nil {
+		return fail(err)
+	}
 	if cfg.Dev() {
 		id, err := EnsureUser(ctx, st.Client, cfg.DemoUserEmail, "Demo user", user.RoleUSER)
 		if err != nil {
@@ -152,6 +157,9 @@ func (a *App) clock() time.Time {
 func (a *App) Close() error {
 	a.cancel()
 	var errs []error
+	if a.Rights != nil {
+		a.Rights.Wait() // running data exports
+	}
 	if a.Jobs != nil {
 		errs = append(errs, a.Jobs.Close())
 	}
@@ -190,6 +198,7 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("/graphql", a.withViewer(a.withGraphQLLimits(gql)))
+	mux.HandleFunc("GET /exports/{id}", a.exportDownload) // data export download (data.go)
 	if a.Config.Dev() {
 		mux.Handle("GET /{$}", playground.Handler("Vitalgraph", "/graphql"))
 	}

@@ -38,6 +38,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 		Jobs:      a.Jobs,
 		Live:      a.Feed,
 		Auth:      a.Auth,
+		Rights:    a.Rights,
 		Status:    a.systemStatus(),
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: r}))

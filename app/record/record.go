@@ -7,12 +7,12 @@ package record
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/vitalgraph/vitalgraph/auditverify"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
@@ -143,58 +143,88 @@ func (r *Recorder) Feed(ctx context.Context, tx *ent.Tx, userID string, kind fee
 	return fe, nil
 }
 
-// Hash is sha256(prev_hash || canonical JSON of the event's content), hex.
+// Hash is sha256(prev_hash || canonical JSON of the event's content), hex
+// (auditverify.Hash, the recipe a third party implements).
 func Hash(ev *ent.AuditEvent) (string, error) {
-	canon, err := json.Marshal(struct {
-		UserID     string         `json:"userId"`
-		Seq        int64          `json:"seq"`
-		EntityType string         `json:"entityType"`
-		EntityID   string         `json:"entityId"`
-		Action     string         `json:"action"`
-		Decision   string         `json:"decision"`
-		Reason     string         `json:"reason"`
-		Details    map[string]any `json:"details"`
-		Actor      string         `json:"actor"`
-		RequestID  string         `json:"requestId"`
-		CreatedAt  string         `json:"createdAt"`
-	}{
-		ev.UserID, ev.Seq, ev.EntityType, ev.EntityID, ev.Action, ev.Decision, ev.Reason, ev.Details,
-		ev.Actor, ev.RequestID, ev.CreatedAt.UTC().Format(time.RFC3339Nano),
-	})
-	if err != nil {
-		return "", fmt.Errorf("canonical audit event: %w", err)
+	return auditverify.Hash(Event(ev))
+}
+
+// Event converts a stored audit event to the verifiable (exported) form.
+func Event(ev *ent.AuditEvent) auditverify.Event {
+	return auditverify.Event{
+		ID: ev.ID, UserID: ev.UserID, Seq: ev.Seq, EntityType: ev.EntityType, EntityID: ev.EntityID,
+		Action: ev.Action, Decision: ev.Decision, Reason: ev.Reason, Details: ev.Details, Actor: ev.Actor,
+		RequestID: ev.RequestID, PrevHash: ev.PrevHash, Hash: ev.Hash, CreatedAt: ev.CreatedAt,
 	}
-	h := sha256.New()
-	h.Write([]byte(ev.PrevHash))
-	h.Write([]byte{'\n'})
-	h.Write(canon)
-	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Events loads a user's audit trail in seq order, in the verifiable form.
+// ctx's viewer must be allowed to read it (the user, an admin, the system).
+func Events(ctx context.Context, c *ent.Client, userID string) ([]auditverify.Event, error) {
+	rows, err := c.AuditEvent.Query().Where(auditevent.UserID(userID)).Order(ent.Asc(auditevent.FieldSeq)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]auditverify.Event, len(rows))
+	for i, ev := range rows {
+		out[i] = Event(ev)
+	}
+	return out, nil
+}
+
+// Verify recomputes a user's audit chain and reports every problem. For an
+// altered event it also says what changed when the event's live-feed
+// announcement (entity type and id, action, decision) is still retained: the
+// outbox row is a second, independent witness of those fields.
+func Verify(ctx context.Context, c *ent.Client, userID string) (auditverify.Report, error) {
+	events, err := Events(ctx, c, userID)
+	if err != nil {
+		return auditverify.Report{}, err
+	}
+	rep := auditverify.VerifyChain(userID, events)
+	byID := map[string]auditverify.Event{}
+	for _, ev := range events {
+		byID[ev.ID] = ev
+	}
+	for i, p := range rep.Problems {
+		if p.Kind != auditverify.KindAltered && p.Kind != auditverify.KindRehashed {
+			continue
+		}
+		ev, ok := byID[p.EventID]
+		if !ok {
+			continue
+		}
+		fe, err := c.FeedEvent.Query().Where(feedevent.UserID(userID), feedevent.KindEQ(feedevent.KindAUDIT_EVENT),
+			feedevent.EntityID(ev.ID)).First(ctx)
+		if err != nil {
+			continue // pruned (or never announced): the hash says only that something changed
+		}
+		now := map[string]string{"entityType": ev.EntityType, "entityId": ev.EntityID, "action": ev.Action, "decision": ev.Decision}
+		var diffs []string
+		for _, k := range []string{"entityType", "entityId", "action", "decision"} {
+			if was, _ := fe.Payload[k].(string); was != now[k] {
+				diffs = append(diffs, fmt.Sprintf("%s changed from %q to %q", k, was, now[k]))
+			}
+		}
+		if len(diffs) == 0 {
+			diffs = append(diffs, "entity, action and decision match the feed's record, so the reason, details, actor or time changed")
+		}
+		rep.Problems[i].Message += "; " + strings.Join(diffs, "; ")
+	}
+	return rep, nil
 }
 
 // VerifyChain recomputes a user's audit chain in seq order and returns an
 // error naming the first event that does not match (ECONFLICT), nil if the
 // chain is intact.
 func VerifyChain(ctx context.Context, c *ent.Client, userID string) error {
-	events, err := c.AuditEvent.Query().Where(auditevent.UserID(userID)).Order(ent.Asc(auditevent.FieldSeq)).All(ctx)
+	rep, err := Verify(ctx, c, userID)
 	if err != nil {
 		return err
 	}
-	prev := ""
-	for i, ev := range events {
-		if ev.Seq != int64(i+1) {
-			return engine.Errorf(engine.ECONFLICT, "audit chain of %s has a gap before seq %d", userID, ev.Seq)
-		}
-		if ev.PrevHash != prev {
-			return engine.Errorf(engine.ECONFLICT, "audit event %d does not link to its predecessor", ev.Seq)
-		}
-		h, err := Hash(ev)
-		if err != nil {
-			return err
-		}
-		if h != ev.Hash {
-			return engine.Errorf(engine.ECONFLICT, "audit event %d was altered", ev.Seq)
-		}
-		prev = ev.Hash
+	if !rep.OK() {
+		p := rep.Problems[0]
+		return engine.Errorf(engine.ECONFLICT, "audit chain of %s: %s", userID, p.Message)
 	}
 	return nil
 }

@@ -3,12 +3,63 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 )
+
+// The server's Ed25519 signature over a user's audit chain head. Keep it: a
+// later verifyAuditTrail(against: …) proves the history up to seq was not
+// rewritten since. The signed message is documented in docs/audit.md.
+type AuditCheckpoint struct {
+	Seq      int       `json:"seq"`
+	HeadHash string    `json:"headHash"`
+	SignedAt time.Time `json:"signedAt"`
+	KeyID    string    `json:"keyId"`
+	// base64 Ed25519 signature
+	Signature string `json:"signature"`
+}
+
+type AuditCheckpointInput struct {
+	Seq       int       `json:"seq"`
+	HeadHash  string    `json:"headHash"`
+	SignedAt  time.Time `json:"signedAt"`
+	KeyID     string    `json:"keyId"`
+	Signature string    `json:"signature"`
+}
+
+// One finding of a verification: which event and what is wrong with it.
+type AuditProblem struct {
+	Seq     int     `json:"seq"`
+	EventID *string `json:"eventId,omitempty"`
+	// gap | altered | rehashed | bad_link | rewritten | truncated | signature | wrong_user
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+type AuditPublicKey struct {
+	KeyID string `json:"keyId"`
+	// base64 Ed25519 public key
+	PublicKey string `json:"publicKey"`
+}
+
+type AuditVerification struct {
+	Ok       bool   `json:"ok"`
+	Events   int    `json:"events"`
+	HeadSeq  int    `json:"headSeq"`
+	HeadHash string `json:"headHash"`
+	// true when the trail was also checked against a kept checkpoint
+	CheckedAgainst bool            `json:"checkedAgainst"`
+	Problems       []*AuditProblem `json:"problems"`
+	// a fresh checkpoint of the current head (sign-and-keep)
+	Checkpoint *AuditCheckpoint `json:"checkpoint,omitempty"`
+}
 
 // Tokens returned by signUp, signIn and refreshToken.
 type AuthPayload struct {
@@ -21,10 +72,31 @@ type AuthPayload struct {
 	User      *ent.User `json:"user"`
 }
 
+type DataExport struct {
+	ID     string           `json:"id"`
+	UserID string           `json:"userId"`
+	Status DataExportStatus `json:"status"`
+	// 0..1
+	Progress  float64   `json:"progress"`
+	CreatedAt time.Time `json:"createdAt"`
+	// when the download link dies; null until READY
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// relative URL of the zip archive while READY and unexpired
+	DownloadURL *string `json:"downloadUrl,omitempty"`
+	Sha256      *string `json:"sha256,omitempty"`
+	Bytes       *int    `json:"bytes,omitempty"`
+}
+
 // An evaluation window.
 type DayWindow struct {
 	From string `json:"from"`
 	To   string `json:"to"`
+}
+
+type DeleteAccountPayload struct {
+	DeletedUserID string `json:"deletedUserId"`
+	// rows erased per table
+	ErasedRows map[string]any `json:"erasedRows"`
 }
 
 // The evidence behind an insight or evaluation: how it was graded and why.
@@ -195,4 +267,63 @@ type VersionInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
 	EnvMode string `json:"envMode"`
+}
+
+type DataExportStatus string
+
+const (
+	DataExportStatusQueued  DataExportStatus = "QUEUED"
+	DataExportStatusRunning DataExportStatus = "RUNNING"
+	DataExportStatusReady   DataExportStatus = "READY"
+	DataExportStatusFailed  DataExportStatus = "FAILED"
+)
+
+var AllDataExportStatus = []DataExportStatus{
+	DataExportStatusQueued,
+	DataExportStatusRunning,
+	DataExportStatusReady,
+	DataExportStatusFailed,
+}
+
+func (e DataExportStatus) IsValid() bool {
+	switch e {
+	case DataExportStatusQueued, DataExportStatusRunning, DataExportStatusReady, DataExportStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e DataExportStatus) String() string {
+	return string(e)
+}
+
+func (e *DataExportStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DataExportStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DataExportStatus", str)
+	}
+	return nil
+}
+
+func (e DataExportStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DataExportStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DataExportStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
