@@ -61,7 +61,7 @@ var directionalVerbs = []lexeme{
 	lex("triple", "triples", "tripled", "tripling"),
 	lex("grow", "grows", "grew", "grown", "growing"),
 	lex("deteriorate", "deteriorates", "deteriorated", "deteriorating", "deterioration"),
-	lex("eased", "eases", "easing"),
+	{"ease", []string{"eased", "eases", "easing"}}, // not "ease": "with ease"
 	lex("hurt", "hurts", "hurting"),
 	lex("harm", "harms", "harmed", "harming", "harmful"),
 	lex("outperform", "outperforms", "outperformed", "outperforming"),
@@ -425,5 +425,3 @@ func lemmas(ls []lexeme) []string {
 	}
 	return out
 }
-
-func phraseList(ss []string) []string { return slices.Clone(ss) }

@@ -73,13 +73,42 @@ func TestPolicyDescribesTheLexicon(t *testing.T) {
 		require.Contains(t, p.CausalPhrases, "because of")
 		require.Contains(t, p.CertaintyWords, "clearly")
 		require.Contains(t, p.Disallowed, "definitely")
-		require.Contains(t, p.Disallowed, "clearly show")
+		require.Contains(t, p.Disallowed, "clearly shows")
 		require.NotEmpty(t, p.DirectionRule)
 		require.NotEmpty(t, p.NullWording)
 	}
 	require.Contains(t, PolicyFor(evidence.GradeD).Disallowed, "thanks to")
 	require.Contains(t, PolicyFor(evidence.GradeB).Disallowed, "clear")
 	require.NotContains(t, PolicyFor(evidence.GradeA).Disallowed, "clear")
+}
+
+// TestPolicyListsAreChecked: every word and phrase PolicyFor names is one
+// Check acts on (entries with "/", "…" or a placeholder describe families
+// and are skipped).
+func TestPolicyListsAreChecked(t *testing.T) {
+	t.Parallel()
+	p := PolicyFor(evidence.GradeA)
+	plain := func(w string) bool { return !strings.ContainsAny(w, "/…") && !strings.Contains(w, " Y ") }
+	dirCtx := Context{Grade: evidence.GradeD, DirectionSupported: true}
+	require.Equal(t, lemmas(directionalVerbs), p.DirectionalVerbs)
+	for _, l := range directionalVerbs {
+		require.NotEmpty(t, wordRuleViolations("Your HRV "+l.forms[0]+" during the experiment.", dirCtx), l.lemma)
+	}
+	for _, w := range p.DirectionalWords {
+		if plain(w) {
+			require.NotEmpty(t, wordRuleViolations("Your HRV "+w+" during the experiment.", dirCtx), w)
+		}
+	}
+	for _, w := range p.CausalPhrases {
+		require.NotEmpty(t, wordRuleViolations("Your HRV changed "+w+" the walk.", dirCtx), w)
+	}
+	for _, w := range p.Disallowed {
+		require.NotEmpty(t, wordRuleViolations("This "+w+" it.", Context{Grade: evidence.GradeA, DirectionSupported: true}), w)
+	}
+	for _, w := range p.CertaintyWords {
+		require.NotEmpty(t, wordRuleViolations("This was "+w+".", Context{Grade: evidence.GradeB, DirectionSupported: true}), w)
+	}
+	require.Empty(t, wordRuleViolations("There was no clear change.", Context{Grade: evidence.GradeD}))
 }
 
 // TestNullWordingPasses: the null wording PolicyFor recommends passes at

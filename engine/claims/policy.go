@@ -1,6 +1,8 @@
 package claims
 
 import (
+	"slices"
+
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 )
 
@@ -76,12 +78,12 @@ func PolicyFor(g evidence.Grade) Policy {
 		Grade:            g,
 		DirectionalVerbs: lemmas(directionalVerbs),
 		DirectionalWords: directionalWordList(),
-		CausalPhrases:    phraseList(causalPhrases),
+		CausalPhrases:    slices.Clone(policyCausalPhrases),
 		CertaintyWords:   lemmas(evidentWords),
 		DirectionRule:    directionRule,
-		NullWording:      phraseList(nullWording),
+		NullWording:      slices.Clone(nullWording),
 	}
-	p.Disallowed = append(lemmas(absoluteWords), absolutePhrases...)
+	p.Disallowed = append(lemmas(absoluteWords), policyAbsolutePhrases...)
 	switch g {
 	case evidence.GradeA:
 		p.Allowed = []string{"X reduced/increased Y for you during this experiment", "little to no difference"}
@@ -109,22 +111,40 @@ func PolicyFor(g evidence.Grade) Policy {
 		p.Disallowed = append(p.Disallowed, lemmas(probabilityWords)...)
 		p.Disallowed = append(p.Disallowed, lemmas(directionalVerbs)...)
 		p.Disallowed = append(p.Disallowed, directionalWordList()...)
-		p.Disallowed = append(p.Disallowed, causalPhrases...)
+		p.Disallowed = append(p.Disallowed, policyCausalPhrases...)
 		p.Uncertainty = joinPhrases(uncertaintyPhrasesD)
 	}
 	return p
 }
 
+// The lists below describe the lexicon (lexicon.go) for prompts and docs,
+// one entry per family of forms; TestPolicyListsAreChecked keeps them
+// honest.
+var (
+	policyDirectionalWords = []string{
+		"higher", "better", "worse", "healthier", "stronger", "weaker", "upward", "downward", "uptick",
+		"downturn", "effective", "successful", "went up", "went down", "came down", "ticked up",
+		"brought Y down", "above baseline", "below baseline", "positive effect", "negative effect",
+		"real effect", "meaningful difference", "made a difference", "paid off", "responded well",
+		"right direction", "bounced back", "went from",
+		"more/less/longer/shorter/fewer/faster/slower/earlier/later/sooner … than before (or than usual, " +
+			"at baseline, compared with, since starting, now; or after became/got)",
+	}
+	policyCausalPhrases = []string{
+		"because of", "because you", "thanks to", "led to", "due to", "owing to", "resulted in", "resulted from",
+		"as a result of", "as a consequence of", "made your", "made you", "responsible for", "attributable to",
+		"attributed to", "contributed to", "driven by", "brought about", "had an effect on", "had an impact on",
+		"impacted", "affected your", "the reason for", "accounts for", "linked to", "associated with",
+		"translated into", "responded to", "in response to",
+	}
+	policyAbsolutePhrases = []string{
+		"clearly shows", "clearly demonstrates", "for sure", "no doubt", "without a doubt", "beyond doubt",
+		"every time", "100 percent",
+	}
+)
+
 // directionalWordList is Policy.DirectionalWords.
-func directionalWordList() []string {
-	out := lemmas(directionalWords)
-	out = append(out,
-		"went up", "went down", "came down", "ticked up", "brought Y down",
-		"more/less/longer/shorter/fewer/faster/slower/earlier/later … than before (or than usual, at baseline, during the experiment)",
-	)
-	out = append(out, directionalPhrases...)
-	return out
-}
+func directionalWordList() []string { return slices.Clone(policyDirectionalWords) }
 
 func effectiveGrade(g evidence.Grade) evidence.Grade {
 	if g.Valid() {
