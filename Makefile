@@ -4,13 +4,16 @@ GO ?= go
 GOLANGCI_VERSION := v2.15.0
 GOBIN := $(shell $(GO) env GOPATH)/bin
 GOLANGCI := $(GOBIN)/golangci-lint
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(GOBIN)/actionlint
+GOVULNCHECK_VERSION := v1.9.0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SERVICES := deploy/scripts/test-services.sh
 NAME ?= changes
 
-.PHONY: run build test test-short bench calibrate fuzz generate check-generate migrations check-migrations lint tools clean
+.PHONY: run build test test-short bench calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check
 
 ## run: serve the API on the embedded SQLite database in ./data (dev mode)
 run:
@@ -73,7 +76,36 @@ $(GOLANGCI):
 	  GOBIN=$(GOBIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); \
 	fi
 
-tools: $(GOLANGCI)
+## tidy-check: fail when `go mod tidy` would change go.mod or go.sum
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1; }
+	@echo "go.mod and go.sum are tidy"
+
+## actionlint: check .github/workflows (actionlint pinned; uses shellcheck when installed)
+actionlint: $(ACTIONLINT)
+	$(ACTIONLINT)
+
+$(ACTIONLINT):
+	@if ! $(ACTIONLINT) -version 2>/dev/null | grep -q "$(ACTIONLINT_VERSION:v%=%)"; then \
+	  echo "installing actionlint $(ACTIONLINT_VERSION)"; \
+	  GOBIN=$(GOBIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION); \
+	fi
+
+## hadolint: lint the Dockerfile when hadolint is installed (CI's workflow always runs it)
+hadolint:
+	@if command -v hadolint >/dev/null 2>&1; then hadolint Dockerfile; \
+	else echo "hadolint: not installed (not packaged for Debian bookworm, npm or the Go proxy); .github/workflows/ci.yml runs it"; fi
+
+## vulncheck: govulncheck (pinned) against the Go vulnerability database (needs its network)
+vulncheck:
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) ./...
+
+## deploy-check: the compose, Dockerfile, env-template and Kubernetes manifest tests
+deploy-check:
+	$(GO) test -count=1 ./deploy/
+	$(GO) test -count=1 -run 'TestComposeFile|TestEnvTemplates|TestDockerfile|TestKeysGenerate|TestHealthcheck' .
+
+tools: $(GOLANGCI) $(ACTIONLINT)
 
 clean:
 	rm -rf bin .tmp
