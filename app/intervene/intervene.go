@@ -343,7 +343,8 @@ func toFlags(ss []string) []safety.Flag {
 }
 
 // metricSeries loads the user's daily values of metric in [from, to] from
-// the source with the most days (sources are never pooled).
+// the metric's primary source (series.PrimarySource: sources are never
+// pooled). A stored day that does not parse is an error, not a skipped row.
 func (s *Service) metricSeries(ctx context.Context, tx *ent.Tx, userID, metric string, from, to series.Day) (series.Series, error) {
 	obs, err := tx.Observation.Query().
 		Where(observation.UserID(userID), observation.Metric(metric), observation.Missing(false), observation.ValueNotNil(),
@@ -356,21 +357,11 @@ func (s *Service) metricSeries(ctx context.Context, tx *ent.Tx, userID, metric s
 	for _, o := range obs {
 		d, err := series.ParseDay(o.LocalDay)
 		if err != nil {
-			continue
+			return nil, fmt.Errorf("observation %s has local day %q: %w", o.ID, o.LocalDay, err)
 		}
 		bySource[o.Source] = append(bySource[o.Source], series.Point{Day: d, Value: *o.Value})
 	}
-	srcs := make([]string, 0, len(bySource))
-	for k := range bySource {
-		srcs = append(srcs, k)
-	}
-	sort.Strings(srcs)
-	var best series.Series
-	for _, k := range srcs {
-		if n := series.Normalize(bySource[k]); len(n) > len(best) {
-			best = n
-		}
-	}
+	_, best := series.Primary(bySource, from, to)
 	return best, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/series"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
@@ -13,7 +14,6 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/user"
-	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // DefaultTimeout is the loop runtime guardrail per user (DESIGN.md).
@@ -111,6 +111,15 @@ func (r *Runner) runStages(ctx context.Context, tx *ent.Tx, userID string, start
 		}
 		st, err := series.ParseDay(*itv.StartDay)
 		if err != nil {
+			// Recorded, not swallowed: the other experiments still run.
+			if _, aerr := r.Recorder.Audit(ctx, tx, record.Audit{
+				UserID: userID, EntityType: "Intervention", EntityID: itv.ID, Action: "loop", Decision: "evaluation_skipped",
+				Reason:  "the experiment's start day cannot be read, so it was not evaluated",
+				Details: map[string]any{"code": engine.EINTERNAL},
+			}); aerr != nil {
+				return sum, aerr
+			}
+			sum.Failures = append(sum.Failures, MetricFailure{Metric: "intervention:" + itv.ID, Code: engine.EINTERNAL})
 			continue
 		}
 		if !today.After(series.AddDays(st, itv.PlannedDays-1)) {

@@ -8,22 +8,24 @@ package loop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/vitalgraph/vitalgraph/app/record"
+	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/detect"
-	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/insight"
 	"github.com/vitalgraph/vitalgraph/engine/metrics"
 	"github.com/vitalgraph/vitalgraph/engine/series"
 	"github.com/vitalgraph/vitalgraph/ent"
 	entbaseline "github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
-	"github.com/vitalgraph/vitalgraph/ent/insight"
+	entinsight "github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
-	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // DefaultInsightsPerDay is the default cap on insights created per user per day.
@@ -44,8 +46,18 @@ type ModelSummary struct {
 	Metrics           []string
 	InsightsCreated   int
 	InsightsSkipped   int // skipped by the daily guardrail (audited)
+	InsightsUpdated   int // re-graded, extended (audited, INSIGHT_UPDATED)
 	StateChanges      int
 	CreatedInsightIDs []string
+	// Failures are the metrics that could not be modelled (audited; the
+	// others were kept).
+	Failures []MetricFailure
+}
+
+// MetricFailure names a metric the loop could not model and the error code.
+type MetricFailure struct {
+	Metric string
+	Code   string
 }
 
 func (r *Runner) now() time.Time {
@@ -62,7 +74,14 @@ func (r *Runner) cap() int {
 	return DefaultInsightsPerDay
 }
 
-// Model runs baselines and detectors for every metric of userID inside tx.
+// Model runs baselines and detectors for every metric of userID inside tx,
+// asks the engine for the evening's decisions (engine/insight.Decide: the
+// false-discovery step across all metrics' tests, re-grading, reversals)
+// and persists each metric's baseline and decisions in its own savepoint:
+// a failure in one metric (a stored day that does not parse, an unknown
+// metric, a constraint) is rolled back to that savepoint, audited and
+// reported in ModelSummary.Failures, and never undoes the other metrics.
+// Only a failure of the transaction itself (or of the context) is returned.
 func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSummary, error) {
 	var sum ModelSummary
 	_, loc, asOf, err := UserDay(ctx, tx, userID, r.now())
@@ -73,9 +92,10 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 	if opt == (detect.Options{}) {
 		opt = detect.DefaultOptions()
 	}
+	opt = opt.WithDefaults()
 	// Findings reach back HistoryDays and their baselines another long
 	// window: older observations cannot change the result, so they are not read.
-	from := series.AddDays(asOf, -(opt.HistoryDays + opt.Baseline.WithDefaults().LongWindowDays + 1))
+	from := series.AddDays(asOf, -(opt.HistoryDays + opt.Baseline.LongWindowDays + 1))
 	obs, err := tx.Observation.Query().
 		Where(observation.UserID(userID), observation.Missing(false), observation.ValueNotNil(),
 			observation.LocalDayGTE(from.Format(time.DateOnly))).
@@ -85,9 +105,14 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 		return sum, fmt.Errorf("loading observations: %w", err)
 	}
 	bySource := map[string]map[string]series.Series{}
+	failed := map[string]error{}
 	for _, o := range obs {
 		day, err := series.ParseDay(o.LocalDay)
-		if err != nil || day.After(asOf) {
+		if err != nil {
+			failed[o.Metric] = engine.Errorf(engine.EINTERNAL, "observation %s has an unreadable local day %q", o.ID, o.LocalDay)
+			continue
+		}
+		if day.After(asOf) {
 			continue
 		}
 		if bySource[o.Metric] == nil {
@@ -100,84 +125,187 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 		return sum, err
 	}
 	createdToday, err := tx.Insight.Query().
-		Where(insight.UserID(userID), insight.CreatedAtGTE(startOfDay(r.now(), loc))).
+		Where(entinsight.UserID(userID), entinsight.CreatedAtGTE(startOfDay(r.now(), loc))).
 		Count(ctx)
 	if err != nil {
 		return sum, err
 	}
-	budget := r.cap() - createdToday
+	existing, err := loadRecords(ctx, tx, userID, series.AddDays(asOf, -(opt.HistoryDays+insight.ChangeMatchDays)))
+	if err != nil {
+		return sum, err
+	}
+	var results []insight.MetricResult
 	for _, metric := range sortedKeys(bySource) {
-		m, ok := metrics.Lookup(metric)
-		if !ok {
+		if failed[metric] != nil {
 			continue
 		}
-		sum.Metrics = append(sum.Metrics, metric)
+		m, ok := metrics.Lookup(metric)
+		if !ok {
+			failed[metric] = engine.Errorf(engine.EINTERNAL, "stored observations name the unknown metric %q", metric)
+			continue
+		}
 		in := detect.Input{
 			Metric:         metric,
 			HigherIsBetter: m.Direction == metrics.HigherIsBetter,
 			LnTransform:    m.LnTransform,
 			AsOf:           asOf,
 		}
-		in.Series, in.DisconnectedSince = primary(bySource[metric], disconnected)
+		src, s := series.Primary(bySource[metric], series.AddDays(asOf, -(series.PrimaryWindowDays-1)), asOf)
+		in.Series = s
+		if d, ok := disconnected[src]; ok {
+			in.DisconnectedSince = &d
+		}
 		if len(bySource[metric]) > 1 {
 			in.BySource = map[string]series.Series{}
 			for src, s := range bySource[metric] {
 				in.BySource[src] = series.Normalize(s)
 			}
 		}
-		res := detect.Run(in, opt)
-		changed, err := r.saveBaseline(ctx, tx, userID, res)
+		results = append(results, insight.MetricResult{Metric: m, Result: detect.Run(in, opt)})
+	}
+	plan := insight.Decide(results, existing)
+	byMetric := map[string][]insight.Action{}
+	for _, a := range plan.Actions {
+		byMetric[a.Finding.Metric] = append(byMetric[a.Finding.Metric], a)
+	}
+	st := &modelState{budget: r.cap() - createdToday, plan: plan}
+	for _, mr := range results {
+		metric := mr.Result.Metric
+		sum.Metrics = append(sum.Metrics, metric)
+		err := r.inSavepoint(ctx, tx, func() error {
+			return r.persistMetric(ctx, tx, userID, mr, byMetric[metric], st, &sum)
+		})
 		if err != nil {
+			if ctx.Err() != nil {
+				return sum, err
+			}
+			failed[metric] = err
+		}
+	}
+	for _, metric := range sortedKeys(failed) {
+		if err := r.auditFailure(ctx, tx, userID, metric, asOf, failed[metric]); err != nil {
 			return sum, err
 		}
-		if changed {
-			sum.StateChanges++
-		}
-		for _, f := range res.Findings {
-			dup, err := isDuplicate(ctx, tx, userID, f)
-			if err != nil {
-				return sum, err
-			}
-			if dup {
-				if err := r.extendGap(ctx, tx, userID, m, f); err != nil {
-					return sum, err
-				}
-				continue
-			}
-			if budget <= 0 {
-				if err := r.skip(ctx, tx, userID, f); err != nil {
-					return sum, err
-				}
-				sum.InsightsSkipped++
-				continue
-			}
-			id, err := r.create(ctx, tx, userID, m, f, res)
-			if err != nil {
-				return sum, err
-			}
-			budget--
-			sum.InsightsCreated++
-			sum.CreatedInsightIDs = append(sum.CreatedInsightIDs, id)
-		}
+		sum.Failures = append(sum.Failures, MetricFailure{Metric: metric, Code: engine.ErrorCode(failed[metric])})
 	}
 	return sum, nil
 }
 
-// primary picks the source with the most valid days in the last 60 as the
-// metric's series (sources are never pooled: their scales differ), and
-// returns when that source was disconnected, if it is.
-func primary(sources map[string]series.Series, disconnected map[string]series.Day) (series.Series, *series.Day) {
-	best, bestN := "", -1
-	for _, src := range sortedKeys(sources) {
-		if n := len(series.Normalize(sources[src])); n > bestN {
-			best, bestN = src, n
+// modelState is what persisting one metric shares with the next.
+type modelState struct {
+	budget int
+	plan   insight.Plan
+}
+
+// persistMetric writes one metric's baseline and the evening's decisions
+// about it.
+func (r *Runner) persistMetric(ctx context.Context, tx *ent.Tx, userID string, mr insight.MetricResult, actions []insight.Action, st *modelState, sum *ModelSummary) error {
+	changed, err := r.saveBaseline(ctx, tx, userID, mr.Result)
+	if err != nil {
+		return err
+	}
+	created, skipped, updated := 0, 0, 0
+	var ids []string
+	for _, a := range actions {
+		switch a.Kind {
+		case insight.Create:
+			if st.budget <= 0 {
+				if err := r.skip(ctx, tx, userID, a.Finding); err != nil {
+					return err
+				}
+				skipped++
+				continue
+			}
+			id, err := r.create(ctx, tx, userID, mr, a, st.plan)
+			if err != nil {
+				return err
+			}
+			st.budget--
+			created++
+			ids = append(ids, id)
+		case insight.Regrade, insight.ExtendGap:
+			if err := r.update(ctx, tx, userID, mr, a); err != nil {
+				return err
+			}
+			updated++
+		case insight.Hold:
+			if err := r.hold(ctx, tx, userID, a, st.plan); err != nil {
+				return err
+			}
 		}
 	}
-	s := series.Normalize(sources[best])
-	if d, ok := disconnected[best]; ok {
-		return s, &d
+	// Counted only once the metric's savepoint holds.
+	if changed {
+		sum.StateChanges++
 	}
-	return s, nil
+	sum.InsightsCreated += created
+	sum.InsightsSkipped += skipped
+	sum.InsightsUpdated += updated
+	sum.CreatedInsightIDs = append(sum.CreatedInsightIDs, ids...)
+	return nil
+}
+
+// inSavepoint runs fn inside a SQL savepoint of tx: on error the writes of
+// fn are rolled back (the transaction stays usable) and the error returned.
+func (r *Runner) inSavepoint(ctx context.Context, tx *ent.Tx, fn func() error) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT loop_metric"); err != nil {
+		return fmt.Errorf("opening savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rbErr := tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT loop_metric"); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("rolling back to savepoint: %w", rbErr))
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT loop_metric"); err != nil {
+		return fmt.Errorf("releasing savepoint: %w", err)
+	}
+	return nil
+}
+
+// auditFailure records that one metric could not be modelled this
+// evening; the message carries the error code, never a health value.
+func (r *Runner) auditFailure(ctx context.Context, tx *ent.Tx, userID, metric string, asOf series.Day, cause error) error {
+	_, err := r.Recorder.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "Metric", EntityID: metric, Action: "loop", Decision: "metric_failed",
+		Reason: fmt.Sprintf("the loop could not model %s as of %s (%s); the other metrics were kept",
+			metric, asOf.Format(time.DateOnly), engine.ErrorCode(cause)),
+		Details: map[string]any{"metric": metric, "asOf": asOf.Format(time.DateOnly), "code": engine.ErrorCode(cause), "error": engine.ErrorMessage(cause)},
+	})
+	return err
+}
+
+// loadRecords loads the user's insights that start on or after since, as
+// the engine's records.
+func loadRecords(ctx context.Context, tx *ent.Tx, userID string, since series.Day) ([]insight.Record, error) {
+	rows, err := tx.Insight.Query().
+		Where(entinsight.UserID(userID), entinsight.StartDayGTE(since.Format(time.DateOnly)),
+			entinsight.KindIn(entinsight.KindANOMALY, entinsight.KindCHANGE, entinsight.KindTREND, entinsight.KindDATA_GAP)).
+		Order(ent.Asc(entinsight.FieldCreatedAt)).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading insights: %w", err)
+	}
+	out := make([]insight.Record, 0, len(rows))
+	for _, in := range rows {
+		start, err := series.ParseDay(in.StartDay)
+		if err != nil {
+			return nil, engine.Errorf(engine.EINTERNAL, "insight %s has an unreadable start day", in.ID)
+		}
+		end, err := series.ParseDay(in.EndDay)
+		if err != nil {
+			return nil, engine.Errorf(engine.EINTERNAL, "insight %s has an unreadable end day", in.ID)
+		}
+		st := insight.Closed
+		if in.Status == entinsight.StatusACTIVE || in.Status == entinsight.StatusACKNOWLEDGED {
+			st = insight.Open
+		}
+		out = append(out, insight.Record{
+			ID: in.ID, Key: in.DedupeKey, Kind: detect.Kind(in.Kind), Metric: in.Metric, Direction: detect.Direction(in.Direction),
+			StartDay: start, EndDay: end, Status: st, Grade: in.EvidenceGrade, Confidence: in.Confidence,
+		})
+	}
+	return out, nil
 }
 
 // disconnectedSince maps a provider source name to the local day its
@@ -250,53 +378,6 @@ func (r *Runner) saveBaseline(ctx context.Context, tx *ent.Tx, userID string, re
 	return true, err
 }
 
-// isDuplicate reports whether f was already recorded. Anomalies and gaps
-// match by key; a change matches an existing change of the same direction
-// starting within 7 days (its change point may move as data arrives); a trend
-// matches an active trend of the same direction created in the last 30 days.
-func isDuplicate(ctx context.Context, tx *ent.Tx, userID string, f detect.Finding) (bool, error) {
-	q := tx.Insight.Query().Where(insight.UserID(userID), insight.Metric(f.Metric))
-	switch f.Kind {
-	case detect.KindChange:
-		q = q.Where(insight.KindEQ(insight.KindCHANGE), insight.Direction(string(f.Direction)),
-			insight.StartDayGTE(series.AddDays(f.Day, -7).Format(time.DateOnly)),
-			insight.StartDayLTE(series.AddDays(f.Day, 7).Format(time.DateOnly)))
-	case detect.KindTrend:
-		q = q.Where(insight.KindEQ(insight.KindTREND), insight.Direction(string(f.Direction)),
-			insight.StatusEQ(insight.StatusACTIVE),
-			insight.StartDayGTE(series.AddDays(f.Day, -30).Format(time.DateOnly)))
-	default:
-		q = q.Where(insight.DedupeKey(f.Key))
-	}
-	return q.Exist(ctx)
-}
-
-// extendGap moves the end of a known data-gap insight when the gap has
-// grown since it was recorded, and audits the change.
-func (r *Runner) extendGap(ctx context.Context, tx *ent.Tx, userID string, m metrics.Metric, f detect.Finding) error {
-	if f.Kind != detect.KindDataGap {
-		return nil
-	}
-	in, err := tx.Insight.Query().Where(insight.UserID(userID), insight.DedupeKey(f.Key)).Only(ctx)
-	if err != nil {
-		return err
-	}
-	end := f.EndDay.Format(time.DateOnly)
-	if end <= in.EndDay {
-		return nil
-	}
-	prev := in.EndDay
-	if _, err := in.Update().SetEndDay(end).SetTitle(title(m, f)).SetSummary(summary(m, f)).Save(ctx); err != nil {
-		return err
-	}
-	_, err = r.Recorder.Audit(ctx, tx, record.Audit{
-		UserID: userID, EntityType: "Insight", EntityID: in.ID, Action: "update", Decision: "gap_extended",
-		Reason:  fmt.Sprintf("the data gap continued: it now ends on %s (was %s)", end, prev),
-		Details: map[string]any{"previousEndDay": prev, "endDay": end, "sourceMetrics": []string{f.Metric}},
-	})
-	return err
-}
-
 func (r *Runner) skip(ctx context.Context, tx *ent.Tx, userID string, f detect.Finding) error {
 	_, err := r.Recorder.Audit(ctx, tx, record.Audit{
 		UserID: userID, EntityType: "Insight", EntityID: f.Key, Action: "skip", Decision: "guardrail_skipped",
@@ -306,21 +387,32 @@ func (r *Runner) skip(ctx context.Context, tx *ent.Tx, userID string, f detect.F
 	return err
 }
 
-func (r *Runner) create(ctx context.Context, tx *ent.Tx, userID string, m metrics.Metric, f detect.Finding, res detect.Result) (string, error) {
-	window := series.DaysBetween(f.WindowFrom, f.WindowTo) + 1
-	a := evidence.Assess(evidence.Input{
-		Confidence: evidence.Clamp01(f.Confidence), SampleSize: f.SampleSize, Coverage: evidence.Clamp01(f.Coverage), PlannedDays: window,
+// hold audits a finding that passed its detector but not the evening's
+// false-discovery control: nothing is shown.
+func (r *Runner) hold(ctx context.Context, tx *ent.Tx, userID string, a insight.Action, plan insight.Plan) error {
+	details := findingDetails(a.Finding)
+	details["fdrThreshold"], details["fdrTests"], details["fdrLevel"] = plan.Threshold, plan.Tests, insight.FDRLevel
+	_, err := r.Recorder.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "Insight", EntityID: a.Key, Action: "suppress", Decision: "fdr_held",
+		Reason: a.Reason, Details: details,
 	})
+	return err
+}
+
+func (r *Runner) create(ctx context.Context, tx *ent.Tx, userID string, mr insight.MetricResult, a insight.Action, plan insight.Plan) (string, error) {
+	f, as := a.Finding, a.Assessment
 	details := findingDetails(f)
-	details["baselineState"] = string(res.Baseline.State)
-	details["detectorState"] = string(res.State)
+	details["baselineState"] = string(mr.Result.Baseline.State)
+	details["detectorState"] = string(mr.Result.State)
+	details["pValue"], details["fdrThreshold"], details["fdrTests"], details["fdrLevel"] = f.PValue, plan.Threshold, plan.Tests, insight.FDRLevel
+	details["directionSupported"] = a.DirectionSupported
 	in, err := tx.Insight.Create().
-		SetUserID(userID).SetMetric(f.Metric).SetKind(insight.Kind(f.Kind)).
-		SetTitle(title(m, f)).SetSummary(summary(m, f)).SetDirection(string(f.Direction)).
+		SetUserID(userID).SetMetric(f.Metric).SetKind(entinsight.Kind(f.Kind)).
+		SetTitle(a.Text.Title).SetSummary(a.Text.Summary).SetDirection(string(f.Direction)).
 		SetStartDay(f.Day.Format(time.DateOnly)).SetEndDay(f.EndDay.Format(time.DateOnly)).
-		SetDedupeKey(f.Key).
-		SetEvidenceGrade(a.Grade).SetConfidence(a.Confidence).SetSampleSize(a.SampleSize).SetCoverage(a.Coverage).
-		SetWhy(a.Why).SetHowConfident(a.HowConfident).SetWhatWouldChange(a.WhatWouldChange).
+		SetDedupeKey(a.Key).
+		SetEvidenceGrade(as.Grade).SetConfidence(as.Confidence).SetSampleSize(as.SampleSize).SetCoverage(as.Coverage).
+		SetWhy(as.Why).SetHowConfident(as.HowConfident).SetWhatWouldChange(as.WhatWouldChange).
 		SetDetails(details).
 		Save(ctx)
 	if err != nil {
@@ -328,17 +420,85 @@ func (r *Runner) create(ctx context.Context, tx *ent.Tx, userID string, m metric
 	}
 	if _, err := r.Recorder.Audit(ctx, tx, record.Audit{
 		UserID: userID, EntityType: "Insight", EntityID: in.ID, Action: "create", Decision: "created",
-		Reason:  fmt.Sprintf("%s detected by %s; grade %s", strings.ToLower(string(f.Kind)), f.Detector, a.Grade),
-		Details: details,
+		Reason: a.Reason, Details: details,
 	}); err != nil {
 		return "", err
 	}
 	if _, err := r.Recorder.Feed(ctx, tx, userID, feedevent.KindINSIGHT_CREATED, in.ID, map[string]any{
-		"metric": f.Metric, "kind": string(f.Kind), "evidenceGrade": string(a.Grade),
+		"metric": f.Metric, "kind": string(f.Kind), "evidenceGrade": string(as.Grade),
 	}); err != nil {
 		return "", err
 	}
+	for _, old := range a.Supersedes {
+		if err := r.supersede(ctx, tx, userID, old, in.ID, f); err != nil {
+			return "", err
+		}
+	}
 	return in.ID, nil
+}
+
+// supersede closes an open insight that a newer finding reversed, audited
+// and announced (INSIGHT_UPDATED).
+func (r *Runner) supersede(ctx context.Context, tx *ent.Tx, userID string, old insight.Record, newID string, f detect.Finding) error {
+	n, err := tx.Insight.Update().
+		Where(entinsight.ID(old.ID), entinsight.UserID(userID), entinsight.StatusIn(entinsight.StatusACTIVE, entinsight.StatusACKNOWLEDGED)).
+		SetStatus(entinsight.StatusSUPERSEDED).SetSupersededBy(newID).
+		Save(ctx)
+	if err != nil {
+		return fmt.Errorf("superseding insight: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	reason := fmt.Sprintf("superseded: a newer %s in the other direction was found from %s", strings.ToLower(string(f.Kind)), f.Day.Format(time.DateOnly))
+	if _, err := r.Recorder.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "Insight", EntityID: old.ID, Action: "update", Decision: "superseded",
+		Reason:  reason,
+		Details: map[string]any{"supersededBy": newID, "sourceMetrics": []string{f.Metric}, "key": old.Key},
+	}); err != nil {
+		return err
+	}
+	_, err = r.Recorder.Feed(ctx, tx, userID, feedevent.KindINSIGHT_UPDATED, old.ID, map[string]any{
+		"metric": f.Metric, "kind": string(old.Kind), "status": string(entinsight.StatusSUPERSEDED), "supersededBy": newID,
+	})
+	return err
+}
+
+// update re-grades an open insight (new grade, confidence, words, end
+// day) or extends an open data gap, audited and announced (INSIGHT_UPDATED).
+func (r *Runner) update(ctx context.Context, tx *ent.Tx, userID string, mr insight.MetricResult, a insight.Action) error {
+	f, as, old := a.Finding, a.Assessment, a.Target
+	details := findingDetails(f)
+	details["baselineState"] = string(mr.Result.Baseline.State)
+	details["detectorState"] = string(mr.Result.State)
+	details["pValue"] = f.PValue
+	details["directionSupported"] = a.DirectionSupported
+	upd := tx.Insight.UpdateOneID(old.ID).Where(entinsight.UserID(userID)).
+		SetEndDay(f.EndDay.Format(time.DateOnly)).SetTitle(a.Text.Title).SetSummary(a.Text.Summary)
+	decision := "gap_extended"
+	if a.Kind == insight.Regrade {
+		decision = "regraded"
+		upd.SetEvidenceGrade(as.Grade).SetConfidence(as.Confidence).SetSampleSize(as.SampleSize).SetCoverage(as.Coverage).
+			SetWhy(as.Why).SetHowConfident(as.HowConfident).SetWhatWouldChange(as.WhatWouldChange).SetDetails(details)
+	}
+	if _, err := upd.Save(ctx); err != nil {
+		return fmt.Errorf("updating insight: %w", err)
+	}
+	auditDetails := map[string]any{
+		"previousEndDay": old.EndDay.Format(time.DateOnly), "endDay": f.EndDay.Format(time.DateOnly),
+		"previousGrade": string(old.Grade), "evidenceGrade": string(as.Grade),
+		"previousConfidence": old.Confidence, "confidence": as.Confidence, "sourceMetrics": []string{f.Metric},
+	}
+	if _, err := r.Recorder.Audit(ctx, tx, record.Audit{
+		UserID: userID, EntityType: "Insight", EntityID: old.ID, Action: "update", Decision: decision,
+		Reason: a.Reason, Details: auditDetails,
+	}); err != nil {
+		return err
+	}
+	_, err := r.Recorder.Feed(ctx, tx, userID, feedevent.KindINSIGHT_UPDATED, old.ID, map[string]any{
+		"metric": f.Metric, "kind": string(f.Kind), "evidenceGrade": string(as.Grade), "change": decision,
+	})
+	return err
 }
 
 // findingDetails is the evidence of a finding: source metric, windows,
@@ -358,35 +518,6 @@ func findingDetails(f detect.Finding) map[string]any {
 		"valence":        string(f.Valence),
 		"frozenBaseline": f.FrozenBaseline,
 	}
-}
-
-func title(m metrics.Metric, f detect.Finding) string {
-	day := f.Day.Format(time.DateOnly)
-	dir := map[detect.Direction]string{detect.DirectionUp: "higher", detect.DirectionDown: "lower"}[f.Direction]
-	switch f.Kind {
-	case detect.KindAnomaly:
-		level := map[detect.Direction]string{detect.DirectionUp: "high", detect.DirectionDown: "low"}[f.Direction]
-		return fmt.Sprintf("%s unusually %s on %s", m.Name, level, day)
-	case detect.KindChange:
-		return fmt.Sprintf("%s shifted %s from %s", m.Name, dir, day)
-	case detect.KindTrend:
-		return fmt.Sprintf("%s trending %s since %s", m.Name, dir, day)
-	case detect.KindDataGap:
-		return fmt.Sprintf("No %s data from %s to %s", m.Name, day, f.EndDay.Format(time.DateOnly))
-	}
-	return m.Name
-}
-
-func summary(m metrics.Metric, f detect.Finding) string {
-	switch f.Kind {
-	case detect.KindDataGap:
-		return fmt.Sprintf("%d days without %s data; baselines were not updated and no anomalies are reported for those days.",
-			series.DaysBetween(f.Day, f.EndDay)+1, m.Name)
-	case detect.KindTrend:
-		return fmt.Sprintf("%s moved %.2f %s per day over the window.", m.Name, f.SlopePerDay, m.CanonicalUnit)
-	}
-	return fmt.Sprintf("%s was %.1f %s against a personal baseline of %.1f %s (robust z %.1f).",
-		m.Name, f.Value, m.CanonicalUnit, f.Baseline, m.CanonicalUnit, f.Z)
 }
 
 func startOfDay(t time.Time, loc *time.Location) time.Time {

@@ -148,6 +148,9 @@ const (
 	DetectorPELT    = "pelt"
 	DetectorOLS     = "ols_trend"
 	DetectorGap     = "gap"
+	// DetectorRecentShift is the change test on the latest RecentShiftDays
+	// valid days against the baseline before them.
+	DetectorRecentShift = "recent_shift"
 )
 
 // Threshold names used as keys of Finding.Thresholds.
@@ -160,6 +163,8 @@ const (
 	ThresholdTrendSigmas    = "trend_min_sigmas"
 	ThresholdTrendCoverage  = "trend_min_coverage"
 	ThresholdMinGapDays     = "min_gap_days"
+	ThresholdAlpha          = "alpha"
+	ThresholdTrendMinDays   = "trend_min_days"
 )
 
 // Options configures Run. A zero field means its default (DefaultOptions);
@@ -211,6 +216,32 @@ type Options struct {
 	// HistoryDays is how far back from AsOf findings and conflicts are
 	// computed, in days (365); older data still feeds the baselines.
 	HistoryDays int
+	// WeekdayWindowDays is the trailing window from which day-of-week
+	// effects are estimated (84 days = 12 of each weekday).
+	WeekdayWindowDays int
+	// WeekdayMinPerDay is the number of valid values every weekday needs in
+	// that window before effects are removed (4).
+	WeekdayMinPerDay int
+	// WeekdayClipSigmas clips each deviation at this many robust SDs when
+	// estimating weekday effects (3).
+	WeekdayClipSigmas float64
+	// TrendMinDays is the shortest observed span, first to last valid day of
+	// the trend window inclusive, on which a trend is tested (42): a
+	// straight line through a month of autocorrelated noise is mostly noise.
+	TrendMinDays int
+	// TrendAlpha is the two-sided per-test level of the trend's slope test
+	// (AR(1)-adjusted OLS standard error), before the evening's
+	// Benjamini–Hochberg step (0.0005).
+	TrendAlpha float64
+	// ChangeAlpha is the two-sided per-test level of a change's two-sample
+	// test (AR(1)-adjusted), before the Benjamini–Hochberg step (0.001).
+	ChangeAlpha float64
+	// RecentShiftDays is the number of latest valid days the recent-shift
+	// test compares with the baseline before them (7).
+	RecentShiftDays int
+	// RecentShiftSustained is how many of those days must lie beyond the
+	// midpoint between the old level and their mean (5).
+	RecentShiftSustained int
 }
 
 // DefaultOptions returns the defaults documented on each Options field.
@@ -233,6 +264,15 @@ func DefaultOptions() Options {
 		ConflictRelTol:    0.10,
 		ConflictScales:    2,
 		HistoryDays:       365,
+
+		WeekdayWindowDays:    84,
+		WeekdayMinPerDay:     4,
+		WeekdayClipSigmas:    3,
+		TrendMinDays:         42,
+		TrendAlpha:           0.0005,
+		ChangeAlpha:          0.0005,
+		RecentShiftDays:      7,
+		RecentShiftSustained: 5,
 	}
 }
 
@@ -257,6 +297,9 @@ func (o Options) Validate() error {
 		{"MinRecentCoverage", o.MinRecentCoverage},
 		{"ConflictRelTol", o.ConflictRelTol},
 		{"ConflictScales", o.ConflictScales},
+		{"WeekdayClipSigmas", o.WeekdayClipSigmas},
+		{"TrendAlpha", o.TrendAlpha},
+		{"ChangeAlpha", o.ChangeAlpha},
 	}
 	for _, f := range floats {
 		if math.IsNaN(f.v) || f.v < 0 {
@@ -265,6 +308,9 @@ func (o Options) Validate() error {
 	}
 	if o.AR1Prior > 0.9 {
 		return engine.Errorf(engine.EINVALID, "detect option AR1Prior must be in [0, 0.9]").WithDetails("field", "AR1Prior")
+	}
+	if o.TrendAlpha >= 1 || o.ChangeAlpha >= 1 {
+		return engine.Errorf(engine.EINVALID, "detect test levels must be in (0, 1)").WithDetails("field", "alpha")
 	}
 	if o.TrendMinCoverage > 1 || o.MinRecentCoverage > 1 {
 		return engine.Errorf(engine.EINVALID, "detect coverage thresholds must be in [0, 1]").WithDetails("field", "coverage")
@@ -279,6 +325,11 @@ func (o Options) Validate() error {
 		{"MinGapDays", o.MinGapDays},
 		{"RecentDays", o.RecentDays},
 		{"HistoryDays", o.HistoryDays},
+		{"WeekdayWindowDays", o.WeekdayWindowDays},
+		{"WeekdayMinPerDay", o.WeekdayMinPerDay},
+		{"TrendMinDays", o.TrendMinDays},
+		{"RecentShiftDays", o.RecentShiftDays},
+		{"RecentShiftSustained", o.RecentShiftSustained},
 	}
 	for _, f := range ints {
 		if f.v < 0 {
@@ -328,6 +379,21 @@ func (o Options) withDefaults() Options {
 	posInt(&o.MinGapDays, d.MinGapDays)
 	posInt(&o.RecentDays, d.RecentDays)
 	posInt(&o.HistoryDays, d.HistoryDays)
+	posInt(&o.WeekdayWindowDays, d.WeekdayWindowDays)
+	posInt(&o.WeekdayMinPerDay, d.WeekdayMinPerDay)
+	pos(&o.WeekdayClipSigmas, d.WeekdayClipSigmas)
+	posInt(&o.TrendMinDays, d.TrendMinDays)
+	pos(&o.TrendAlpha, d.TrendAlpha)
+	if o.TrendAlpha >= 1 {
+		o.TrendAlpha = d.TrendAlpha
+	}
+	pos(&o.ChangeAlpha, d.ChangeAlpha)
+	if o.ChangeAlpha >= 1 {
+		o.ChangeAlpha = d.ChangeAlpha
+	}
+	posInt(&o.RecentShiftDays, d.RecentShiftDays)
+	posInt(&o.RecentShiftSustained, d.RecentShiftSustained)
+	o.RecentShiftSustained = min(o.RecentShiftSustained, o.RecentShiftDays)
 	return o
 }
 
@@ -382,7 +448,8 @@ type Span struct {
 // unless noted; "analysis units" are ln units for ln-transformed metrics.
 type Finding struct {
 	// Key identifies the finding stably: "<kind>:<metric>:<Day>", e.g.
-	// "anomaly:hrv_rmssd:2026-03-14" (kind lower-case). Re-running on the
+	// "anomaly:hrv_rmssd:2026-03-14" (kind lower-case), with ":up"/":down"
+	// appended for CHANGE and TREND. Re-running on the
 	// same data yields the same keys; persistence upserts by it. An ongoing
 	// gap keeps its key while EndDay grows.
 	Key string
@@ -433,6 +500,24 @@ type Finding struct {
 	// FrozenBaseline reports that an ANOMALY was scored against a baseline
 	// frozen before a data gap.
 	FrozenBaseline bool
+	// PValue is the two-sided p-value of the detector's test (normal
+	// reference): robust z (ANOMALY), AR(1)-adjusted two-sample z (CHANGE),
+	// AR(1)-adjusted slope z (TREND); 0 for DATA_GAP (an observed fact,
+	// not a test). The evening's Benjamini–Hochberg step uses it.
+	PValue float64
+	// Span is the number of calendar days the estimate rests on: the
+	// observed trend window (first to last valid day, inclusive) for TREND,
+	// the post-change days for CHANGE; 0 otherwise.
+	Span int
+}
+
+// Test is one hypothesis test run for the latest day: its p-value enters
+// the evening's false-discovery control whether or not it yielded a finding.
+type Test struct {
+	// Kind is the finding kind the test can produce.
+	Kind Kind
+	// P is the test's two-sided p-value.
+	P float64
 }
 
 // SourceValue is one source's value on a conflicting day.
@@ -478,11 +563,21 @@ type Result struct {
 	// Swings lists the excursions classified as rapid swings, by day; the
 	// intervention planner uses them to suppress new experiments.
 	Swings []Span
+	// Tests are the tests run for AsOf (today's anomaly score, the trend
+	// slope, the recent-shift test), including those that found nothing;
+	// empty when the state allows no new insight.
+	Tests []Test
 }
 
 // findingKey returns the stable key of a finding.
-func findingKey(kind Kind, metric string, day series.Day) string {
-	return fmt.Sprintf("%s:%s:%s", strings.ToLower(string(kind)), metric, day.Format(dateLayout))
+// CHANGE and TREND keys end in their direction (":up"/":down"): a reversal
+// starting on the same day is a different finding.
+func findingKey(kind Kind, metric string, day series.Day, dir Direction) string {
+	k := fmt.Sprintf("%s:%s:%s", strings.ToLower(string(kind)), metric, day.Format(dateLayout))
+	if kind == KindChange || kind == KindTrend {
+		k += ":" + strings.ToLower(string(dir))
+	}
+	return k
 }
 
 const dateLayout = "2006-01-02"

@@ -35,21 +35,29 @@ type scoredDay struct {
 	ok   bool
 	z    float64
 	base baseline.Baseline
+	// thr is the anomaly threshold for this day's z (see anomalyThreshold).
+	thr float64
 }
 
 // analysis holds the dense working arrays of one Run, indexed by day offset
 // from the first valid day.
 type analysis struct {
-	in      Input
-	opt     Options
-	bopt    baseline.Options
-	asOf    series.Day
-	disc    *series.Day
-	from    series.Day
-	n       int
-	vals    []float64 // metric units, NaN when missing or invalid
-	y       []float64 // analysis space, NaN when missing
-	horizon int       // first index findings are computed for
+	in   Input
+	opt  Options
+	bopt baseline.Options
+	asOf series.Day
+	disc *series.Day
+	from series.Day
+	n    int
+	vals []float64 // metric units, NaN when missing or invalid
+	y    []float64 // analysis space, NaN when missing
+	// wday is each day's day-of-week effect (analysis units, see
+	// weekdayEffects); ya = y − wday is what the detectors score, and adj
+	// its metric-unit image that the scoring baselines are computed from.
+	wday    []float64
+	ya      []float64
+	adj     []float64
+	horizon int // first index findings are computed for
 	gaps    []idxSpan
 	sources []sourceDense
 	scored  []scoredDay
@@ -117,6 +125,16 @@ func newAnalysis(in Input, opt Options) *analysis {
 			a.y[i] = bopt.ToAnalysis(v)
 		}
 	}
+	a.wday = weekdayEffects(a.y, int(a.from.Weekday()), opt)
+	a.ya = make([]float64, a.n)
+	a.adj = make([]float64, a.n)
+	for i, v := range a.y {
+		a.ya[i] = v - a.wday[i]
+		a.adj[i] = math.NaN()
+		if !math.IsNaN(v) {
+			a.adj[i] = bopt.FromAnalysis(a.ya[i])
+		}
+	}
 	a.horizon = max(0, a.n-opt.HistoryDays)
 	a.gaps = missingRuns(a.vals, opt.MinGapDays)
 	if len(in.BySource) >= 2 {
@@ -166,12 +184,16 @@ func missingRuns(vals []float64, minLen int) []idxSpan {
 	return out
 }
 
-// baselineAt returns the baseline as of the end of day index k. While the live baseline is INSUFFICIENT within
+// baselineAt returns the scoring baseline (of the weekday-adjusted values)
+// as of the end of day index k; see baselineOf.
+func (a *analysis) baselineAt(k int) baseline.Baseline { return a.baselineOf(a.adj, k) }
+
+// baselineOf returns the baseline of vals as of the end of day index k. While the live baseline is INSUFFICIENT within
 // ValidLookbackDays after a data gap, it returns the baseline frozen before
 // that gap when that one was READY (bridging the gap).
-func (a *analysis) baselineAt(k int) baseline.Baseline {
+func (a *analysis) baselineOf(vals []float64, k int) baseline.Baseline {
 	d := a.day(k)
-	live := baseline.ComputeDense(a.vals, a.from, d, nil, a.bopt)
+	live := baseline.ComputeDense(vals, a.from, d, nil, a.bopt)
 	if live.State != baseline.StateInsufficient {
 		return live
 	}
@@ -184,7 +206,7 @@ func (a *analysis) baselineAt(k int) baseline.Baseline {
 			break
 		}
 		since := a.day(gap.from)
-		fb := baseline.ComputeDense(a.vals, a.from, d, &since, a.bopt)
+		fb := baseline.ComputeDense(vals, a.from, d, &since, a.bopt)
 		if fb.Usable() {
 			fb.Reason = fmt.Sprintf("data gap since %s: baseline frozen at its value of %s until %d of the last %d days are valid again (%d now)",
 				since.Format(dateLayout), fb.WindowTo.Format(dateLayout), a.bopt.MinValidDays, a.bopt.ValidLookbackDays, live.ValidDaysLookback)
@@ -206,7 +228,7 @@ func (a *analysis) run() Result {
 	for i := a.horizon; i < a.n; i++ {
 		if !math.IsNaN(a.vals[i]) && !a.conflict[i] && !a.swing[i] {
 			ci = append(ci, i)
-			cy = append(cy, a.y[i])
+			cy = append(cy, a.ya[i])
 		}
 	}
 	var floor float64
@@ -216,22 +238,40 @@ func (a *analysis) run() Result {
 		floor = baseline.ScaleFloorAt(0, a.bopt)
 	}
 	shifts, model := detectShifts(cy, a.opt, floor)
-	trend, keep := a.trend(ci, cy, shifts, model, floor)
+	trend, keep, trendTest := a.trend(ci, cy, shifts, model, floor)
 
 	var findings []Finding
+	var tests []Test
 	var kept []shift
 	for k, s := range shifts {
-		if keep[k] {
-			kept = append(kept, s)
-			findings = append(findings, a.changeFinding(ci, s))
+		if !keep[k] {
+			continue
 		}
+		f := a.changeFinding(ci, s, model)
+		if f.PValue > a.opt.ChangeAlpha {
+			continue
+		}
+		kept = append(kept, s)
+		findings = append(findings, f)
+	}
+	if trendTest != nil {
+		tests = append(tests, *trendTest)
 	}
 	if trend != nil {
 		findings = append(findings, *trend)
 	}
+	if rs, test := a.recentShift(ci, cy, floor); test != nil {
+		tests = append(tests, *test)
+		if rs != nil && !nearChange(findings, *rs, a.opt.RecentShiftDays) {
+			findings = append(findings, *rs)
+		}
+	}
+	if sd := a.scored[a.n-1]; sd.ok {
+		tests = append(tests, Test{Kind: KindAnomaly, P: anomalyP(sd.z, sd.thr, a.opt.ZThreshold)})
+	}
 	for i := a.horizon; i < a.n; i++ {
 		sd := a.scored[i]
-		if !sd.ok || math.Abs(sd.z) <= a.opt.ZThreshold || a.explainedByChange(i, sd.z, ci, kept) {
+		if !sd.ok || math.Abs(sd.z) <= sd.thr || a.explainedByChange(i, sd.z, ci, kept) {
 			continue
 		}
 		findings = append(findings, a.anomalyFinding(i, sd))
@@ -251,14 +291,15 @@ func (a *analysis) run() Result {
 	if a.disc != nil {
 		res.Baseline = baseline.ComputeDense(a.vals, a.from, a.asOf, a.disc, a.bopt)
 	} else {
-		res.Baseline = a.baselineAt(a.n - 1)
+		res.Baseline = a.baselineOf(a.vals, a.n-1)
 	}
 	recentConflicts := conflictsSince(conflicts, a.conflict, a.n-a.opt.RecentDays)
 	res.State, res.StateReason = a.state(res, recentConflicts)
 	switch res.State {
 	case StateCalibrating, StateInsufficientData, StatePausedDataQuality:
-		findings = gaps
+		findings, tests = gaps, nil
 	}
+	res.Tests = tests
 	slices.SortFunc(findings, func(x, y Finding) int {
 		return cmp.Or(x.Day.Compare(y.Day), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Key, y.Key))
 	})
@@ -276,6 +317,7 @@ func (a *analysis) scoreDays() []Conflict {
 	a.conflict = make([]bool, a.n)
 	var conflicts []Conflict
 	srcBuf := make([]SourceValue, 0, len(a.sources))
+	flagged := make([]bool, a.n)
 	for i := a.horizon; i < a.n; i++ {
 		valid := !math.IsNaN(a.vals[i])
 		srcBuf = srcBuf[:0]
@@ -299,7 +341,9 @@ func (a *analysis) scoreDays() []Conflict {
 			}
 		}
 		if valid {
-			a.scored[i] = scoredDay{ok: true, z: (a.y[i] - b.Analysis.Median) / b.Analysis.Scale, base: b}
+			sd, n := a.scoreScale(b, flagged)
+			a.scored[i] = scoredDay{ok: true, z: (a.ya[i] - b.Analysis.Median) / sd, base: b, thr: a.anomalyThreshold(n)}
+			flagged[i] = math.Abs(a.scored[i].z) > a.scored[i].thr
 		}
 	}
 	return conflicts
@@ -350,7 +394,7 @@ func (a *analysis) findSwings() {
 		}
 		anomalous := false
 		for j := k; j <= e; j++ {
-			anomalous = anomalous || math.Abs(a.scored[idx[j]].z) > a.opt.ZThreshold
+			anomalous = anomalous || math.Abs(a.scored[idx[j]].z) > a.scored[idx[j]].thr
 		}
 		if anomalous && idx[e]-idx[k]+1 <= a.opt.MaxSwingDays {
 			// Judge the return against the baseline in force when the
@@ -358,7 +402,7 @@ func (a *analysis) findSwings() {
 			b0 := a.scored[idx[k]].base.Analysis
 			after := make([]float64, 0, a.opt.MinSegmentDays)
 			for j := e + 1; j < len(idx) && len(after) < a.opt.MinSegmentDays; j++ {
-				after = append(after, sign*(a.y[idx[j]]-b0.Median)/b0.Scale)
+				after = append(after, sign*(a.ya[idx[j]]-b0.Median)/b0.Scale)
 			}
 			if len(after) == 0 || baseline.Median(after) <= a.opt.ReturnZ {
 				for j := k; j <= e; j++ {
@@ -373,8 +417,17 @@ func (a *analysis) findSwings() {
 
 // trend evaluates the OLS trend over the last TrendWindowDays and decides
 // which shifts stand (keep[k]). A trend is only reported when no kept change
-// point falls inside its window.
-func (a *analysis) trend(ci []int, cy []float64, shifts []shift, model changeModel, floor float64) (*Finding, []bool) {
+// point falls inside its window. test is the slope test run (nil when the
+// window is too short or sparse to test).
+//
+// Rules: the observed span (first to last valid day of the window) must be
+// at least TrendMinDays; the slope's z = b/SE with SE = σ·√(k/Sxx), σ the
+// robust SD of the residuals and k = (1+φ)/(1−φ) for φ = max(AR1Prior, r*)
+// of the residuals (the AR(1) variance inflation of a regression
+// coefficient with a smooth regressor); z must pass TrendAlpha, and the
+// fitted change over the observed span, b·(last − first), must be at least
+// TrendMinSigmas·σ.
+func (a *analysis) trend(ci []int, cy []float64, shifts []shift, model changeModel, floor float64) (*Finding, []bool, *Test) {
 	keep := make([]bool, len(shifts))
 	for k := range keep {
 		keep[k] = true
@@ -388,16 +441,32 @@ func (a *analysis) trend(ci []int, cy []float64, shifts []shift, model changeMod
 		xs = append(xs, float64(i))
 	}
 	if len(xs) < 3 || float64(len(xs)) < a.opt.TrendMinCoverage*float64(w) {
-		return nil, keep
+		return nil, keep, nil
+	}
+	span := int(xs[len(xs)-1]-xs[0]) + 1
+	if span < a.opt.TrendMinDays {
+		return nil, keep, nil
 	}
 	slope, icpt := OLS(xs, ys)
 	resid := make([]float64, len(xs))
+	var mx, sxx float64
 	for k := range xs {
 		resid[k] = ys[k] - (icpt + slope*xs[k])
+		mx += xs[k]
+	}
+	mx /= float64(len(xs))
+	for _, x := range xs {
+		sxx += (x - mx) * (x - mx)
 	}
 	sigma := robustSD(resid, floor)
-	total := slope * float64(w-1)
-	big := math.Abs(total) >= a.opt.TrendMinSigmas*sigma
+	phi := max(a.opt.AR1Prior, AR1(resid))
+	se := sigma * math.Sqrt(ar1Inflation(phi)/sxx)
+	zSlope := slope / se
+	p := NormalP(zSlope)
+	test := &Test{Kind: KindTrend, P: p}
+	total := slope * float64(span-1)
+	crit := NormalCrit(a.opt.TrendAlpha)
+	big := math.Abs(total) >= a.opt.TrendMinSigmas*sigma && math.Abs(zSlope) >= crit
 
 	var inside []int
 	for k, s := range shifts {
@@ -407,20 +476,20 @@ func (a *analysis) trend(ci []int, cy []float64, shifts []shift, model changeMod
 	}
 	if len(inside) > 0 {
 		if !big || !lineBeatsSteps(cy, first, shifts, inside, slope, icpt, xs, model) {
-			return nil, keep
+			return nil, keep, test
 		}
 		for _, k := range inside {
 			keep[k] = false
 		}
 	}
 	if !big {
-		return nil, keep
+		return nil, keep, test
 	}
 	// The trend starts at the first valid day of its window, never before
 	// the data does.
-	from := max(lo, int(xs[0]))
+	from := int(xs[0])
 	fromDay := a.day(from)
-	startFit, endFit := icpt+slope*float64(from), icpt+slope*float64(a.n-1)
+	startFit, endFit := icpt+slope*xs[0], icpt+slope*xs[len(xs)-1]
 	f := Finding{
 		Kind:        KindTrend,
 		Metric:      a.in.Metric,
@@ -435,15 +504,19 @@ func (a *analysis) trend(ci []int, cy []float64, shifts []shift, model changeMod
 		Thresholds: map[string]float64{
 			ThresholdTrendSigmas:   a.opt.TrendMinSigmas,
 			ThresholdTrendCoverage: a.opt.TrendMinCoverage,
+			ThresholdTrendMinDays:  float64(a.opt.TrendMinDays),
+			ThresholdAlpha:         a.opt.TrendAlpha,
 		},
-		Confidence: exceedConfidence(total/sigma, a.opt.TrendMinSigmas),
+		Confidence: exceedConfidence(zSlope, crit),
 		SampleSize: len(xs),
 		Coverage:   clamp01(float64(len(xs)) / float64(a.n-from)),
 		WindowFrom: fromDay,
 		WindowTo:   a.asOf,
+		PValue:     p,
+		Span:       span,
 	}
 	a.finish(&f)
-	return &f, keep
+	return &f, keep, test
 }
 
 // trendMarginPenalties is the margin, in MBIC penalties, by which a line
@@ -502,11 +575,18 @@ func sortFirstAtLeast(xs []int, v int) int {
 }
 
 // changeFinding builds the CHANGE finding of shift s (positions into ci).
-func (a *analysis) changeFinding(ci []int, s shift) Finding {
+// Its test: z = (after − before)/(σ·√(k/n_pre + k/n_post)) with the segment
+// medians, σ the robust within-segment SD and k = (1+φ)/(1−φ) for the change
+// model's φ; Confidence = exceed(z, crit(ChangeAlpha))·(1 − e^{−n_post/14}),
+// so a new level seen for a week is graded lower than one seen for a month.
+func (a *analysis) changeFinding(ci []int, s shift, model changeModel) Finding {
 	from, start, end := ci[s.preFrom], ci[s.start], ci[s.postTo-1]
 	z := (s.after - s.before) / s.sigma
 	nPost := s.postTo - s.start
+	nPre := s.start - s.preFrom
 	used := s.postTo - s.preFrom
+	k := ar1Inflation(model.phi)
+	zt := (s.after - s.before) / (s.sigma * math.Sqrt(k/float64(nPre)+k/float64(nPost)))
 	f := Finding{
 		Kind:      KindChange,
 		Metric:    a.in.Metric,
@@ -523,12 +603,15 @@ func (a *analysis) changeFinding(ci []int, s shift) Finding {
 			ThresholdMinShiftSigmas: a.opt.MinShiftSigmas,
 			ThresholdMaxSwingDays:   float64(a.opt.MaxSwingDays),
 		},
-		Confidence: clamp01((1 - math.Exp(-float64(nPost)/14)) * (1 - math.Exp(-math.Abs(z)))),
+		Confidence: clamp01((1 - math.Exp(-float64(nPost)/changeConfidenceDays)) * exceedConfidence(zt, NormalCrit(a.opt.ChangeAlpha))),
 		SampleSize: used,
 		Coverage:   clamp01(float64(used) / float64(end-from+1)),
 		WindowFrom: a.day(from),
 		WindowTo:   a.day(end),
+		PValue:     NormalP(zt),
+		Span:       end - start + 1,
 	}
+	f.Thresholds[ThresholdAlpha] = a.opt.ChangeAlpha
 	a.finish(&f)
 	return f
 }
@@ -543,16 +626,17 @@ func (a *analysis) anomalyFinding(i int, sd scoredDay) Finding {
 		EndDay:         a.day(i),
 		Direction:      direction(sd.z),
 		Value:          a.vals[i],
-		Baseline:       b.Median,
+		Baseline:       a.bopt.FromAnalysis(b.Analysis.Median + a.wday[i]),
 		Z:              sd.z,
 		Detector:       DetectorRobustZ,
-		Thresholds:     map[string]float64{ThresholdRobustZ: a.opt.ZThreshold},
-		Confidence:     exceedConfidence(sd.z, a.opt.ZThreshold),
+		Thresholds:     map[string]float64{ThresholdRobustZ: sd.thr},
+		Confidence:     exceedConfidence(sd.z, sd.thr),
 		SampleSize:     b.ValidDays,
 		Coverage:       b.Coverage(),
 		WindowFrom:     b.WindowFrom,
 		WindowTo:       b.WindowTo,
 		FrozenBaseline: b.State == baseline.StateFrozen,
+		PValue:         anomalyP(sd.z, sd.thr, a.opt.ZThreshold),
 	}
 	a.finish(&f)
 	return f
@@ -566,7 +650,7 @@ func (a *analysis) gapFindings() []Finding {
 			continue
 		}
 		var med float64
-		if b := a.baselineAt(g.from - 1); b.Usable() {
+		if b := a.baselineOf(a.vals, g.from-1); b.Usable() {
 			med = b.Median
 		}
 		f := Finding{
@@ -590,7 +674,7 @@ func (a *analysis) gapFindings() []Finding {
 
 // finish sets the derived fields Key, Delta and Valence.
 func (a *analysis) finish(f *Finding) {
-	f.Key = findingKey(f.Kind, a.in.Metric, f.Day)
+	f.Key = findingKey(f.Kind, a.in.Metric, f.Day, f.Direction)
 	if f.Kind != KindDataGap {
 		f.Delta = f.Value - f.Baseline
 	}
@@ -613,7 +697,7 @@ func (a *analysis) explainedByChange(i int, z float64, ci []int, kept []shift) b
 		if ci[s.start] > i || ci[s.postTo-1] < i || (s.after > s.before) != (z > 0) {
 			continue
 		}
-		if math.Abs(a.y[i]-s.after) <= a.opt.ZThreshold*s.sigma {
+		if math.Abs(a.ya[i]-s.after) <= a.opt.ZThreshold*s.sigma {
 			return true
 		}
 	}
@@ -698,3 +782,177 @@ func emptyResult(in Input, opt Options) Result {
 	}
 	return res
 }
+
+// changeConfidenceDays is the post-change length at which a change's
+// confidence reaches 1 − 1/e of its test's confidence: a level seen for
+// a week earns less than one seen for a month.
+const changeConfidenceDays = 14
+
+// recentShift tests whether the latest RecentShiftDays valid change-input
+// days (within 1.5× as many calendar days, the last of them AsOf or the day
+// before) sit at a new level: with M and σ the median and robust SD of the
+// change input in the long baseline window before them (≥ MinValidDays
+// values), each recent value winsorized to M ± ZThreshold·σ, and r̄ their
+// mean, z = (r̄ − M)/(σ·√(f_m/m + (π/2)·k/n)), k = (1+φ)/(1−φ) and f_m the
+// exact AR(1) variance factor of a mean of m consecutive values (see
+// ar1MeanFactor), for φ = max(AR1Prior, r*) of the baseline residuals (π/2: the variance of a median relative to a mean). A finding
+// needs p ≤ ChangeAlpha, |r̄ − M| ≥ MinShiftSigmas·σ and at least
+// RecentShiftSustained days beyond the midpoint of M and r̄. This finds a
+// sustained shift a week after it began, long before the penalised
+// segmentation has enough post-change days; test is nil when not run.
+func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding, *Test) {
+	m := a.opt.RecentShiftDays
+	if len(ci) < m+1 || ci[len(ci)-1] < a.n-2 {
+		return nil, nil
+	}
+	r0 := len(ci) - m
+	if ci[len(ci)-1]-ci[r0]+1 > m+m/2 {
+		return nil, nil
+	}
+	lo := ci[r0] - a.bopt.LongWindowDays
+	var base []float64
+	for k := r0 - 1; k >= 0 && ci[k] >= lo; k-- {
+		base = append(base, cy[k])
+	}
+	if len(base) < a.bopt.MinValidDays {
+		return nil, nil
+	}
+	med := baseline.Median(base)
+	resid := make([]float64, len(base))
+	for k, v := range base {
+		resid[k] = v - med
+	}
+	sigma := robustSD(resid, floor)
+	var mean float64
+	rec := make([]float64, m)
+	for k := range m {
+		v := min(max(cy[r0+k], med-a.opt.ZThreshold*sigma), med+a.opt.ZThreshold*sigma)
+		rec[k] = v
+		mean += v / float64(m)
+	}
+	// φ of the baseline segment alone: residuals about a level that has
+	// just shifted would read as strong autocorrelation and hide the shift.
+	ordered := slices.Clone(resid)
+	slices.Reverse(ordered)
+	phi := max(AR1(ordered), a.opt.AR1Prior)
+	z := (mean - med) / (sigma * math.Sqrt(ar1MeanFactor(phi, m)/float64(m)+math.Pi/2*ar1Inflation(phi)/float64(len(base))))
+	test := &Test{Kind: KindChange, P: NormalP(z)}
+	if test.P > a.opt.ChangeAlpha || math.Abs(mean-med) < a.opt.MinShiftSigmas*sigma {
+		return nil, test
+	}
+	mid := (mean + med) / 2
+	sustained := 0
+	for _, v := range rec {
+		if (mean > med && v > mid) || (mean < med && v < mid) {
+			sustained++
+		}
+	}
+	if sustained < a.opt.RecentShiftSustained {
+		return nil, test
+	}
+	start, end := ci[r0], ci[len(ci)-1]
+	used := len(base) + m
+	from := ci[r0-len(base)]
+	f := Finding{
+		Kind:      KindChange,
+		Metric:    a.in.Metric,
+		Day:       a.day(start),
+		EndDay:    a.day(end),
+		Direction: direction(mean - med),
+		Value:     a.bopt.FromAnalysis(mean),
+		Baseline:  a.bopt.FromAnalysis(med),
+		Z:         (mean - med) / sigma,
+		Detector:  DetectorRecentShift,
+		Thresholds: map[string]float64{
+			ThresholdAlpha:          a.opt.ChangeAlpha,
+			ThresholdMinShiftSigmas: a.opt.MinShiftSigmas,
+			ThresholdMinSegmentDays: float64(m),
+		},
+		Confidence: clamp01((1 - math.Exp(-float64(m)/changeConfidenceDays)) * exceedConfidence(z, NormalCrit(a.opt.ChangeAlpha))),
+		SampleSize: used,
+		Coverage:   clamp01(float64(used) / float64(end-from+1)),
+		WindowFrom: a.day(from),
+		WindowTo:   a.day(end),
+		PValue:     test.P,
+		Span:       end - start + 1,
+	}
+	a.finish(&f)
+	return &f, test
+}
+
+// nearChange reports whether findings hold a CHANGE in f's direction
+// starting within days of f.
+func nearChange(findings []Finding, f Finding, days int) bool {
+	for _, g := range findings {
+		if g.Kind == KindChange && g.Direction == f.Direction && abs(series.DaysBetween(g.Day, f.Day)) <= days {
+			return true
+		}
+	}
+	return false
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// scoreScale returns the scale days are scored with against baseline b and
+// the number of values behind it: the SD of b's window values (weekday-
+// adjusted, analysis space) winsorized at median ± winsorSigmas·Scale and
+// made consistent for σ (winsorConsistency), never below b's Scale floor.
+// Its efficiency is ≈ 0.9 of the SD against 0.37 for the MAD (Huber &
+// Ronchetti, Robust Statistics, §5). Days already flagged as anomalies are
+// left out of it (they stay in the median): the second day of a swing is
+// not hidden by the first.: with 60 days of
+// autocorrelated data a MAD-based scale is often 25% too small, which is
+// what made spurious anomalies six times too common.
+func (a *analysis) scoreScale(b baseline.Baseline, flagged []bool) (float64, int) {
+	lo := max(0, series.DaysBetween(a.from, b.WindowFrom))
+	hi := min(a.n-1, series.DaysBetween(a.from, b.WindowTo))
+	med, clip := b.Analysis.Median, winsorSigmas*b.Analysis.Scale
+	var ss float64
+	n := 0
+	for i := lo; i <= hi; i++ {
+		if math.IsNaN(a.ya[i]) || flagged[i] {
+			continue
+		}
+		d := min(max(a.ya[i]-med, -clip), clip)
+		ss += d * d
+		n++
+	}
+	if n < 2 {
+		return b.Analysis.Scale, n
+	}
+	floor := baseline.ScaleFloorAt(med, a.bopt)
+	return max(math.Sqrt(ss/float64(n-1)/winsorConsistency), floor), n
+}
+
+// winsorSigmas is where scoreScale clips deviations, in MAD-based Scales:
+// one earlier outlier then moves the scale by at most 2²/n of its variance.
+const winsorSigmas = 2
+
+// winsorConsistency is E[min(Z², 4)] for standard normal Z,
+// 1 − 2(2φ(2) + 1 − Φ(2)) + 4·2(1 − Φ(2)) ≈ 0.9205, which makes the
+// winsorized variance consistent for σ² under normal noise.
+const winsorConsistency = 0.92054
+
+// anomalyThreshold is the |z| above which a day scored against a scale
+// estimated from n values is an anomaly: the Student-t quantile with the
+// tail probability of |Z| > ZThreshold under a known scale, for ν = 0.95·n·
+// (1−φ²)/(1+φ²) effective degrees of freedom (φ = AR1Prior; the variance
+// of a sample variance of AR(1) data is (1+φ²)/(1−φ²) times larger), by the
+// Cornish–Fisher expansion t ≈ z + (z³+z)/(4ν) + (5z⁵+16z³+3z)/(96ν²)
+// (Abramowitz & Stegun 26.7.5). With 60 days it is ≈ 3.8; with 14, ≈ 5.
+func (a *analysis) anomalyThreshold(n int) float64 {
+	z := a.opt.ZThreshold
+	phi := a.opt.AR1Prior
+	nu := max(2, 0.95*float64(n)*(1-phi*phi)/(1+phi*phi))
+	return z + (z*z*z+z)/(4*nu) + (5*math.Pow(z, 5)+16*z*z*z+3*z)/(96*nu*nu)
+}
+
+// anomalyP maps a day's z to a p-value for the evening's false-discovery
+// step: the normal tail of z rescaled so that the day's threshold thr maps
+// to the tail of base (ZThreshold), i.e. NormalP(z·base/thr).
+func anomalyP(z, thr, base float64) float64 { return NormalP(z * base / thr) }

@@ -75,8 +75,10 @@ func TestScenarioSwingIsAnomalyNotChange(t *testing.T) {
 				require.Equal(t, tc.dir, f.Direction)
 				require.Equal(t, ValenceUnfavorable, f.Valence)
 				require.Equal(t, DetectorRobustZ, f.Detector)
-				require.Equal(t, map[string]float64{ThresholdRobustZ: 3.5}, f.Thresholds)
-				require.Greater(t, math.Abs(f.Z), 3.5)
+				// 43 valid days before day 44: ν = 0.95·43·0.84/1.16 = 29.58,
+				// t ≈ 3.5 + 46.375/(4ν) + 3322.6/(96ν²) = 3.9315.
+				require.InDelta(t, 3.9315, f.Thresholds[ThresholdRobustZ], 1e-3)
+				require.Greater(t, math.Abs(f.Z), f.Thresholds[ThresholdRobustZ])
 				require.Greater(t, f.Confidence, 0.5)
 				require.LessOrEqual(t, f.Confidence, 1.0)
 				require.Equal(t, f.Day, f.EndDay)
@@ -358,7 +360,7 @@ func TestScenarioSustainedShiftIsChange(t *testing.T) {
 
 	c := res.Findings[0]
 	require.Equal(t, KindChange, c.Kind)
-	require.Equal(t, "change:hrv_rmssd:2026-04-01", c.Key)
+	require.Equal(t, "change:hrv_rmssd:2026-04-01:up", c.Key)
 	require.Equal(t, DirectionUp, c.Direction)
 	require.Equal(t, ValenceFavorable, c.Valence)
 	require.Equal(t, DetectorPELT, c.Detector)
@@ -401,7 +403,7 @@ func TestScenarioDriftIsTrend(t *testing.T) {
 	require.Equal(t, DetectorOLS, tr.Detector)
 	require.Equal(t, DirectionUp, tr.Direction)
 	require.InDelta(t, 1.5*59, tr.Delta, 0.5)
-	require.Equal(t, "trend:sleep_minutes:2026-03-02", tr.Key)
+	require.Equal(t, "trend:sleep_minutes:2026-03-02:up", tr.Key)
 	require.Equal(t, 60, tr.SampleSize)
 }
 

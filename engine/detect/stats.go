@@ -102,3 +102,43 @@ func clamp01(x float64) float64 {
 func exceedConfidence(s, thr float64) float64 {
 	return clamp01(0.5 + 0.5*(1-math.Exp(-(math.Abs(s)-thr))))
 }
+
+// NormalP returns the two-sided normal tail probability of z,
+// P(|Z| ≥ |z|) = erfc(|z|/√2); 1 for NaN.
+func NormalP(z float64) float64 {
+	if math.IsNaN(z) {
+		return 1
+	}
+	return math.Erfc(math.Abs(z) / math.Sqrt2)
+}
+
+// NormalCrit returns the two-sided normal critical value c with
+// NormalP(c) = alpha, for alpha in (0, 1) (bisection to 1e-10).
+func NormalCrit(alpha float64) float64 {
+	lo, hi := 0.0, 40.0
+	for hi-lo > 1e-10 {
+		mid := (lo + hi) / 2
+		if NormalP(mid) > alpha {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// ar1Inflation is the AR(1) variance inflation of a mean, k = (1+φ)/(1−φ)
+// (DOMAIN.md §2).
+func ar1Inflation(phi float64) float64 { return (1 + phi) / (1 - phi) }
+
+// ar1MeanFactor is the variance of the mean of m consecutive AR(1) values
+// relative to σ²/m: 1 + 2·Σ_{h=1}^{m−1} (1 − h/m)·φ^h (Box, Jenkins &
+// Reinsel, Time Series Analysis, §2.1.5); it tends to (1+φ)/(1−φ) as m grows.
+func ar1MeanFactor(phi float64, m int) float64 {
+	f, p := 1.0, 1.0
+	for h := 1; h < m; h++ {
+		p *= phi
+		f += 2 * (1 - float64(h)/float64(m)) * p
+	}
+	return f
+}
