@@ -23,8 +23,9 @@
 //	             always, definitely, certainly, confirm,
 //	             conclusive, undoubtedly, "clearly shows",
 //	             "for sure", "without a doubt", "every time"
-//	show         show, demonstrate                                disallowed at B–D unless negated or followed
-//	                                                              by a null ("shows no clear change")
+//	show         show, demonstrate                                disallowed at B–D unless negated, followed by a
+//	                                                              null ("shows no clear change") or describing
+//	                                                              a display ("the chart shows each night")
 //	evident      clear, clearly, obvious, evident, significant,   disallowed at B–D, and at A unless the direction
 //	             noticeable, substantially, dramatic              is supported, unless negated (5-word window:
 //	                                                              "did not lead to a clear change")
@@ -58,12 +59,16 @@
 // worsen, lower, raise, boost, shorten, lengthen, rise, fall, drop, climb,
 // jump, help, work, cut, lift, gain, decline, dip, spike, surge, soar,
 // plunge, plummet, slump, shrink, enhance, strengthen, weaken, elevate,
-// benefit, double, halve, triple, grow, deteriorate, ease (with their
-// inflections and derived nouns); higher, better, worse, healthier,
-// stronger, weaker, upward, downward, uptick, downturn, effective,
-// success(ful); phrases such as "above baseline", "positive effect", "made
-// a difference", "paid off", "responded well", "right direction", "went
-// from", "real effect"; "up"/"down" after a verb of movement ("went up",
+// benefit, double, halve, triple, grow, deteriorate, ease, hurt, harm,
+// outperform, shave (with their inflections and derived nouns); higher,
+// better, worse, healthier, stronger, weaker, upward, downward, uptick,
+// downturn, effective, success(ful); phrases such as "above baseline",
+// "positive effect", "made a difference", "paid off", "responded well",
+// "adapting well", "taken a hit", "back to normal", "right direction",
+// "went from", "real effect"; the superlatives highest, lowest, best, worst
+// against time ("at its lowest", "your best sleep in months"); added and
+// extra before a quantity ("added 22 minutes"); "up"/"down" after a verb
+// of movement ("went up",
 // "came down", "ticked up"), after a mover within 5 words ("brought your
 // resting heart rate down"), after a form of be ("your sleep is up") or
 // before a number or "by" ("up 12%"); and the comparatives more, less,
@@ -84,10 +89,12 @@
 //     help", "work out", "after work", "weight lifting", "cut back", "more
 //     data", "longer than planned", "up to you", "wake up", "wind down" ….
 //   - Analysis objects: a directional word directly followed (after
-//     determiners) by bound, limit, end, grade, certainty, confidence,
-//     uncertainty, estimate, interval, coverage, adherence, power,
-//     precision, evidence, data … ("lower bound", "higher grade", "more data
-//     would reduce the uncertainty", "improve coverage").
+//     determiners and "in") by bound, limit, end, grade, certainty,
+//     confidence, uncertainty, estimate, interval, coverage, adherence,
+//     power, precision, evidence, data … ("lower bound", "higher grade",
+//     "more data would reduce the uncertainty", "a drop in coverage"), or
+//     directly preceded by one, modal verbs skipped ("so the interval can
+//     shrink").
 //   - Thresholds: higher/lower/above/below before a number or "than" and a
 //     number ("higher than 60 bpm"), or as a hyphenated compound
 //     ("higher-intensity"); a comparative against a number ("more than 5

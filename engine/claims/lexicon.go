@@ -66,6 +66,7 @@ var directionalVerbs = []lexeme{
 	lex("harm", "harms", "harmed", "harming", "harmful"),
 	lex("outperform", "outperforms", "outperformed", "outperforming"),
 	lex("underperform", "underperforms", "underperformed", "underperforming"),
+	lex("shave", "shaves", "shaved", "shaving"),
 }
 
 // directionalWords are comparatives, adjectives and nouns that claim a
@@ -91,6 +92,19 @@ var comparatives = []lexeme{
 	lex("greater"), lex("larger"), lex("bigger"), lex("smaller"), lex("sooner"),
 }
 
+// quantityWords claim a change only before a quantity ("added 22
+// minutes", "an extra 20 minutes"), not otherwise ("we added a caveat").
+var quantityWords = []lexeme{lex("added", "adds", "adding"), lex("extra")}
+
+// superlatives claim a change only against time: "at its lowest", "your
+// best sleep in months", "the highest since May"; not "your lowest reading
+// was on May 12".
+var superlatives = []lexeme{lex("highest"), lex("lowest"), lex("best"), lex("worst")}
+
+// superlativeCues within refWindow words after a superlative make it a
+// change claim.
+var superlativeCues = []string{"since", "ever", "yet", "months", "weeks", "years", "record", "now", "recently"}
+
 // referenceWords after "than" make a comparative a change claim.
 var referenceWords = []string{
 	"before", "usual", "normal", "baseline", "previously", "earlier", "without", "your", "at",
@@ -113,6 +127,9 @@ var directionalPhrases = []string{
 	"went from", "changed from", "moved from",
 	"real effect", "genuine effect", "meaningful effect", "measurable effect", "real difference",
 	"meaningful difference", "real impact", "meaningful impact",
+	"adapting well", "adapted well", "adapts well", "adjusted well", "adjusting well",
+	"taken a hit", "took a hit", "takes a hit", "taking a hit",
+	"recovered to", "back to normal", "returned to normal", "back to baseline", "returned to baseline",
 }
 
 // upDownVerbs, directly followed by up or down, claim a direction ("went
@@ -131,7 +148,7 @@ var upDownMovers = []string{
 	"brought", "bring", "brings", "bringing", "pushed", "push", "pushes", "pushing",
 	"drove", "drive", "drives", "driving", "driven", "pulled", "pull", "pulls", "pulling",
 	"knocked", "knock", "knocks", "nudged", "nudge", "nudges", "sent", "send", "sends",
-	"got", "get", "gets", "getting",
+	"got", "get", "gets", "getting", "kept", "keep", "keeps", "keeping",
 }
 
 // beVerbs before up or down make a direction claim ("your sleep is up")
@@ -168,6 +185,7 @@ var causalPhrases = []string{
 	"accounted for", "accounts for", "account for",
 	"because you", "linked to", "associated with",
 	"translated into", "translates into", "translate into", "translating into",
+	"cost you", "costs you", "costing you", "cost your",
 	"responded to", "responds to", "respond to", "responding to", "in response to",
 }
 
@@ -269,7 +287,16 @@ var (
 		"bound", "bounds", "limit", "limits", "end", "grade", "grades", "certainty", "confidence",
 		"uncertainty", "estimate", "estimates", "precision", "interval", "intervals", "coverage",
 		"adherence", "power", "threshold", "thresholds", "accuracy", "evidence", "back", "tail",
-		"percentile", "quality", "resolution", "sample", "data", "noise", "number",
+		"percentile", "quality", "resolution", "sample", "data", "noise", "number", "battery",
+	}
+	// modalWords are skipped when looking for an analysis subject before a
+	// verb ("the interval can shrink").
+	modalWords = []string{"can", "could", "will", "would", "should", "may", "might", "to", "has", "have", "had", "is", "was"}
+	// displayWords before show/demonstrate make it a description of the
+	// screen, not a claim ("the chart shows each night as a dot").
+	displayWords = []string{
+		"chart", "charts", "graph", "graphs", "table", "figure", "plot", "screen", "card", "view", "tab",
+		"dot", "dots", "line", "legend", "axis",
 	}
 	determiners = []string{"the", "your", "its", "this", "that", "a", "an", "our", "their", "of", "statistical"}
 	// objectSkips are skipped before a statObject ("a drop in coverage").
@@ -302,10 +329,12 @@ const (
 type ruleKind int
 
 const (
-	kindPlain      ruleKind = iota
-	kindComparable          // higher, lower …: also exempt before "than" + number
-	kindReference           // more, longer …: a claim only against a reference
-	kindUpDown              // "up"/"down": a claim only after a verb of movement
+	kindPlain       ruleKind = iota
+	kindComparable           // higher, lower …: also exempt before "than" + number
+	kindReference            // more, longer …: a claim only against a reference
+	kindUpDown               // "up"/"down": a claim only after a verb of movement
+	kindQuantity             // added, extra: a claim only before a quantity
+	kindSuperlative          // lowest, best …: a claim only against time ("in months")
 )
 
 // rule is one entry of the lexicon: a word sequence and what it claims.
@@ -342,6 +371,8 @@ var rules = func() map[string][]rule {
 	addWords(classEvident, kindPlain, evidentWords)
 	addPhrases(classEvident, evidentPhrases)
 	addWords(classProbability, kindPlain, probabilityWords)
+	addWords(classDirectional, kindQuantity, quantityWords)
+	addWords(classDirectional, kindSuperlative, superlatives)
 	for _, w := range []string{"higher", "lower", "above", "below"} {
 		for i := range m[w] {
 			if m[w][i].kind == kindPlain && len(m[w][i].words) == 1 {
@@ -372,6 +403,8 @@ var exemptPhrases = phrases(
 	"at work", "after work", "before work", "from work", "your work", "of work",
 	"weight lifting", "lifting weights", "lift weights", "stair climbing", "climbing stairs",
 	"cut back", "cut down", "cutting down", "cutting back",
+	"keep up", "kept up", "keeps up", "keeping up",
+	"best way", "best to", "best guess", "best practice", "best time", "at best", "do your best", "try your best",
 	"more data", "more days", "more valid days", "more nights", "more measurements", "more information",
 	"less data", "fewer days", "fewer missing",
 	"later than planned", "longer than planned", "earlier than planned",

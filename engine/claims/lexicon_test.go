@@ -30,6 +30,10 @@ func TestEveryLexiconFormIsFlagged(t *testing.T) {
 					text = "Your HRV was " + w + " than before."
 				case kindUpDown:
 					text = "Your HRV went " + w + "."
+				case kindQuantity:
+					text = "Your HRV " + w + " 5 ms during the experiment."
+				case kindSuperlative:
+					text = "Your HRV was at its " + w + " in months."
 				default:
 					text = "Your HRV " + w + " during the experiment."
 				}

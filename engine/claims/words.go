@@ -114,6 +114,21 @@ func nextObject(toks []token, j int) int {
 	return -1
 }
 
+// analysisSubject reports whether the word before toks[i], skipping modal
+// and auxiliary verbs, is an analysis object ("the interval can shrink",
+// "the uncertainty will decrease").
+func analysisSubject(toks []token, i int) bool {
+	for k, n := i-1, 0; k >= 0 && toks[k].sent == toks[i].sent && n < 3; k, n = k-1, n+1 {
+		if toks[k].masked {
+			return false
+		}
+		if !slices.Contains(modalWords, toks[k].word) {
+			return slices.Contains(statObjects, toks[k].word) && toks[k].word != "back"
+		}
+	}
+	return false
+}
+
 // prevWord returns the index of the token before toks[i] in its sentence
 // (masked or not), or -1.
 func prevWord(toks []token, i int) int {
@@ -153,6 +168,19 @@ func isClaim(text string, toks []token, m match) bool {
 		return true
 	}
 	switch m.rule.kind {
+	case kindSuperlative:
+		if slices.Contains([]string{"its", "their"}, wordAt(toks, prev)) {
+			return true // "at its lowest"
+		}
+		for k := m.j; k < len(toks) && k < m.j+refWindow && toks[k].sent == toks[m.i].sent; k++ {
+			if slices.Contains(superlativeCues, toks[k].word) {
+				return true
+			}
+		}
+		return false
+	case kindQuantity:
+		n := wordAt(toks, next)
+		return isNumberWord(n) || n == "more" || n == "another"
 	case kindUpDown:
 		switch {
 		case prev >= 0 && slices.Contains(upDownVerbs, toks[prev].word):
@@ -194,6 +222,9 @@ func isClaim(text string, toks []token, m match) bool {
 	if len(m.rule.words) == 1 {
 		if k := nextObject(toks, m.j); k >= 0 && slices.Contains(statObjects, toks[k].word) {
 			return false // "lower bound", "higher grade", "reduce the uncertainty", "a drop in coverage"
+		}
+		if analysisSubject(toks, m.i) {
+			return false // "so the interval can shrink"
 		}
 	}
 	switch first {
@@ -395,6 +426,9 @@ func wordViolations(text string, toks []token, grade evidence.Grade, direction b
 			v.Code = CodeDisallowedWord
 			v.Message = fmt.Sprintf("%q is not allowed at any grade: it claims a certainty or generality an n-of-1 experiment cannot support", raw)
 		case classShow:
+			if _, display := anyPreceding(toks, m.i, 2, displayWords); display {
+				continue // "the chart shows each night as a dot"
+			}
 			if grade == evidence.GradeA || negated || slices.Contains(nullWords, wordAt(toks, nextWord(toks, m.j, false))) {
 				continue
 			}
