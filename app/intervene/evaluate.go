@@ -122,7 +122,7 @@ func (s *Service) Evaluate(ctx context.Context, tx *ent.Tx, userID, intervention
 			"drift": finite(ev.Trend.Drift), "threshold": finite(ev.Trend.Threshold),
 		},
 		"interventionCoverage": ev.Intervention.Coverage, "adherentDays": ev.AdherentDays,
-		"unadjustedGrade": string(ev.UnadjustedGrade), "assessedGrade": string(a.Grade),
+		"unadjustedGrade": string(ev.Assessment.BaseGrade), "assessedGrade": string(a.Grade),
 	}
 	create := tx.Evaluation.Create().SetUserID(userID).SetInterventionID(itv.ID).SetMetric(itv.TargetMetric).
 		SetBaselineFrom(ev.Baseline.From.Format(time.DateOnly)).SetBaselineTo(ev.Baseline.To.Format(time.DateOnly)).
@@ -229,8 +229,8 @@ func estimateMap(e evaluate.Estimate) map[string]any {
 	}
 	return map[string]any{
 		"defined": true, "n": e.N, "m": e.M, "meanA": e.MeanA, "meanB": e.MeanB, "delta": e.Delta,
-		"hedgesG": e.HedgesG, "seG": e.SEG, "nap": e.NAP, "tau": e.Tau, "rStar": e.RStar, "k": e.K,
-		"seDelta": e.SEDelta, "df": e.DF, "ciLow": e.CILow, "ciHigh": e.CIHigh, "p": e.P, "confidence": e.Confidence,
+		"hedgesG": e.HedgesG, "seG": e.SEG, "nap": e.NAP, "tau": e.Tau, "rStar": e.RStar, "rhoPosterior": e.RhoPosterior,
+		"seDelta": e.SEDelta, "df": e.DF, "ciLow": e.CILow, "ciHigh": e.CIHigh, "p": e.P,
 	}
 }
 

@@ -212,7 +212,7 @@ func TestEvaluateCoverage(t *testing.T) {
 	require.NoError(t, err)
 	require.InDelta(t, 0.25, ev.Baseline.Coverage, 1e-12)
 	require.Contains(t, ev.Reasons, ReasonInsufficientBaselineCoverage)
-	require.Equal(t, ev.UnadjustedGrade.Lower(), ev.Grade)
+	require.Equal(t, ev.Assessment.BaseGrade.Lower(), ev.Grade)
 }
 
 func TestEvaluateAdherence(t *testing.T) {

@@ -133,7 +133,13 @@ func TestGoldenG2(t *testing.T) {
 	require.InDelta(t, 0.80, ev.Adherence, 1e-12)
 	require.Equal(t, 24, ev.AdherentDays)
 	require.False(t, ev.Trend.Fired)
-	require.Contains(t, []evidence.Grade{evidence.GradeB, evidence.GradeC}, ev.Grade)
+	// DOMAIN.md expected B or C with the plug-in AR(1) interval; with ρ
+	// integrated out the interval includes zero (p ≈ 0.06) and cannot rule
+	// out a change as large as 50 min, so no direction may be claimed and
+	// the honest grade is D ("we can't tell").
+	require.False(t, ev.CIExcludesZero)
+	require.Equal(t, ClaimCantTell, ev.Claim)
+	require.Equal(t, evidence.GradeD, ev.Grade)
 	require.True(t, ev.Reliable, "adherence 0.80 meets the threshold (inclusive)")
 	require.Empty(t, ev.Reasons)
 }
@@ -157,7 +163,7 @@ func TestGoldenG4bDrift(t *testing.T) {
 	// The naive comparison sees a large, "significant" effect.
 	require.InDelta(t, 46.5, ev.PerProtocol.Delta, 0.5)
 	require.True(t, ev.CIExcludesZero)
-	require.Equal(t, evidence.GradeA, ev.UnadjustedGrade, "without the guard the drift would read as grade A")
+	require.True(t, ev.Assessment.BaseGrade.AtLeast(evidence.GradeB), "without the guard the drift would read as grade A or B")
 
 	require.Equal(t, evidence.GradeD, ev.Grade)
 	require.Contains(t, ev.Caveats, CaveatTrend)
@@ -182,6 +188,6 @@ func TestGoldenG1LowAdherence(t *testing.T) {
 	require.Equal(t, 18, ev.PerProtocol.N)
 	require.Equal(t, 30, ev.ITT.N)
 	require.True(t, ev.CIExcludesZero)
-	require.Equal(t, evidence.GradeB, ev.UnadjustedGrade, "n = 18 per-protocol days")
+	require.Equal(t, evidence.GradeB, ev.Assessment.BaseGrade, "n = 18 per-protocol days")
 	require.Equal(t, evidence.GradeC, ev.Grade, "lowered one step for adherence")
 }

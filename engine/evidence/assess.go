@@ -14,10 +14,14 @@ const AdherenceThreshold = 0.8
 
 // Caveats reported in Assessment.Caveats, always in this order.
 const (
-	CaveatInvalidInput   = "invalid_input"    // an input is NaN or out of its domain; grade D
-	CaveatCIIncludesZero = "ci_includes_zero" // the effect's 95% CI includes zero; A drops to B
-	CaveatTrend          = "trend"            // the trend guard fired; grade D
-	CaveatLowAdherence   = "low_adherence"    // adherence below AdherenceThreshold; one step lower
+	CaveatInvalidInput   = "invalid_input"     // an input is NaN or out of its domain; grade D
+	CaveatCIIncludesZero = "ci_includes_zero"  // the effect's 95% CI includes zero; A drops to B
+	CaveatTrend          = "trend"             // the trend guard fired; grade D
+	CaveatLowAdherence   = "low_adherence"     // adherence below AdherenceThreshold; one step lower
+	CaveatDriftAdjusted  = "drift_adjusted"    // drift found; drift-adjusted effect, at most C
+	CaveatLowBaseline    = "low_baseline"      // baseline coverage below MinBaselineCoverage; one step lower
+	CaveatObservational  = "observational"     // retrospective analysis; at most C
+	CaveatInsufficient   = "insufficient_data" // nothing could be estimated; grade D
 )
 
 // Input is what an evaluation or insight knows about its evidence.
@@ -29,9 +33,21 @@ type Input struct {
 	// CIExcludesZero is nil when no effect CI applies (e.g. an anomaly),
 	// else whether the effect's 95% CI excludes zero.
 	CIExcludesZero *bool
-	TrendFlag      bool     // the trend guard fired (drift could explain the effect)
+	TrendFlag      bool     // the trend guard fired (drift could explain the effect); grade D
 	Adherence      *float64 // adherent ÷ intervention days in [0, 1]; nil when not applicable
+	// BaselineCoverage is the baseline window's coverage in [0, 1]; below
+	// MinBaselineCoverage the grade is lowered one step. nil when not applicable.
+	BaselineCoverage *float64
+	// Retrospective marks an observational analysis (a start day chosen
+	// after the fact); the grade is capped at C.
+	Retrospective bool
+	// Insufficient: there is too little data to estimate anything; grade D.
+	Insufficient bool
 }
+
+// MinBaselineCoverage is the baseline coverage below which an evaluation's
+// grade is lowered one step (grade C's coverage threshold).
+const MinBaselineCoverage = 0.3
 
 // Assessment is a grade with its explanation triplet (DESIGN.md
 // "Explainability": why, how confident, what would change it).
@@ -119,9 +135,21 @@ func rules(in Input) (base, final Grade, caveats, steps []string) {
 		caveats = append(caveats, CaveatTrend)
 		lower(GradeD, "the trend guard fired: a drift could explain the difference")
 	}
+	if in.BaselineCoverage != nil && *in.BaselineCoverage < MinBaselineCoverage {
+		caveats = append(caveats, CaveatLowBaseline)
+		lower(final.Lower(), "baseline coverage "+percent(*in.BaselineCoverage)+" is below "+percent(MinBaselineCoverage))
+	}
 	if lowAdherence(in) {
 		caveats = append(caveats, CaveatLowAdherence)
 		lower(final.Lower(), "adherence "+percent(*in.Adherence)+" is below "+percent(AdherenceThreshold))
+	}
+	if in.Retrospective {
+		caveats = append(caveats, CaveatObservational)
+		lower(GradeC, "this is an observational look back, not a planned experiment")
+	}
+	if in.Insufficient {
+		caveats = append(caveats, CaveatInsufficient)
+		lower(GradeD, "there is too little data to estimate an effect")
 	}
 	return base, final, caveats, steps
 }
@@ -250,8 +278,21 @@ func whatWouldChange(in Input, base, g Grade) string {
 	next := in
 	var needs []string
 	if in.TrendFlag {
-		needs = append(needs, "ruling out the trend (e.g. with an A-B-A design)")
+		needs = append(needs, "ruling out the drift (e.g. with a randomized crossover design)")
 		next.TrendFlag = false
+	}
+	if in.Retrospective && target.Rank() > GradeC.Rank() {
+		needs = append(needs, "a planned experiment instead of a look back")
+		next.Retrospective = false
+	}
+	if in.Insufficient {
+		needs = append(needs, "more days with data in both windows")
+		next.Insufficient = false
+	}
+	if in.BaselineCoverage != nil && *in.BaselineCoverage < MinBaselineCoverage {
+		needs = append(needs, "baseline coverage of at least "+percent(MinBaselineCoverage))
+		bc := MinBaselineCoverage
+		next.BaselineCoverage = &bc
 	}
 	if lowAdherence(in) {
 		now, want := pair(*in.Adherence*100, AdherenceThreshold*100, 0)
@@ -288,6 +329,9 @@ func whatWouldChange(in Input, base, g Grade) string {
 		needs = append(needs, "a 95% CI that excludes zero")
 		yes := true
 		next.CIExcludesZero = &yes
+	}
+	if len(needs) == 0 {
+		return "No single change would raise the grade."
 	}
 	_, reached, _, _ := rules(next)
 	text := join(needs) + " would reach grade " + string(reached) + "."

@@ -252,7 +252,7 @@ func TestAssessExplanations(t *testing.T) {
 				"grade-A threshold (confidence ≥ 0.80, n ≥ 30, coverage ≥ 0.70). " +
 				"Lowered from A to D because the trend guard fired: a drift could explain the difference.",
 			how:      "Very low certainty (grade D): confidence 0.90, n = 40, coverage 0.80.",
-			whatNext: "Ruling out the trend (e.g. with an A-B-A design) would reach grade A.",
+			whatNext: "Ruling out the drift (e.g. with a randomized crossover design) would reach grade A.",
 		},
 		{
 			name: "trend on a D",
@@ -267,7 +267,7 @@ func TestAssessExplanations(t *testing.T) {
 			how: "Very low certainty (grade D): confidence 0.30, n = 5, coverage 0.20 (6 of 30 planned days), " +
 				"95% CI includes zero.",
 			// ⌈0.3 × 30⌉ = 9 days, 6 valid now.
-			whatNext: "Ruling out the trend (e.g. with an A-B-A design), 3 more valid days, " +
+			whatNext: "Ruling out the drift (e.g. with a randomized crossover design), 3 more valid days, " +
 				"a sample size of at least 7 (now 5) and confidence of at least 0.40 (now 0.30) would reach grade C.",
 		},
 		{

@@ -150,6 +150,18 @@ type Metric struct {
 	// deviation).
 	ZeroMeansMissing bool
 	LagDays          int // default lag/washout in days before an effect is expected (DOMAIN.md §2: L = 2)
+	// TypicalSD is a typical day-to-day standard deviation on the analysis
+	// scale (ln units when LnTransform): the prior SD used for the minimum
+	// detectable effect before a person has enough history
+	// (docs/statistics.md, "Minimum detectable effect").
+	TypicalSD float64
+	// MinImportantDiff is the smallest change on the analysis scale that a
+	// person would care about (ln units when LnTransform: 0.05 ≈ 5%). A
+	// null result whose interval lies within ±MinImportantDiff is a
+	// well-measured null (docs/statistics.md, "Confidence").
+	MinImportantDiff float64
+	// Decimals is the display precision of a value in CanonicalUnit.
+	Decimals int
 	// NightDerived marks values that belong to a night crossing midnight;
 	// their local day may be the wake day or the day the night began.
 	NightDerived bool

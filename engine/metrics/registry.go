@@ -82,12 +82,14 @@ var registry = func() map[string]Metric {
 			Units:         []Unit{canonical(UnitBPM)},
 			RejectOutside: closed(25, 130), FlagOutside: closed(35, 100),
 			Direction: LowerIsBetter, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 2.5, MinImportantDiff: 1.5, Decimals: 0,
 		},
 		{
 			Key: KeyHRVRMSSD, Name: "Heart rate variability (RMSSD)", CanonicalUnit: UnitMillisecond,
 			Units:         []Unit{canonical(UnitMillisecond)},
 			RejectOutside: openClosed(0, 300), FlagOutside: closed(10, 200),
 			Direction: HigherIsBetter, LnTransform: true, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 0.15, MinImportantDiff: 0.05, Decimals: 0,
 		},
 		{
 			// Apple HealthKit reports SDNN, which must not be pooled with
@@ -96,36 +98,42 @@ var registry = func() map[string]Metric {
 			Units:         []Unit{canonical(UnitMillisecond)},
 			RejectOutside: openClosed(0, 300), FlagOutside: closed(10, 200),
 			Direction: HigherIsBetter, LnTransform: true, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 0.15, MinImportantDiff: 0.05, Decimals: 0,
 		},
 		{
 			Key: KeySleepDuration, Name: "Sleep duration", CanonicalUnit: UnitMinute,
 			Units:         []Unit{canonical(UnitMinute), secondsToMin, hoursToMin, msToMin},
 			RejectOutside: closed(0, 960), FlagOutside: closed(180, 720),
 			Direction: HigherIsBetter, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 30, MinImportantDiff: 15, Decimals: 0,
 		},
 		{
 			Key: KeySleepEfficiency, Name: "Sleep efficiency", CanonicalUnit: UnitPercent,
 			Units:         []Unit{canonical(UnitPercent), fractionToPc},
 			RejectOutside: closed(0, 100), FlagOutside: atLeast(50),
 			Direction: HigherIsBetter, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 4, MinImportantDiff: 2, Decimals: 0,
 		},
 		{
 			Key: KeyRecoveryScore, Name: "Recovery score", CanonicalUnit: UnitScore,
 			Units:         []Unit{canonical(UnitScore), canonical(UnitPercent)},
 			RejectOutside: closed(0, 100), FlagOutside: anyValue(),
 			Direction: HigherIsBetter, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 15, MinImportantDiff: 5, Decimals: 0,
 		},
 		{
 			Key: KeyReadinessScore, Name: "Readiness score", CanonicalUnit: UnitScore,
 			Units:         []Unit{canonical(UnitScore), canonical(UnitPercent)},
 			RejectOutside: closed(0, 100), FlagOutside: anyValue(),
 			Direction: HigherIsBetter, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 8, MinImportantDiff: 4, Decimals: 0,
 		},
 		{
 			Key: KeyStrain, Name: "Strain", CanonicalUnit: UnitScore,
 			Units:         []Unit{canonical(UnitScore)},
 			RejectOutside: closed(0, 21), FlagOutside: anyValue(),
 			Direction: Neutral,
+			TypicalSD: 3, MinImportantDiff: 1, Decimals: 1,
 		},
 		{
 			// DOMAIN.md also flags 0 steps on a worn day; wear time is not
@@ -134,6 +142,7 @@ var registry = func() map[string]Metric {
 			Units:         []Unit{canonical(UnitCount)},
 			RejectOutside: closed(0, 100000), FlagOutside: atMost(50000),
 			Direction: HigherIsBetter,
+			TypicalSD: 2500, MinImportantDiff: 1000, Decimals: 0,
 		},
 		{
 			// A deviation of exactly 0 is a real value (at baseline), so
@@ -142,24 +151,28 @@ var registry = func() map[string]Metric {
 			Units:         []Unit{canonical(UnitCelsius), fToCDelta},
 			RejectOutside: closed(-5, 5), FlagOutside: closed(-1.5, 0.6),
 			Direction: Neutral, NightDerived: true,
+			TypicalSD: 0.3, MinImportantDiff: 0.2, Decimals: 1,
 		},
 		{
 			Key: KeySkinTemperature, Name: "Skin temperature", CanonicalUnit: UnitCelsius,
 			Units:         []Unit{canonical(UnitCelsius), fToCAbsolute},
 			RejectOutside: closed(30, 40), FlagOutside: anyValue(),
 			Direction: Neutral, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 0.3, MinImportantDiff: 0.2, Decimals: 1,
 		},
 		{
 			Key: KeyRespiratoryRate, Name: "Respiratory rate", CanonicalUnit: UnitBreathsPerMinute,
 			Units:         []Unit{canonical(UnitBreathsPerMinute)},
 			RejectOutside: closed(6, 35), FlagOutside: closed(10, 25),
 			Direction: Neutral, ZeroMeansMissing: true, NightDerived: true,
+			TypicalSD: 0.6, MinImportantDiff: 0.5, Decimals: 1,
 		},
 		{
 			Key: KeySpO2, Name: "Blood oxygen saturation (SpO2)", CanonicalUnit: UnitPercent,
 			Units:         []Unit{canonical(UnitPercent), fractionToPc},
 			RejectOutside: closed(0, 100), FlagOutside: atLeast(90),
 			Direction: HigherIsBetter, ZeroMeansMissing: true,
+			TypicalSD: 1, MinImportantDiff: 1, Decimals: 0,
 		},
 	}
 	out := make(map[string]Metric, len(ms))
