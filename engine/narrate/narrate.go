@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vitalgraph/vitalgraph/engine/claims"
@@ -84,6 +85,30 @@ type Facts struct {
 	Reliable    bool
 	PeriodFrom  series.Day
 	PeriodTo    series.Day
+	// DirectionSupported is set when the 95% interval excludes zero: only
+	// then does the narrative state a direction (DESIGN.md, claim policy).
+	// Otherwise it says there was no clear change and states the range the
+	// data rule out.
+	DirectionSupported bool
+	// Decimals is the display precision of Delta and MDE (the metric's);
+	// the CI keeps claims.FormatCI's one decimal.
+	Decimals int
+	// LogScale: the metric was analysed on the log scale; Delta, CILow,
+	// CIHigh and MDE are percent changes (Unit "%") and AtBaseline states
+	// Delta in the metric's unit at the person's usual level (e.g. "about
+	// 6 ms at your usual level").
+	LogScale   bool
+	AtBaseline string
+	// Interim: the experiment is still running (PeriodTo is the last day
+	// so far, PlannedTo the planned end). EndedEarly: it was completed
+	// before PlannedTo.
+	Interim, EndedEarly bool
+	PlannedTo           series.Day
+	// Observational: a retrospective look back at a change made on
+	// PeriodFrom, not a planned experiment.
+	Observational bool
+	// Cycles > 0 describes a randomized crossover of that many cycles.
+	Cycles int
 	// NoEffectSignal is set when the phases overlap almost completely (NAP
 	// within 0.5 ± 0.1) and the CI includes zero: whatever the grade, the
 	// narrative then says "we can't tell" (DOMAIN.md G4a) instead of
@@ -187,6 +212,9 @@ func (f Facts) ClaimContext() claims.Context {
 		Confounders:  f.confounders(),
 		RequireScope: true,
 		Names:        append([]string{f.subject(), f.metricName()}, f.unknownCaveats()...),
+		// The template never states a direction without support; the flag
+		// gates candidates from every source (an LLM included).
+		DirectionSupported: f.DirectionSupported,
 	}
 	if f.hasCI() {
 		lo, hi := f.CILow, f.CIHigh
@@ -206,8 +234,11 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func withUnit(num, unit string) string {
 	unit = oneLine(unit)
-	if unit == "" {
+	switch unit {
+	case "":
 		return num
+	case "%":
+		return num + unit
 	}
 	return num + " " + unit
 }
@@ -261,35 +292,51 @@ func Template(f Facts) Narrative {
 	g := f.grade()
 	nb := f.numbers()
 	subj, metric := f.subject(), f.metricName()
-	delta := withUnit(fmt.Sprintf("%.1f", math.Abs(f.Delta)), f.Unit)
+	delta := f.amount(math.Abs(f.Delta))
 
 	var s []string
-	if g == evidence.GradeD || f.NoEffectSignal {
+	switch {
+	case g == evidence.GradeD || f.NoEffectSignal:
 		est := "estimate not available"
 		if finite(f.Delta) {
-			est = "estimate " + withUnit(fmt.Sprintf("%+.1f", f.Delta), f.Unit)
+			est = "estimate " + f.signed(f.Delta)
 		}
 		s = append(s, fmt.Sprintf("We can't tell whether \"%s\" changed your %s %s; the evidence is very uncertain (%s; %s).",
 			subj, metric, scope, est, nb))
-	} else {
+	case !f.DirectionSupported || f.direction() == DirectionNone || !finite(f.Delta):
 		hedge := map[evidence.Grade]string{evidence.GradeA: "", evidence.GradeB: "probably ", evidence.GradeC: "may have "}[g]
-		var claim string
-		switch d := f.direction(); {
-		case d == DirectionNone || !finite(f.Delta):
-			claim = fmt.Sprintf("%s %smade little to no difference to your %s %s", subj, hedge, metric, scope)
-		case g == evidence.GradeB || g == evidence.GradeC:
-			claim = fmt.Sprintf("%s %s%s your %s by about %s %s", subj, hedge, verb(d), metric, delta, scope)
-		default:
-			claim = fmt.Sprintf("%s %s your %s by %s %s", subj, verb(d), metric, delta, scope)
+		claim := fmt.Sprintf("%s %smade little to no difference to your %s %s: there was no clear change", subj, hedge, metric, scope)
+		if f.hasCI() {
+			claim += fmt.Sprintf(", and a change above %s or below %s is unlikely", f.signed(f.CIHigh), f.signed(f.CILow))
 		}
 		s = append(s, fmt.Sprintf("%s (%s).", claim, nb))
+	default:
+		hedge := map[evidence.Grade]string{evidence.GradeA: "", evidence.GradeB: "probably ", evidence.GradeC: "may have "}[g]
+		about := "by about "
+		if g == evidence.GradeA {
+			about = "by "
+		}
+		claim := fmt.Sprintf("%s %s%s your %s %s%s", subj, hedge, verb(f.direction()), metric, about, delta)
+		if f.LogScale && strings.TrimSpace(f.AtBaseline) != "" {
+			claim += " (" + oneLine(f.AtBaseline) + ")"
+		}
+		s = append(s, fmt.Sprintf("%s %s (%s).", claim, scope, nb))
+	}
+	if f.Observational {
+		s = append(s, "This is an observational look back at a change you had already made, not a planned experiment, so anything else that changed at the same time could explain the result.")
+	}
+	if f.Cycles > 0 {
+		s = append(s, fmt.Sprintf("The experiment alternated intervention and control blocks in a randomized order over %d cycles, leaving out the washout days.", f.Cycles))
+	}
+	if f.Interim {
+		s = append(s, "This is an interim result: the experiment is still running, and the result may change as more days come in.")
 	}
 
 	if p := period(f); p != "" {
 		s = append(s, p)
 	}
 	if finite(f.MDE) && f.MDE > 0 {
-		s = append(s, fmt.Sprintf("The smallest effect this design could reliably detect was %s.", withUnit(fmt.Sprintf("%.1f", f.MDE), f.Unit)))
+		s = append(s, fmt.Sprintf("The smallest effect this design could reliably detect was %s.", f.amount(f.MDE)))
 	}
 	if cs := f.confounders(); len(cs) > 0 {
 		s = append(s, "Other things that changed during the experiment could explain part of this: "+strings.Join(cs, ", ")+".")
@@ -309,6 +356,38 @@ func Template(f Facts) Narrative {
 		s = append(s, st)
 	}
 	return Narrative{Text: strings.Join(s, " "), Source: SourceTemplate, Grade: g}
+}
+
+// amount formats a non-negative magnitude in the unit at the metric's
+// display precision ("12%", "40 min", "0.3 °C").
+func (f Facts) amount(v float64) string {
+	return withUnit(strconv.FormatFloat(v, 'f', f.decimals(), 64), f.Unit)
+}
+
+// signed formats a signed value ("+12%", "−3 ms" with an ASCII minus).
+func (f Facts) signed(v float64) string {
+	s := strconv.FormatFloat(v, 'f', f.decimals(), 64)
+	if v >= 0 && !strings.HasPrefix(s, "-") {
+		s = "+" + s
+	}
+	if s == "-0" || s == "+0" {
+		s = "0"
+	}
+	return withUnit(s, f.Unit)
+}
+
+func (f Facts) decimals() int {
+	if f.Decimals < 0 || f.Decimals > 3 {
+		return 1
+	}
+	return f.Decimals
+}
+
+func days(n int) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return strconv.Itoa(n) + " days"
 }
 
 func verb(d Direction) string {
@@ -337,7 +416,19 @@ func uncertaintySentence(g evidence.Grade, hasCI bool) string {
 func period(f Facts) string {
 	var p string
 	if !f.PeriodFrom.IsZero() && !f.PeriodTo.IsZero() {
-		p = fmt.Sprintf("The experiment ran from %s to %s", f.PeriodFrom.Format("2006-01-02"), f.PeriodTo.Format("2006-01-02"))
+		from, to := f.PeriodFrom.Format("2006-01-02"), f.PeriodTo.Format("2006-01-02")
+		switch {
+		case f.Interim:
+			p = fmt.Sprintf("So far it covers %s to %s", from, to)
+			if !f.PlannedTo.IsZero() {
+				p += fmt.Sprintf(" of a period planned to end on %s", f.PlannedTo.Format("2006-01-02"))
+			}
+		case f.EndedEarly && !f.PlannedTo.IsZero():
+			p = fmt.Sprintf("The experiment ran from %s to %s, ending %s before its planned end on %s",
+				from, to, days(series.DaysBetween(f.PeriodTo, f.PlannedTo)), f.PlannedTo.Format("2006-01-02"))
+		default:
+			p = fmt.Sprintf("The experiment ran from %s to %s", from, to)
+		}
 	}
 	switch {
 	case p != "" && f.M > 0:

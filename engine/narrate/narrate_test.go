@@ -28,7 +28,7 @@ func g1() Facts {
 		Subject: "No caffeine after 2pm", MetricKey: "sleep_duration", MetricName: "sleep duration", Unit: "min",
 		Direction: DirectionIncrease, Grade: evidence.GradeA,
 		Delta: 40, CILow: 19, CIHigh: 61, N: 30, M: 28, Coverage: 1, Adherence: ptr(1), MDE: 30,
-		SafetyText: boundary, Reliable: true,
+		SafetyText: boundary, Reliable: true, DirectionSupported: true, Decimals: 1,
 		PeriodFrom: series.DayOf(2025, time.March, 3), PeriodTo: series.DayOf(2025, time.April, 1),
 	}
 }
@@ -65,13 +65,43 @@ func TestTemplate(t *testing.T) {
 			prefix: "No caffeine after 2pm reduced your resting heart rate by 3.2 bpm for you during this experiment (95% CI -5.1 to -1.3 bpm;",
 		},
 		{
-			name: "grade A little to no difference",
+			name: "grade B, interval includes zero: no clear change and the range ruled out",
 			facts: func() Facts {
-				f := g1()
-				f.Direction = DirectionNone
+				f := g2()
+				f.Delta, f.CILow, f.CIHigh, f.DirectionSupported = 3, -4.2, 10.1, false
 				return f
 			},
-			prefix: "No caffeine after 2pm made little to no difference to your sleep duration for you during this experiment (95% CI",
+			prefix: "No caffeine after 2pm probably made little to no difference to your sleep duration for you during this experiment: there was no clear change, and a change above +10.1 min or below -4.2 min is unlikely (95% CI -4.2 to 10.1 min;",
+		},
+		{
+			name: "the interval excluding zero is never hidden behind a direction without support",
+			facts: func() Facts {
+				f := g1()
+				f.DirectionSupported = false
+				return f
+			},
+			prefix: "No caffeine after 2pm made little to no difference to your sleep duration for you during this experiment: there was no clear change",
+		},
+		{
+			name: "log scale in percent, interim, with the real end",
+			facts: func() Facts {
+				f := g2()
+				f.MetricName, f.Unit, f.LogScale, f.AtBaseline = "heart rate variability", "%", true, "about 6 ms at your usual level"
+				f.Delta, f.CILow, f.CIHigh, f.Decimals, f.Interim = 12.3, 2.1, 23.4, 0, true
+				f.PlannedTo = series.DayOf(2025, time.April, 10)
+				return f
+			},
+			prefix: "No caffeine after 2pm probably increased your heart rate variability by about 12% (about 6 ms at your usual level) for you during this experiment (95% CI 2.1 to 23.4%;",
+			has:    []string{"This is an interim result", "So far it covers 2025-03-03 to 2025-04-01 of a period planned to end on 2025-04-10"},
+		},
+		{
+			name: "ended early, observational",
+			facts: func() Facts {
+				f := g2()
+				f.EndedEarly, f.Observational, f.PlannedTo = true, true, series.DayOf(2025, time.April, 4)
+				return f
+			},
+			has: []string{"ending 3 days before its planned end on 2025-04-04", "observational look back"},
 		},
 		{
 			name:   "G2 grade B probably, 60% coverage, 80% adherence",

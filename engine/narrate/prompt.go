@@ -50,6 +50,9 @@ func Prompt(f Facts) ChatRequest {
 	fmt.Fprintf(&sys, "\nEvidence grade: %s.\n", gradeNames[g])
 	fmt.Fprintf(&sys, "Allowed wording: %s.\n", quoteList(p.Allowed))
 	switch {
+	case !f.DirectionSupported && p.DirectionalAllowed:
+		fmt.Fprintf(&sys, "The 95%% CI includes zero, so do not state any direction or cause: no directional word (%s) and no causal phrase (%s), in any form, hedged or not. Say there was no clear change and state the range the data rule out.\n",
+			strings.Join(p.DirectionalVerbs, ", "), strings.Join(p.CausalPhrases, ", "))
 	case !p.DirectionalAllowed:
 		fmt.Fprintf(&sys, "Do not use any directional verb (%s), in any form, hedged or not.\n", strings.Join(p.DirectionalVerbs, ", "))
 	case len(p.Hedges) > 0:
@@ -78,11 +81,21 @@ func Prompt(f Facts) ChatRequest {
 	}
 	fmt.Fprintf(&u, "Evidence grade: %s\n", g)
 	fmt.Fprintf(&u, "Direction of the estimate: %s\n", f.direction())
+	fmt.Fprintf(&u, "95%% CI excludes zero (a direction may be stated): %t\n", f.DirectionSupported)
 	if finite(f.Delta) {
-		fmt.Fprintf(&u, "Estimated difference: %s\n", withUnit(fmt.Sprintf("%+.1f", f.Delta), f.Unit))
+		fmt.Fprintf(&u, "Estimated difference: %s\n", f.signed(f.Delta))
+	}
+	if f.LogScale && strings.TrimSpace(f.AtBaseline) != "" {
+		fmt.Fprintf(&u, "At your usual level: %s\n", oneLine(f.AtBaseline))
 	}
 	if finite(f.MDE) && f.MDE > 0 {
-		fmt.Fprintf(&u, "Smallest detectable effect: %s\n", withUnit(fmt.Sprintf("%.1f", f.MDE), f.Unit))
+		fmt.Fprintf(&u, "Smallest detectable effect: %s\n", f.amount(f.MDE))
+	}
+	if f.Interim {
+		u.WriteString("Status: interim (the experiment is still running); say so.\n")
+	}
+	if f.Observational {
+		u.WriteString("Design: an observational look back, not a planned experiment; say so.\n")
 	}
 	fmt.Fprintf(&u, "Reliable: %t\n", f.Reliable)
 	u.WriteString("Required numbers (copy exactly):\n")
