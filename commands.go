@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vitalgraph/vitalgraph/app/loop"
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/server"
-	"github.com/vitalgraph/vitalgraph/app/loop"
-	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // worker works the Redis job queue until ctx ends (SIGTERM).

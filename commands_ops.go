@@ -194,7 +194,7 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename
+	defer func() { _ = os.Remove(tmp.Name()) }() // already gone after the rename
 	if err := tmp.Chmod(perm); err != nil {
 		_ = tmp.Close()
 		return err

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"net/netip"
 	"os"
@@ -171,7 +170,7 @@ func TestComposeFile(t *testing.T) {
 	caddyfile, err := os.ReadFile("deploy/caddy/Caddyfile")
 	require.NoError(t, err)
 	_, port, _ := strings.Cut(cfg.Addr, ":")
-	require.Regexp(t, regexp.MustCompile(`reverse_proxy api:`+port+`\b`), string(caddyfile), "Caddy proxies to the api's port")
+	require.Regexp(t, `reverse_proxy api:`+port+`\b`, string(caddyfile), "Caddy proxies to the api's port")
 	require.Contains(t, string(caddyfile), "tls internal")
 	require.Contains(t, cfg.Security.CORSOrigins, "https://localhost:"+strings.Split(caddy.Ports[0], ":")[0],
 		"the browser origin of the proxy is allowed")
@@ -194,7 +193,7 @@ func checkCommand(t *testing.T, name string, args []string, env map[string]strin
 	}
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), append(slices.Clone(args), "-h"), mapGetenv(env), &out, &errOut)
-	require.True(t, errors.Is(err, flag.ErrHelp), "%s: %v accepts its flags: %v %s", name, args, err, errOut.String())
+	require.ErrorIs(t, err, flag.ErrHelp, "%s: %v accepts its flags: %s", name, args, errOut.String())
 }
 
 func hasHealthcheck(s composeService) bool {
