@@ -366,6 +366,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldFeedSeq:      {Type: field.TypeInt64, Column: user.FieldFeedSeq},
 			user.FieldAuditSeq:     {Type: field.TypeInt64, Column: user.FieldAuditSeq},
 			user.FieldAuditHead:    {Type: field.TypeString, Column: user.FieldAuditHead},
+			user.FieldDeletedAt:    {Type: field.TypeTime, Column: user.FieldDeletedAt},
 		},
 	}
 	graph.MustAddE(
@@ -2367,6 +2368,11 @@ func (f *UserFilter) WhereAuditSeq(p entql.Int64P) {
 // WhereAuditHead applies the entql string predicate on the audit_head field.
 func (f *UserFilter) WhereAuditHead(p entql.StringP) {
 	f.Where(p.Field(user.FieldAuditHead))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *UserFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldDeletedAt))
 }
 
 // WhereHasConnections applies a predicate to check if query has an edge connections.

@@ -15054,6 +15054,7 @@ type UserMutation struct {
 	audit_seq                *int64
 	addaudit_seq             *int64
 	audit_head               *string
+	deleted_at               *time.Time
 	clearedFields            map[string]struct{}
 	connections              map[string]struct{}
 	removedconnections       map[string]struct{}
@@ -15689,6 +15690,55 @@ func (m *UserMutation) OldAuditHead(ctx context.Context) (v string, err error) {
 // ResetAuditHead resets all changes to the "audit_head" field.
 func (m *UserMutation) ResetAuditHead() {
 	m.audit_head = nil
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *UserMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *UserMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *UserMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[user.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *UserMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *UserMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, user.FieldDeletedAt)
 }
 
 // AddConnectionIDs adds the "connections" edge to the ProviderConnection entity by ids.
@@ -16373,7 +16423,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -16407,6 +16457,9 @@ func (m *UserMutation) Fields() []string {
 	if m.audit_head != nil {
 		fields = append(fields, user.FieldAuditHead)
 	}
+	if m.deleted_at != nil {
+		fields = append(fields, user.FieldDeletedAt)
+	}
 	return fields
 }
 
@@ -16437,6 +16490,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.AuditSeq()
 	case user.FieldAuditHead:
 		return m.AuditHead()
+	case user.FieldDeletedAt:
+		return m.DeletedAt()
 	}
 	return nil, false
 }
@@ -16468,6 +16523,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldAuditSeq(ctx)
 	case user.FieldAuditHead:
 		return m.OldAuditHead(ctx)
+	case user.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -16554,6 +16611,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAuditHead(v)
 		return nil
+	case user.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -16620,6 +16684,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldSafetyFlags) {
 		fields = append(fields, user.FieldSafetyFlags)
 	}
+	if m.FieldCleared(user.FieldDeletedAt) {
+		fields = append(fields, user.FieldDeletedAt)
+	}
 	return fields
 }
 
@@ -16642,6 +16709,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldSafetyFlags:
 		m.ClearSafetyFlags()
+		return nil
+	case user.FieldDeletedAt:
+		m.ClearDeletedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -16683,6 +16753,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldAuditHead:
 		m.ResetAuditHead()
+		return nil
+	case user.FieldDeletedAt:
+		m.ResetDeletedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -40,6 +40,8 @@ type User struct {
 	AuditSeq int64 `json:"audit_seq,omitempty"`
 	// hash of the newest audit event (hash chain head)
 	AuditHead string `json:"audit_head,omitempty"`
+	// set when the account was erased (deleteAccount): the row is a scrubbed tombstone and its tokens are refused
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -211,7 +213,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case user.FieldID, user.FieldEmail, user.FieldDisplayName, user.FieldRole, user.FieldPasswordHash, user.FieldTimezone, user.FieldAuditHead:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -303,6 +305,13 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field audit_head", values[i])
 			} else if value.Valid {
 				_m.AuditHead = value.String
+			}
+		case user.FieldDeletedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field deleted_at", values[i])
+			} else if value.Valid {
+				_m.DeletedAt = new(time.Time)
+				*_m.DeletedAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -433,6 +442,11 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("audit_head=")
 	builder.WriteString(_m.AuditHead)
+	builder.WriteString(", ")
+	if v := _m.DeletedAt; v != nil {
+		builder.WriteString("deleted_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -274,7 +274,7 @@ func (a *App) withViewer(next http.Handler) http.Handler {
 // lookupViewer loads a user's role for a dev-mode viewer.
 func (a *App) lookupViewer(ctx context.Context, id string) (viewer.Viewer, error) {
 	u, err := a.Store.Client.User.Get(viewer.System(ctx), id)
-	if err != nil {
+	if err != nil || u.DeletedAt != nil {
 		return viewer.Viewer{}, engine.Errorf(engine.EUNAUTHORIZED, "unknown user")
 	}
 	role := viewer.RoleUser

@@ -227,7 +227,7 @@ func (a *App) bearerViewer(ctx context.Context, header string) (viewer.Viewer, t
 	// A token outlives nothing: its user must still exist, with its role.
 	u, err := a.Store.Client.User.Get(viewer.System(ctx), v.UserID)
 	switch {
-	case ent.IsNotFound(err):
+	case ent.IsNotFound(err), err == nil && u.DeletedAt != nil: // erased account (deleteAccount)
 		return viewer.Viewer{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid access token")
 	case err != nil && IsUnavailable(err):
 		return viewer.Viewer{}, time.Time{}, unavailableError(err)

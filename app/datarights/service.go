@@ -102,7 +102,7 @@ func (s *Service) DeleteAccount(ctx context.Context, userID, password, reason st
 	if err != nil {
 		return nil, engine.Wrap(err, engine.ENOTFOUND, "no such user")
 	}
-	if u.Email == nil && u.PasswordHash == nil && u.DisplayName == "" && u.AuditSeq > 0 {
+	if u.DeletedAt != nil {
 		return nil, engine.Errorf(engine.ECONFLICT, "this account was already deleted")
 	}
 	if !byAdmin {
@@ -139,7 +139,7 @@ func (s *Service) DeleteAccount(ctx context.Context, userID, password, reason st
 		counts[table] = n
 	}
 	if err := tx.User.UpdateOneID(target).ClearEmail().SetDisplayName("").ClearPasswordHash().
-		SetTimezone("UTC").ClearSafetyFlags().SetRole(user.RoleUSER).Exec(sctx); err != nil {
+		SetTimezone("UTC").ClearSafetyFlags().SetRole(user.RoleUSER).SetDeletedAt(s.now()).Exec(sctx); err != nil {
 		return fail(err)
 	}
 	by := "self"
@@ -418,10 +418,29 @@ func (s *Service) BuildArchive(ctx context.Context, userID string, progress func
 			progress(float64(i+1) / float64(len(tables)+1))
 		}
 	}
+	// The trail once more in the documented, verifiable form (docs/audit.md):
+	// a third party checks it with auditverify or the recipe alone.
+	trail, err := record.Events(viewer.System(ctx), s.Client, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var nd bytes.Buffer
+	enc := json.NewEncoder(&nd)
+	for _, ev := range trail {
+		if ev.Seq > head.seq {
+			break // written after the snapshot
+		}
+		if err := enc.Encode(ev); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := write("audit_trail.ndjson", nd.Bytes()); err != nil {
+		return nil, nil, err
+	}
 	manifest := map[string]any{
 		"format": "vitalgraph-export/v1", "userId": userID, "createdAt": s.now().Format(time.RFC3339Nano),
 		"rows": counts, "sha256": files,
-		"audit": "audit_events.ndjson holds the hash-chained trail; verify it with the recipe of docs/audit.md",
+		"audit": "audit_trail.ndjson is the hash-chained trail in the verifiable form; check it and auditCheckpoint with the recipe of docs/audit.md",
 	}
 	if s.Checkpoints != nil {
 		if cp, err := s.Checkpoints.Sign(userID, head.seq, head.hash); err == nil {

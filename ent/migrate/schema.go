@@ -606,6 +606,7 @@ var (
 		{Name: "feed_seq", Type: field.TypeInt64, Default: 0},
 		{Name: "audit_seq", Type: field.TypeInt64, Default: 0},
 		{Name: "audit_head", Type: field.TypeString, Default: ""},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{

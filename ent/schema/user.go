@@ -38,6 +38,8 @@ func (User) Fields() []ent.Field {
 			Comment("last audit sequence number for this user; bumped under a row lock"),
 		field.String("audit_head").Default("").Annotations(entgql.Skip()).
 			Comment("hash of the newest audit event (hash chain head)"),
+		field.Time("deleted_at").Optional().Nillable().Annotations(entgql.Skip()).
+			Comment("set when the account was erased (deleteAccount): the row is a scrubbed tombstone and its tokens are refused"),
 	}
 }
 

@@ -40,6 +40,8 @@ const (
 	FieldAuditSeq = "audit_seq"
 	// FieldAuditHead holds the string denoting the audit_head field in the database.
 	FieldAuditHead = "audit_head"
+	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
+	FieldDeletedAt = "deleted_at"
 	// EdgeConnections holds the string denoting the connections edge name in mutations.
 	EdgeConnections = "connections"
 	// EdgeObservations holds the string denoting the observations edge name in mutations.
@@ -166,6 +168,7 @@ var Columns = []string{
 	FieldFeedSeq,
 	FieldAuditSeq,
 	FieldAuditHead,
+	FieldDeletedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -296,6 +299,11 @@ func ByAuditSeq(opts ...sql.OrderTermOption) OrderOption {
 // ByAuditHead orders the results by the audit_head field.
 func ByAuditHead(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAuditHead, opts...).ToFunc()
+}
+
+// ByDeletedAt orders the results by the deleted_at field.
+func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
 }
 
 // ByConnectionsCount orders the results by connections count.
