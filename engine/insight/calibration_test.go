@@ -279,7 +279,7 @@ func checkText(m metrics.Metric, a Action) string {
 // calibrationSize is (null users, days each, shift users, seeds).
 func calibrationSize(t *testing.T) (users, days, shiftUsers int, seeds []uint64) {
 	if os.Getenv("CALIBRATE") == "full" {
-		return 20, 365, 30, []uint64{1, 2, 3}
+		return 10, 365, 10, []uint64{1, 2, 3, 4, 5}
 	}
 	if testing.Short() {
 		return 2, 240, 6, []uint64{1}

@@ -110,8 +110,8 @@ type Plan struct {
 // Rules:
 //   - Matching: an anomaly or gap matches the record with its key; a change
 //     matches a record of the same kind and direction starting within
-//     ChangeMatchDays; a trend matches an open trend of the same direction
-//     whose span overlaps it, or a record with its key. A match on a closed
+//     ChangeMatchDays; a trend matches the open trend of the same direction,
+//     a closed one whose span overlaps it, or a record with its key. A match on a closed
 //     record is dropped (a dismissed insight is never re-raised).
 //   - False discoveries: the family is every test run for the day
 //     (Result.Tests) plus the p-value of every new finding not among them
@@ -237,7 +237,9 @@ func match(existing []Record, f detect.Finding) *Record {
 				return r
 			}
 		case detect.KindTrend:
-			if r.Status == Open && r.Direction == f.Direction && !r.EndDay.Before(f.Day) {
+			// One open trend per metric and direction; a closed one (e.g.
+			// dismissed) still holds while its span overlaps the finding's.
+			if r.Direction == f.Direction && (r.Status == Open || !r.EndDay.Before(f.Day)) {
 				return r
 			}
 		}
