@@ -114,33 +114,39 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Evaluation",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			evaluation.FieldUserID:           {Type: field.TypeString, Column: evaluation.FieldUserID},
-			evaluation.FieldCreatedAt:        {Type: field.TypeTime, Column: evaluation.FieldCreatedAt},
-			evaluation.FieldInterventionID:   {Type: field.TypeString, Column: evaluation.FieldInterventionID},
-			evaluation.FieldMetric:           {Type: field.TypeString, Column: evaluation.FieldMetric},
-			evaluation.FieldBaselineFrom:     {Type: field.TypeString, Column: evaluation.FieldBaselineFrom},
-			evaluation.FieldBaselineTo:       {Type: field.TypeString, Column: evaluation.FieldBaselineTo},
-			evaluation.FieldInterventionFrom: {Type: field.TypeString, Column: evaluation.FieldInterventionFrom},
-			evaluation.FieldInterventionTo:   {Type: field.TypeString, Column: evaluation.FieldInterventionTo},
-			evaluation.FieldBaselineCoverage: {Type: field.TypeFloat64, Column: evaluation.FieldBaselineCoverage},
-			evaluation.FieldAdherence:        {Type: field.TypeFloat64, Column: evaluation.FieldAdherence},
-			evaluation.FieldEffect:           {Type: field.TypeFloat64, Column: evaluation.FieldEffect},
-			evaluation.FieldEffectItt:        {Type: field.TypeFloat64, Column: evaluation.FieldEffectItt},
-			evaluation.FieldCiLow:            {Type: field.TypeFloat64, Column: evaluation.FieldCiLow},
-			evaluation.FieldCiHigh:           {Type: field.TypeFloat64, Column: evaluation.FieldCiHigh},
-			evaluation.FieldHedgesG:          {Type: field.TypeFloat64, Column: evaluation.FieldHedgesG},
-			evaluation.FieldMde:              {Type: field.TypeFloat64, Column: evaluation.FieldMde},
-			evaluation.FieldReliable:         {Type: field.TypeBool, Column: evaluation.FieldReliable},
-			evaluation.FieldReasons:          {Type: field.TypeJSON, Column: evaluation.FieldReasons},
-			evaluation.FieldCaveats:          {Type: field.TypeJSON, Column: evaluation.FieldCaveats},
-			evaluation.FieldEvidenceGrade:    {Type: field.TypeEnum, Column: evaluation.FieldEvidenceGrade},
-			evaluation.FieldConfidence:       {Type: field.TypeFloat64, Column: evaluation.FieldConfidence},
-			evaluation.FieldSampleSize:       {Type: field.TypeInt, Column: evaluation.FieldSampleSize},
-			evaluation.FieldCoverage:         {Type: field.TypeFloat64, Column: evaluation.FieldCoverage},
-			evaluation.FieldWhy:              {Type: field.TypeString, Column: evaluation.FieldWhy},
-			evaluation.FieldHowConfident:     {Type: field.TypeString, Column: evaluation.FieldHowConfident},
-			evaluation.FieldWhatWouldChange:  {Type: field.TypeString, Column: evaluation.FieldWhatWouldChange},
-			evaluation.FieldDetails:          {Type: field.TypeJSON, Column: evaluation.FieldDetails},
+			evaluation.FieldUserID:             {Type: field.TypeString, Column: evaluation.FieldUserID},
+			evaluation.FieldCreatedAt:          {Type: field.TypeTime, Column: evaluation.FieldCreatedAt},
+			evaluation.FieldInterventionID:     {Type: field.TypeString, Column: evaluation.FieldInterventionID},
+			evaluation.FieldMetric:             {Type: field.TypeString, Column: evaluation.FieldMetric},
+			evaluation.FieldBaselineFrom:       {Type: field.TypeString, Column: evaluation.FieldBaselineFrom},
+			evaluation.FieldBaselineTo:         {Type: field.TypeString, Column: evaluation.FieldBaselineTo},
+			evaluation.FieldInterventionFrom:   {Type: field.TypeString, Column: evaluation.FieldInterventionFrom},
+			evaluation.FieldInterventionTo:     {Type: field.TypeString, Column: evaluation.FieldInterventionTo},
+			evaluation.FieldBaselineCoverage:   {Type: field.TypeFloat64, Column: evaluation.FieldBaselineCoverage},
+			evaluation.FieldAdherence:          {Type: field.TypeFloat64, Column: evaluation.FieldAdherence},
+			evaluation.FieldEffect:             {Type: field.TypeFloat64, Column: evaluation.FieldEffect},
+			evaluation.FieldEffectItt:          {Type: field.TypeFloat64, Column: evaluation.FieldEffectItt},
+			evaluation.FieldCiLow:              {Type: field.TypeFloat64, Column: evaluation.FieldCiLow},
+			evaluation.FieldCiHigh:             {Type: field.TypeFloat64, Column: evaluation.FieldCiHigh},
+			evaluation.FieldHedgesG:            {Type: field.TypeFloat64, Column: evaluation.FieldHedgesG},
+			evaluation.FieldMde:                {Type: field.TypeFloat64, Column: evaluation.FieldMde},
+			evaluation.FieldReliable:           {Type: field.TypeBool, Column: evaluation.FieldReliable},
+			evaluation.FieldReasons:            {Type: field.TypeJSON, Column: evaluation.FieldReasons},
+			evaluation.FieldCaveats:            {Type: field.TypeJSON, Column: evaluation.FieldCaveats},
+			evaluation.FieldClaim:              {Type: field.TypeEnum, Column: evaluation.FieldClaim},
+			evaluation.FieldDirectionSupported: {Type: field.TypeBool, Column: evaluation.FieldDirectionSupported},
+			evaluation.FieldInterim:            {Type: field.TypeBool, Column: evaluation.FieldInterim},
+			evaluation.FieldEffectPercent:      {Type: field.TypeFloat64, Column: evaluation.FieldEffectPercent},
+			evaluation.FieldCiLowPercent:       {Type: field.TypeFloat64, Column: evaluation.FieldCiLowPercent},
+			evaluation.FieldCiHighPercent:      {Type: field.TypeFloat64, Column: evaluation.FieldCiHighPercent},
+			evaluation.FieldEvidenceGrade:      {Type: field.TypeEnum, Column: evaluation.FieldEvidenceGrade},
+			evaluation.FieldConfidence:         {Type: field.TypeFloat64, Column: evaluation.FieldConfidence},
+			evaluation.FieldSampleSize:         {Type: field.TypeInt, Column: evaluation.FieldSampleSize},
+			evaluation.FieldCoverage:           {Type: field.TypeFloat64, Column: evaluation.FieldCoverage},
+			evaluation.FieldWhy:                {Type: field.TypeString, Column: evaluation.FieldWhy},
+			evaluation.FieldHowConfident:       {Type: field.TypeString, Column: evaluation.FieldHowConfident},
+			evaluation.FieldWhatWouldChange:    {Type: field.TypeString, Column: evaluation.FieldWhatWouldChange},
+			evaluation.FieldDetails:            {Type: field.TypeJSON, Column: evaluation.FieldDetails},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -250,6 +256,12 @@ var schemaGraph = func() *sqlgraph.Schema {
 			intervention.FieldRequiresReview:    {Type: field.TypeBool, Column: intervention.FieldRequiresReview},
 			intervention.FieldSafetyChecks:      {Type: field.TypeJSON, Column: intervention.FieldSafetyChecks},
 			intervention.FieldMde:               {Type: field.TypeFloat64, Column: intervention.FieldMde},
+			intervention.FieldDesign:            {Type: field.TypeEnum, Column: intervention.FieldDesign},
+			intervention.FieldCycles:            {Type: field.TypeInt, Column: intervention.FieldCycles},
+			intervention.FieldBlockDays:         {Type: field.TypeInt, Column: intervention.FieldBlockDays},
+			intervention.FieldCrossoverSeed:     {Type: field.TypeInt64, Column: intervention.FieldCrossoverSeed},
+			intervention.FieldCrossoverOrder:    {Type: field.TypeJSON, Column: intervention.FieldCrossoverOrder},
+			intervention.FieldRetrospective:     {Type: field.TypeBool, Column: intervention.FieldRetrospective},
 		},
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
@@ -1234,6 +1246,36 @@ func (f *EvaluationFilter) WhereCaveats(p entql.BytesP) {
 	f.Where(p.Field(evaluation.FieldCaveats))
 }
 
+// WhereClaim applies the entql string predicate on the claim field.
+func (f *EvaluationFilter) WhereClaim(p entql.StringP) {
+	f.Where(p.Field(evaluation.FieldClaim))
+}
+
+// WhereDirectionSupported applies the entql bool predicate on the direction_supported field.
+func (f *EvaluationFilter) WhereDirectionSupported(p entql.BoolP) {
+	f.Where(p.Field(evaluation.FieldDirectionSupported))
+}
+
+// WhereInterim applies the entql bool predicate on the interim field.
+func (f *EvaluationFilter) WhereInterim(p entql.BoolP) {
+	f.Where(p.Field(evaluation.FieldInterim))
+}
+
+// WhereEffectPercent applies the entql float64 predicate on the effect_percent field.
+func (f *EvaluationFilter) WhereEffectPercent(p entql.Float64P) {
+	f.Where(p.Field(evaluation.FieldEffectPercent))
+}
+
+// WhereCiLowPercent applies the entql float64 predicate on the ci_low_percent field.
+func (f *EvaluationFilter) WhereCiLowPercent(p entql.Float64P) {
+	f.Where(p.Field(evaluation.FieldCiLowPercent))
+}
+
+// WhereCiHighPercent applies the entql float64 predicate on the ci_high_percent field.
+func (f *EvaluationFilter) WhereCiHighPercent(p entql.Float64P) {
+	f.Where(p.Field(evaluation.FieldCiHighPercent))
+}
+
 // WhereEvidenceGrade applies the entql string predicate on the evidence_grade field.
 func (f *EvaluationFilter) WhereEvidenceGrade(p entql.StringP) {
 	f.Where(p.Field(evaluation.FieldEvidenceGrade))
@@ -1801,6 +1843,36 @@ func (f *InterventionFilter) WhereSafetyChecks(p entql.BytesP) {
 // WhereMde applies the entql float64 predicate on the mde field.
 func (f *InterventionFilter) WhereMde(p entql.Float64P) {
 	f.Where(p.Field(intervention.FieldMde))
+}
+
+// WhereDesign applies the entql string predicate on the design field.
+func (f *InterventionFilter) WhereDesign(p entql.StringP) {
+	f.Where(p.Field(intervention.FieldDesign))
+}
+
+// WhereCycles applies the entql int predicate on the cycles field.
+func (f *InterventionFilter) WhereCycles(p entql.IntP) {
+	f.Where(p.Field(intervention.FieldCycles))
+}
+
+// WhereBlockDays applies the entql int predicate on the block_days field.
+func (f *InterventionFilter) WhereBlockDays(p entql.IntP) {
+	f.Where(p.Field(intervention.FieldBlockDays))
+}
+
+// WhereCrossoverSeed applies the entql int64 predicate on the crossover_seed field.
+func (f *InterventionFilter) WhereCrossoverSeed(p entql.Int64P) {
+	f.Where(p.Field(intervention.FieldCrossoverSeed))
+}
+
+// WhereCrossoverOrder applies the entql json.RawMessage predicate on the crossover_order field.
+func (f *InterventionFilter) WhereCrossoverOrder(p entql.BytesP) {
+	f.Where(p.Field(intervention.FieldCrossoverOrder))
+}
+
+// WhereRetrospective applies the entql bool predicate on the retrospective field.
+func (f *InterventionFilter) WhereRetrospective(p entql.BoolP) {
+	f.Where(p.Field(intervention.FieldRetrospective))
 }
 
 // WhereHasUser applies a predicate to check if query has an edge user.

@@ -59,6 +59,18 @@ type Evaluation struct {
 	Reasons []string `json:"reasons,omitempty"`
 	// Caveats holds the value of the "caveats" field.
 	Caveats []string `json:"caveats,omitempty"`
+	// what the evidence lets a narrative say (docs/statistics.md, Words)
+	Claim evaluation.Claim `json:"claim,omitempty"`
+	// the effect's 95% interval excludes zero and the grade is at least C
+	DirectionSupported bool `json:"direction_supported,omitempty"`
+	// evaluated before the planned end
+	Interim bool `json:"interim,omitempty"`
+	// log-scale metrics: the effect as a percent change
+	EffectPercent *float64 `json:"effect_percent,omitempty"`
+	// CiLowPercent holds the value of the "ci_low_percent" field.
+	CiLowPercent *float64 `json:"ci_low_percent,omitempty"`
+	// CiHighPercent holds the value of the "ci_high_percent" field.
+	CiHighPercent *float64 `json:"ci_high_percent,omitempty"`
 	// EvidenceGrade holds the value of the "evidence_grade" field.
 	EvidenceGrade evidence.Grade `json:"evidence_grade,omitempty"`
 	// Confidence holds the value of the "confidence" field.
@@ -123,13 +135,13 @@ func (*Evaluation) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case evaluation.FieldReasons, evaluation.FieldCaveats, evaluation.FieldDetails:
 			values[i] = new([]byte)
-		case evaluation.FieldReliable:
+		case evaluation.FieldReliable, evaluation.FieldDirectionSupported, evaluation.FieldInterim:
 			values[i] = new(sql.NullBool)
-		case evaluation.FieldBaselineCoverage, evaluation.FieldAdherence, evaluation.FieldEffect, evaluation.FieldEffectItt, evaluation.FieldCiLow, evaluation.FieldCiHigh, evaluation.FieldHedgesG, evaluation.FieldMde, evaluation.FieldConfidence, evaluation.FieldCoverage:
+		case evaluation.FieldBaselineCoverage, evaluation.FieldAdherence, evaluation.FieldEffect, evaluation.FieldEffectItt, evaluation.FieldCiLow, evaluation.FieldCiHigh, evaluation.FieldHedgesG, evaluation.FieldMde, evaluation.FieldEffectPercent, evaluation.FieldCiLowPercent, evaluation.FieldCiHighPercent, evaluation.FieldConfidence, evaluation.FieldCoverage:
 			values[i] = new(sql.NullFloat64)
 		case evaluation.FieldSampleSize:
 			values[i] = new(sql.NullInt64)
-		case evaluation.FieldID, evaluation.FieldUserID, evaluation.FieldInterventionID, evaluation.FieldMetric, evaluation.FieldBaselineFrom, evaluation.FieldBaselineTo, evaluation.FieldInterventionFrom, evaluation.FieldInterventionTo, evaluation.FieldEvidenceGrade, evaluation.FieldWhy, evaluation.FieldHowConfident, evaluation.FieldWhatWouldChange:
+		case evaluation.FieldID, evaluation.FieldUserID, evaluation.FieldInterventionID, evaluation.FieldMetric, evaluation.FieldBaselineFrom, evaluation.FieldBaselineTo, evaluation.FieldInterventionFrom, evaluation.FieldInterventionTo, evaluation.FieldClaim, evaluation.FieldEvidenceGrade, evaluation.FieldWhy, evaluation.FieldHowConfident, evaluation.FieldWhatWouldChange:
 			values[i] = new(sql.NullString)
 		case evaluation.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -277,6 +289,45 @@ func (_m *Evaluation) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Caveats); err != nil {
 					return fmt.Errorf("unmarshal field caveats: %w", err)
 				}
+			}
+		case evaluation.FieldClaim:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field claim", values[i])
+			} else if value.Valid {
+				_m.Claim = evaluation.Claim(value.String)
+			}
+		case evaluation.FieldDirectionSupported:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field direction_supported", values[i])
+			} else if value.Valid {
+				_m.DirectionSupported = value.Bool
+			}
+		case evaluation.FieldInterim:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field interim", values[i])
+			} else if value.Valid {
+				_m.Interim = value.Bool
+			}
+		case evaluation.FieldEffectPercent:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field effect_percent", values[i])
+			} else if value.Valid {
+				_m.EffectPercent = new(float64)
+				*_m.EffectPercent = value.Float64
+			}
+		case evaluation.FieldCiLowPercent:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field ci_low_percent", values[i])
+			} else if value.Valid {
+				_m.CiLowPercent = new(float64)
+				*_m.CiLowPercent = value.Float64
+			}
+		case evaluation.FieldCiHighPercent:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field ci_high_percent", values[i])
+			} else if value.Valid {
+				_m.CiHighPercent = new(float64)
+				*_m.CiHighPercent = value.Float64
 			}
 		case evaluation.FieldEvidenceGrade:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -442,6 +493,30 @@ func (_m *Evaluation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("caveats=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Caveats))
+	builder.WriteString(", ")
+	builder.WriteString("claim=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Claim))
+	builder.WriteString(", ")
+	builder.WriteString("direction_supported=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DirectionSupported))
+	builder.WriteString(", ")
+	builder.WriteString("interim=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Interim))
+	builder.WriteString(", ")
+	if v := _m.EffectPercent; v != nil {
+		builder.WriteString("effect_percent=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CiLowPercent; v != nil {
+		builder.WriteString("ci_low_percent=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CiHighPercent; v != nil {
+		builder.WriteString("ci_high_percent=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("evidence_grade=")
 	builder.WriteString(fmt.Sprintf("%v", _m.EvidenceGrade))

@@ -196,6 +196,90 @@ func (_c *EvaluationCreate) SetCaveats(v []string) *EvaluationCreate {
 	return _c
 }
 
+// SetClaim sets the "claim" field.
+func (_c *EvaluationCreate) SetClaim(v evaluation.Claim) *EvaluationCreate {
+	_c.mutation.SetClaim(v)
+	return _c
+}
+
+// SetNillableClaim sets the "claim" field if the given value is not nil.
+func (_c *EvaluationCreate) SetNillableClaim(v *evaluation.Claim) *EvaluationCreate {
+	if v != nil {
+		_c.SetClaim(*v)
+	}
+	return _c
+}
+
+// SetDirectionSupported sets the "direction_supported" field.
+func (_c *EvaluationCreate) SetDirectionSupported(v bool) *EvaluationCreate {
+	_c.mutation.SetDirectionSupported(v)
+	return _c
+}
+
+// SetNillableDirectionSupported sets the "direction_supported" field if the given value is not nil.
+func (_c *EvaluationCreate) SetNillableDirectionSupported(v *bool) *EvaluationCreate {
+	if v != nil {
+		_c.SetDirectionSupported(*v)
+	}
+	return _c
+}
+
+// SetInterim sets the "interim" field.
+func (_c *EvaluationCreate) SetInterim(v bool) *EvaluationCreate {
+	_c.mutation.SetInterim(v)
+	return _c
+}
+
+// SetNillableInterim sets the "interim" field if the given value is not nil.
+func (_c *EvaluationCreate) SetNillableInterim(v *bool) *EvaluationCreate {
+	if v != nil {
+		_c.SetInterim(*v)
+	}
+	return _c
+}
+
+// SetEffectPercent sets the "effect_percent" field.
+func (_c *EvaluationCreate) SetEffectPercent(v float64) *EvaluationCreate {
+	_c.mutation.SetEffectPercent(v)
+	return _c
+}
+
+// SetNillableEffectPercent sets the "effect_percent" field if the given value is not nil.
+func (_c *EvaluationCreate) SetNillableEffectPercent(v *float64) *EvaluationCreate {
+	if v != nil {
+		_c.SetEffectPercent(*v)
+	}
+	return _c
+}
+
+// SetCiLowPercent sets the "ci_low_percent" field.
+func (_c *EvaluationCreate) SetCiLowPercent(v float64) *EvaluationCreate {
+	_c.mutation.SetCiLowPercent(v)
+	return _c
+}
+
+// SetNillableCiLowPercent sets the "ci_low_percent" field if the given value is not nil.
+func (_c *EvaluationCreate) SetNillableCiLowPercent(v *float64) *EvaluationCreate {
+	if v != nil {
+		_c.SetCiLowPercent(*v)
+	}
+	return _c
+}
+
+// SetCiHighPercent sets the "ci_high_percent" field.
+func (_c *EvaluationCreate) SetCiHighPercent(v float64) *EvaluationCreate {
+	_c.mutation.SetCiHighPercent(v)
+	return _c
+}
+
+// SetNillableCiHighPercent sets the "ci_high_percent" field if the given value is not nil.
+func (_c *EvaluationCreate) SetNillableCiHighPercent(v *float64) *EvaluationCreate {
+	if v != nil {
+		_c.SetCiHighPercent(*v)
+	}
+	return _c
+}
+
 // SetEvidenceGrade sets the "evidence_grade" field.
 func (_c *EvaluationCreate) SetEvidenceGrade(v evidence.Grade) *EvaluationCreate {
 	_c.mutation.SetEvidenceGrade(v)
@@ -336,6 +420,18 @@ func (_c *EvaluationCreate) defaults() error {
 		v := evaluation.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.Claim(); !ok {
+		v := evaluation.DefaultClaim
+		_c.mutation.SetClaim(v)
+	}
+	if _, ok := _c.mutation.DirectionSupported(); !ok {
+		v := evaluation.DefaultDirectionSupported
+		_c.mutation.SetDirectionSupported(v)
+	}
+	if _, ok := _c.mutation.Interim(); !ok {
+		v := evaluation.DefaultInterim
+		_c.mutation.SetInterim(v)
+	}
 	if _, ok := _c.mutation.Why(); !ok {
 		v := evaluation.DefaultWhy
 		_c.mutation.SetWhy(v)
@@ -432,6 +528,20 @@ func (_c *EvaluationCreate) check() error {
 	}
 	if _, ok := _c.mutation.Reliable(); !ok {
 		return &ValidationError{Name: "reliable", err: errors.New(`ent: missing required field "Evaluation.reliable"`)}
+	}
+	if _, ok := _c.mutation.Claim(); !ok {
+		return &ValidationError{Name: "claim", err: errors.New(`ent: missing required field "Evaluation.claim"`)}
+	}
+	if v, ok := _c.mutation.Claim(); ok {
+		if err := evaluation.ClaimValidator(v); err != nil {
+			return &ValidationError{Name: "claim", err: fmt.Errorf(`ent: validator failed for field "Evaluation.claim": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.DirectionSupported(); !ok {
+		return &ValidationError{Name: "direction_supported", err: errors.New(`ent: missing required field "Evaluation.direction_supported"`)}
+	}
+	if _, ok := _c.mutation.Interim(); !ok {
+		return &ValidationError{Name: "interim", err: errors.New(`ent: missing required field "Evaluation.interim"`)}
 	}
 	if _, ok := _c.mutation.EvidenceGrade(); !ok {
 		return &ValidationError{Name: "evidence_grade", err: errors.New(`ent: missing required field "Evaluation.evidence_grade"`)}
@@ -588,6 +698,30 @@ func (_c *EvaluationCreate) createSpec() (*Evaluation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Caveats(); ok {
 		_spec.SetField(evaluation.FieldCaveats, field.TypeJSON, value)
 		_node.Caveats = value
+	}
+	if value, ok := _c.mutation.Claim(); ok {
+		_spec.SetField(evaluation.FieldClaim, field.TypeEnum, value)
+		_node.Claim = value
+	}
+	if value, ok := _c.mutation.DirectionSupported(); ok {
+		_spec.SetField(evaluation.FieldDirectionSupported, field.TypeBool, value)
+		_node.DirectionSupported = value
+	}
+	if value, ok := _c.mutation.Interim(); ok {
+		_spec.SetField(evaluation.FieldInterim, field.TypeBool, value)
+		_node.Interim = value
+	}
+	if value, ok := _c.mutation.EffectPercent(); ok {
+		_spec.SetField(evaluation.FieldEffectPercent, field.TypeFloat64, value)
+		_node.EffectPercent = &value
+	}
+	if value, ok := _c.mutation.CiLowPercent(); ok {
+		_spec.SetField(evaluation.FieldCiLowPercent, field.TypeFloat64, value)
+		_node.CiLowPercent = &value
+	}
+	if value, ok := _c.mutation.CiHighPercent(); ok {
+		_spec.SetField(evaluation.FieldCiHighPercent, field.TypeFloat64, value)
+		_node.CiHighPercent = &value
 	}
 	if value, ok := _c.mutation.EvidenceGrade(); ok {
 		_spec.SetField(evaluation.FieldEvidenceGrade, field.TypeEnum, value)
@@ -900,6 +1034,24 @@ func (u *EvaluationUpsertOne) UpdateNewValues() *EvaluationUpsertOne {
 		}
 		if _, exists := u.create.mutation.Caveats(); exists {
 			s.SetIgnore(evaluation.FieldCaveats)
+		}
+		if _, exists := u.create.mutation.Claim(); exists {
+			s.SetIgnore(evaluation.FieldClaim)
+		}
+		if _, exists := u.create.mutation.DirectionSupported(); exists {
+			s.SetIgnore(evaluation.FieldDirectionSupported)
+		}
+		if _, exists := u.create.mutation.Interim(); exists {
+			s.SetIgnore(evaluation.FieldInterim)
+		}
+		if _, exists := u.create.mutation.EffectPercent(); exists {
+			s.SetIgnore(evaluation.FieldEffectPercent)
+		}
+		if _, exists := u.create.mutation.CiLowPercent(); exists {
+			s.SetIgnore(evaluation.FieldCiLowPercent)
+		}
+		if _, exists := u.create.mutation.CiHighPercent(); exists {
+			s.SetIgnore(evaluation.FieldCiHighPercent)
 		}
 	}))
 	return u
@@ -1311,6 +1463,24 @@ func (u *EvaluationUpsertBulk) UpdateNewValues() *EvaluationUpsertBulk {
 			}
 			if _, exists := b.mutation.Caveats(); exists {
 				s.SetIgnore(evaluation.FieldCaveats)
+			}
+			if _, exists := b.mutation.Claim(); exists {
+				s.SetIgnore(evaluation.FieldClaim)
+			}
+			if _, exists := b.mutation.DirectionSupported(); exists {
+				s.SetIgnore(evaluation.FieldDirectionSupported)
+			}
+			if _, exists := b.mutation.Interim(); exists {
+				s.SetIgnore(evaluation.FieldInterim)
+			}
+			if _, exists := b.mutation.EffectPercent(); exists {
+				s.SetIgnore(evaluation.FieldEffectPercent)
+			}
+			if _, exists := b.mutation.CiLowPercent(); exists {
+				s.SetIgnore(evaluation.FieldCiLowPercent)
+			}
+			if _, exists := b.mutation.CiHighPercent(); exists {
+				s.SetIgnore(evaluation.FieldCiHighPercent)
 			}
 		}
 	}))

@@ -265,6 +265,15 @@ func (_u *EvaluationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.CaveatsCleared() {
 		_spec.ClearField(evaluation.FieldCaveats, field.TypeJSON)
 	}
+	if _u.mutation.EffectPercentCleared() {
+		_spec.ClearField(evaluation.FieldEffectPercent, field.TypeFloat64)
+	}
+	if _u.mutation.CiLowPercentCleared() {
+		_spec.ClearField(evaluation.FieldCiLowPercent, field.TypeFloat64)
+	}
+	if _u.mutation.CiHighPercentCleared() {
+		_spec.ClearField(evaluation.FieldCiHighPercent, field.TypeFloat64)
+	}
 	if value, ok := _u.mutation.EvidenceGrade(); ok {
 		_spec.SetField(evaluation.FieldEvidenceGrade, field.TypeEnum, value)
 	}
@@ -588,6 +597,15 @@ func (_u *EvaluationUpdateOne) sqlSave(ctx context.Context) (_node *Evaluation, 
 	}
 	if _u.mutation.CaveatsCleared() {
 		_spec.ClearField(evaluation.FieldCaveats, field.TypeJSON)
+	}
+	if _u.mutation.EffectPercentCleared() {
+		_spec.ClearField(evaluation.FieldEffectPercent, field.TypeFloat64)
+	}
+	if _u.mutation.CiLowPercentCleared() {
+		_spec.ClearField(evaluation.FieldCiLowPercent, field.TypeFloat64)
+	}
+	if _u.mutation.CiHighPercentCleared() {
+		_spec.ClearField(evaluation.FieldCiHighPercent, field.TypeFloat64)
 	}
 	if value, ok := _u.mutation.EvidenceGrade(); ok {
 		_spec.SetField(evaluation.FieldEvidenceGrade, field.TypeEnum, value)

@@ -582,6 +582,36 @@ func (_q *EvaluationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, evaluation.FieldCaveats)
 				fieldSeen[evaluation.FieldCaveats] = struct{}{}
 			}
+		case "claim":
+			if _, ok := fieldSeen[evaluation.FieldClaim]; !ok {
+				selectedFields = append(selectedFields, evaluation.FieldClaim)
+				fieldSeen[evaluation.FieldClaim] = struct{}{}
+			}
+		case "directionSupported":
+			if _, ok := fieldSeen[evaluation.FieldDirectionSupported]; !ok {
+				selectedFields = append(selectedFields, evaluation.FieldDirectionSupported)
+				fieldSeen[evaluation.FieldDirectionSupported] = struct{}{}
+			}
+		case "interim":
+			if _, ok := fieldSeen[evaluation.FieldInterim]; !ok {
+				selectedFields = append(selectedFields, evaluation.FieldInterim)
+				fieldSeen[evaluation.FieldInterim] = struct{}{}
+			}
+		case "effectPercent":
+			if _, ok := fieldSeen[evaluation.FieldEffectPercent]; !ok {
+				selectedFields = append(selectedFields, evaluation.FieldEffectPercent)
+				fieldSeen[evaluation.FieldEffectPercent] = struct{}{}
+			}
+		case "ciLowPercent":
+			if _, ok := fieldSeen[evaluation.FieldCiLowPercent]; !ok {
+				selectedFields = append(selectedFields, evaluation.FieldCiLowPercent)
+				fieldSeen[evaluation.FieldCiLowPercent] = struct{}{}
+			}
+		case "ciHighPercent":
+			if _, ok := fieldSeen[evaluation.FieldCiHighPercent]; !ok {
+				selectedFields = append(selectedFields, evaluation.FieldCiHighPercent)
+				fieldSeen[evaluation.FieldCiHighPercent] = struct{}{}
+			}
 		case "evidenceGrade":
 			if _, ok := fieldSeen[evaluation.FieldEvidenceGrade]; !ok {
 				selectedFields = append(selectedFields, evaluation.FieldEvidenceGrade)
@@ -1283,6 +1313,26 @@ func (_q *InterventionQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[intervention.FieldMde]; !ok {
 				selectedFields = append(selectedFields, intervention.FieldMde)
 				fieldSeen[intervention.FieldMde] = struct{}{}
+			}
+		case "design":
+			if _, ok := fieldSeen[intervention.FieldDesign]; !ok {
+				selectedFields = append(selectedFields, intervention.FieldDesign)
+				fieldSeen[intervention.FieldDesign] = struct{}{}
+			}
+		case "cycles":
+			if _, ok := fieldSeen[intervention.FieldCycles]; !ok {
+				selectedFields = append(selectedFields, intervention.FieldCycles)
+				fieldSeen[intervention.FieldCycles] = struct{}{}
+			}
+		case "blockDays":
+			if _, ok := fieldSeen[intervention.FieldBlockDays]; !ok {
+				selectedFields = append(selectedFields, intervention.FieldBlockDays)
+				fieldSeen[intervention.FieldBlockDays] = struct{}{}
+			}
+		case "retrospective":
+			if _, ok := fieldSeen[intervention.FieldRetrospective]; !ok {
+				selectedFields = append(selectedFields, intervention.FieldRetrospective)
+				fieldSeen[intervention.FieldRetrospective] = struct{}{}
 			}
 		case "id":
 		case "__typename":

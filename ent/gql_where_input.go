@@ -2076,6 +2076,56 @@ type EvaluationWhereInput struct {
 	Reliable    *bool `json:"reliable,omitempty"`
 	ReliableNEQ *bool `json:"reliableNEQ,omitempty"`
 
+	// "claim" field predicates.
+	Claim      *evaluation.Claim  `json:"claim,omitempty"`
+	ClaimNEQ   *evaluation.Claim  `json:"claimNEQ,omitempty"`
+	ClaimIn    []evaluation.Claim `json:"claimIn,omitempty"`
+	ClaimNotIn []evaluation.Claim `json:"claimNotIn,omitempty"`
+
+	// "direction_supported" field predicates.
+	DirectionSupported    *bool `json:"directionSupported,omitempty"`
+	DirectionSupportedNEQ *bool `json:"directionSupportedNEQ,omitempty"`
+
+	// "interim" field predicates.
+	Interim    *bool `json:"interim,omitempty"`
+	InterimNEQ *bool `json:"interimNEQ,omitempty"`
+
+	// "effect_percent" field predicates.
+	EffectPercent       *float64  `json:"effectPercent,omitempty"`
+	EffectPercentNEQ    *float64  `json:"effectPercentNEQ,omitempty"`
+	EffectPercentIn     []float64 `json:"effectPercentIn,omitempty"`
+	EffectPercentNotIn  []float64 `json:"effectPercentNotIn,omitempty"`
+	EffectPercentGT     *float64  `json:"effectPercentGT,omitempty"`
+	EffectPercentGTE    *float64  `json:"effectPercentGTE,omitempty"`
+	EffectPercentLT     *float64  `json:"effectPercentLT,omitempty"`
+	EffectPercentLTE    *float64  `json:"effectPercentLTE,omitempty"`
+	EffectPercentIsNil  bool      `json:"effectPercentIsNil,omitempty"`
+	EffectPercentNotNil bool      `json:"effectPercentNotNil,omitempty"`
+
+	// "ci_low_percent" field predicates.
+	CiLowPercent       *float64  `json:"ciLowPercent,omitempty"`
+	CiLowPercentNEQ    *float64  `json:"ciLowPercentNEQ,omitempty"`
+	CiLowPercentIn     []float64 `json:"ciLowPercentIn,omitempty"`
+	CiLowPercentNotIn  []float64 `json:"ciLowPercentNotIn,omitempty"`
+	CiLowPercentGT     *float64  `json:"ciLowPercentGT,omitempty"`
+	CiLowPercentGTE    *float64  `json:"ciLowPercentGTE,omitempty"`
+	CiLowPercentLT     *float64  `json:"ciLowPercentLT,omitempty"`
+	CiLowPercentLTE    *float64  `json:"ciLowPercentLTE,omitempty"`
+	CiLowPercentIsNil  bool      `json:"ciLowPercentIsNil,omitempty"`
+	CiLowPercentNotNil bool      `json:"ciLowPercentNotNil,omitempty"`
+
+	// "ci_high_percent" field predicates.
+	CiHighPercent       *float64  `json:"ciHighPercent,omitempty"`
+	CiHighPercentNEQ    *float64  `json:"ciHighPercentNEQ,omitempty"`
+	CiHighPercentIn     []float64 `json:"ciHighPercentIn,omitempty"`
+	CiHighPercentNotIn  []float64 `json:"ciHighPercentNotIn,omitempty"`
+	CiHighPercentGT     *float64  `json:"ciHighPercentGT,omitempty"`
+	CiHighPercentGTE    *float64  `json:"ciHighPercentGTE,omitempty"`
+	CiHighPercentLT     *float64  `json:"ciHighPercentLT,omitempty"`
+	CiHighPercentLTE    *float64  `json:"ciHighPercentLTE,omitempty"`
+	CiHighPercentIsNil  bool      `json:"ciHighPercentIsNil,omitempty"`
+	CiHighPercentNotNil bool      `json:"ciHighPercentNotNil,omitempty"`
+
 	// "evidence_grade" field predicates.
 	EvidenceGrade      *evidence.Grade  `json:"evidenceGrade,omitempty"`
 	EvidenceGradeNEQ   *evidence.Grade  `json:"evidenceGradeNEQ,omitempty"`
@@ -2715,6 +2765,120 @@ func (i *EvaluationWhereInput) P() (predicate.Evaluation, error) {
 	}
 	if i.ReliableNEQ != nil {
 		predicates = append(predicates, evaluation.ReliableNEQ(*i.ReliableNEQ))
+	}
+	if i.Claim != nil {
+		predicates = append(predicates, evaluation.ClaimEQ(*i.Claim))
+	}
+	if i.ClaimNEQ != nil {
+		predicates = append(predicates, evaluation.ClaimNEQ(*i.ClaimNEQ))
+	}
+	if len(i.ClaimIn) > 0 {
+		predicates = append(predicates, evaluation.ClaimIn(i.ClaimIn...))
+	}
+	if len(i.ClaimNotIn) > 0 {
+		predicates = append(predicates, evaluation.ClaimNotIn(i.ClaimNotIn...))
+	}
+	if i.DirectionSupported != nil {
+		predicates = append(predicates, evaluation.DirectionSupportedEQ(*i.DirectionSupported))
+	}
+	if i.DirectionSupportedNEQ != nil {
+		predicates = append(predicates, evaluation.DirectionSupportedNEQ(*i.DirectionSupportedNEQ))
+	}
+	if i.Interim != nil {
+		predicates = append(predicates, evaluation.InterimEQ(*i.Interim))
+	}
+	if i.InterimNEQ != nil {
+		predicates = append(predicates, evaluation.InterimNEQ(*i.InterimNEQ))
+	}
+	if i.EffectPercent != nil {
+		predicates = append(predicates, evaluation.EffectPercentEQ(*i.EffectPercent))
+	}
+	if i.EffectPercentNEQ != nil {
+		predicates = append(predicates, evaluation.EffectPercentNEQ(*i.EffectPercentNEQ))
+	}
+	if len(i.EffectPercentIn) > 0 {
+		predicates = append(predicates, evaluation.EffectPercentIn(i.EffectPercentIn...))
+	}
+	if len(i.EffectPercentNotIn) > 0 {
+		predicates = append(predicates, evaluation.EffectPercentNotIn(i.EffectPercentNotIn...))
+	}
+	if i.EffectPercentGT != nil {
+		predicates = append(predicates, evaluation.EffectPercentGT(*i.EffectPercentGT))
+	}
+	if i.EffectPercentGTE != nil {
+		predicates = append(predicates, evaluation.EffectPercentGTE(*i.EffectPercentGTE))
+	}
+	if i.EffectPercentLT != nil {
+		predicates = append(predicates, evaluation.EffectPercentLT(*i.EffectPercentLT))
+	}
+	if i.EffectPercentLTE != nil {
+		predicates = append(predicates, evaluation.EffectPercentLTE(*i.EffectPercentLTE))
+	}
+	if i.EffectPercentIsNil {
+		predicates = append(predicates, evaluation.EffectPercentIsNil())
+	}
+	if i.EffectPercentNotNil {
+		predicates = append(predicates, evaluation.EffectPercentNotNil())
+	}
+	if i.CiLowPercent != nil {
+		predicates = append(predicates, evaluation.CiLowPercentEQ(*i.CiLowPercent))
+	}
+	if i.CiLowPercentNEQ != nil {
+		predicates = append(predicates, evaluation.CiLowPercentNEQ(*i.CiLowPercentNEQ))
+	}
+	if len(i.CiLowPercentIn) > 0 {
+		predicates = append(predicates, evaluation.CiLowPercentIn(i.CiLowPercentIn...))
+	}
+	if len(i.CiLowPercentNotIn) > 0 {
+		predicates = append(predicates, evaluation.CiLowPercentNotIn(i.CiLowPercentNotIn...))
+	}
+	if i.CiLowPercentGT != nil {
+		predicates = append(predicates, evaluation.CiLowPercentGT(*i.CiLowPercentGT))
+	}
+	if i.CiLowPercentGTE != nil {
+		predicates = append(predicates, evaluation.CiLowPercentGTE(*i.CiLowPercentGTE))
+	}
+	if i.CiLowPercentLT != nil {
+		predicates = append(predicates, evaluation.CiLowPercentLT(*i.CiLowPercentLT))
+	}
+	if i.CiLowPercentLTE != nil {
+		predicates = append(predicates, evaluation.CiLowPercentLTE(*i.CiLowPercentLTE))
+	}
+	if i.CiLowPercentIsNil {
+		predicates = append(predicates, evaluation.CiLowPercentIsNil())
+	}
+	if i.CiLowPercentNotNil {
+		predicates = append(predicates, evaluation.CiLowPercentNotNil())
+	}
+	if i.CiHighPercent != nil {
+		predicates = append(predicates, evaluation.CiHighPercentEQ(*i.CiHighPercent))
+	}
+	if i.CiHighPercentNEQ != nil {
+		predicates = append(predicates, evaluation.CiHighPercentNEQ(*i.CiHighPercentNEQ))
+	}
+	if len(i.CiHighPercentIn) > 0 {
+		predicates = append(predicates, evaluation.CiHighPercentIn(i.CiHighPercentIn...))
+	}
+	if len(i.CiHighPercentNotIn) > 0 {
+		predicates = append(predicates, evaluation.CiHighPercentNotIn(i.CiHighPercentNotIn...))
+	}
+	if i.CiHighPercentGT != nil {
+		predicates = append(predicates, evaluation.CiHighPercentGT(*i.CiHighPercentGT))
+	}
+	if i.CiHighPercentGTE != nil {
+		predicates = append(predicates, evaluation.CiHighPercentGTE(*i.CiHighPercentGTE))
+	}
+	if i.CiHighPercentLT != nil {
+		predicates = append(predicates, evaluation.CiHighPercentLT(*i.CiHighPercentLT))
+	}
+	if i.CiHighPercentLTE != nil {
+		predicates = append(predicates, evaluation.CiHighPercentLTE(*i.CiHighPercentLTE))
+	}
+	if i.CiHighPercentIsNil {
+		predicates = append(predicates, evaluation.CiHighPercentIsNil())
+	}
+	if i.CiHighPercentNotNil {
+		predicates = append(predicates, evaluation.CiHighPercentNotNil())
 	}
 	if i.EvidenceGrade != nil {
 		predicates = append(predicates, evaluation.EvidenceGradeEQ(*i.EvidenceGrade))
@@ -4440,6 +4604,40 @@ type InterventionWhereInput struct {
 	MdeIsNil  bool      `json:"mdeIsNil,omitempty"`
 	MdeNotNil bool      `json:"mdeNotNil,omitempty"`
 
+	// "design" field predicates.
+	Design      *intervention.Design  `json:"design,omitempty"`
+	DesignNEQ   *intervention.Design  `json:"designNEQ,omitempty"`
+	DesignIn    []intervention.Design `json:"designIn,omitempty"`
+	DesignNotIn []intervention.Design `json:"designNotIn,omitempty"`
+
+	// "cycles" field predicates.
+	Cycles       *int  `json:"cycles,omitempty"`
+	CyclesNEQ    *int  `json:"cyclesNEQ,omitempty"`
+	CyclesIn     []int `json:"cyclesIn,omitempty"`
+	CyclesNotIn  []int `json:"cyclesNotIn,omitempty"`
+	CyclesGT     *int  `json:"cyclesGT,omitempty"`
+	CyclesGTE    *int  `json:"cyclesGTE,omitempty"`
+	CyclesLT     *int  `json:"cyclesLT,omitempty"`
+	CyclesLTE    *int  `json:"cyclesLTE,omitempty"`
+	CyclesIsNil  bool  `json:"cyclesIsNil,omitempty"`
+	CyclesNotNil bool  `json:"cyclesNotNil,omitempty"`
+
+	// "block_days" field predicates.
+	BlockDays       *int  `json:"blockDays,omitempty"`
+	BlockDaysNEQ    *int  `json:"blockDaysNEQ,omitempty"`
+	BlockDaysIn     []int `json:"blockDaysIn,omitempty"`
+	BlockDaysNotIn  []int `json:"blockDaysNotIn,omitempty"`
+	BlockDaysGT     *int  `json:"blockDaysGT,omitempty"`
+	BlockDaysGTE    *int  `json:"blockDaysGTE,omitempty"`
+	BlockDaysLT     *int  `json:"blockDaysLT,omitempty"`
+	BlockDaysLTE    *int  `json:"blockDaysLTE,omitempty"`
+	BlockDaysIsNil  bool  `json:"blockDaysIsNil,omitempty"`
+	BlockDaysNotNil bool  `json:"blockDaysNotNil,omitempty"`
+
+	// "retrospective" field predicates.
+	Retrospective    *bool `json:"retrospective,omitempty"`
+	RetrospectiveNEQ *bool `json:"retrospectiveNEQ,omitempty"`
+
 	// "adherence_logs" edge predicates.
 	HasAdherenceLogs     *bool                     `json:"hasAdherenceLogs,omitempty"`
 	HasAdherenceLogsWith []*AdherenceLogWhereInput `json:"hasAdherenceLogsWith,omitempty"`
@@ -5014,6 +5212,84 @@ func (i *InterventionWhereInput) P() (predicate.Intervention, error) {
 	}
 	if i.MdeNotNil {
 		predicates = append(predicates, intervention.MdeNotNil())
+	}
+	if i.Design != nil {
+		predicates = append(predicates, intervention.DesignEQ(*i.Design))
+	}
+	if i.DesignNEQ != nil {
+		predicates = append(predicates, intervention.DesignNEQ(*i.DesignNEQ))
+	}
+	if len(i.DesignIn) > 0 {
+		predicates = append(predicates, intervention.DesignIn(i.DesignIn...))
+	}
+	if len(i.DesignNotIn) > 0 {
+		predicates = append(predicates, intervention.DesignNotIn(i.DesignNotIn...))
+	}
+	if i.Cycles != nil {
+		predicates = append(predicates, intervention.CyclesEQ(*i.Cycles))
+	}
+	if i.CyclesNEQ != nil {
+		predicates = append(predicates, intervention.CyclesNEQ(*i.CyclesNEQ))
+	}
+	if len(i.CyclesIn) > 0 {
+		predicates = append(predicates, intervention.CyclesIn(i.CyclesIn...))
+	}
+	if len(i.CyclesNotIn) > 0 {
+		predicates = append(predicates, intervention.CyclesNotIn(i.CyclesNotIn...))
+	}
+	if i.CyclesGT != nil {
+		predicates = append(predicates, intervention.CyclesGT(*i.CyclesGT))
+	}
+	if i.CyclesGTE != nil {
+		predicates = append(predicates, intervention.CyclesGTE(*i.CyclesGTE))
+	}
+	if i.CyclesLT != nil {
+		predicates = append(predicates, intervention.CyclesLT(*i.CyclesLT))
+	}
+	if i.CyclesLTE != nil {
+		predicates = append(predicates, intervention.CyclesLTE(*i.CyclesLTE))
+	}
+	if i.CyclesIsNil {
+		predicates = append(predicates, intervention.CyclesIsNil())
+	}
+	if i.CyclesNotNil {
+		predicates = append(predicates, intervention.CyclesNotNil())
+	}
+	if i.BlockDays != nil {
+		predicates = append(predicates, intervention.BlockDaysEQ(*i.BlockDays))
+	}
+	if i.BlockDaysNEQ != nil {
+		predicates = append(predicates, intervention.BlockDaysNEQ(*i.BlockDaysNEQ))
+	}
+	if len(i.BlockDaysIn) > 0 {
+		predicates = append(predicates, intervention.BlockDaysIn(i.BlockDaysIn...))
+	}
+	if len(i.BlockDaysNotIn) > 0 {
+		predicates = append(predicates, intervention.BlockDaysNotIn(i.BlockDaysNotIn...))
+	}
+	if i.BlockDaysGT != nil {
+		predicates = append(predicates, intervention.BlockDaysGT(*i.BlockDaysGT))
+	}
+	if i.BlockDaysGTE != nil {
+		predicates = append(predicates, intervention.BlockDaysGTE(*i.BlockDaysGTE))
+	}
+	if i.BlockDaysLT != nil {
+		predicates = append(predicates, intervention.BlockDaysLT(*i.BlockDaysLT))
+	}
+	if i.BlockDaysLTE != nil {
+		predicates = append(predicates, intervention.BlockDaysLTE(*i.BlockDaysLTE))
+	}
+	if i.BlockDaysIsNil {
+		predicates = append(predicates, intervention.BlockDaysIsNil())
+	}
+	if i.BlockDaysNotNil {
+		predicates = append(predicates, intervention.BlockDaysNotNil())
+	}
+	if i.Retrospective != nil {
+		predicates = append(predicates, intervention.RetrospectiveEQ(*i.Retrospective))
+	}
+	if i.RetrospectiveNEQ != nil {
+		predicates = append(predicates, intervention.RetrospectiveNEQ(*i.RetrospectiveNEQ))
 	}
 
 	if i.HasAdherenceLogs != nil {

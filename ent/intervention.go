@@ -58,6 +58,18 @@ type Intervention struct {
 	SafetyChecks []map[string]interface{} `json:"safety_checks,omitempty"`
 	// minimum detectable effect at 80% power, in the metric's canonical unit, reported before start
 	Mde *float64 `json:"mde,omitempty"`
+	// BASELINE_AB: the 28 days before vs the window after the lag; CROSSOVER: randomized blocks within cycles
+	Design intervention.Design `json:"design,omitempty"`
+	// crossover: number of cycles
+	Cycles *int `json:"cycles,omitempty"`
+	// crossover: days per block
+	BlockDays *int `json:"block_days,omitempty"`
+	// crossover: the seed the block order was drawn from (reproducible, audited)
+	CrossoverSeed *int64 `json:"crossover_seed,omitempty"`
+	// crossover: per cycle, whether the intervention block comes first
+	CrossoverOrder []bool `json:"crossover_order,omitempty"`
+	// the start day was before the day it was registered: an observational look back, grade at most C
+	Retrospective bool `json:"retrospective,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the InterventionQuery when eager-loading is set.
 	Edges        InterventionEdges `json:"edges"`
@@ -116,15 +128,15 @@ func (*Intervention) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case intervention.FieldSafetyChecks:
+		case intervention.FieldSafetyChecks, intervention.FieldCrossoverOrder:
 			values[i] = new([]byte)
-		case intervention.FieldRequiresReview:
+		case intervention.FieldRequiresReview, intervention.FieldRetrospective:
 			values[i] = new(sql.NullBool)
 		case intervention.FieldMde:
 			values[i] = new(sql.NullFloat64)
-		case intervention.FieldPlannedDays, intervention.FieldLagDays:
+		case intervention.FieldPlannedDays, intervention.FieldLagDays, intervention.FieldCycles, intervention.FieldBlockDays, intervention.FieldCrossoverSeed:
 			values[i] = new(sql.NullInt64)
-		case intervention.FieldID, intervention.FieldUserID, intervention.FieldTitle, intervention.FieldProtocolKind, intervention.FieldTargetMetric, intervention.FieldExpectedDirection, intervention.FieldStatus, intervention.FieldStatusReason, intervention.FieldStartDay, intervention.FieldEndDay, intervention.FieldRiskLevel, intervention.FieldEvidenceGrade, intervention.FieldSafetyBoundary:
+		case intervention.FieldID, intervention.FieldUserID, intervention.FieldTitle, intervention.FieldProtocolKind, intervention.FieldTargetMetric, intervention.FieldExpectedDirection, intervention.FieldStatus, intervention.FieldStatusReason, intervention.FieldStartDay, intervention.FieldEndDay, intervention.FieldRiskLevel, intervention.FieldEvidenceGrade, intervention.FieldSafetyBoundary, intervention.FieldDesign:
 			values[i] = new(sql.NullString)
 		case intervention.FieldCreatedAt, intervention.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -268,6 +280,47 @@ func (_m *Intervention) assignValues(columns []string, values []any) error {
 				_m.Mde = new(float64)
 				*_m.Mde = value.Float64
 			}
+		case intervention.FieldDesign:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field design", values[i])
+			} else if value.Valid {
+				_m.Design = intervention.Design(value.String)
+			}
+		case intervention.FieldCycles:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field cycles", values[i])
+			} else if value.Valid {
+				_m.Cycles = new(int)
+				*_m.Cycles = int(value.Int64)
+			}
+		case intervention.FieldBlockDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field block_days", values[i])
+			} else if value.Valid {
+				_m.BlockDays = new(int)
+				*_m.BlockDays = int(value.Int64)
+			}
+		case intervention.FieldCrossoverSeed:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field crossover_seed", values[i])
+			} else if value.Valid {
+				_m.CrossoverSeed = new(int64)
+				*_m.CrossoverSeed = value.Int64
+			}
+		case intervention.FieldCrossoverOrder:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field crossover_order", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.CrossoverOrder); err != nil {
+					return fmt.Errorf("unmarshal field crossover_order: %w", err)
+				}
+			}
+		case intervention.FieldRetrospective:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field retrospective", values[i])
+			} else if value.Valid {
+				_m.Retrospective = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -381,6 +434,30 @@ func (_m *Intervention) String() string {
 		builder.WriteString("mde=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("design=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Design))
+	builder.WriteString(", ")
+	if v := _m.Cycles; v != nil {
+		builder.WriteString("cycles=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.BlockDays; v != nil {
+		builder.WriteString("block_days=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CrossoverSeed; v != nil {
+		builder.WriteString("crossover_seed=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("crossover_order=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CrossoverOrder))
+	builder.WriteString(", ")
+	builder.WriteString("retrospective=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Retrospective))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -197,6 +197,82 @@ func (_c *InterventionCreate) SetNillableMde(v *float64) *InterventionCreate {
 	return _c
 }
 
+// SetDesign sets the "design" field.
+func (_c *InterventionCreate) SetDesign(v intervention.Design) *InterventionCreate {
+	_c.mutation.SetDesign(v)
+	return _c
+}
+
+// SetNillableDesign sets the "design" field if the given value is not nil.
+func (_c *InterventionCreate) SetNillableDesign(v *intervention.Design) *InterventionCreate {
+	if v != nil {
+		_c.SetDesign(*v)
+	}
+	return _c
+}
+
+// SetCycles sets the "cycles" field.
+func (_c *InterventionCreate) SetCycles(v int) *InterventionCreate {
+	_c.mutation.SetCycles(v)
+	return _c
+}
+
+// SetNillableCycles sets the "cycles" field if the given value is not nil.
+func (_c *InterventionCreate) SetNillableCycles(v *int) *InterventionCreate {
+	if v != nil {
+		_c.SetCycles(*v)
+	}
+	return _c
+}
+
+// SetBlockDays sets the "block_days" field.
+func (_c *InterventionCreate) SetBlockDays(v int) *InterventionCreate {
+	_c.mutation.SetBlockDays(v)
+	return _c
+}
+
+// SetNillableBlockDays sets the "block_days" field if the given value is not nil.
+func (_c *InterventionCreate) SetNillableBlockDays(v *int) *InterventionCreate {
+	if v != nil {
+		_c.SetBlockDays(*v)
+	}
+	return _c
+}
+
+// SetCrossoverSeed sets the "crossover_seed" field.
+func (_c *InterventionCreate) SetCrossoverSeed(v int64) *InterventionCreate {
+	_c.mutation.SetCrossoverSeed(v)
+	return _c
+}
+
+// SetNillableCrossoverSeed sets the "crossover_seed" field if the given value is not nil.
+func (_c *InterventionCreate) SetNillableCrossoverSeed(v *int64) *InterventionCreate {
+	if v != nil {
+		_c.SetCrossoverSeed(*v)
+	}
+	return _c
+}
+
+// SetCrossoverOrder sets the "crossover_order" field.
+func (_c *InterventionCreate) SetCrossoverOrder(v []bool) *InterventionCreate {
+	_c.mutation.SetCrossoverOrder(v)
+	return _c
+}
+
+// SetRetrospective sets the "retrospective" field.
+func (_c *InterventionCreate) SetRetrospective(v bool) *InterventionCreate {
+	_c.mutation.SetRetrospective(v)
+	return _c
+}
+
+// SetNillableRetrospective sets the "retrospective" field if the given value is not nil.
+func (_c *InterventionCreate) SetNillableRetrospective(v *bool) *InterventionCreate {
+	if v != nil {
+		_c.SetRetrospective(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *InterventionCreate) SetID(v string) *InterventionCreate {
 	_c.mutation.SetID(v)
@@ -304,6 +380,14 @@ func (_c *InterventionCreate) defaults() error {
 	if _, ok := _c.mutation.RequiresReview(); !ok {
 		v := intervention.DefaultRequiresReview
 		_c.mutation.SetRequiresReview(v)
+	}
+	if _, ok := _c.mutation.Design(); !ok {
+		v := intervention.DefaultDesign
+		_c.mutation.SetDesign(v)
+	}
+	if _, ok := _c.mutation.Retrospective(); !ok {
+		v := intervention.DefaultRetrospective
+		_c.mutation.SetRetrospective(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if intervention.DefaultID == nil {
@@ -427,6 +511,17 @@ func (_c *InterventionCreate) check() error {
 	if _, ok := _c.mutation.RequiresReview(); !ok {
 		return &ValidationError{Name: "requires_review", err: errors.New(`ent: missing required field "Intervention.requires_review"`)}
 	}
+	if _, ok := _c.mutation.Design(); !ok {
+		return &ValidationError{Name: "design", err: errors.New(`ent: missing required field "Intervention.design"`)}
+	}
+	if v, ok := _c.mutation.Design(); ok {
+		if err := intervention.DesignValidator(v); err != nil {
+			return &ValidationError{Name: "design", err: fmt.Errorf(`ent: validator failed for field "Intervention.design": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Retrospective(); !ok {
+		return &ValidationError{Name: "retrospective", err: errors.New(`ent: missing required field "Intervention.retrospective"`)}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := intervention.IDValidator(v); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Intervention.id": %w`, err)}
@@ -542,6 +637,30 @@ func (_c *InterventionCreate) createSpec() (*Intervention, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Mde(); ok {
 		_spec.SetField(intervention.FieldMde, field.TypeFloat64, value)
 		_node.Mde = &value
+	}
+	if value, ok := _c.mutation.Design(); ok {
+		_spec.SetField(intervention.FieldDesign, field.TypeEnum, value)
+		_node.Design = value
+	}
+	if value, ok := _c.mutation.Cycles(); ok {
+		_spec.SetField(intervention.FieldCycles, field.TypeInt, value)
+		_node.Cycles = &value
+	}
+	if value, ok := _c.mutation.BlockDays(); ok {
+		_spec.SetField(intervention.FieldBlockDays, field.TypeInt, value)
+		_node.BlockDays = &value
+	}
+	if value, ok := _c.mutation.CrossoverSeed(); ok {
+		_spec.SetField(intervention.FieldCrossoverSeed, field.TypeInt64, value)
+		_node.CrossoverSeed = &value
+	}
+	if value, ok := _c.mutation.CrossoverOrder(); ok {
+		_spec.SetField(intervention.FieldCrossoverOrder, field.TypeJSON, value)
+		_node.CrossoverOrder = value
+	}
+	if value, ok := _c.mutation.Retrospective(); ok {
+		_spec.SetField(intervention.FieldRetrospective, field.TypeBool, value)
+		_node.Retrospective = value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -855,6 +974,24 @@ func (u *InterventionUpsertOne) UpdateNewValues() *InterventionUpsertOne {
 		}
 		if _, exists := u.create.mutation.LagDays(); exists {
 			s.SetIgnore(intervention.FieldLagDays)
+		}
+		if _, exists := u.create.mutation.Design(); exists {
+			s.SetIgnore(intervention.FieldDesign)
+		}
+		if _, exists := u.create.mutation.Cycles(); exists {
+			s.SetIgnore(intervention.FieldCycles)
+		}
+		if _, exists := u.create.mutation.BlockDays(); exists {
+			s.SetIgnore(intervention.FieldBlockDays)
+		}
+		if _, exists := u.create.mutation.CrossoverSeed(); exists {
+			s.SetIgnore(intervention.FieldCrossoverSeed)
+		}
+		if _, exists := u.create.mutation.CrossoverOrder(); exists {
+			s.SetIgnore(intervention.FieldCrossoverOrder)
+		}
+		if _, exists := u.create.mutation.Retrospective(); exists {
+			s.SetIgnore(intervention.FieldRetrospective)
 		}
 	}))
 	return u
@@ -1293,6 +1430,24 @@ func (u *InterventionUpsertBulk) UpdateNewValues() *InterventionUpsertBulk {
 			}
 			if _, exists := b.mutation.LagDays(); exists {
 				s.SetIgnore(intervention.FieldLagDays)
+			}
+			if _, exists := b.mutation.Design(); exists {
+				s.SetIgnore(intervention.FieldDesign)
+			}
+			if _, exists := b.mutation.Cycles(); exists {
+				s.SetIgnore(intervention.FieldCycles)
+			}
+			if _, exists := b.mutation.BlockDays(); exists {
+				s.SetIgnore(intervention.FieldBlockDays)
+			}
+			if _, exists := b.mutation.CrossoverSeed(); exists {
+				s.SetIgnore(intervention.FieldCrossoverSeed)
+			}
+			if _, exists := b.mutation.CrossoverOrder(); exists {
+				s.SetIgnore(intervention.FieldCrossoverOrder)
+			}
+			if _, exists := b.mutation.Retrospective(); exists {
+				s.SetIgnore(intervention.FieldRetrospective)
 			}
 		}
 	}))

@@ -458,6 +458,18 @@ func (_u *InterventionUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.MdeCleared() {
 		_spec.ClearField(intervention.FieldMde, field.TypeFloat64)
 	}
+	if _u.mutation.CyclesCleared() {
+		_spec.ClearField(intervention.FieldCycles, field.TypeInt)
+	}
+	if _u.mutation.BlockDaysCleared() {
+		_spec.ClearField(intervention.FieldBlockDays, field.TypeInt)
+	}
+	if _u.mutation.CrossoverSeedCleared() {
+		_spec.ClearField(intervention.FieldCrossoverSeed, field.TypeInt64)
+	}
+	if _u.mutation.CrossoverOrderCleared() {
+		_spec.ClearField(intervention.FieldCrossoverOrder, field.TypeJSON)
+	}
 	if _u.mutation.AdherenceLogsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1024,6 +1036,18 @@ func (_u *InterventionUpdateOne) sqlSave(ctx context.Context) (_node *Interventi
 	}
 	if _u.mutation.MdeCleared() {
 		_spec.ClearField(intervention.FieldMde, field.TypeFloat64)
+	}
+	if _u.mutation.CyclesCleared() {
+		_spec.ClearField(intervention.FieldCycles, field.TypeInt)
+	}
+	if _u.mutation.BlockDaysCleared() {
+		_spec.ClearField(intervention.FieldBlockDays, field.TypeInt)
+	}
+	if _u.mutation.CrossoverSeedCleared() {
+		_spec.ClearField(intervention.FieldCrossoverSeed, field.TypeInt64)
+	}
+	if _u.mutation.CrossoverOrderCleared() {
+		_spec.ClearField(intervention.FieldCrossoverOrder, field.TypeJSON)
 	}
 	if _u.mutation.AdherenceLogsCleared() {
 		edge := &sqlgraph.EdgeSpec{

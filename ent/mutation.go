@@ -3577,6 +3577,15 @@ type EvaluationMutation struct {
 	appendreasons        []string
 	caveats              *[]string
 	appendcaveats        []string
+	claim                *evaluation.Claim
+	direction_supported  *bool
+	interim              *bool
+	effect_percent       *float64
+	addeffect_percent    *float64
+	ci_low_percent       *float64
+	addci_low_percent    *float64
+	ci_high_percent      *float64
+	addci_high_percent   *float64
 	evidence_grade       *evidence.Grade
 	confidence           *float64
 	addconfidence        *float64
@@ -4688,6 +4697,324 @@ func (m *EvaluationMutation) ResetCaveats() {
 	delete(m.clearedFields, evaluation.FieldCaveats)
 }
 
+// SetClaim sets the "claim" field.
+func (m *EvaluationMutation) SetClaim(e evaluation.Claim) {
+	m.claim = &e
+}
+
+// Claim returns the value of the "claim" field in the mutation.
+func (m *EvaluationMutation) Claim() (r evaluation.Claim, exists bool) {
+	v := m.claim
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaim returns the old "claim" field's value of the Evaluation entity.
+// If the Evaluation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationMutation) OldClaim(ctx context.Context) (v evaluation.Claim, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaim is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaim requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaim: %w", err)
+	}
+	return oldValue.Claim, nil
+}
+
+// ResetClaim resets all changes to the "claim" field.
+func (m *EvaluationMutation) ResetClaim() {
+	m.claim = nil
+}
+
+// SetDirectionSupported sets the "direction_supported" field.
+func (m *EvaluationMutation) SetDirectionSupported(b bool) {
+	m.direction_supported = &b
+}
+
+// DirectionSupported returns the value of the "direction_supported" field in the mutation.
+func (m *EvaluationMutation) DirectionSupported() (r bool, exists bool) {
+	v := m.direction_supported
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDirectionSupported returns the old "direction_supported" field's value of the Evaluation entity.
+// If the Evaluation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationMutation) OldDirectionSupported(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDirectionSupported is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDirectionSupported requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDirectionSupported: %w", err)
+	}
+	return oldValue.DirectionSupported, nil
+}
+
+// ResetDirectionSupported resets all changes to the "direction_supported" field.
+func (m *EvaluationMutation) ResetDirectionSupported() {
+	m.direction_supported = nil
+}
+
+// SetInterim sets the "interim" field.
+func (m *EvaluationMutation) SetInterim(b bool) {
+	m.interim = &b
+}
+
+// Interim returns the value of the "interim" field in the mutation.
+func (m *EvaluationMutation) Interim() (r bool, exists bool) {
+	v := m.interim
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInterim returns the old "interim" field's value of the Evaluation entity.
+// If the Evaluation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationMutation) OldInterim(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInterim is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInterim requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInterim: %w", err)
+	}
+	return oldValue.Interim, nil
+}
+
+// ResetInterim resets all changes to the "interim" field.
+func (m *EvaluationMutation) ResetInterim() {
+	m.interim = nil
+}
+
+// SetEffectPercent sets the "effect_percent" field.
+func (m *EvaluationMutation) SetEffectPercent(f float64) {
+	m.effect_percent = &f
+	m.addeffect_percent = nil
+}
+
+// EffectPercent returns the value of the "effect_percent" field in the mutation.
+func (m *EvaluationMutation) EffectPercent() (r float64, exists bool) {
+	v := m.effect_percent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectPercent returns the old "effect_percent" field's value of the Evaluation entity.
+// If the Evaluation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationMutation) OldEffectPercent(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectPercent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectPercent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectPercent: %w", err)
+	}
+	return oldValue.EffectPercent, nil
+}
+
+// AddEffectPercent adds f to the "effect_percent" field.
+func (m *EvaluationMutation) AddEffectPercent(f float64) {
+	if m.addeffect_percent != nil {
+		*m.addeffect_percent += f
+	} else {
+		m.addeffect_percent = &f
+	}
+}
+
+// AddedEffectPercent returns the value that was added to the "effect_percent" field in this mutation.
+func (m *EvaluationMutation) AddedEffectPercent() (r float64, exists bool) {
+	v := m.addeffect_percent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearEffectPercent clears the value of the "effect_percent" field.
+func (m *EvaluationMutation) ClearEffectPercent() {
+	m.effect_percent = nil
+	m.addeffect_percent = nil
+	m.clearedFields[evaluation.FieldEffectPercent] = struct{}{}
+}
+
+// EffectPercentCleared returns if the "effect_percent" field was cleared in this mutation.
+func (m *EvaluationMutation) EffectPercentCleared() bool {
+	_, ok := m.clearedFields[evaluation.FieldEffectPercent]
+	return ok
+}
+
+// ResetEffectPercent resets all changes to the "effect_percent" field.
+func (m *EvaluationMutation) ResetEffectPercent() {
+	m.effect_percent = nil
+	m.addeffect_percent = nil
+	delete(m.clearedFields, evaluation.FieldEffectPercent)
+}
+
+// SetCiLowPercent sets the "ci_low_percent" field.
+func (m *EvaluationMutation) SetCiLowPercent(f float64) {
+	m.ci_low_percent = &f
+	m.addci_low_percent = nil
+}
+
+// CiLowPercent returns the value of the "ci_low_percent" field in the mutation.
+func (m *EvaluationMutation) CiLowPercent() (r float64, exists bool) {
+	v := m.ci_low_percent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCiLowPercent returns the old "ci_low_percent" field's value of the Evaluation entity.
+// If the Evaluation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationMutation) OldCiLowPercent(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCiLowPercent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCiLowPercent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCiLowPercent: %w", err)
+	}
+	return oldValue.CiLowPercent, nil
+}
+
+// AddCiLowPercent adds f to the "ci_low_percent" field.
+func (m *EvaluationMutation) AddCiLowPercent(f float64) {
+	if m.addci_low_percent != nil {
+		*m.addci_low_percent += f
+	} else {
+		m.addci_low_percent = &f
+	}
+}
+
+// AddedCiLowPercent returns the value that was added to the "ci_low_percent" field in this mutation.
+func (m *EvaluationMutation) AddedCiLowPercent() (r float64, exists bool) {
+	v := m.addci_low_percent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCiLowPercent clears the value of the "ci_low_percent" field.
+func (m *EvaluationMutation) ClearCiLowPercent() {
+	m.ci_low_percent = nil
+	m.addci_low_percent = nil
+	m.clearedFields[evaluation.FieldCiLowPercent] = struct{}{}
+}
+
+// CiLowPercentCleared returns if the "ci_low_percent" field was cleared in this mutation.
+func (m *EvaluationMutation) CiLowPercentCleared() bool {
+	_, ok := m.clearedFields[evaluation.FieldCiLowPercent]
+	return ok
+}
+
+// ResetCiLowPercent resets all changes to the "ci_low_percent" field.
+func (m *EvaluationMutation) ResetCiLowPercent() {
+	m.ci_low_percent = nil
+	m.addci_low_percent = nil
+	delete(m.clearedFields, evaluation.FieldCiLowPercent)
+}
+
+// SetCiHighPercent sets the "ci_high_percent" field.
+func (m *EvaluationMutation) SetCiHighPercent(f float64) {
+	m.ci_high_percent = &f
+	m.addci_high_percent = nil
+}
+
+// CiHighPercent returns the value of the "ci_high_percent" field in the mutation.
+func (m *EvaluationMutation) CiHighPercent() (r float64, exists bool) {
+	v := m.ci_high_percent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCiHighPercent returns the old "ci_high_percent" field's value of the Evaluation entity.
+// If the Evaluation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationMutation) OldCiHighPercent(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCiHighPercent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCiHighPercent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCiHighPercent: %w", err)
+	}
+	return oldValue.CiHighPercent, nil
+}
+
+// AddCiHighPercent adds f to the "ci_high_percent" field.
+func (m *EvaluationMutation) AddCiHighPercent(f float64) {
+	if m.addci_high_percent != nil {
+		*m.addci_high_percent += f
+	} else {
+		m.addci_high_percent = &f
+	}
+}
+
+// AddedCiHighPercent returns the value that was added to the "ci_high_percent" field in this mutation.
+func (m *EvaluationMutation) AddedCiHighPercent() (r float64, exists bool) {
+	v := m.addci_high_percent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCiHighPercent clears the value of the "ci_high_percent" field.
+func (m *EvaluationMutation) ClearCiHighPercent() {
+	m.ci_high_percent = nil
+	m.addci_high_percent = nil
+	m.clearedFields[evaluation.FieldCiHighPercent] = struct{}{}
+}
+
+// CiHighPercentCleared returns if the "ci_high_percent" field was cleared in this mutation.
+func (m *EvaluationMutation) CiHighPercentCleared() bool {
+	_, ok := m.clearedFields[evaluation.FieldCiHighPercent]
+	return ok
+}
+
+// ResetCiHighPercent resets all changes to the "ci_high_percent" field.
+func (m *EvaluationMutation) ResetCiHighPercent() {
+	m.ci_high_percent = nil
+	m.addci_high_percent = nil
+	delete(m.clearedFields, evaluation.FieldCiHighPercent)
+}
+
 // SetEvidenceGrade sets the "evidence_grade" field.
 func (m *EvaluationMutation) SetEvidenceGrade(e evidence.Grade) {
 	m.evidence_grade = &e
@@ -5137,7 +5464,7 @@ func (m *EvaluationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EvaluationMutation) Fields() []string {
-	fields := make([]string, 0, 27)
+	fields := make([]string, 0, 33)
 	if m.user != nil {
 		fields = append(fields, evaluation.FieldUserID)
 	}
@@ -5194,6 +5521,24 @@ func (m *EvaluationMutation) Fields() []string {
 	}
 	if m.caveats != nil {
 		fields = append(fields, evaluation.FieldCaveats)
+	}
+	if m.claim != nil {
+		fields = append(fields, evaluation.FieldClaim)
+	}
+	if m.direction_supported != nil {
+		fields = append(fields, evaluation.FieldDirectionSupported)
+	}
+	if m.interim != nil {
+		fields = append(fields, evaluation.FieldInterim)
+	}
+	if m.effect_percent != nil {
+		fields = append(fields, evaluation.FieldEffectPercent)
+	}
+	if m.ci_low_percent != nil {
+		fields = append(fields, evaluation.FieldCiLowPercent)
+	}
+	if m.ci_high_percent != nil {
+		fields = append(fields, evaluation.FieldCiHighPercent)
 	}
 	if m.evidence_grade != nil {
 		fields = append(fields, evaluation.FieldEvidenceGrade)
@@ -5265,6 +5610,18 @@ func (m *EvaluationMutation) Field(name string) (ent.Value, bool) {
 		return m.Reasons()
 	case evaluation.FieldCaveats:
 		return m.Caveats()
+	case evaluation.FieldClaim:
+		return m.Claim()
+	case evaluation.FieldDirectionSupported:
+		return m.DirectionSupported()
+	case evaluation.FieldInterim:
+		return m.Interim()
+	case evaluation.FieldEffectPercent:
+		return m.EffectPercent()
+	case evaluation.FieldCiLowPercent:
+		return m.CiLowPercent()
+	case evaluation.FieldCiHighPercent:
+		return m.CiHighPercent()
 	case evaluation.FieldEvidenceGrade:
 		return m.EvidenceGrade()
 	case evaluation.FieldConfidence:
@@ -5328,6 +5685,18 @@ func (m *EvaluationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldReasons(ctx)
 	case evaluation.FieldCaveats:
 		return m.OldCaveats(ctx)
+	case evaluation.FieldClaim:
+		return m.OldClaim(ctx)
+	case evaluation.FieldDirectionSupported:
+		return m.OldDirectionSupported(ctx)
+	case evaluation.FieldInterim:
+		return m.OldInterim(ctx)
+	case evaluation.FieldEffectPercent:
+		return m.OldEffectPercent(ctx)
+	case evaluation.FieldCiLowPercent:
+		return m.OldCiLowPercent(ctx)
+	case evaluation.FieldCiHighPercent:
+		return m.OldCiHighPercent(ctx)
 	case evaluation.FieldEvidenceGrade:
 		return m.OldEvidenceGrade(ctx)
 	case evaluation.FieldConfidence:
@@ -5486,6 +5855,48 @@ func (m *EvaluationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCaveats(v)
 		return nil
+	case evaluation.FieldClaim:
+		v, ok := value.(evaluation.Claim)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaim(v)
+		return nil
+	case evaluation.FieldDirectionSupported:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDirectionSupported(v)
+		return nil
+	case evaluation.FieldInterim:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInterim(v)
+		return nil
+	case evaluation.FieldEffectPercent:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectPercent(v)
+		return nil
+	case evaluation.FieldCiLowPercent:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCiLowPercent(v)
+		return nil
+	case evaluation.FieldCiHighPercent:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCiHighPercent(v)
+		return nil
 	case evaluation.FieldEvidenceGrade:
 		v, ok := value.(evidence.Grade)
 		if !ok {
@@ -5574,6 +5985,15 @@ func (m *EvaluationMutation) AddedFields() []string {
 	if m.addmde != nil {
 		fields = append(fields, evaluation.FieldMde)
 	}
+	if m.addeffect_percent != nil {
+		fields = append(fields, evaluation.FieldEffectPercent)
+	}
+	if m.addci_low_percent != nil {
+		fields = append(fields, evaluation.FieldCiLowPercent)
+	}
+	if m.addci_high_percent != nil {
+		fields = append(fields, evaluation.FieldCiHighPercent)
+	}
 	if m.addconfidence != nil {
 		fields = append(fields, evaluation.FieldConfidence)
 	}
@@ -5607,6 +6027,12 @@ func (m *EvaluationMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedHedgesG()
 	case evaluation.FieldMde:
 		return m.AddedMde()
+	case evaluation.FieldEffectPercent:
+		return m.AddedEffectPercent()
+	case evaluation.FieldCiLowPercent:
+		return m.AddedCiLowPercent()
+	case evaluation.FieldCiHighPercent:
+		return m.AddedCiHighPercent()
 	case evaluation.FieldConfidence:
 		return m.AddedConfidence()
 	case evaluation.FieldSampleSize:
@@ -5678,6 +6104,27 @@ func (m *EvaluationMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMde(v)
 		return nil
+	case evaluation.FieldEffectPercent:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEffectPercent(v)
+		return nil
+	case evaluation.FieldCiLowPercent:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCiLowPercent(v)
+		return nil
+	case evaluation.FieldCiHighPercent:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCiHighPercent(v)
+		return nil
 	case evaluation.FieldConfidence:
 		v, ok := value.(float64)
 		if !ok {
@@ -5731,6 +6178,15 @@ func (m *EvaluationMutation) ClearedFields() []string {
 	if m.FieldCleared(evaluation.FieldCaveats) {
 		fields = append(fields, evaluation.FieldCaveats)
 	}
+	if m.FieldCleared(evaluation.FieldEffectPercent) {
+		fields = append(fields, evaluation.FieldEffectPercent)
+	}
+	if m.FieldCleared(evaluation.FieldCiLowPercent) {
+		fields = append(fields, evaluation.FieldCiLowPercent)
+	}
+	if m.FieldCleared(evaluation.FieldCiHighPercent) {
+		fields = append(fields, evaluation.FieldCiHighPercent)
+	}
 	if m.FieldCleared(evaluation.FieldDetails) {
 		fields = append(fields, evaluation.FieldDetails)
 	}
@@ -5771,6 +6227,15 @@ func (m *EvaluationMutation) ClearField(name string) error {
 		return nil
 	case evaluation.FieldCaveats:
 		m.ClearCaveats()
+		return nil
+	case evaluation.FieldEffectPercent:
+		m.ClearEffectPercent()
+		return nil
+	case evaluation.FieldCiLowPercent:
+		m.ClearCiLowPercent()
+		return nil
+	case evaluation.FieldCiHighPercent:
+		m.ClearCiHighPercent()
 		return nil
 	case evaluation.FieldDetails:
 		m.ClearDetails()
@@ -5839,6 +6304,24 @@ func (m *EvaluationMutation) ResetField(name string) error {
 		return nil
 	case evaluation.FieldCaveats:
 		m.ResetCaveats()
+		return nil
+	case evaluation.FieldClaim:
+		m.ResetClaim()
+		return nil
+	case evaluation.FieldDirectionSupported:
+		m.ResetDirectionSupported()
+		return nil
+	case evaluation.FieldInterim:
+		m.ResetInterim()
+		return nil
+	case evaluation.FieldEffectPercent:
+		m.ResetEffectPercent()
+		return nil
+	case evaluation.FieldCiLowPercent:
+		m.ResetCiLowPercent()
+		return nil
+	case evaluation.FieldCiHighPercent:
+		m.ResetCiHighPercent()
 		return nil
 	case evaluation.FieldEvidenceGrade:
 		m.ResetEvidenceGrade()
@@ -9536,6 +10019,16 @@ type InterventionMutation struct {
 	appendsafety_checks   []map[string]interface{}
 	mde                   *float64
 	addmde                *float64
+	design                *intervention.Design
+	cycles                *int
+	addcycles             *int
+	block_days            *int
+	addblock_days         *int
+	crossover_seed        *int64
+	addcrossover_seed     *int64
+	crossover_order       *[]bool
+	appendcrossover_order []bool
+	retrospective         *bool
 	clearedFields         map[string]struct{}
 	user                  *string
 	cleareduser           bool
@@ -10467,6 +10960,353 @@ func (m *InterventionMutation) ResetMde() {
 	delete(m.clearedFields, intervention.FieldMde)
 }
 
+// SetDesign sets the "design" field.
+func (m *InterventionMutation) SetDesign(i intervention.Design) {
+	m.design = &i
+}
+
+// Design returns the value of the "design" field in the mutation.
+func (m *InterventionMutation) Design() (r intervention.Design, exists bool) {
+	v := m.design
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDesign returns the old "design" field's value of the Intervention entity.
+// If the Intervention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InterventionMutation) OldDesign(ctx context.Context) (v intervention.Design, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDesign is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDesign requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDesign: %w", err)
+	}
+	return oldValue.Design, nil
+}
+
+// ResetDesign resets all changes to the "design" field.
+func (m *InterventionMutation) ResetDesign() {
+	m.design = nil
+}
+
+// SetCycles sets the "cycles" field.
+func (m *InterventionMutation) SetCycles(i int) {
+	m.cycles = &i
+	m.addcycles = nil
+}
+
+// Cycles returns the value of the "cycles" field in the mutation.
+func (m *InterventionMutation) Cycles() (r int, exists bool) {
+	v := m.cycles
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCycles returns the old "cycles" field's value of the Intervention entity.
+// If the Intervention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InterventionMutation) OldCycles(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCycles is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCycles requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCycles: %w", err)
+	}
+	return oldValue.Cycles, nil
+}
+
+// AddCycles adds i to the "cycles" field.
+func (m *InterventionMutation) AddCycles(i int) {
+	if m.addcycles != nil {
+		*m.addcycles += i
+	} else {
+		m.addcycles = &i
+	}
+}
+
+// AddedCycles returns the value that was added to the "cycles" field in this mutation.
+func (m *InterventionMutation) AddedCycles() (r int, exists bool) {
+	v := m.addcycles
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCycles clears the value of the "cycles" field.
+func (m *InterventionMutation) ClearCycles() {
+	m.cycles = nil
+	m.addcycles = nil
+	m.clearedFields[intervention.FieldCycles] = struct{}{}
+}
+
+// CyclesCleared returns if the "cycles" field was cleared in this mutation.
+func (m *InterventionMutation) CyclesCleared() bool {
+	_, ok := m.clearedFields[intervention.FieldCycles]
+	return ok
+}
+
+// ResetCycles resets all changes to the "cycles" field.
+func (m *InterventionMutation) ResetCycles() {
+	m.cycles = nil
+	m.addcycles = nil
+	delete(m.clearedFields, intervention.FieldCycles)
+}
+
+// SetBlockDays sets the "block_days" field.
+func (m *InterventionMutation) SetBlockDays(i int) {
+	m.block_days = &i
+	m.addblock_days = nil
+}
+
+// BlockDays returns the value of the "block_days" field in the mutation.
+func (m *InterventionMutation) BlockDays() (r int, exists bool) {
+	v := m.block_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBlockDays returns the old "block_days" field's value of the Intervention entity.
+// If the Intervention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InterventionMutation) OldBlockDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBlockDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBlockDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBlockDays: %w", err)
+	}
+	return oldValue.BlockDays, nil
+}
+
+// AddBlockDays adds i to the "block_days" field.
+func (m *InterventionMutation) AddBlockDays(i int) {
+	if m.addblock_days != nil {
+		*m.addblock_days += i
+	} else {
+		m.addblock_days = &i
+	}
+}
+
+// AddedBlockDays returns the value that was added to the "block_days" field in this mutation.
+func (m *InterventionMutation) AddedBlockDays() (r int, exists bool) {
+	v := m.addblock_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearBlockDays clears the value of the "block_days" field.
+func (m *InterventionMutation) ClearBlockDays() {
+	m.block_days = nil
+	m.addblock_days = nil
+	m.clearedFields[intervention.FieldBlockDays] = struct{}{}
+}
+
+// BlockDaysCleared returns if the "block_days" field was cleared in this mutation.
+func (m *InterventionMutation) BlockDaysCleared() bool {
+	_, ok := m.clearedFields[intervention.FieldBlockDays]
+	return ok
+}
+
+// ResetBlockDays resets all changes to the "block_days" field.
+func (m *InterventionMutation) ResetBlockDays() {
+	m.block_days = nil
+	m.addblock_days = nil
+	delete(m.clearedFields, intervention.FieldBlockDays)
+}
+
+// SetCrossoverSeed sets the "crossover_seed" field.
+func (m *InterventionMutation) SetCrossoverSeed(i int64) {
+	m.crossover_seed = &i
+	m.addcrossover_seed = nil
+}
+
+// CrossoverSeed returns the value of the "crossover_seed" field in the mutation.
+func (m *InterventionMutation) CrossoverSeed() (r int64, exists bool) {
+	v := m.crossover_seed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrossoverSeed returns the old "crossover_seed" field's value of the Intervention entity.
+// If the Intervention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InterventionMutation) OldCrossoverSeed(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrossoverSeed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrossoverSeed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrossoverSeed: %w", err)
+	}
+	return oldValue.CrossoverSeed, nil
+}
+
+// AddCrossoverSeed adds i to the "crossover_seed" field.
+func (m *InterventionMutation) AddCrossoverSeed(i int64) {
+	if m.addcrossover_seed != nil {
+		*m.addcrossover_seed += i
+	} else {
+		m.addcrossover_seed = &i
+	}
+}
+
+// AddedCrossoverSeed returns the value that was added to the "crossover_seed" field in this mutation.
+func (m *InterventionMutation) AddedCrossoverSeed() (r int64, exists bool) {
+	v := m.addcrossover_seed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCrossoverSeed clears the value of the "crossover_seed" field.
+func (m *InterventionMutation) ClearCrossoverSeed() {
+	m.crossover_seed = nil
+	m.addcrossover_seed = nil
+	m.clearedFields[intervention.FieldCrossoverSeed] = struct{}{}
+}
+
+// CrossoverSeedCleared returns if the "crossover_seed" field was cleared in this mutation.
+func (m *InterventionMutation) CrossoverSeedCleared() bool {
+	_, ok := m.clearedFields[intervention.FieldCrossoverSeed]
+	return ok
+}
+
+// ResetCrossoverSeed resets all changes to the "crossover_seed" field.
+func (m *InterventionMutation) ResetCrossoverSeed() {
+	m.crossover_seed = nil
+	m.addcrossover_seed = nil
+	delete(m.clearedFields, intervention.FieldCrossoverSeed)
+}
+
+// SetCrossoverOrder sets the "crossover_order" field.
+func (m *InterventionMutation) SetCrossoverOrder(b []bool) {
+	m.crossover_order = &b
+	m.appendcrossover_order = nil
+}
+
+// CrossoverOrder returns the value of the "crossover_order" field in the mutation.
+func (m *InterventionMutation) CrossoverOrder() (r []bool, exists bool) {
+	v := m.crossover_order
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrossoverOrder returns the old "crossover_order" field's value of the Intervention entity.
+// If the Intervention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InterventionMutation) OldCrossoverOrder(ctx context.Context) (v []bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrossoverOrder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrossoverOrder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrossoverOrder: %w", err)
+	}
+	return oldValue.CrossoverOrder, nil
+}
+
+// AppendCrossoverOrder adds b to the "crossover_order" field.
+func (m *InterventionMutation) AppendCrossoverOrder(b []bool) {
+	m.appendcrossover_order = append(m.appendcrossover_order, b...)
+}
+
+// AppendedCrossoverOrder returns the list of values that were appended to the "crossover_order" field in this mutation.
+func (m *InterventionMutation) AppendedCrossoverOrder() ([]bool, bool) {
+	if len(m.appendcrossover_order) == 0 {
+		return nil, false
+	}
+	return m.appendcrossover_order, true
+}
+
+// ClearCrossoverOrder clears the value of the "crossover_order" field.
+func (m *InterventionMutation) ClearCrossoverOrder() {
+	m.crossover_order = nil
+	m.appendcrossover_order = nil
+	m.clearedFields[intervention.FieldCrossoverOrder] = struct{}{}
+}
+
+// CrossoverOrderCleared returns if the "crossover_order" field was cleared in this mutation.
+func (m *InterventionMutation) CrossoverOrderCleared() bool {
+	_, ok := m.clearedFields[intervention.FieldCrossoverOrder]
+	return ok
+}
+
+// ResetCrossoverOrder resets all changes to the "crossover_order" field.
+func (m *InterventionMutation) ResetCrossoverOrder() {
+	m.crossover_order = nil
+	m.appendcrossover_order = nil
+	delete(m.clearedFields, intervention.FieldCrossoverOrder)
+}
+
+// SetRetrospective sets the "retrospective" field.
+func (m *InterventionMutation) SetRetrospective(b bool) {
+	m.retrospective = &b
+}
+
+// Retrospective returns the value of the "retrospective" field in the mutation.
+func (m *InterventionMutation) Retrospective() (r bool, exists bool) {
+	v := m.retrospective
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetrospective returns the old "retrospective" field's value of the Intervention entity.
+// If the Intervention object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InterventionMutation) OldRetrospective(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetrospective is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetrospective requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetrospective: %w", err)
+	}
+	return oldValue.Retrospective, nil
+}
+
+// ResetRetrospective resets all changes to the "retrospective" field.
+func (m *InterventionMutation) ResetRetrospective() {
+	m.retrospective = nil
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *InterventionMutation) ClearUser() {
 	m.cleareduser = true
@@ -10636,7 +11476,7 @@ func (m *InterventionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InterventionMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 25)
 	if m.user != nil {
 		fields = append(fields, intervention.FieldUserID)
 	}
@@ -10694,6 +11534,24 @@ func (m *InterventionMutation) Fields() []string {
 	if m.mde != nil {
 		fields = append(fields, intervention.FieldMde)
 	}
+	if m.design != nil {
+		fields = append(fields, intervention.FieldDesign)
+	}
+	if m.cycles != nil {
+		fields = append(fields, intervention.FieldCycles)
+	}
+	if m.block_days != nil {
+		fields = append(fields, intervention.FieldBlockDays)
+	}
+	if m.crossover_seed != nil {
+		fields = append(fields, intervention.FieldCrossoverSeed)
+	}
+	if m.crossover_order != nil {
+		fields = append(fields, intervention.FieldCrossoverOrder)
+	}
+	if m.retrospective != nil {
+		fields = append(fields, intervention.FieldRetrospective)
+	}
 	return fields
 }
 
@@ -10740,6 +11598,18 @@ func (m *InterventionMutation) Field(name string) (ent.Value, bool) {
 		return m.SafetyChecks()
 	case intervention.FieldMde:
 		return m.Mde()
+	case intervention.FieldDesign:
+		return m.Design()
+	case intervention.FieldCycles:
+		return m.Cycles()
+	case intervention.FieldBlockDays:
+		return m.BlockDays()
+	case intervention.FieldCrossoverSeed:
+		return m.CrossoverSeed()
+	case intervention.FieldCrossoverOrder:
+		return m.CrossoverOrder()
+	case intervention.FieldRetrospective:
+		return m.Retrospective()
 	}
 	return nil, false
 }
@@ -10787,6 +11657,18 @@ func (m *InterventionMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldSafetyChecks(ctx)
 	case intervention.FieldMde:
 		return m.OldMde(ctx)
+	case intervention.FieldDesign:
+		return m.OldDesign(ctx)
+	case intervention.FieldCycles:
+		return m.OldCycles(ctx)
+	case intervention.FieldBlockDays:
+		return m.OldBlockDays(ctx)
+	case intervention.FieldCrossoverSeed:
+		return m.OldCrossoverSeed(ctx)
+	case intervention.FieldCrossoverOrder:
+		return m.OldCrossoverOrder(ctx)
+	case intervention.FieldRetrospective:
+		return m.OldRetrospective(ctx)
 	}
 	return nil, fmt.Errorf("unknown Intervention field %s", name)
 }
@@ -10929,6 +11811,48 @@ func (m *InterventionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMde(v)
 		return nil
+	case intervention.FieldDesign:
+		v, ok := value.(intervention.Design)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDesign(v)
+		return nil
+	case intervention.FieldCycles:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCycles(v)
+		return nil
+	case intervention.FieldBlockDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBlockDays(v)
+		return nil
+	case intervention.FieldCrossoverSeed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrossoverSeed(v)
+		return nil
+	case intervention.FieldCrossoverOrder:
+		v, ok := value.([]bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrossoverOrder(v)
+		return nil
+	case intervention.FieldRetrospective:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetrospective(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Intervention field %s", name)
 }
@@ -10946,6 +11870,15 @@ func (m *InterventionMutation) AddedFields() []string {
 	if m.addmde != nil {
 		fields = append(fields, intervention.FieldMde)
 	}
+	if m.addcycles != nil {
+		fields = append(fields, intervention.FieldCycles)
+	}
+	if m.addblock_days != nil {
+		fields = append(fields, intervention.FieldBlockDays)
+	}
+	if m.addcrossover_seed != nil {
+		fields = append(fields, intervention.FieldCrossoverSeed)
+	}
 	return fields
 }
 
@@ -10960,6 +11893,12 @@ func (m *InterventionMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedLagDays()
 	case intervention.FieldMde:
 		return m.AddedMde()
+	case intervention.FieldCycles:
+		return m.AddedCycles()
+	case intervention.FieldBlockDays:
+		return m.AddedBlockDays()
+	case intervention.FieldCrossoverSeed:
+		return m.AddedCrossoverSeed()
 	}
 	return nil, false
 }
@@ -10990,6 +11929,27 @@ func (m *InterventionMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMde(v)
 		return nil
+	case intervention.FieldCycles:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCycles(v)
+		return nil
+	case intervention.FieldBlockDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBlockDays(v)
+		return nil
+	case intervention.FieldCrossoverSeed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCrossoverSeed(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Intervention numeric field %s", name)
 }
@@ -11009,6 +11969,18 @@ func (m *InterventionMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(intervention.FieldMde) {
 		fields = append(fields, intervention.FieldMde)
+	}
+	if m.FieldCleared(intervention.FieldCycles) {
+		fields = append(fields, intervention.FieldCycles)
+	}
+	if m.FieldCleared(intervention.FieldBlockDays) {
+		fields = append(fields, intervention.FieldBlockDays)
+	}
+	if m.FieldCleared(intervention.FieldCrossoverSeed) {
+		fields = append(fields, intervention.FieldCrossoverSeed)
+	}
+	if m.FieldCleared(intervention.FieldCrossoverOrder) {
+		fields = append(fields, intervention.FieldCrossoverOrder)
 	}
 	return fields
 }
@@ -11035,6 +12007,18 @@ func (m *InterventionMutation) ClearField(name string) error {
 		return nil
 	case intervention.FieldMde:
 		m.ClearMde()
+		return nil
+	case intervention.FieldCycles:
+		m.ClearCycles()
+		return nil
+	case intervention.FieldBlockDays:
+		m.ClearBlockDays()
+		return nil
+	case intervention.FieldCrossoverSeed:
+		m.ClearCrossoverSeed()
+		return nil
+	case intervention.FieldCrossoverOrder:
+		m.ClearCrossoverOrder()
 		return nil
 	}
 	return fmt.Errorf("unknown Intervention nullable field %s", name)
@@ -11100,6 +12084,24 @@ func (m *InterventionMutation) ResetField(name string) error {
 		return nil
 	case intervention.FieldMde:
 		m.ResetMde()
+		return nil
+	case intervention.FieldDesign:
+		m.ResetDesign()
+		return nil
+	case intervention.FieldCycles:
+		m.ResetCycles()
+		return nil
+	case intervention.FieldBlockDays:
+		m.ResetBlockDays()
+		return nil
+	case intervention.FieldCrossoverSeed:
+		m.ResetCrossoverSeed()
+		return nil
+	case intervention.FieldCrossoverOrder:
+		m.ResetCrossoverOrder()
+		return nil
+	case intervention.FieldRetrospective:
+		m.ResetRetrospective()
 		return nil
 	}
 	return fmt.Errorf("unknown Intervention field %s", name)

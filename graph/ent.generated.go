@@ -18,6 +18,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
+	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -2346,6 +2347,144 @@ func (ec *executionContext) fieldContext_Evaluation_caveats(_ context.Context, f
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Evaluation_claim(ctx context.Context, field graphql.CollectedField, obj *ent.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_claim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Claim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Claim) graphql.Marshaler {
+			return ec.marshalNEvaluationClaim2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_claim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, errors.New("field of type EvaluationClaim does not have child fields"))
+}
+
+func (ec *executionContext) _Evaluation_directionSupported(ctx context.Context, field graphql.CollectedField, obj *ent.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_directionSupported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DirectionSupported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_directionSupported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Evaluation_interim(ctx context.Context, field graphql.CollectedField, obj *ent.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_interim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_interim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Evaluation_effectPercent(ctx context.Context, field graphql.CollectedField, obj *ent.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_effectPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_effectPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _Evaluation_ciLowPercent(ctx context.Context, field graphql.CollectedField, obj *ent.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_ciLowPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CiLowPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_ciLowPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _Evaluation_ciHighPercent(ctx context.Context, field graphql.CollectedField, obj *ent.Evaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_ciHighPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CiHighPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_ciHighPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
 func (ec *executionContext) _Evaluation_evidenceGrade(ctx context.Context, field graphql.CollectedField, obj *ent.Evaluation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4227,6 +4366,98 @@ func (ec *executionContext) _Intervention_mde(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Intervention_mde(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Intervention", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _Intervention_design(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Intervention_design(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Design, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v intervention.Design) graphql.Marshaler {
+			return ec.marshalNInterventionDesign2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Intervention_design(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Intervention", field, false, false, errors.New("field of type InterventionDesign does not have child fields"))
+}
+
+func (ec *executionContext) _Intervention_cycles(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Intervention_cycles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cycles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Intervention_cycles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Intervention", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Intervention_blockDays(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Intervention_blockDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BlockDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Intervention_blockDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Intervention", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Intervention_retrospective(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Intervention_retrospective(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retrospective, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Intervention_retrospective(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Intervention", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Intervention_adherenceLogs(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
@@ -9778,7 +10009,7 @@ func (ec *executionContext) unmarshalInputEvaluationWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "metric", "metricNEQ", "metricIn", "metricNotIn", "metricGT", "metricGTE", "metricLT", "metricLTE", "metricContains", "metricHasPrefix", "metricHasSuffix", "metricEqualFold", "metricContainsFold", "baselineFrom", "baselineFromNEQ", "baselineFromIn", "baselineFromNotIn", "baselineFromGT", "baselineFromGTE", "baselineFromLT", "baselineFromLTE", "baselineFromContains", "baselineFromHasPrefix", "baselineFromHasSuffix", "baselineFromEqualFold", "baselineFromContainsFold", "baselineTo", "baselineToNEQ", "baselineToIn", "baselineToNotIn", "baselineToGT", "baselineToGTE", "baselineToLT", "baselineToLTE", "baselineToContains", "baselineToHasPrefix", "baselineToHasSuffix", "baselineToEqualFold", "baselineToContainsFold", "interventionFrom", "interventionFromNEQ", "interventionFromIn", "interventionFromNotIn", "interventionFromGT", "interventionFromGTE", "interventionFromLT", "interventionFromLTE", "interventionFromContains", "interventionFromHasPrefix", "interventionFromHasSuffix", "interventionFromEqualFold", "interventionFromContainsFold", "interventionTo", "interventionToNEQ", "interventionToIn", "interventionToNotIn", "interventionToGT", "interventionToGTE", "interventionToLT", "interventionToLTE", "interventionToContains", "interventionToHasPrefix", "interventionToHasSuffix", "interventionToEqualFold", "interventionToContainsFold", "baselineCoverage", "baselineCoverageNEQ", "baselineCoverageIn", "baselineCoverageNotIn", "baselineCoverageGT", "baselineCoverageGTE", "baselineCoverageLT", "baselineCoverageLTE", "adherence", "adherenceNEQ", "adherenceIn", "adherenceNotIn", "adherenceGT", "adherenceGTE", "adherenceLT", "adherenceLTE", "effect", "effectNEQ", "effectIn", "effectNotIn", "effectGT", "effectGTE", "effectLT", "effectLTE", "effectIsNil", "effectNotNil", "effectItt", "effectIttNEQ", "effectIttIn", "effectIttNotIn", "effectIttGT", "effectIttGTE", "effectIttLT", "effectIttLTE", "effectIttIsNil", "effectIttNotNil", "ciLow", "ciLowNEQ", "ciLowIn", "ciLowNotIn", "ciLowGT", "ciLowGTE", "ciLowLT", "ciLowLTE", "ciLowIsNil", "ciLowNotNil", "ciHigh", "ciHighNEQ", "ciHighIn", "ciHighNotIn", "ciHighGT", "ciHighGTE", "ciHighLT", "ciHighLTE", "ciHighIsNil", "ciHighNotNil", "hedgesG", "hedgesGNEQ", "hedgesGIn", "hedgesGNotIn", "hedgesGGT", "hedgesGGTE", "hedgesGLT", "hedgesGLTE", "hedgesGIsNil", "hedgesGNotNil", "mde", "mdeNEQ", "mdeIn", "mdeNotIn", "mdeGT", "mdeGTE", "mdeLT", "mdeLTE", "mdeIsNil", "mdeNotNil", "reliable", "reliableNEQ", "evidenceGrade", "evidenceGradeNEQ", "evidenceGradeIn", "evidenceGradeNotIn", "confidence", "confidenceNEQ", "confidenceIn", "confidenceNotIn", "confidenceGT", "confidenceGTE", "confidenceLT", "confidenceLTE", "sampleSize", "sampleSizeNEQ", "sampleSizeIn", "sampleSizeNotIn", "sampleSizeGT", "sampleSizeGTE", "sampleSizeLT", "sampleSizeLTE", "coverage", "coverageNEQ", "coverageIn", "coverageNotIn", "coverageGT", "coverageGTE", "coverageLT", "coverageLTE", "why", "whyNEQ", "whyIn", "whyNotIn", "whyGT", "whyGTE", "whyLT", "whyLTE", "whyContains", "whyHasPrefix", "whyHasSuffix", "whyEqualFold", "whyContainsFold", "howConfident", "howConfidentNEQ", "howConfidentIn", "howConfidentNotIn", "howConfidentGT", "howConfidentGTE", "howConfidentLT", "howConfidentLTE", "howConfidentContains", "howConfidentHasPrefix", "howConfidentHasSuffix", "howConfidentEqualFold", "howConfidentContainsFold", "whatWouldChange", "whatWouldChangeNEQ", "whatWouldChangeIn", "whatWouldChangeNotIn", "whatWouldChangeGT", "whatWouldChangeGTE", "whatWouldChangeLT", "whatWouldChangeLTE", "whatWouldChangeContains", "whatWouldChangeHasPrefix", "whatWouldChangeHasSuffix", "whatWouldChangeEqualFold", "whatWouldChangeContainsFold", "hasIntervention", "hasInterventionWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "metric", "metricNEQ", "metricIn", "metricNotIn", "metricGT", "metricGTE", "metricLT", "metricLTE", "metricContains", "metricHasPrefix", "metricHasSuffix", "metricEqualFold", "metricContainsFold", "baselineFrom", "baselineFromNEQ", "baselineFromIn", "baselineFromNotIn", "baselineFromGT", "baselineFromGTE", "baselineFromLT", "baselineFromLTE", "baselineFromContains", "baselineFromHasPrefix", "baselineFromHasSuffix", "baselineFromEqualFold", "baselineFromContainsFold", "baselineTo", "baselineToNEQ", "baselineToIn", "baselineToNotIn", "baselineToGT", "baselineToGTE", "baselineToLT", "baselineToLTE", "baselineToContains", "baselineToHasPrefix", "baselineToHasSuffix", "baselineToEqualFold", "baselineToContainsFold", "interventionFrom", "interventionFromNEQ", "interventionFromIn", "interventionFromNotIn", "interventionFromGT", "interventionFromGTE", "interventionFromLT", "interventionFromLTE", "interventionFromContains", "interventionFromHasPrefix", "interventionFromHasSuffix", "interventionFromEqualFold", "interventionFromContainsFold", "interventionTo", "interventionToNEQ", "interventionToIn", "interventionToNotIn", "interventionToGT", "interventionToGTE", "interventionToLT", "interventionToLTE", "interventionToContains", "interventionToHasPrefix", "interventionToHasSuffix", "interventionToEqualFold", "interventionToContainsFold", "baselineCoverage", "baselineCoverageNEQ", "baselineCoverageIn", "baselineCoverageNotIn", "baselineCoverageGT", "baselineCoverageGTE", "baselineCoverageLT", "baselineCoverageLTE", "adherence", "adherenceNEQ", "adherenceIn", "adherenceNotIn", "adherenceGT", "adherenceGTE", "adherenceLT", "adherenceLTE", "effect", "effectNEQ", "effectIn", "effectNotIn", "effectGT", "effectGTE", "effectLT", "effectLTE", "effectIsNil", "effectNotNil", "effectItt", "effectIttNEQ", "effectIttIn", "effectIttNotIn", "effectIttGT", "effectIttGTE", "effectIttLT", "effectIttLTE", "effectIttIsNil", "effectIttNotNil", "ciLow", "ciLowNEQ", "ciLowIn", "ciLowNotIn", "ciLowGT", "ciLowGTE", "ciLowLT", "ciLowLTE", "ciLowIsNil", "ciLowNotNil", "ciHigh", "ciHighNEQ", "ciHighIn", "ciHighNotIn", "ciHighGT", "ciHighGTE", "ciHighLT", "ciHighLTE", "ciHighIsNil", "ciHighNotNil", "hedgesG", "hedgesGNEQ", "hedgesGIn", "hedgesGNotIn", "hedgesGGT", "hedgesGGTE", "hedgesGLT", "hedgesGLTE", "hedgesGIsNil", "hedgesGNotNil", "mde", "mdeNEQ", "mdeIn", "mdeNotIn", "mdeGT", "mdeGTE", "mdeLT", "mdeLTE", "mdeIsNil", "mdeNotNil", "reliable", "reliableNEQ", "claim", "claimNEQ", "claimIn", "claimNotIn", "directionSupported", "directionSupportedNEQ", "interim", "interimNEQ", "effectPercent", "effectPercentNEQ", "effectPercentIn", "effectPercentNotIn", "effectPercentGT", "effectPercentGTE", "effectPercentLT", "effectPercentLTE", "effectPercentIsNil", "effectPercentNotNil", "ciLowPercent", "ciLowPercentNEQ", "ciLowPercentIn", "ciLowPercentNotIn", "ciLowPercentGT", "ciLowPercentGTE", "ciLowPercentLT", "ciLowPercentLTE", "ciLowPercentIsNil", "ciLowPercentNotNil", "ciHighPercent", "ciHighPercentNEQ", "ciHighPercentIn", "ciHighPercentNotIn", "ciHighPercentGT", "ciHighPercentGTE", "ciHighPercentLT", "ciHighPercentLTE", "ciHighPercentIsNil", "ciHighPercentNotNil", "evidenceGrade", "evidenceGradeNEQ", "evidenceGradeIn", "evidenceGradeNotIn", "confidence", "confidenceNEQ", "confidenceIn", "confidenceNotIn", "confidenceGT", "confidenceGTE", "confidenceLT", "confidenceLTE", "sampleSize", "sampleSizeNEQ", "sampleSizeIn", "sampleSizeNotIn", "sampleSizeGT", "sampleSizeGTE", "sampleSizeLT", "sampleSizeLTE", "coverage", "coverageNEQ", "coverageIn", "coverageNotIn", "coverageGT", "coverageGTE", "coverageLT", "coverageLTE", "why", "whyNEQ", "whyIn", "whyNotIn", "whyGT", "whyGTE", "whyLT", "whyLTE", "whyContains", "whyHasPrefix", "whyHasSuffix", "whyEqualFold", "whyContainsFold", "howConfident", "howConfidentNEQ", "howConfidentIn", "howConfidentNotIn", "howConfidentGT", "howConfidentGTE", "howConfidentLT", "howConfidentLTE", "howConfidentContains", "howConfidentHasPrefix", "howConfidentHasSuffix", "howConfidentEqualFold", "howConfidentContainsFold", "whatWouldChange", "whatWouldChangeNEQ", "whatWouldChangeIn", "whatWouldChangeNotIn", "whatWouldChangeGT", "whatWouldChangeGTE", "whatWouldChangeLT", "whatWouldChangeLTE", "whatWouldChangeContains", "whatWouldChangeHasPrefix", "whatWouldChangeHasSuffix", "whatWouldChangeEqualFold", "whatWouldChangeContainsFold", "hasIntervention", "hasInterventionWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10933,6 +11164,272 @@ func (ec *executionContext) unmarshalInputEvaluationWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.ReliableNEQ = data
+		case "claim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claim"))
+			data, err := ec.unmarshalOEvaluationClaim2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Claim = data
+		case "claimNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimNEQ"))
+			data, err := ec.unmarshalOEvaluationClaim2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimNEQ = data
+		case "claimIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimIn"))
+			data, err := ec.unmarshalOEvaluationClaim2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaimᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimIn = data
+		case "claimNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimNotIn"))
+			data, err := ec.unmarshalOEvaluationClaim2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaimᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimNotIn = data
+		case "directionSupported":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directionSupported"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectionSupported = data
+		case "directionSupportedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directionSupportedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectionSupportedNEQ = data
+		case "interim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interim"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interim = data
+		case "interimNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interimNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InterimNEQ = data
+		case "effectPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercent"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercent = data
+		case "effectPercentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentNEQ"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentNEQ = data
+		case "effectPercentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentIn = data
+		case "effectPercentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentNotIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentNotIn = data
+		case "effectPercentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentGT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentGT = data
+		case "effectPercentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentGTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentGTE = data
+		case "effectPercentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentLT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentLT = data
+		case "effectPercentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentLTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentLTE = data
+		case "effectPercentIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentIsNil = data
+		case "effectPercentNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectPercentNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectPercentNotNil = data
+		case "ciLowPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercent"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercent = data
+		case "ciLowPercentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentNEQ"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentNEQ = data
+		case "ciLowPercentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentIn = data
+		case "ciLowPercentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentNotIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentNotIn = data
+		case "ciLowPercentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentGT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentGT = data
+		case "ciLowPercentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentGTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentGTE = data
+		case "ciLowPercentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentLT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentLT = data
+		case "ciLowPercentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentLTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentLTE = data
+		case "ciLowPercentIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentIsNil = data
+		case "ciLowPercentNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciLowPercentNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiLowPercentNotNil = data
+		case "ciHighPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercent"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercent = data
+		case "ciHighPercentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentNEQ"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentNEQ = data
+		case "ciHighPercentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentIn = data
+		case "ciHighPercentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentNotIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentNotIn = data
+		case "ciHighPercentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentGT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentGT = data
+		case "ciHighPercentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentGTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentGTE = data
+		case "ciHighPercentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentLT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentLT = data
+		case "ciHighPercentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentLTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentLTE = data
+		case "ciHighPercentIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentIsNil = data
+		case "ciHighPercentNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciHighPercentNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiHighPercentNotNil = data
 		case "evidenceGrade":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidenceGrade"))
 			data, err := ec.unmarshalOEvidenceGrade2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋevidenceᚐGrade(ctx, v)
@@ -13484,7 +13981,7 @@ func (ec *executionContext) unmarshalInputInterventionWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "protocolKind", "protocolKindNEQ", "protocolKindIn", "protocolKindNotIn", "protocolKindGT", "protocolKindGTE", "protocolKindLT", "protocolKindLTE", "protocolKindContains", "protocolKindHasPrefix", "protocolKindHasSuffix", "protocolKindEqualFold", "protocolKindContainsFold", "targetMetric", "targetMetricNEQ", "targetMetricIn", "targetMetricNotIn", "targetMetricGT", "targetMetricGTE", "targetMetricLT", "targetMetricLTE", "targetMetricContains", "targetMetricHasPrefix", "targetMetricHasSuffix", "targetMetricEqualFold", "targetMetricContainsFold", "expectedDirection", "expectedDirectionNEQ", "expectedDirectionIn", "expectedDirectionNotIn", "plannedDays", "plannedDaysNEQ", "plannedDaysIn", "plannedDaysNotIn", "plannedDaysGT", "plannedDaysGTE", "plannedDaysLT", "plannedDaysLTE", "lagDays", "lagDaysNEQ", "lagDaysIn", "lagDaysNotIn", "lagDaysGT", "lagDaysGTE", "lagDaysLT", "lagDaysLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "statusReason", "statusReasonNEQ", "statusReasonIn", "statusReasonNotIn", "statusReasonGT", "statusReasonGTE", "statusReasonLT", "statusReasonLTE", "statusReasonContains", "statusReasonHasPrefix", "statusReasonHasSuffix", "statusReasonEqualFold", "statusReasonContainsFold", "startDay", "startDayNEQ", "startDayIn", "startDayNotIn", "startDayGT", "startDayGTE", "startDayLT", "startDayLTE", "startDayContains", "startDayHasPrefix", "startDayHasSuffix", "startDayIsNil", "startDayNotNil", "startDayEqualFold", "startDayContainsFold", "endDay", "endDayNEQ", "endDayIn", "endDayNotIn", "endDayGT", "endDayGTE", "endDayLT", "endDayLTE", "endDayContains", "endDayHasPrefix", "endDayHasSuffix", "endDayIsNil", "endDayNotNil", "endDayEqualFold", "endDayContainsFold", "riskLevel", "riskLevelNEQ", "riskLevelIn", "riskLevelNotIn", "evidenceGrade", "evidenceGradeNEQ", "evidenceGradeIn", "evidenceGradeNotIn", "safetyBoundary", "safetyBoundaryNEQ", "safetyBoundaryIn", "safetyBoundaryNotIn", "safetyBoundaryGT", "safetyBoundaryGTE", "safetyBoundaryLT", "safetyBoundaryLTE", "safetyBoundaryContains", "safetyBoundaryHasPrefix", "safetyBoundaryHasSuffix", "safetyBoundaryEqualFold", "safetyBoundaryContainsFold", "requiresReview", "requiresReviewNEQ", "mde", "mdeNEQ", "mdeIn", "mdeNotIn", "mdeGT", "mdeGTE", "mdeLT", "mdeLTE", "mdeIsNil", "mdeNotNil", "hasAdherenceLogs", "hasAdherenceLogsWith", "hasEvaluations", "hasEvaluationsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "protocolKind", "protocolKindNEQ", "protocolKindIn", "protocolKindNotIn", "protocolKindGT", "protocolKindGTE", "protocolKindLT", "protocolKindLTE", "protocolKindContains", "protocolKindHasPrefix", "protocolKindHasSuffix", "protocolKindEqualFold", "protocolKindContainsFold", "targetMetric", "targetMetricNEQ", "targetMetricIn", "targetMetricNotIn", "targetMetricGT", "targetMetricGTE", "targetMetricLT", "targetMetricLTE", "targetMetricContains", "targetMetricHasPrefix", "targetMetricHasSuffix", "targetMetricEqualFold", "targetMetricContainsFold", "expectedDirection", "expectedDirectionNEQ", "expectedDirectionIn", "expectedDirectionNotIn", "plannedDays", "plannedDaysNEQ", "plannedDaysIn", "plannedDaysNotIn", "plannedDaysGT", "plannedDaysGTE", "plannedDaysLT", "plannedDaysLTE", "lagDays", "lagDaysNEQ", "lagDaysIn", "lagDaysNotIn", "lagDaysGT", "lagDaysGTE", "lagDaysLT", "lagDaysLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "statusReason", "statusReasonNEQ", "statusReasonIn", "statusReasonNotIn", "statusReasonGT", "statusReasonGTE", "statusReasonLT", "statusReasonLTE", "statusReasonContains", "statusReasonHasPrefix", "statusReasonHasSuffix", "statusReasonEqualFold", "statusReasonContainsFold", "startDay", "startDayNEQ", "startDayIn", "startDayNotIn", "startDayGT", "startDayGTE", "startDayLT", "startDayLTE", "startDayContains", "startDayHasPrefix", "startDayHasSuffix", "startDayIsNil", "startDayNotNil", "startDayEqualFold", "startDayContainsFold", "endDay", "endDayNEQ", "endDayIn", "endDayNotIn", "endDayGT", "endDayGTE", "endDayLT", "endDayLTE", "endDayContains", "endDayHasPrefix", "endDayHasSuffix", "endDayIsNil", "endDayNotNil", "endDayEqualFold", "endDayContainsFold", "riskLevel", "riskLevelNEQ", "riskLevelIn", "riskLevelNotIn", "evidenceGrade", "evidenceGradeNEQ", "evidenceGradeIn", "evidenceGradeNotIn", "safetyBoundary", "safetyBoundaryNEQ", "safetyBoundaryIn", "safetyBoundaryNotIn", "safetyBoundaryGT", "safetyBoundaryGTE", "safetyBoundaryLT", "safetyBoundaryLTE", "safetyBoundaryContains", "safetyBoundaryHasPrefix", "safetyBoundaryHasSuffix", "safetyBoundaryEqualFold", "safetyBoundaryContainsFold", "requiresReview", "requiresReviewNEQ", "mde", "mdeNEQ", "mdeIn", "mdeNotIn", "mdeGT", "mdeGTE", "mdeLT", "mdeLTE", "mdeIsNil", "mdeNotNil", "design", "designNEQ", "designIn", "designNotIn", "cycles", "cyclesNEQ", "cyclesIn", "cyclesNotIn", "cyclesGT", "cyclesGTE", "cyclesLT", "cyclesLTE", "cyclesIsNil", "cyclesNotNil", "blockDays", "blockDaysNEQ", "blockDaysIn", "blockDaysNotIn", "blockDaysGT", "blockDaysGTE", "blockDaysLT", "blockDaysLTE", "blockDaysIsNil", "blockDaysNotNil", "retrospective", "retrospectiveNEQ", "hasAdherenceLogs", "hasAdherenceLogsWith", "hasEvaluations", "hasEvaluationsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14667,6 +15164,188 @@ func (ec *executionContext) unmarshalInputInterventionWhereInput(ctx context.Con
 				return it, err
 			}
 			it.MdeNotNil = data
+		case "design":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("design"))
+			data, err := ec.unmarshalOInterventionDesign2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Design = data
+		case "designNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("designNEQ"))
+			data, err := ec.unmarshalOInterventionDesign2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DesignNEQ = data
+		case "designIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("designIn"))
+			data, err := ec.unmarshalOInterventionDesign2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesignᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DesignIn = data
+		case "designNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("designNotIn"))
+			data, err := ec.unmarshalOInterventionDesign2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesignᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DesignNotIn = data
+		case "cycles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cycles"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cycles = data
+		case "cyclesNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesNEQ = data
+		case "cyclesIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesIn = data
+		case "cyclesNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesNotIn = data
+		case "cyclesGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesGT = data
+		case "cyclesGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesGTE = data
+		case "cyclesLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesLT = data
+		case "cyclesLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesLTE = data
+		case "cyclesIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesIsNil = data
+		case "cyclesNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cyclesNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CyclesNotNil = data
+		case "blockDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDays = data
+		case "blockDaysNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysNEQ = data
+		case "blockDaysIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysIn = data
+		case "blockDaysNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysNotIn = data
+		case "blockDaysGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysGT = data
+		case "blockDaysGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysGTE = data
+		case "blockDaysLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysLT = data
+		case "blockDaysLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysLTE = data
+		case "blockDaysIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysIsNil = data
+		case "blockDaysNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDaysNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDaysNotNil = data
+		case "retrospective":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retrospective"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retrospective = data
+		case "retrospectiveNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retrospectiveNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetrospectiveNEQ = data
 		case "hasAdherenceLogs":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAdherenceLogs"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -18041,6 +18720,36 @@ func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "claim":
+			out.Values[i] = ec._Evaluation_claim(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "directionSupported":
+			out.Values[i] = ec._Evaluation_directionSupported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "interim":
+			out.Values[i] = ec._Evaluation_interim(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effectPercent":
+			out.Values[i] = ec._Evaluation_effectPercent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ciLowPercent":
+			out.Values[i] = ec._Evaluation_ciLowPercent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ciHighPercent":
+			out.Values[i] = ec._Evaluation_ciHighPercent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "evidenceGrade":
 			out.Values[i] = ec._Evaluation_evidenceGrade(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18914,6 +19623,26 @@ func (ec *executionContext) _Intervention(ctx context.Context, sel ast.Selection
 		case "mde":
 			out.Values[i] = ec._Intervention_mde(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "design":
+			out.Values[i] = ec._Intervention_design(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cycles":
+			out.Values[i] = ec._Intervention_cycles(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blockDays":
+			out.Values[i] = ec._Intervention_blockDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "retrospective":
+			out.Values[i] = ec._Intervention_retrospective(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "adherenceLogs":
@@ -20559,6 +21288,16 @@ func (ec *executionContext) marshalNEvaluation2ᚖgithubᚗcomᚋvitalgraphᚋvi
 	return ec._Evaluation(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNEvaluationClaim2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx context.Context, v any) (evaluation.Claim, error) {
+	var res evaluation.Claim
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEvaluationClaim2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx context.Context, sel ast.SelectionSet, v evaluation.Claim) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNEvaluationConnection2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐEvaluationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -20746,6 +21485,16 @@ func (ec *executionContext) marshalNInterventionConnection2ᚖgithubᚗcomᚋvit
 		return graphql.Null
 	}
 	return ec._InterventionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInterventionDesign2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx context.Context, v any) (intervention.Design, error) {
+	var res intervention.Design
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInterventionDesign2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx context.Context, sel ast.SelectionSet, v intervention.Design) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInterventionExpectedDirection2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐExpectedDirection(ctx context.Context, v any) (intervention.ExpectedDirection, error) {
@@ -21315,6 +22064,58 @@ func (ec *executionContext) marshalOEvaluation2ᚖgithubᚗcomᚋvitalgraphᚋvi
 	return ec._Evaluation(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOEvaluationClaim2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaimᚄ(ctx context.Context, v any) ([]evaluation.Claim, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]evaluation.Claim, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEvaluationClaim2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEvaluationClaim2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaimᚄ(ctx context.Context, sel ast.SelectionSet, v []evaluation.Claim) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvaluationClaim2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOEvaluationClaim2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx context.Context, v any) (*evaluation.Claim, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(evaluation.Claim)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEvaluationClaim2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋevaluationᚐClaim(ctx context.Context, sel ast.SelectionSet, v *evaluation.Claim) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOEvaluationEdge2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐEvaluationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.EvaluationEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -21763,6 +22564,58 @@ func (ec *executionContext) marshalOIntervention2ᚖgithubᚗcomᚋvitalgraphᚋ
 		return graphql.Null
 	}
 	return ec._Intervention(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInterventionDesign2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesignᚄ(ctx context.Context, v any) ([]intervention.Design, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]intervention.Design, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInterventionDesign2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInterventionDesign2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesignᚄ(ctx context.Context, sel ast.SelectionSet, v []intervention.Design) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInterventionDesign2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInterventionDesign2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx context.Context, v any) (*intervention.Design, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(intervention.Design)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInterventionDesign2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx context.Context, sel ast.SelectionSet, v *intervention.Design) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOInterventionEdge2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐInterventionEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.InterventionEdge) graphql.Marshaler {

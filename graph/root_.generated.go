@@ -189,18 +189,24 @@ type ComplexityRoot struct {
 		BaselineWindow     func(childComplexity int) int
 		Caveats            func(childComplexity int) int
 		CiHigh             func(childComplexity int) int
+		CiHighPercent      func(childComplexity int) int
 		CiLow              func(childComplexity int) int
+		CiLowPercent       func(childComplexity int) int
+		Claim              func(childComplexity int) int
 		Confidence         func(childComplexity int) int
 		Coverage           func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		Details            func(childComplexity int) int
+		DirectionSupported func(childComplexity int) int
 		Effect             func(childComplexity int) int
 		EffectItt          func(childComplexity int) int
+		EffectPercent      func(childComplexity int) int
 		Evidence           func(childComplexity int) int
 		EvidenceGrade      func(childComplexity int) int
 		HedgesG            func(childComplexity int) int
 		HowConfident       func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		Interim            func(childComplexity int) int
 		Intervention       func(childComplexity int) int
 		InterventionFrom   func(childComplexity int) int
 		InterventionTo     func(childComplexity int) int
@@ -324,7 +330,10 @@ type ComplexityRoot struct {
 
 	Intervention struct {
 		AdherenceLogs     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AdherenceLogOrder, where *ent.AdherenceLogWhereInput) int
+		BlockDays         func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
+		Cycles            func(childComplexity int) int
+		Design            func(childComplexity int) int
 		EndDay            func(childComplexity int) int
 		Evaluations       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EvaluationOrder, where *ent.EvaluationWhereInput) int
 		EvidenceGrade     func(childComplexity int) int
@@ -335,6 +344,7 @@ type ComplexityRoot struct {
 		PlannedDays       func(childComplexity int) int
 		ProtocolKind      func(childComplexity int) int
 		RequiresReview    func(childComplexity int) int
+		Retrospective     func(childComplexity int) int
 		RiskLevel         func(childComplexity int) int
 		SafetyBoundary    func(childComplexity int) int
 		SafetyDecision    func(childComplexity int) int
@@ -1181,12 +1191,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.CiHigh(childComplexity), true
+	case "Evaluation.ciHighPercent":
+		if e.ComplexityRoot.Evaluation.CiHighPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.CiHighPercent(childComplexity), true
 	case "Evaluation.ciLow":
 		if e.ComplexityRoot.Evaluation.CiLow == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Evaluation.CiLow(childComplexity), true
+	case "Evaluation.ciLowPercent":
+		if e.ComplexityRoot.Evaluation.CiLowPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.CiLowPercent(childComplexity), true
+	case "Evaluation.claim":
+		if e.ComplexityRoot.Evaluation.Claim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Claim(childComplexity), true
 	case "Evaluation.confidence":
 		if e.ComplexityRoot.Evaluation.Confidence == nil {
 			break
@@ -1211,6 +1239,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.Details(childComplexity), true
+	case "Evaluation.directionSupported":
+		if e.ComplexityRoot.Evaluation.DirectionSupported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.DirectionSupported(childComplexity), true
 	case "Evaluation.effect":
 		if e.ComplexityRoot.Evaluation.Effect == nil {
 			break
@@ -1223,6 +1257,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.EffectItt(childComplexity), true
+	case "Evaluation.effectPercent":
+		if e.ComplexityRoot.Evaluation.EffectPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.EffectPercent(childComplexity), true
 	case "Evaluation.evidence":
 		if e.ComplexityRoot.Evaluation.Evidence == nil {
 			break
@@ -1253,6 +1293,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.ID(childComplexity), true
+	case "Evaluation.interim":
+		if e.ComplexityRoot.Evaluation.Interim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Interim(childComplexity), true
 	case "Evaluation.intervention":
 		if e.ComplexityRoot.Evaluation.Intervention == nil {
 			break
@@ -1775,12 +1821,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Intervention.AdherenceLogs(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AdherenceLogOrder), args["where"].(*ent.AdherenceLogWhereInput)), true
+	case "Intervention.blockDays":
+		if e.ComplexityRoot.Intervention.BlockDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.BlockDays(childComplexity), true
 	case "Intervention.createdAt":
 		if e.ComplexityRoot.Intervention.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Intervention.CreatedAt(childComplexity), true
+	case "Intervention.cycles":
+		if e.ComplexityRoot.Intervention.Cycles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Cycles(childComplexity), true
+	case "Intervention.design":
+		if e.ComplexityRoot.Intervention.Design == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Design(childComplexity), true
 	case "Intervention.endDay":
 		if e.ComplexityRoot.Intervention.EndDay == nil {
 			break
@@ -1846,6 +1910,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Intervention.RequiresReview(childComplexity), true
+	case "Intervention.retrospective":
+		if e.ComplexityRoot.Intervention.Retrospective == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Retrospective(childComplexity), true
 	case "Intervention.riskLevel":
 		if e.ComplexityRoot.Intervention.RiskLevel == nil {
 			break
@@ -3465,6 +3535,18 @@ func (ec *executionContext) childFields_Evaluation(ctx context.Context, field gr
 		return ec.fieldContext_Evaluation_reasons(ctx, field)
 	case "caveats":
 		return ec.fieldContext_Evaluation_caveats(ctx, field)
+	case "claim":
+		return ec.fieldContext_Evaluation_claim(ctx, field)
+	case "directionSupported":
+		return ec.fieldContext_Evaluation_directionSupported(ctx, field)
+	case "interim":
+		return ec.fieldContext_Evaluation_interim(ctx, field)
+	case "effectPercent":
+		return ec.fieldContext_Evaluation_effectPercent(ctx, field)
+	case "ciLowPercent":
+		return ec.fieldContext_Evaluation_ciLowPercent(ctx, field)
+	case "ciHighPercent":
+		return ec.fieldContext_Evaluation_ciHighPercent(ctx, field)
 	case "evidenceGrade":
 		return ec.fieldContext_Evaluation_evidenceGrade(ctx, field)
 	case "confidence":
@@ -3735,6 +3817,14 @@ func (ec *executionContext) childFields_Intervention(ctx context.Context, field 
 		return ec.fieldContext_Intervention_requiresReview(ctx, field)
 	case "mde":
 		return ec.fieldContext_Intervention_mde(ctx, field)
+	case "design":
+		return ec.fieldContext_Intervention_design(ctx, field)
+	case "cycles":
+		return ec.fieldContext_Intervention_cycles(ctx, field)
+	case "blockDays":
+		return ec.fieldContext_Intervention_blockDays(ctx, field)
+	case "retrospective":
+		return ec.fieldContext_Intervention_retrospective(ctx, field)
 	case "adherenceLogs":
 		return ec.fieldContext_Intervention_adherenceLogs(ctx, field)
 	case "evaluations":

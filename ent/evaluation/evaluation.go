@@ -4,6 +4,8 @@ package evaluation
 
 import (
 	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -56,6 +58,18 @@ const (
 	FieldReasons = "reasons"
 	// FieldCaveats holds the string denoting the caveats field in the database.
 	FieldCaveats = "caveats"
+	// FieldClaim holds the string denoting the claim field in the database.
+	FieldClaim = "claim"
+	// FieldDirectionSupported holds the string denoting the direction_supported field in the database.
+	FieldDirectionSupported = "direction_supported"
+	// FieldInterim holds the string denoting the interim field in the database.
+	FieldInterim = "interim"
+	// FieldEffectPercent holds the string denoting the effect_percent field in the database.
+	FieldEffectPercent = "effect_percent"
+	// FieldCiLowPercent holds the string denoting the ci_low_percent field in the database.
+	FieldCiLowPercent = "ci_low_percent"
+	// FieldCiHighPercent holds the string denoting the ci_high_percent field in the database.
+	FieldCiHighPercent = "ci_high_percent"
 	// FieldEvidenceGrade holds the string denoting the evidence_grade field in the database.
 	FieldEvidenceGrade = "evidence_grade"
 	// FieldConfidence holds the string denoting the confidence field in the database.
@@ -116,6 +130,12 @@ var Columns = []string{
 	FieldReliable,
 	FieldReasons,
 	FieldCaveats,
+	FieldClaim,
+	FieldDirectionSupported,
+	FieldInterim,
+	FieldEffectPercent,
+	FieldCiLowPercent,
+	FieldCiHighPercent,
 	FieldEvidenceGrade,
 	FieldConfidence,
 	FieldSampleSize,
@@ -162,6 +182,10 @@ var (
 	BaselineCoverageValidator func(float64) error
 	// AdherenceValidator is a validator for the "adherence" field. It is called by the builders before save.
 	AdherenceValidator func(float64) error
+	// DefaultDirectionSupported holds the default value on creation for the "direction_supported" field.
+	DefaultDirectionSupported bool
+	// DefaultInterim holds the default value on creation for the "interim" field.
+	DefaultInterim bool
 	// ConfidenceValidator is a validator for the "confidence" field. It is called by the builders before save.
 	ConfidenceValidator func(float64) error
 	// SampleSizeValidator is a validator for the "sample_size" field. It is called by the builders before save.
@@ -179,6 +203,33 @@ var (
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
+
+// Claim defines the type for the "claim" enum field.
+type Claim string
+
+// ClaimCANT_TELL is the default value of the Claim enum.
+const DefaultClaim = ClaimCANT_TELL
+
+// Claim values.
+const (
+	ClaimDIRECTION       Claim = "DIRECTION"
+	ClaimNO_CLEAR_CHANGE Claim = "NO_CLEAR_CHANGE"
+	ClaimCANT_TELL       Claim = "CANT_TELL"
+)
+
+func (c Claim) String() string {
+	return string(c)
+}
+
+// ClaimValidator is a validator for the "claim" field enum values. It is called by the builders before save.
+func ClaimValidator(c Claim) error {
+	switch c {
+	case ClaimDIRECTION, ClaimNO_CLEAR_CHANGE, ClaimCANT_TELL:
+		return nil
+	default:
+		return fmt.Errorf("evaluation: invalid enum value for claim field: %q", c)
+	}
+}
 
 // EvidenceGradeValidator is a validator for the "evidence_grade" field enum values. It is called by the builders before save.
 func EvidenceGradeValidator(eg evidence.Grade) error {
@@ -283,6 +334,36 @@ func ByReliable(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReliable, opts...).ToFunc()
 }
 
+// ByClaim orders the results by the claim field.
+func ByClaim(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClaim, opts...).ToFunc()
+}
+
+// ByDirectionSupported orders the results by the direction_supported field.
+func ByDirectionSupported(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDirectionSupported, opts...).ToFunc()
+}
+
+// ByInterim orders the results by the interim field.
+func ByInterim(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInterim, opts...).ToFunc()
+}
+
+// ByEffectPercent orders the results by the effect_percent field.
+func ByEffectPercent(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEffectPercent, opts...).ToFunc()
+}
+
+// ByCiLowPercent orders the results by the ci_low_percent field.
+func ByCiLowPercent(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCiLowPercent, opts...).ToFunc()
+}
+
+// ByCiHighPercent orders the results by the ci_high_percent field.
+func ByCiHighPercent(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCiHighPercent, opts...).ToFunc()
+}
+
 // ByEvidenceGrade orders the results by the evidence_grade field.
 func ByEvidenceGrade(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEvidenceGrade, opts...).ToFunc()
@@ -344,6 +425,24 @@ func newInterventionStep() *sqlgraph.Step {
 		sqlgraph.To(InterventionInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, InterventionTable, InterventionColumn),
 	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Claim) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Claim) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Claim(str)
+	if err := ClaimValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Claim", str)
+	}
+	return nil
 }
 
 var (

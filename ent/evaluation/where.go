@@ -151,6 +151,31 @@ func Reliable(v bool) predicate.Evaluation {
 	return predicate.Evaluation(sql.FieldEQ(FieldReliable, v))
 }
 
+// DirectionSupported applies equality check predicate on the "direction_supported" field. It's identical to DirectionSupportedEQ.
+func DirectionSupported(v bool) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldDirectionSupported, v))
+}
+
+// Interim applies equality check predicate on the "interim" field. It's identical to InterimEQ.
+func Interim(v bool) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldInterim, v))
+}
+
+// EffectPercent applies equality check predicate on the "effect_percent" field. It's identical to EffectPercentEQ.
+func EffectPercent(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldEffectPercent, v))
+}
+
+// CiLowPercent applies equality check predicate on the "ci_low_percent" field. It's identical to CiLowPercentEQ.
+func CiLowPercent(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldCiLowPercent, v))
+}
+
+// CiHighPercent applies equality check predicate on the "ci_high_percent" field. It's identical to CiHighPercentEQ.
+func CiHighPercent(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldCiHighPercent, v))
+}
+
 // Confidence applies equality check predicate on the "confidence" field. It's identical to ConfidenceEQ.
 func Confidence(v float64) predicate.Evaluation {
 	return predicate.Evaluation(sql.FieldEQ(FieldConfidence, v))
@@ -1084,6 +1109,196 @@ func CaveatsIsNil() predicate.Evaluation {
 // CaveatsNotNil applies the NotNil predicate on the "caveats" field.
 func CaveatsNotNil() predicate.Evaluation {
 	return predicate.Evaluation(sql.FieldNotNull(FieldCaveats))
+}
+
+// ClaimEQ applies the EQ predicate on the "claim" field.
+func ClaimEQ(v Claim) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldClaim, v))
+}
+
+// ClaimNEQ applies the NEQ predicate on the "claim" field.
+func ClaimNEQ(v Claim) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNEQ(FieldClaim, v))
+}
+
+// ClaimIn applies the In predicate on the "claim" field.
+func ClaimIn(vs ...Claim) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldIn(FieldClaim, vs...))
+}
+
+// ClaimNotIn applies the NotIn predicate on the "claim" field.
+func ClaimNotIn(vs ...Claim) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNotIn(FieldClaim, vs...))
+}
+
+// DirectionSupportedEQ applies the EQ predicate on the "direction_supported" field.
+func DirectionSupportedEQ(v bool) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldDirectionSupported, v))
+}
+
+// DirectionSupportedNEQ applies the NEQ predicate on the "direction_supported" field.
+func DirectionSupportedNEQ(v bool) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNEQ(FieldDirectionSupported, v))
+}
+
+// InterimEQ applies the EQ predicate on the "interim" field.
+func InterimEQ(v bool) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldInterim, v))
+}
+
+// InterimNEQ applies the NEQ predicate on the "interim" field.
+func InterimNEQ(v bool) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNEQ(FieldInterim, v))
+}
+
+// EffectPercentEQ applies the EQ predicate on the "effect_percent" field.
+func EffectPercentEQ(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldEffectPercent, v))
+}
+
+// EffectPercentNEQ applies the NEQ predicate on the "effect_percent" field.
+func EffectPercentNEQ(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNEQ(FieldEffectPercent, v))
+}
+
+// EffectPercentIn applies the In predicate on the "effect_percent" field.
+func EffectPercentIn(vs ...float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldIn(FieldEffectPercent, vs...))
+}
+
+// EffectPercentNotIn applies the NotIn predicate on the "effect_percent" field.
+func EffectPercentNotIn(vs ...float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNotIn(FieldEffectPercent, vs...))
+}
+
+// EffectPercentGT applies the GT predicate on the "effect_percent" field.
+func EffectPercentGT(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldGT(FieldEffectPercent, v))
+}
+
+// EffectPercentGTE applies the GTE predicate on the "effect_percent" field.
+func EffectPercentGTE(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldGTE(FieldEffectPercent, v))
+}
+
+// EffectPercentLT applies the LT predicate on the "effect_percent" field.
+func EffectPercentLT(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldLT(FieldEffectPercent, v))
+}
+
+// EffectPercentLTE applies the LTE predicate on the "effect_percent" field.
+func EffectPercentLTE(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldLTE(FieldEffectPercent, v))
+}
+
+// EffectPercentIsNil applies the IsNil predicate on the "effect_percent" field.
+func EffectPercentIsNil() predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldIsNull(FieldEffectPercent))
+}
+
+// EffectPercentNotNil applies the NotNil predicate on the "effect_percent" field.
+func EffectPercentNotNil() predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNotNull(FieldEffectPercent))
+}
+
+// CiLowPercentEQ applies the EQ predicate on the "ci_low_percent" field.
+func CiLowPercentEQ(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldCiLowPercent, v))
+}
+
+// CiLowPercentNEQ applies the NEQ predicate on the "ci_low_percent" field.
+func CiLowPercentNEQ(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNEQ(FieldCiLowPercent, v))
+}
+
+// CiLowPercentIn applies the In predicate on the "ci_low_percent" field.
+func CiLowPercentIn(vs ...float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldIn(FieldCiLowPercent, vs...))
+}
+
+// CiLowPercentNotIn applies the NotIn predicate on the "ci_low_percent" field.
+func CiLowPercentNotIn(vs ...float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNotIn(FieldCiLowPercent, vs...))
+}
+
+// CiLowPercentGT applies the GT predicate on the "ci_low_percent" field.
+func CiLowPercentGT(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldGT(FieldCiLowPercent, v))
+}
+
+// CiLowPercentGTE applies the GTE predicate on the "ci_low_percent" field.
+func CiLowPercentGTE(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldGTE(FieldCiLowPercent, v))
+}
+
+// CiLowPercentLT applies the LT predicate on the "ci_low_percent" field.
+func CiLowPercentLT(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldLT(FieldCiLowPercent, v))
+}
+
+// CiLowPercentLTE applies the LTE predicate on the "ci_low_percent" field.
+func CiLowPercentLTE(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldLTE(FieldCiLowPercent, v))
+}
+
+// CiLowPercentIsNil applies the IsNil predicate on the "ci_low_percent" field.
+func CiLowPercentIsNil() predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldIsNull(FieldCiLowPercent))
+}
+
+// CiLowPercentNotNil applies the NotNil predicate on the "ci_low_percent" field.
+func CiLowPercentNotNil() predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNotNull(FieldCiLowPercent))
+}
+
+// CiHighPercentEQ applies the EQ predicate on the "ci_high_percent" field.
+func CiHighPercentEQ(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldEQ(FieldCiHighPercent, v))
+}
+
+// CiHighPercentNEQ applies the NEQ predicate on the "ci_high_percent" field.
+func CiHighPercentNEQ(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNEQ(FieldCiHighPercent, v))
+}
+
+// CiHighPercentIn applies the In predicate on the "ci_high_percent" field.
+func CiHighPercentIn(vs ...float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldIn(FieldCiHighPercent, vs...))
+}
+
+// CiHighPercentNotIn applies the NotIn predicate on the "ci_high_percent" field.
+func CiHighPercentNotIn(vs ...float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNotIn(FieldCiHighPercent, vs...))
+}
+
+// CiHighPercentGT applies the GT predicate on the "ci_high_percent" field.
+func CiHighPercentGT(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldGT(FieldCiHighPercent, v))
+}
+
+// CiHighPercentGTE applies the GTE predicate on the "ci_high_percent" field.
+func CiHighPercentGTE(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldGTE(FieldCiHighPercent, v))
+}
+
+// CiHighPercentLT applies the LT predicate on the "ci_high_percent" field.
+func CiHighPercentLT(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldLT(FieldCiHighPercent, v))
+}
+
+// CiHighPercentLTE applies the LTE predicate on the "ci_high_percent" field.
+func CiHighPercentLTE(v float64) predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldLTE(FieldCiHighPercent, v))
+}
+
+// CiHighPercentIsNil applies the IsNil predicate on the "ci_high_percent" field.
+func CiHighPercentIsNil() predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldIsNull(FieldCiHighPercent))
+}
+
+// CiHighPercentNotNil applies the NotNil predicate on the "ci_high_percent" field.
+func CiHighPercentNotNil() predicate.Evaluation {
+	return predicate.Evaluation(sql.FieldNotNull(FieldCiHighPercent))
 }
 
 // EvidenceGradeEQ applies the EQ predicate on the "evidence_grade" field.

@@ -58,6 +58,18 @@ const (
 	FieldSafetyChecks = "safety_checks"
 	// FieldMde holds the string denoting the mde field in the database.
 	FieldMde = "mde"
+	// FieldDesign holds the string denoting the design field in the database.
+	FieldDesign = "design"
+	// FieldCycles holds the string denoting the cycles field in the database.
+	FieldCycles = "cycles"
+	// FieldBlockDays holds the string denoting the block_days field in the database.
+	FieldBlockDays = "block_days"
+	// FieldCrossoverSeed holds the string denoting the crossover_seed field in the database.
+	FieldCrossoverSeed = "crossover_seed"
+	// FieldCrossoverOrder holds the string denoting the crossover_order field in the database.
+	FieldCrossoverOrder = "crossover_order"
+	// FieldRetrospective holds the string denoting the retrospective field in the database.
+	FieldRetrospective = "retrospective"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// EdgeAdherenceLogs holds the string denoting the adherence_logs edge name in mutations.
@@ -111,6 +123,12 @@ var Columns = []string{
 	FieldRequiresReview,
 	FieldSafetyChecks,
 	FieldMde,
+	FieldDesign,
+	FieldCycles,
+	FieldBlockDays,
+	FieldCrossoverSeed,
+	FieldCrossoverOrder,
+	FieldRetrospective,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -159,6 +177,8 @@ var (
 	SafetyBoundaryValidator func(string) error
 	// DefaultRequiresReview holds the default value on creation for the "requires_review" field.
 	DefaultRequiresReview bool
+	// DefaultRetrospective holds the default value on creation for the "retrospective" field.
+	DefaultRetrospective bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -246,6 +266,32 @@ func EvidenceGradeValidator(eg evidence.Grade) error {
 		return nil
 	default:
 		return fmt.Errorf("intervention: invalid enum value for evidence_grade field: %q", eg)
+	}
+}
+
+// Design defines the type for the "design" enum field.
+type Design string
+
+// DesignBASELINE_AB is the default value of the Design enum.
+const DefaultDesign = DesignBASELINE_AB
+
+// Design values.
+const (
+	DesignBASELINE_AB Design = "BASELINE_AB"
+	DesignCROSSOVER   Design = "CROSSOVER"
+)
+
+func (d Design) String() string {
+	return string(d)
+}
+
+// DesignValidator is a validator for the "design" field enum values. It is called by the builders before save.
+func DesignValidator(d Design) error {
+	switch d {
+	case DesignBASELINE_AB, DesignCROSSOVER:
+		return nil
+	default:
+		return fmt.Errorf("intervention: invalid enum value for design field: %q", d)
 	}
 }
 
@@ -345,6 +391,31 @@ func ByRequiresReview(opts ...sql.OrderTermOption) OrderOption {
 // ByMde orders the results by the mde field.
 func ByMde(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMde, opts...).ToFunc()
+}
+
+// ByDesign orders the results by the design field.
+func ByDesign(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDesign, opts...).ToFunc()
+}
+
+// ByCycles orders the results by the cycles field.
+func ByCycles(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCycles, opts...).ToFunc()
+}
+
+// ByBlockDays orders the results by the block_days field.
+func ByBlockDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBlockDays, opts...).ToFunc()
+}
+
+// ByCrossoverSeed orders the results by the crossover_seed field.
+func ByCrossoverSeed(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrossoverSeed, opts...).ToFunc()
+}
+
+// ByRetrospective orders the results by the retrospective field.
+func ByRetrospective(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetrospective, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.
@@ -463,3 +534,21 @@ var (
 	// evidence.Grade must implement graphql.Unmarshaler.
 	_ graphql.Unmarshaler = (*evidence.Grade)(nil)
 )
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Design) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Design) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Design(str)
+	if err := DesignValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Design", str)
+	}
+	return nil
+}

@@ -136,6 +136,26 @@ func Mde(v float64) predicate.Intervention {
 	return predicate.Intervention(sql.FieldEQ(FieldMde, v))
 }
 
+// Cycles applies equality check predicate on the "cycles" field. It's identical to CyclesEQ.
+func Cycles(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldCycles, v))
+}
+
+// BlockDays applies equality check predicate on the "block_days" field. It's identical to BlockDaysEQ.
+func BlockDays(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldBlockDays, v))
+}
+
+// CrossoverSeed applies equality check predicate on the "crossover_seed" field. It's identical to CrossoverSeedEQ.
+func CrossoverSeed(v int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldCrossoverSeed, v))
+}
+
+// Retrospective applies equality check predicate on the "retrospective" field. It's identical to RetrospectiveEQ.
+func Retrospective(v bool) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldRetrospective, v))
+}
+
 // UserIDEQ applies the EQ predicate on the "user_id" field.
 func UserIDEQ(v string) predicate.Intervention {
 	return predicate.Intervention(sql.FieldEQ(FieldUserID, v))
@@ -994,6 +1014,196 @@ func MdeIsNil() predicate.Intervention {
 // MdeNotNil applies the NotNil predicate on the "mde" field.
 func MdeNotNil() predicate.Intervention {
 	return predicate.Intervention(sql.FieldNotNull(FieldMde))
+}
+
+// DesignEQ applies the EQ predicate on the "design" field.
+func DesignEQ(v Design) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldDesign, v))
+}
+
+// DesignNEQ applies the NEQ predicate on the "design" field.
+func DesignNEQ(v Design) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNEQ(FieldDesign, v))
+}
+
+// DesignIn applies the In predicate on the "design" field.
+func DesignIn(vs ...Design) predicate.Intervention {
+	return predicate.Intervention(sql.FieldIn(FieldDesign, vs...))
+}
+
+// DesignNotIn applies the NotIn predicate on the "design" field.
+func DesignNotIn(vs ...Design) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNotIn(FieldDesign, vs...))
+}
+
+// CyclesEQ applies the EQ predicate on the "cycles" field.
+func CyclesEQ(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldCycles, v))
+}
+
+// CyclesNEQ applies the NEQ predicate on the "cycles" field.
+func CyclesNEQ(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNEQ(FieldCycles, v))
+}
+
+// CyclesIn applies the In predicate on the "cycles" field.
+func CyclesIn(vs ...int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldIn(FieldCycles, vs...))
+}
+
+// CyclesNotIn applies the NotIn predicate on the "cycles" field.
+func CyclesNotIn(vs ...int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNotIn(FieldCycles, vs...))
+}
+
+// CyclesGT applies the GT predicate on the "cycles" field.
+func CyclesGT(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldGT(FieldCycles, v))
+}
+
+// CyclesGTE applies the GTE predicate on the "cycles" field.
+func CyclesGTE(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldGTE(FieldCycles, v))
+}
+
+// CyclesLT applies the LT predicate on the "cycles" field.
+func CyclesLT(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldLT(FieldCycles, v))
+}
+
+// CyclesLTE applies the LTE predicate on the "cycles" field.
+func CyclesLTE(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldLTE(FieldCycles, v))
+}
+
+// CyclesIsNil applies the IsNil predicate on the "cycles" field.
+func CyclesIsNil() predicate.Intervention {
+	return predicate.Intervention(sql.FieldIsNull(FieldCycles))
+}
+
+// CyclesNotNil applies the NotNil predicate on the "cycles" field.
+func CyclesNotNil() predicate.Intervention {
+	return predicate.Intervention(sql.FieldNotNull(FieldCycles))
+}
+
+// BlockDaysEQ applies the EQ predicate on the "block_days" field.
+func BlockDaysEQ(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldBlockDays, v))
+}
+
+// BlockDaysNEQ applies the NEQ predicate on the "block_days" field.
+func BlockDaysNEQ(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNEQ(FieldBlockDays, v))
+}
+
+// BlockDaysIn applies the In predicate on the "block_days" field.
+func BlockDaysIn(vs ...int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldIn(FieldBlockDays, vs...))
+}
+
+// BlockDaysNotIn applies the NotIn predicate on the "block_days" field.
+func BlockDaysNotIn(vs ...int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNotIn(FieldBlockDays, vs...))
+}
+
+// BlockDaysGT applies the GT predicate on the "block_days" field.
+func BlockDaysGT(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldGT(FieldBlockDays, v))
+}
+
+// BlockDaysGTE applies the GTE predicate on the "block_days" field.
+func BlockDaysGTE(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldGTE(FieldBlockDays, v))
+}
+
+// BlockDaysLT applies the LT predicate on the "block_days" field.
+func BlockDaysLT(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldLT(FieldBlockDays, v))
+}
+
+// BlockDaysLTE applies the LTE predicate on the "block_days" field.
+func BlockDaysLTE(v int) predicate.Intervention {
+	return predicate.Intervention(sql.FieldLTE(FieldBlockDays, v))
+}
+
+// BlockDaysIsNil applies the IsNil predicate on the "block_days" field.
+func BlockDaysIsNil() predicate.Intervention {
+	return predicate.Intervention(sql.FieldIsNull(FieldBlockDays))
+}
+
+// BlockDaysNotNil applies the NotNil predicate on the "block_days" field.
+func BlockDaysNotNil() predicate.Intervention {
+	return predicate.Intervention(sql.FieldNotNull(FieldBlockDays))
+}
+
+// CrossoverSeedEQ applies the EQ predicate on the "crossover_seed" field.
+func CrossoverSeedEQ(v int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldCrossoverSeed, v))
+}
+
+// CrossoverSeedNEQ applies the NEQ predicate on the "crossover_seed" field.
+func CrossoverSeedNEQ(v int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNEQ(FieldCrossoverSeed, v))
+}
+
+// CrossoverSeedIn applies the In predicate on the "crossover_seed" field.
+func CrossoverSeedIn(vs ...int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldIn(FieldCrossoverSeed, vs...))
+}
+
+// CrossoverSeedNotIn applies the NotIn predicate on the "crossover_seed" field.
+func CrossoverSeedNotIn(vs ...int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNotIn(FieldCrossoverSeed, vs...))
+}
+
+// CrossoverSeedGT applies the GT predicate on the "crossover_seed" field.
+func CrossoverSeedGT(v int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldGT(FieldCrossoverSeed, v))
+}
+
+// CrossoverSeedGTE applies the GTE predicate on the "crossover_seed" field.
+func CrossoverSeedGTE(v int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldGTE(FieldCrossoverSeed, v))
+}
+
+// CrossoverSeedLT applies the LT predicate on the "crossover_seed" field.
+func CrossoverSeedLT(v int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldLT(FieldCrossoverSeed, v))
+}
+
+// CrossoverSeedLTE applies the LTE predicate on the "crossover_seed" field.
+func CrossoverSeedLTE(v int64) predicate.Intervention {
+	return predicate.Intervention(sql.FieldLTE(FieldCrossoverSeed, v))
+}
+
+// CrossoverSeedIsNil applies the IsNil predicate on the "crossover_seed" field.
+func CrossoverSeedIsNil() predicate.Intervention {
+	return predicate.Intervention(sql.FieldIsNull(FieldCrossoverSeed))
+}
+
+// CrossoverSeedNotNil applies the NotNil predicate on the "crossover_seed" field.
+func CrossoverSeedNotNil() predicate.Intervention {
+	return predicate.Intervention(sql.FieldNotNull(FieldCrossoverSeed))
+}
+
+// CrossoverOrderIsNil applies the IsNil predicate on the "crossover_order" field.
+func CrossoverOrderIsNil() predicate.Intervention {
+	return predicate.Intervention(sql.FieldIsNull(FieldCrossoverOrder))
+}
+
+// CrossoverOrderNotNil applies the NotNil predicate on the "crossover_order" field.
+func CrossoverOrderNotNil() predicate.Intervention {
+	return predicate.Intervention(sql.FieldNotNull(FieldCrossoverOrder))
+}
+
+// RetrospectiveEQ applies the EQ predicate on the "retrospective" field.
+func RetrospectiveEQ(v bool) predicate.Intervention {
+	return predicate.Intervention(sql.FieldEQ(FieldRetrospective, v))
+}
+
+// RetrospectiveNEQ applies the NEQ predicate on the "retrospective" field.
+func RetrospectiveNEQ(v bool) predicate.Intervention {
+	return predicate.Intervention(sql.FieldNEQ(FieldRetrospective, v))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

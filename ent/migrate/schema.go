@@ -166,6 +166,12 @@ var (
 		{Name: "reliable", Type: field.TypeBool},
 		{Name: "reasons", Type: field.TypeJSON, Nullable: true},
 		{Name: "caveats", Type: field.TypeJSON, Nullable: true},
+		{Name: "claim", Type: field.TypeEnum, Enums: []string{"DIRECTION", "NO_CLEAR_CHANGE", "CANT_TELL"}, Default: "CANT_TELL"},
+		{Name: "direction_supported", Type: field.TypeBool, Default: false},
+		{Name: "interim", Type: field.TypeBool, Default: false},
+		{Name: "effect_percent", Type: field.TypeFloat64, Nullable: true},
+		{Name: "ci_low_percent", Type: field.TypeFloat64, Nullable: true},
+		{Name: "ci_high_percent", Type: field.TypeFloat64, Nullable: true},
 		{Name: "evidence_grade", Type: field.TypeEnum, Enums: []string{"A", "B", "C", "D"}},
 		{Name: "confidence", Type: field.TypeFloat64},
 		{Name: "sample_size", Type: field.TypeInt},
@@ -185,13 +191,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "evaluations_interventions_evaluations",
-				Columns:    []*schema.Column{EvaluationsColumns[26]},
+				Columns:    []*schema.Column{EvaluationsColumns[32]},
 				RefColumns: []*schema.Column{InterventionsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "evaluations_users_evaluations",
-				Columns:    []*schema.Column{EvaluationsColumns[27]},
+				Columns:    []*schema.Column{EvaluationsColumns[33]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -200,17 +206,17 @@ var (
 			{
 				Name:    "evaluation_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{EvaluationsColumns[27]},
+				Columns: []*schema.Column{EvaluationsColumns[33]},
 			},
 			{
 				Name:    "evaluation_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{EvaluationsColumns[27], EvaluationsColumns[1]},
+				Columns: []*schema.Column{EvaluationsColumns[33], EvaluationsColumns[1]},
 			},
 			{
 				Name:    "evaluation_intervention_id",
 				Unique:  false,
-				Columns: []*schema.Column{EvaluationsColumns[26]},
+				Columns: []*schema.Column{EvaluationsColumns[32]},
 			},
 		},
 	}
@@ -378,6 +384,12 @@ var (
 		{Name: "requires_review", Type: field.TypeBool, Default: false},
 		{Name: "safety_checks", Type: field.TypeJSON, Nullable: true},
 		{Name: "mde", Type: field.TypeFloat64, Nullable: true},
+		{Name: "design", Type: field.TypeEnum, Enums: []string{"BASELINE_AB", "CROSSOVER"}, Default: "BASELINE_AB"},
+		{Name: "cycles", Type: field.TypeInt, Nullable: true},
+		{Name: "block_days", Type: field.TypeInt, Nullable: true},
+		{Name: "crossover_seed", Type: field.TypeInt64, Nullable: true},
+		{Name: "crossover_order", Type: field.TypeJSON, Nullable: true},
+		{Name: "retrospective", Type: field.TypeBool, Default: false},
 		{Name: "user_id", Type: field.TypeString, Size: 40},
 	}
 	// InterventionsTable holds the schema information for the "interventions" table.
@@ -388,7 +400,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "interventions_users_interventions",
-				Columns:    []*schema.Column{InterventionsColumns[19]},
+				Columns:    []*schema.Column{InterventionsColumns[25]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -397,12 +409,12 @@ var (
 			{
 				Name:    "intervention_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{InterventionsColumns[19]},
+				Columns: []*schema.Column{InterventionsColumns[25]},
 			},
 			{
 				Name:    "intervention_user_id_target_metric_status",
 				Unique:  false,
-				Columns: []*schema.Column{InterventionsColumns[19], InterventionsColumns[5], InterventionsColumns[9]},
+				Columns: []*schema.Column{InterventionsColumns[25], InterventionsColumns[5], InterventionsColumns[9]},
 			},
 		},
 	}

@@ -443,8 +443,16 @@ func init() {
 			return nil
 		}
 	}()
+	// evaluationDescDirectionSupported is the schema descriptor for direction_supported field.
+	evaluationDescDirectionSupported := evaluationFields[18].Descriptor()
+	// evaluation.DefaultDirectionSupported holds the default value on creation for the direction_supported field.
+	evaluation.DefaultDirectionSupported = evaluationDescDirectionSupported.Default.(bool)
+	// evaluationDescInterim is the schema descriptor for interim field.
+	evaluationDescInterim := evaluationFields[19].Descriptor()
+	// evaluation.DefaultInterim holds the default value on creation for the interim field.
+	evaluation.DefaultInterim = evaluationDescInterim.Default.(bool)
 	// evaluationDescConfidence is the schema descriptor for confidence field.
-	evaluationDescConfidence := evaluationFields[18].Descriptor()
+	evaluationDescConfidence := evaluationFields[24].Descriptor()
 	// evaluation.ConfidenceValidator is a validator for the "confidence" field. It is called by the builders before save.
 	evaluation.ConfidenceValidator = func() func(float64) error {
 		validators := evaluationDescConfidence.Validators
@@ -462,11 +470,11 @@ func init() {
 		}
 	}()
 	// evaluationDescSampleSize is the schema descriptor for sample_size field.
-	evaluationDescSampleSize := evaluationFields[19].Descriptor()
+	evaluationDescSampleSize := evaluationFields[25].Descriptor()
 	// evaluation.SampleSizeValidator is a validator for the "sample_size" field. It is called by the builders before save.
 	evaluation.SampleSizeValidator = evaluationDescSampleSize.Validators[0].(func(int) error)
 	// evaluationDescCoverage is the schema descriptor for coverage field.
-	evaluationDescCoverage := evaluationFields[20].Descriptor()
+	evaluationDescCoverage := evaluationFields[26].Descriptor()
 	// evaluation.CoverageValidator is a validator for the "coverage" field. It is called by the builders before save.
 	evaluation.CoverageValidator = func() func(float64) error {
 		validators := evaluationDescCoverage.Validators
@@ -484,15 +492,15 @@ func init() {
 		}
 	}()
 	// evaluationDescWhy is the schema descriptor for why field.
-	evaluationDescWhy := evaluationFields[21].Descriptor()
+	evaluationDescWhy := evaluationFields[27].Descriptor()
 	// evaluation.DefaultWhy holds the default value on creation for the why field.
 	evaluation.DefaultWhy = evaluationDescWhy.Default.(string)
 	// evaluationDescHowConfident is the schema descriptor for how_confident field.
-	evaluationDescHowConfident := evaluationFields[22].Descriptor()
+	evaluationDescHowConfident := evaluationFields[28].Descriptor()
 	// evaluation.DefaultHowConfident holds the default value on creation for the how_confident field.
 	evaluation.DefaultHowConfident = evaluationDescHowConfident.Default.(string)
 	// evaluationDescWhatWouldChange is the schema descriptor for what_would_change field.
-	evaluationDescWhatWouldChange := evaluationFields[23].Descriptor()
+	evaluationDescWhatWouldChange := evaluationFields[29].Descriptor()
 	// evaluation.DefaultWhatWouldChange holds the default value on creation for the what_would_change field.
 	evaluation.DefaultWhatWouldChange = evaluationDescWhatWouldChange.Default.(string)
 	// evaluationDescID is the schema descriptor for id field.
@@ -967,6 +975,10 @@ func init() {
 	interventionDescRequiresReview := interventionFields[13].Descriptor()
 	// intervention.DefaultRequiresReview holds the default value on creation for the requires_review field.
 	intervention.DefaultRequiresReview = interventionDescRequiresReview.Default.(bool)
+	// interventionDescRetrospective is the schema descriptor for retrospective field.
+	interventionDescRetrospective := interventionFields[21].Descriptor()
+	// intervention.DefaultRetrospective holds the default value on creation for the retrospective field.
+	intervention.DefaultRetrospective = interventionDescRetrospective.Default.(bool)
 	// interventionDescID is the schema descriptor for id field.
 	interventionDescID := interventionMixinFields0[0].Descriptor()
 	// intervention.DefaultID holds the default value on creation for the id field.

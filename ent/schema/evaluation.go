@@ -43,6 +43,15 @@ func (Evaluation) Fields() []ent.Field {
 		field.Bool("reliable").Immutable(),
 		field.Strings("reasons").Optional().Immutable(),
 		field.Strings("caveats").Optional().Immutable(),
+		field.Enum("claim").Values("DIRECTION", "NO_CLEAR_CHANGE", "CANT_TELL").Default("CANT_TELL").Immutable().
+			Comment("what the evidence lets a narrative say (docs/statistics.md, Words)"),
+		field.Bool("direction_supported").Default(false).Immutable().
+			Comment("the effect's 95% interval excludes zero and the grade is at least C"),
+		field.Bool("interim").Default(false).Immutable().Comment("evaluated before the planned end"),
+		field.Float("effect_percent").Optional().Nillable().Immutable().
+			Comment("log-scale metrics: the effect as a percent change"),
+		field.Float("ci_low_percent").Optional().Nillable().Immutable(),
+		field.Float("ci_high_percent").Optional().Nillable().Immutable(),
 	}, evidenceFields()...)
 }
 

@@ -47,6 +47,16 @@ func (Intervention) Fields() []ent.Field {
 		field.JSON("safety_checks", []map[string]any{}).Optional().Annotations(entgql.Skip()),
 		field.Float("mde").Optional().Nillable().
 			Comment("minimum detectable effect at 80% power, in the metric's canonical unit, reported before start"),
+		field.Enum("design").Values("BASELINE_AB", "CROSSOVER").Default("BASELINE_AB").Immutable().
+			Comment("BASELINE_AB: the 28 days before vs the window after the lag; CROSSOVER: randomized blocks within cycles"),
+		field.Int("cycles").Optional().Nillable().Immutable().Comment("crossover: number of cycles"),
+		field.Int("block_days").Optional().Nillable().Immutable().Comment("crossover: days per block"),
+		field.Int64("crossover_seed").Optional().Nillable().Immutable().Annotations(entgql.Skip()).
+			Comment("crossover: the seed the block order was drawn from (reproducible, audited)"),
+		field.JSON("crossover_order", []bool{}).Optional().Immutable().Annotations(entgql.Skip()).
+			Comment("crossover: per cycle, whether the intervention block comes first"),
+		field.Bool("retrospective").Default(false).Immutable().
+			Comment("the start day was before the day it was registered: an observational look back, grade at most C"),
 	}
 }
 
