@@ -40,10 +40,11 @@ bench:
 calibrate:
 	@eval "$$(bash $(SERVICES))" && CALIBRATE=full $(GO) test -count=1 -timeout 120m -run 'Calibration' -v ./engine/... ./app/... | grep -v '^=== RUN'
 
-## fuzz: run each fuzz target briefly (FUZZTIME, default 10s)
+## fuzz: run each fuzz target briefly (FUZZTIME, default 10s): the engine's
+## and the HTTP edge's (server: FuzzHTTPHandler, on PostgreSQL in production mode)
 FUZZTIME ?= 10s
 fuzz:
-	@for pkg in $$($(GO) list ./engine/...); do \
+	@eval "$$(bash $(SERVICES))" && for pkg in $$($(GO) list ./engine/... ./server/); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \

@@ -411,6 +411,9 @@ func (t safeTransactioner) InterceptResponse(ctx context.Context, next graphql.R
 		}
 	}()
 	rsp := next(txCtx)
+	if rsp == nil { // the end of a stream (SSE asks once more)
+		return nil
+	}
 	if len(rsp.Errors) > 0 {
 		return &graphql.Response{Errors: rsp.Errors, Extensions: rsp.Extensions}
 	}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -41,8 +42,8 @@ func Guard(tokenLimit int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost:
-			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-			if mt != "application/json" {
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || mt != "application/json" {
 				WriteError(w, http.StatusUnsupportedMediaType, engine.EINVALID, "Content-Type must be application/json")
 				return
 			}
@@ -73,7 +74,16 @@ func Guard(tokenLimit int, next http.Handler) http.Handler {
 				WriteError(w, http.StatusBadRequest, engine.EINVALID, engine.ErrorMessage(err))
 				return
 			}
+			if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") && bytes.Contains(body, []byte("subscription")) && postsSubscription(body, tokenLimit) {
+				WriteError(w, http.StatusBadRequest, engine.EINVALID, "subscriptions need a websocket or Server-Sent Events (Accept: text/event-stream)")
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+		case http.MethodOptions:
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			WriteError(w, http.StatusMethodNotAllowed, engine.EINVALID, "use GET or POST")
+			return
 		case http.MethodGet:
 			params, err := url.ParseQuery(r.URL.RawQuery)
 			if err != nil {
@@ -112,4 +122,22 @@ func Guard(tokenLimit int, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// postsSubscription reports whether a POST body's operation (the named one,
+// or the only one) is a subscription: plain POST cannot stream it.
+func postsSubscription(body []byte, tokenLimit int) bool {
+	var p struct {
+		Query         string `json:"query"`
+		OperationName string `json:"operationName"`
+	}
+	if json.Unmarshal(body, &p) != nil || p.Query == "" {
+		return false
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, tokenLimit)
+	if err != nil {
+		return false
+	}
+	op := doc.Operations.ForName(p.OperationName)
+	return op != nil && op.Operation == ast.Subscription
 }
