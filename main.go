@@ -61,6 +61,12 @@ commands:
                       probe the local server's /readyz (for images without curl)
   keys generate [--out FILE] [--kid ID] [--if-missing | --rotate]
                       write a JWT key ring file (JWT_KEYS_FILE)
+  audit verify [--user ID] [--checkpoint FILE] | checkpoint --user ID | keys | rotate-key
+                      verify audit hash chains (against a kept signed checkpoint);
+                      sign a chain head; list or rotate the checkpoint keys (AUDIT_KEYS_FILE)
+  backup [--out DIR]  write a verified backup (pg_dump custom format / SQLite online backup + manifest)
+  restore --from DIR [--verify]
+                      restore a backup (server stopped); --verify checks it against the manifest
   version             print the version
 `
 
@@ -102,6 +108,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return adminCmd(ctx, cfg, args, stdout)
 	case "prune":
 		return pruneCmd(ctx, cfg, args, stdout)
+	case "audit":
+		return auditCmd(ctx, cfg, args, stdout)
+	case "backup":
+		return backupCmd(ctx, cfg, args, stdout)
+	case "restore":
+		return restoreCmd(ctx, cfg, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

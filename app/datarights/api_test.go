@@ -249,7 +249,7 @@ func TestExportAndDeleteAccount(t *testing.T) {
 				}
 				require.Empty(t, diff(got, ids), "%s: exported rows that are not the user's", table)
 			}
-			for _, table := range []string{"observations", "baselines", "insights", "interventions", "evaluations", "narratives", "audit_events"} {
+			for _, table := range []string{"observations", "baselines", "interventions", "evaluations", "narratives", "audit_events"} {
 				require.Positive(t, manifest.Rows[table], "golden scenario leaves %s rows", table)
 			}
 			var u map[string]any
