@@ -193,13 +193,20 @@ func (m *respMeta) set(status, retryAfter int) {
 // errorPresenter puts the code in extensions.code and keeps messages safe:
 // a client's bad argument is EINVALID naming the argument; an outage is
 // EUNAVAILABLE (503 + Retry-After on HTTP); a rate limit is ELIMIT (429 +
-// Retry-After); internal errors show a generic message and are logged (and
+// Retry-After); "Did you mean" suggestions are cut outside dev mode;
+// internal errors show a generic message and are logged (and
 // sent to Sentry) once, here at the edge.
-func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+func errorPresenter(log *slog.Logger, dev bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gqlErr *gqlerror.Error
 		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
-			return presentGQLError(gqlErr)
+			out := presentGQLError(gqlErr, dev)
+			if code, _ := out.Extensions["code"].(string); code == engine.ENOTFOUND {
+				if _, ok := viewer.FromContext(ctx); !ok && graphql.GetFieldContext(ctx) != nil {
+					out.Message, out.Extensions["code"] = "authentication required", engine.EUNAUTHORIZED
+				}
+			}
+			return out
 		}
 		out := graphql.DefaultErrorPresenter(ctx, err)
 		var ae *engine.Error
@@ -213,8 +220,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// or input unmarshaler refused.
 			ae = engine.Wrap(err, engine.EINVALID, "invalid value for "+argumentName(out.Path))
 		}
-		if ae.Code == engine.EFORBIDDEN {
-			// Nobody signed in is unauthenticated, not forbidden.
+		if ae.Code == engine.EFORBIDDEN || ae.Code == engine.ENOTFOUND {
+			// Nobody signed in is unauthenticated, not forbidden, and
+			// cannot tell what exists.
 			if _, ok := viewer.FromContext(ctx); !ok {
 				ae = engine.Wrap(err, engine.EUNAUTHORIZED, "authentication required")
 			}
@@ -246,11 +254,16 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 // presentGQLError gives every error of gqlgen and gqlparser a code: parse
 // and validation errors keep theirs; entgql's NOT_FOUND becomes ENOTFOUND;
 // any other (persisted-query and protocol errors) becomes EINVALID.
-func presentGQLError(gqlErr *gqlerror.Error) *gqlerror.Error {
+func presentGQLError(gqlErr *gqlerror.Error, dev bool) *gqlerror.Error {
 	if gqlErr.Extensions == nil {
 		gqlErr.Extensions = map[string]any{}
 	}
 	code, _ := gqlErr.Extensions["code"].(string)
+	// Suggestions name the schema's enum values and input fields: the
+	// schema is not public outside dev mode (introspection is off).
+	if i := strings.Index(gqlErr.Message, " Did you mean"); i > 0 && !dev {
+		gqlErr.Message = gqlErr.Message[:i]
+	}
 	switch code {
 	case "NOT_FOUND":
 		gqlErr.Extensions["code"] = engine.ENOTFOUND

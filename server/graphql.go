@@ -64,7 +64,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 	}
 	a.useSecurityExtensions(srv) // depth, cost, aliases, root fields, introspection, persisted queries
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
-	present := errorPresenter(a.Log)
+	present := errorPresenter(a.Log, a.Config.Dev())
 	srv.Use(safeTransactioner{Transactioner: a.transactioner(), present: present})
 	srv.Use(errorCap{})
 	srv.AroundFields(markResolverErrors)
