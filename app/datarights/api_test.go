@@ -158,7 +158,10 @@ func TestExportAndDeleteAccount(t *testing.T) {
 				VerifyAuditTrail struct {
 					Ok, CheckedAgainst bool
 					Events, HeadSeq    int
-					Problems           []struct{ Seq int; Kind, Message string }
+					Problems           []struct {
+						Seq           int
+						Kind, Message string
+					}
 				}
 			}
 			srv.Do(t, a, qVerify, map[string]any{"cp": cp}).Decode(t, &ver)
@@ -355,14 +358,18 @@ func TestAdminExportAndDelete(t *testing.T) {
 	var req struct{ RequestDataExport struct{ ID string } }
 	srv.Do(t, admin, mExport, map[string]any{"u": u}).Decode(t, &req)
 	srv.App.Rights.Wait()
-	var ex struct{ DataExport struct{ UserID, Status string } }
+	var ex struct {
+		DataExport struct{ UserID, Status string }
+	}
 	srv.Do(t, admin, qExport, map[string]any{"id": req.RequestDataExport.ID}).Decode(t, &ex)
 	require.Equal(t, u, ex.DataExport.UserID)
 	require.Equal(t, "READY", ex.DataExport.Status)
 
 	r := srv.Do(t, admin, mDelete, map[string]any{"u": u})
 	require.Equal(t, []string{"EINVALID"}, r.Codes(), "an admin must give a reason")
-	var del struct{ DeleteAccount struct{ DeletedUserID string } }
+	var del struct {
+		DeleteAccount struct{ DeletedUserID string }
+	}
 	srv.Do(t, admin, mDelete, map[string]any{"u": u, "r": "support ticket 42"}).Decode(t, &del)
 	require.Equal(t, u, del.DeleteAccount.DeletedUserID)
 	ev, err := st.Client.AuditEvent.Query().Only(viewer.NewContext(bg, viewer.Viewer{UserID: u, Role: viewer.RoleUser}))
