@@ -357,10 +357,10 @@ func TestLoopNeverFailsOnRandomDailyData(t *testing.T) {
 				if rng.Float64() > 0.1 {
 					batch = append(batch, hrv(d, math.Exp(hrvLevel+rng.NormFloat64()*0.15-drift/20)))
 				}
+				pinClock(srv, d)
 				if len(batch) > 0 {
 					srv.Do(t, uid, ingestMutation, map[string]any{"input": batch}).Decode(t, &ingestOut{})
 				}
-				pinClock(srv, d)
 				runLoopOK(t, srv, uid)
 			}
 			n, err := srv.App.Store.Client.AuditEvent.Query().

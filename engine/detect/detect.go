@@ -231,7 +231,9 @@ type Options struct {
 	TrendMinDays int
 	// TrendAlpha is the two-sided per-test level of the trend's slope test
 	// (AR(1)-adjusted OLS standard error), before the evening's
-	// Benjamini–Hochberg step (0.0005).
+	// Benjamini–Hochberg step (0.0001: the test is repeated every evening on
+	// a window that moves by one day, so its level must be far below the
+	// monthly budget; docs/calibration.md).
 	TrendAlpha float64
 	// ChangeAlpha is the two-sided per-test level of a change's two-sample
 	// test (AR(1)-adjusted), before the Benjamini–Hochberg step (0.001).
@@ -269,8 +271,8 @@ func DefaultOptions() Options {
 		WeekdayMinPerDay:     4,
 		WeekdayClipSigmas:    3,
 		TrendMinDays:         42,
-		TrendAlpha:           0.0005,
-		ChangeAlpha:          0.0005,
+		TrendAlpha:           0.0001,
+		ChangeAlpha:          0.001,
 		RecentShiftDays:      7,
 		RecentShiftSustained: 5,
 	}

@@ -422,7 +422,8 @@ func (a *analysis) findSwings() {
 //
 // Rules: the observed span (first to last valid day of the window) must be
 // at least TrendMinDays; the slope's z = b/SE with SE = σ·√(k/Sxx), σ the
-// robust SD of the residuals and k = (1+φ)/(1−φ) for φ = max(AR1Prior, r*)
+// winsorized SD of the residuals (winsorizedSD: a MAD-based σ from 60 days
+// is too noisy for a test at this level) and k = (1+φ)/(1−φ) for φ = max(AR1Prior, r*)
 // of the residuals (the AR(1) variance inflation of a regression
 // coefficient with a smooth regressor); z must pass TrendAlpha, and the
 // fitted change over the observed span, b·(last − first), must be at least
@@ -458,7 +459,7 @@ func (a *analysis) trend(ci []int, cy []float64, shifts []shift, model changeMod
 	for _, x := range xs {
 		sxx += (x - mx) * (x - mx)
 	}
-	sigma := robustSD(resid, floor)
+	sigma := winsorizedSD(resid, floor)
 	phi := max(a.opt.AR1Prior, AR1(resid))
 	se := sigma * math.Sqrt(ar1Inflation(phi)/sxx)
 	zSlope := slope / se

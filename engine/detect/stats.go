@@ -142,3 +142,20 @@ func ar1MeanFactor(phi float64, m int) float64 {
 	}
 	return f
 }
+
+// winsorizedSD is the SD of xs about their median with deviations clipped
+// at ±winsorSigmas robust SDs, made consistent for σ under normal noise
+// (winsorConsistency), never below floor.
+func winsorizedSD(xs []float64, floor float64) float64 {
+	if len(xs) < 2 {
+		return floor
+	}
+	med := baseline.Median(slices.Clone(xs))
+	clip := winsorSigmas * robustSD(xs, floor)
+	var ss float64
+	for _, v := range xs {
+		d := min(max(v-med, -clip), clip)
+		ss += d * d
+	}
+	return max(math.Sqrt(ss/float64(len(xs)-1)/winsorConsistency), floor)
+}

@@ -108,13 +108,14 @@ func genUser(rng *rand.Rand, days int, outliers bool, shiftDay int, shiftSDs flo
 // simStored is an insight in the simulation's store.
 type simStored struct {
 	Record
-	everB bool
-	text  Text
+	everB, everC bool
+	text         Text
 }
 
 // simOutcome is what one user's run produced.
 type simOutcome struct {
-	claims, claimsB   int // change/trend insights created; those graded ≥ B at any time
+	notices           int // change/trend insights created (any grade, D "too early to tell" included)
+	claims, claimsB   int // those graded ≥ C (a stated direction) and ≥ B at any time
 	byDetector        map[string]int
 	anomalies         int // anomaly insights not on a planted day
 	scored            int // metric-days with an anomaly test
@@ -189,11 +190,11 @@ func runUser(u simUser, days, shiftDay int) simOutcome {
 				st := simStored{Record: Record{
 					ID: fmt.Sprintf("ins%d", len(store)), Key: a.Key, Kind: f.Kind, Metric: f.Metric, Direction: f.Direction,
 					StartDay: f.Day, EndDay: f.EndDay, Status: Open, Grade: a.Assessment.Grade, Confidence: a.Assessment.Confidence,
-				}, everB: a.Assessment.Grade.AtLeast(evidence.GradeB), text: a.Text}
+				}, everB: a.Assessment.Grade.AtLeast(evidence.GradeB), everC: a.Assessment.Grade.AtLeast(evidence.GradeC), text: a.Text}
 				store = append(store, st)
 				switch f.Kind {
 				case detect.KindChange, detect.KindTrend:
-					out.claims++
+					out.notices++
 					out.byDetector[f.Detector+"/"+string(a.Assessment.Grade)]++
 				case detect.KindAnomaly:
 					if slices.Contains(u.outliers[f.Metric], series.DaysBetween(simStart, f.Day)) {
@@ -211,6 +212,7 @@ func runUser(u simUser, days, shiftDay int) simOutcome {
 						store[i].Grade, store[i].Confidence = a.Assessment.Grade, a.Assessment.Confidence
 						store[i].EndDay = a.Finding.EndDay
 						store[i].everB = store[i].everB || a.Assessment.Grade.AtLeast(evidence.GradeB)
+						store[i].everC = store[i].everC || a.Assessment.Grade.AtLeast(evidence.GradeC)
 					}
 				}
 			}
@@ -256,8 +258,13 @@ func runUser(u simUser, days, shiftDay int) simOutcome {
 		out.planted += len(ds)
 	}
 	for _, s := range store {
-		if (s.Kind == detect.KindChange || s.Kind == detect.KindTrend) && s.everB {
-			out.claimsB++
+		if s.Kind == detect.KindChange || s.Kind == detect.KindTrend {
+			if s.everB {
+				out.claimsB++
+			}
+			if s.everC {
+				out.claims++
+			}
 		}
 	}
 	return out
@@ -334,7 +341,7 @@ func TestPassiveInsightsCalibration(t *testing.T) {
 	wg.Wait()
 
 	byDet := map[string]int{}
-	var claimsN, claimsB, anomalies, scored, planted, found, nullDays int
+	var notices, claimsN, claimsB, anomalies, scored, planted, found, nullDays int
 	var errs []string
 	var delays []int
 	var catchUp []int
@@ -353,6 +360,7 @@ func TestPassiveInsightsCalibration(t *testing.T) {
 			continue
 		}
 		claimsN += o.claims
+		notices += o.notices
 		for k, v := range o.byDetector {
 			byDet[k] += v
 		}
@@ -371,7 +379,8 @@ func TestPassiveInsightsCalibration(t *testing.T) {
 	}
 	maxCatch := slices.Max(catchUp)
 	t.Logf("null: %d users × %d days × %d seeds = %.1f user-years", users, days, len(seeds), float64(nullDays)/365)
-	t.Logf("change/trend claims: %d (%.3f per user-month); graded ≥ B: %d (%.3f per user-month)",
+	t.Logf("change/trend insights of any grade: %d (%.3f per user-month)", notices, float64(notices)/months)
+	t.Logf("change/trend claims (graded ≥ C, a stated direction): %d (%.3f per user-month); graded ≥ B: %d (%.3f per user-month)",
 		claimsN, float64(claimsN)/months, claimsB, float64(claimsB)/months)
 	t.Logf("claims by detector/grade at creation: %v", byDet)
 	t.Logf("spurious anomalies: %d of %d scored metric-days (%.3f%%)", anomalies, scored, 100*float64(anomalies)/float64(max(scored, 1)))
