@@ -23,7 +23,7 @@ func rhrMetric(t *testing.T) metrics.Metric {
 func trendFinding(dir detect.Direction, from series.Day, p, conf float64) detect.Finding {
 	return detect.Finding{
 		Kind: detect.KindTrend, Metric: metrics.KeyRestingHR, Day: from, EndDay: asOf, Direction: dir,
-		Key: "trend:resting_hr:" + from.Format("2006-01-02") + ":" + map[detect.Direction]string{detect.DirectionUp: "up", detect.DirectionDown: "down"}[dir],
+		Key:   "trend:resting_hr:" + from.Format("2006-01-02") + ":" + map[detect.Direction]string{detect.DirectionUp: "up", detect.DirectionDown: "down"}[dir],
 		Value: 62, Baseline: 58, Detector: detect.DetectorOLS, Confidence: conf, SampleSize: 55, Coverage: 0.92,
 		WindowFrom: from, WindowTo: asOf, PValue: p, Span: 60,
 	}
