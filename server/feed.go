@@ -161,7 +161,11 @@ func codedMessage(m wsMessage) (wsMessage, bool) {
 		if msg == "" {
 			msg = "connection refused"
 		}
-		b, _ := json.Marshal(gqlErr{Message: msg, Extensions: map[string]any{"code": code}})
+		ext := map[string]any{"code": code}
+		if code == EUNAVAILABLE {
+			ext["retryAfterSeconds"] = unavailableRetryAfter
+		}
+		b, _ := json.Marshal(gqlErr{Message: msg, Extensions: ext})
 		m.Payload = b
 		return m, true
 	case "error":
