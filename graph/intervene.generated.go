@@ -266,6 +266,98 @@ func (ec *executionContext) fieldContext_SafetyDecision_checks(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ScheduleDay_day(ctx context.Context, field graphql.CollectedField, obj *model.ScheduleDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleDay_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleDay_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleDay", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScheduleDay_cycle(ctx context.Context, field graphql.CollectedField, obj *model.ScheduleDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleDay_cycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleDay_cycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleDay", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScheduleDay_arm(ctx context.Context, field graphql.CollectedField, obj *model.ScheduleDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleDay_arm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleDay_arm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleDay", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScheduleDay_washout(ctx context.Context, field graphql.CollectedField, obj *model.ScheduleDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleDay_washout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Washout, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleDay_washout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleDay", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _StartInterventionPayload_intervention(ctx context.Context, field graphql.CollectedField, obj *model.StartInterventionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -382,7 +474,7 @@ func (ec *executionContext) unmarshalInputStartInterventionInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "protocolKind", "targetMetric", "expectedDirection", "plannedDays", "lagDays", "startDay"}
+	fieldsInOrder := [...]string{"title", "protocolKind", "targetMetric", "expectedDirection", "plannedDays", "lagDays", "startDay", "design", "cycles", "blockDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -419,7 +511,7 @@ func (ec *executionContext) unmarshalInputStartInterventionInput(ctx context.Con
 			it.ExpectedDirection = data
 		case "plannedDays":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plannedDays"))
-			data, err := ec.unmarshalNInt2int(ctx, v)
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -438,6 +530,27 @@ func (ec *executionContext) unmarshalInputStartInterventionInput(ctx context.Con
 				return it, err
 			}
 			it.StartDay = data
+		case "design":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("design"))
+			data, err := ec.unmarshalOInterventionDesign2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋinterventionᚐDesign(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Design = data
+		case "cycles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cycles"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cycles = data
+		case "blockDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockDays = data
 		}
 	}
 	return it, nil
@@ -600,6 +713,59 @@ func (ec *executionContext) _SafetyDecision(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var scheduleDayImplementors = []string{"ScheduleDay"}
+
+func (ec *executionContext) _ScheduleDay(ctx context.Context, sel ast.SelectionSet, obj *model.ScheduleDay) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleDayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScheduleDay")
+		case "day":
+			out.Values[i] = ec._ScheduleDay_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cycle":
+			out.Values[i] = ec._ScheduleDay_cycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arm":
+			out.Values[i] = ec._ScheduleDay_arm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "washout":
+			out.Values[i] = ec._ScheduleDay_washout(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var startInterventionPayloadImplementors = []string{"StartInterventionPayload"}
 
 func (ec *executionContext) _StartInterventionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartInterventionPayload) graphql.Marshaler {
@@ -701,6 +867,32 @@ func (ec *executionContext) marshalNSafetyDecision2ᚖgithubᚗcomᚋvitalgraph�
 		return graphql.Null
 	}
 	return ec._SafetyDecision(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScheduleDay2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐScheduleDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ScheduleDay) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScheduleDay2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐScheduleDay(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScheduleDay2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐScheduleDay(ctx context.Context, sel ast.SelectionSet, v *model.ScheduleDay) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ScheduleDay(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNStartInterventionInput2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐStartInterventionInput(ctx context.Context, v any) (model.StartInterventionInput, error) {

@@ -348,6 +348,7 @@ type ComplexityRoot struct {
 		RiskLevel         func(childComplexity int) int
 		SafetyBoundary    func(childComplexity int) int
 		SafetyDecision    func(childComplexity int) int
+		Schedule          func(childComplexity int) int
 		StartDay          func(childComplexity int) int
 		Status            func(childComplexity int) int
 		StatusReason      func(childComplexity int) int
@@ -531,6 +532,13 @@ type ComplexityRoot struct {
 		EvidenceGrade  func(childComplexity int) int
 		RequiresReview func(childComplexity int) int
 		RiskLevel      func(childComplexity int) int
+	}
+
+	ScheduleDay struct {
+		Arm     func(childComplexity int) int
+		Cycle   func(childComplexity int) int
+		Day     func(childComplexity int) int
+		Washout func(childComplexity int) int
 	}
 
 	SkippedRecord struct {
@@ -1934,6 +1942,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Intervention.SafetyDecision(childComplexity), true
+	case "Intervention.schedule":
+		if e.ComplexityRoot.Intervention.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Schedule(childComplexity), true
 	case "Intervention.startDay":
 		if e.ComplexityRoot.Intervention.StartDay == nil {
 			break
@@ -2853,6 +2867,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SafetyDecision.RiskLevel(childComplexity), true
+
+	case "ScheduleDay.arm":
+		if e.ComplexityRoot.ScheduleDay.Arm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleDay.Arm(childComplexity), true
+	case "ScheduleDay.cycle":
+		if e.ComplexityRoot.ScheduleDay.Cycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleDay.Cycle(childComplexity), true
+	case "ScheduleDay.day":
+		if e.ComplexityRoot.ScheduleDay.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleDay.Day(childComplexity), true
+	case "ScheduleDay.washout":
+		if e.ComplexityRoot.ScheduleDay.Washout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleDay.Washout(childComplexity), true
 
 	case "SkippedRecord.reason":
 		if e.ComplexityRoot.SkippedRecord.Reason == nil {
@@ -3831,6 +3870,8 @@ func (ec *executionContext) childFields_Intervention(ctx context.Context, field 
 		return ec.fieldContext_Intervention_evaluations(ctx, field)
 	case "safetyDecision":
 		return ec.fieldContext_Intervention_safetyDecision(ctx, field)
+	case "schedule":
+		return ec.fieldContext_Intervention_schedule(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Intervention", field.Name)
 }
@@ -4089,6 +4130,20 @@ func (ec *executionContext) childFields_SafetyDecision(ctx context.Context, fiel
 		return ec.fieldContext_SafetyDecision_checks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SafetyDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_ScheduleDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_ScheduleDay_day(ctx, field)
+	case "cycle":
+		return ec.fieldContext_ScheduleDay_cycle(ctx, field)
+	case "arm":
+		return ec.fieldContext_ScheduleDay_arm(ctx, field)
+	case "washout":
+		return ec.fieldContext_ScheduleDay_washout(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScheduleDay", field.Name)
 }
 
 func (ec *executionContext) childFields_SkippedRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/vitalgraph/vitalgraph/engine/claims"
 	"github.com/vitalgraph/vitalgraph/engine/narrate"
 )
 
@@ -34,20 +33,10 @@ type Narrator struct {
 	Timeout time.Duration
 }
 
-// Result is the outcome of one narration, for the caller to store and
-// audit. Narrative is always usable. Replaced is true when an LLM answer was
-// discarded for the template, with ReplaceReason (Reason* constants),
-// Violations for ReasonClaimViolation, and Err for ReasonTimeout,
-// ReasonUpstreamError and ReasonCanceled (user-safe, never holding the API
-// key). LatencyMS is the time spent waiting for the LLM (0 without one).
-type Result struct {
-	Narrative     narrate.Narrative
-	Replaced      bool
-	ReplaceReason string
-	Violations    []claims.Violation
-	LatencyMS     int64
-	Err           error
-}
+// Result is the outcome of one narration (narrate.Outcome): Err is set for
+// ReasonTimeout, ReasonUpstreamError and ReasonCanceled and never holds the
+// API key.
+type Result = narrate.Outcome
 
 // Narrate returns the narrative of f: the template when no client is
 // configured; otherwise the LLM answer to narrate.Prompt(f) if it arrives

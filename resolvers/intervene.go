@@ -1,6 +1,9 @@
 package resolvers
 
 import (
+	"time"
+
+	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/graph/model"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
@@ -24,6 +27,34 @@ func safetyDecisionOf(obj *ent.Intervention) *model.SafetyDecision {
 func startInput(in model.StartInterventionInput) intervene.StartInput {
 	return intervene.StartInput{
 		Title: in.Title, ProtocolKind: in.ProtocolKind, TargetMetric: in.TargetMetric,
-		ExpectedDirection: in.ExpectedDirection, PlannedDays: in.PlannedDays, LagDays: in.LagDays, StartDay: in.StartDay,
+		ExpectedDirection: in.ExpectedDirection, LagDays: in.LagDays, StartDay: in.StartDay,
+		PlannedDays: intOr0(in.PlannedDays), Design: designOf(in.Design), Cycles: in.Cycles, BlockDays: in.BlockDays,
 	}
+}
+
+func intOr0(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func designOf(d *intervention.Design) string {
+	if d == nil {
+		return ""
+	}
+	return string(*d)
+}
+
+// scheduleOf maps an experiment's schedule.
+func scheduleOf(itv *ent.Intervention) ([]*model.ScheduleDay, error) {
+	days, err := intervene.Schedule(itv)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.ScheduleDay, len(days))
+	for i, d := range days {
+		out[i] = &model.ScheduleDay{Day: d.Day.Format(time.DateOnly), Cycle: d.Cycle, Arm: d.Arm, Washout: d.Washout}
+	}
+	return out, nil
 }

@@ -37,6 +37,11 @@ func (r *interventionResolver) SafetyDecision(ctx context.Context, obj *ent.Inte
 	return safetyDecisionOf(obj), nil
 }
 
+// Schedule is the resolver for the schedule field.
+func (r *interventionResolver) Schedule(ctx context.Context, obj *ent.Intervention) ([]*model.ScheduleDay, error) {
+	return scheduleOf(obj)
+}
+
 // StartIntervention is the resolver for the startIntervention field.
 func (r *mutationResolver) StartIntervention(ctx context.Context, input model.StartInterventionInput) (*model.StartInterventionPayload, error) {
 	v, t, err := viewerTx(ctx)

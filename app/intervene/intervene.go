@@ -7,11 +7,16 @@ package intervene
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/vitalgraph/vitalgraph/app/loop"
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/detect"
 	"github.com/vitalgraph/vitalgraph/engine/evaluate"
@@ -25,9 +30,6 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
-	"github.com/vitalgraph/vitalgraph/llm"
-	"github.com/vitalgraph/vitalgraph/app/loop"
-	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // Limits on experiment plans.
@@ -39,13 +41,15 @@ const (
 
 // Service runs the intervention stages.
 type Service struct {
-	Recorder        *record.Recorder
-	Narrator        *llm.Narrator // nil or without client: template narrator
-	ActiveLimit     int           // experiments per metric (≤ 0: safety.DefaultActiveLimit)
-	MaxLagDays      int           // attribution lag guardrail (≤ 0: 7)
-	Now             func() time.Time
-	DetectOptions   detect.Options
-	DefaultSigmaFor func(metric string) float64 // prior SD for the MDE when the user has too little data
+	Recorder    *record.Recorder
+	Narrator    Narrator // nil: the template narrator
+	ActiveLimit int      // experiments per metric (≤ 0: safety.DefaultActiveLimit)
+	MaxLagDays  int      // attribution lag guardrail (≤ 0: 7)
+	Now         func() time.Time
+	// Seed draws the seed of a crossover's randomized order (nil: a
+	// cryptographically random seed). The seed is stored and audited, so
+	// the order can be reproduced from it (evaluate.DrawCrossover).
+	Seed func() uint64
 }
 
 // StartInput is a proposed experiment.
@@ -57,7 +61,14 @@ type StartInput struct {
 	PlannedDays       int
 	LagDays           *int
 	StartDay          *string
+	// Design is evaluate.DesignBaselineAB (default) or evaluate.DesignCrossover
+	// with Cycles cycles of two blocks of BlockDays days.
+	Design            string
+	Cycles, BlockDays *int
 }
+
+// MaxRetrospectiveDays is how far back a retrospective start day may lie.
+const MaxRetrospectiveDays = 365
 
 // Started is the outcome of Start.
 type Started struct {
@@ -94,9 +105,6 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 	if strings.TrimSpace(in.Title) == "" || len(in.Title) > 200 {
 		return out, engine.Errorf(engine.EINVALID, "title must be 1 to 200 characters")
 	}
-	if in.PlannedDays < MinPlannedDays || in.PlannedDays > MaxPlannedDays {
-		return out, engine.Errorf(engine.EINVALID, "plannedDays must be between %d and %d", MinPlannedDays, MaxPlannedDays)
-	}
 	lag := m.LagDays
 	if in.LagDays != nil {
 		lag = *in.LagDays
@@ -104,6 +112,36 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 	maxLag := s.MaxLagDays
 	if maxLag <= 0 {
 		maxLag = 7
+	}
+	var crossover *evaluate.Crossover
+	var seed uint64
+	switch in.Design {
+	case "", evaluate.DesignBaselineAB:
+		in.Design = evaluate.DesignBaselineAB
+		if in.Cycles != nil || in.BlockDays != nil {
+			return out, engine.Errorf(engine.EINVALID, "cycles and blockDays apply to the CROSSOVER design only")
+		}
+	case evaluate.DesignCrossover:
+		if in.Cycles == nil || in.BlockDays == nil {
+			return out, engine.Errorf(engine.EINVALID, "a CROSSOVER design needs cycles and blockDays")
+		}
+		if *in.BlockDays < lag+2 {
+			return out, engine.Errorf(engine.EINVALID, "blockDays must be at least %d (the %d washout days plus 2)", lag+2, lag)
+		}
+		seed = s.seed()
+		x, err := evaluate.DrawCrossover(*in.Cycles, *in.BlockDays, seed)
+		if err != nil {
+			return out, err
+		}
+		if in.PlannedDays != 0 && in.PlannedDays != x.PlannedDays() {
+			return out, engine.Errorf(engine.EINVALID, "plannedDays must be cycles × 2 × blockDays = %d for this crossover (or omitted)", x.PlannedDays())
+		}
+		in.PlannedDays, crossover = x.PlannedDays(), &x
+	default:
+		return out, engine.Errorf(engine.EINVALID, "design must be BASELINE_AB or CROSSOVER")
+	}
+	if in.PlannedDays < MinPlannedDays || in.PlannedDays > MaxPlannedDays {
+		return out, engine.Errorf(engine.EINVALID, "plannedDays must be between %d and %d", MinPlannedDays, MaxPlannedDays)
 	}
 	if lag < 0 || lag > maxLag || lag >= in.PlannedDays-1 {
 		return out, engine.Errorf(engine.EINVALID, "lagDays must be between 0 and %d and leave at least 2 evaluation days", maxLag)
@@ -118,9 +156,15 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 		if err != nil {
 			return out, engine.Errorf(engine.EINVALID, "startDay must be YYYY-MM-DD")
 		}
-		if series.DaysBetween(today, start) < -7 || series.DaysBetween(today, start) > 30 {
-			return out, engine.Errorf(engine.EINVALID, "startDay must be within 7 days before and 30 days after today")
+		if d := series.DaysBetween(today, start); d < -MaxRetrospectiveDays || d > 30 {
+			return out, engine.Errorf(engine.EINVALID, "startDay must be within %d days before and 30 days after today", MaxRetrospectiveDays)
 		}
+	}
+	// A start before today was chosen after the fact: an observational
+	// look back, not a planned experiment (grade at most C).
+	retrospective := start.Before(today)
+	if retrospective && crossover != nil {
+		return out, engine.Errorf(engine.EINVALID, "a CROSSOVER must start today or later: its order is randomized in advance")
 	}
 	flags := make([]safety.Flag, 0, len(u.SafetyFlags))
 	for _, f := range u.SafetyFlags {
@@ -144,17 +188,9 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 	if err != nil {
 		return out, err
 	}
-	baselineWin := hist.Window(series.AddDays(start, -28), series.AddDays(start, -1))
-	sigma, m28 := evaluate.SampleSD(baselineWin.Values()), len(baselineWin)
-	if m28 < 7 || sigma == 0 {
-		sigma, m28 = s.priorSigma(m.Key), 28
-	}
-	out.MDE = evaluate.MDE(sigma, defaultRho, m28, in.PlannedDays-lag)
-
-	opt := s.DetectOptions
-	if opt == (detect.Options{}) {
-		opt = detect.DefaultOptions()
-	}
+	var mdeBasis map[string]any
+	out.MDE, mdeBasis = plannedMDE(m, hist, start, in.PlannedDays, lag, crossover)
+	opt := detect.DefaultOptions()
 	res := detect.Run(detect.Input{Metric: m.Key, LnTransform: m.LnTransform, Series: hist, AsOf: series.AddDays(start, -1)}, opt)
 	inSwing := false
 	for _, sw := range res.Swings {
@@ -181,7 +217,12 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 		SetTargetMetric(m.Key).SetExpectedDirection(in.ExpectedDirection).SetPlannedDays(in.PlannedDays).
 		SetLagDays(lag).SetStatus(status).SetStatusReason(reason).
 		SetRiskLevel(intervention.RiskLevel(dec.RiskLevel)).SetEvidenceGrade(dec.EvidenceGrade).
-		SetSafetyBoundary(dec.Boundary).SetRequiresReview(dec.RequiresReview).SetSafetyChecks(checks).SetMde(out.MDE)
+		SetSafetyBoundary(dec.Boundary).SetRequiresReview(dec.RequiresReview).SetSafetyChecks(checks).SetMde(out.MDE).
+		SetDesign(intervention.Design(in.Design)).SetRetrospective(retrospective)
+	if crossover != nil {
+		create.SetCycles(crossover.Cycles).SetBlockDays(crossover.BlockDays).
+			SetCrossoverSeed(int64(seed)).SetCrossoverOrder(crossover.InterventionFirst)
+	}
 	if status == intervention.StatusACTIVE {
 		create.SetStartDay(startStr)
 	}
@@ -195,8 +236,9 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 		Details: map[string]any{
 			"riskLevel": string(dec.RiskLevel), "evidenceGrade": string(dec.EvidenceGrade), "boundary": dec.Boundary,
 			"safetyChecks": checks, "activeOnMetric": active, "activeLimit": s.activeLimit(),
-			"mde": out.MDE, "mdeSigma": sigma, "mdeRho": defaultRho, "mdeBaselineDays": m28,
-			"window":     map[string]any{"start": startStr, "plannedDays": in.PlannedDays, "lagDays": lag},
+			"mde": out.MDE, "mdeBasis": mdeBasis,
+			"window": map[string]any{"start": startStr, "plannedDays": in.PlannedDays, "lagDays": lag},
+			"design": in.Design, "retrospective": retrospective, "crossover": crossoverDetails(crossover, seed),
 			"rapidSwing": inSwing, "sourceMetrics": []string{m.Key},
 		},
 	}); err != nil {
@@ -213,24 +255,71 @@ func (s *Service) activeLimit() int {
 	return safety.DefaultActiveLimit
 }
 
-func (s *Service) priorSigma(metric string) float64 {
-	if s.DefaultSigmaFor != nil {
-		if v := s.DefaultSigmaFor(metric); v > 0 {
-			return v
+func (s *Service) seed() uint64 {
+	if s.Seed != nil {
+		return s.Seed()
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // crypto/rand.Read never fails on supported platforms
+	}
+	return binary.LittleEndian.Uint64(b[:]) >> 1 // stored as a non-negative int64
+}
+
+func crossoverDetails(x *evaluate.Crossover, seed uint64) map[string]any {
+	if x == nil {
+		return nil
+	}
+	return map[string]any{"seed": seed, "cycles": x.Cycles, "blockDays": x.BlockDays, "interventionFirst": x.InterventionFirst}
+}
+
+// plannedMDE is the minimum detectable effect of a plan, shown before the
+// start, in the metric's unit: from the person's last 28 days (SD of the
+// analysis-scale values) when at least 7 exist, else from the registry's
+// typical SD; with ρ = defaultRho. Log-scale metrics are converted at the
+// person's usual level.
+func plannedMDE(m metrics.Metric, hist series.Series, start series.Day, planned, lag int, x *evaluate.Crossover) (float64, map[string]any) {
+	win := hist.Window(series.AddDays(start, -evaluate.DefaultBaselineDays), series.AddDays(start, -1))
+	vals := win.Values()
+	if m.LnTransform {
+		for i, v := range vals {
+			vals[i] = math.Log(math.Max(v, 1e-9))
 		}
 	}
-	// Typical day-to-day SDs (DOMAIN.md: sleep ≈ 30–40 min).
-	switch metric {
-	case metrics.KeySleepDuration:
-		return 30
-	case metrics.KeyRestingHR:
-		return 2.5
-	case metrics.KeyHRVRMSSD, metrics.KeyHRVSDNN:
-		return 8
-	case metrics.KeySteps:
-		return 2500
+	sigma, basis := evaluate.SampleSD(vals), "history"
+	if len(vals) < 7 || sigma == 0 {
+		sigma, basis = m.TypicalSD, "typical"
 	}
-	return 1
+	a, b := evaluate.DefaultBaselineDays, planned-lag
+	if x != nil {
+		a = x.Cycles * (x.BlockDays - lag)
+		b = a
+	}
+	mde := evaluate.MDE(sigma, defaultRho, a, b)
+	if m.LnTransform {
+		// In the unit at the person's usual level; with no history, at the
+		// geometric middle of the metric's normal range.
+		level := math.Sqrt(m.FlagOutside.Min * m.FlagOutside.Max)
+		if len(vals) > 0 {
+			level = math.Exp(meanOf(vals))
+		}
+		if math.IsNaN(level) || math.IsInf(level, 0) {
+			level = 1
+		}
+		mde = level * math.Expm1(mde)
+	}
+	return mde, map[string]any{"sigma": sigma, "sigmaFrom": basis, "rho": defaultRho, "controlDays": a, "interventionDays": b}
+}
+
+func meanOf(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
 }
 
 // LogAdherence records whether the protocol was followed on day (an

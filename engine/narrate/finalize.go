@@ -29,3 +29,18 @@ func Finalize(candidate, source string, f Facts) (Narrative, *Replacement) {
 	}
 	return Narrative{Text: text, Source: source, Grade: f.grade()}, nil
 }
+
+// Outcome is the outcome of one narration by any narrator, for the caller
+// to store and audit. Narrative is always usable. Replaced is true when a
+// candidate (e.g. an LLM answer) was discarded for the template, with
+// ReplaceReason, Violations for ReasonClaimViolation, and Err for the other
+// reasons (user-safe, never holding a secret). LatencyMS is the time spent
+// waiting for the candidate (0 without one).
+type Outcome struct {
+	Narrative     Narrative
+	Replaced      bool
+	ReplaceReason string
+	Violations    []claims.Violation
+	LatencyMS     int64
+	Err           error
+}

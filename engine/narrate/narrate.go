@@ -15,7 +15,9 @@ import (
 	"strings"
 
 	"github.com/vitalgraph/vitalgraph/engine/claims"
+	"github.com/vitalgraph/vitalgraph/engine/evaluate"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/metrics"
 	"github.com/vitalgraph/vitalgraph/engine/series"
 )
 
@@ -439,4 +441,82 @@ func period(f Facts) string {
 		return fmt.Sprintf("It was compared with %d baseline days.", f.M)
 	}
 	return ""
+}
+
+// Study describes the experiment behind an evaluation, for FromEvaluation.
+type Study struct {
+	Subject    string     // the experiment's title
+	SafetyText string     // the safety boundary, carried verbatim
+	PlannedTo  series.Day // the planned last day
+	// Interim: the experiment is still running; EndedEarly: it was
+	// completed before PlannedTo.
+	Interim, EndedEarly bool
+	// Cycles of a crossover (0 otherwise).
+	Cycles int
+}
+
+// FromEvaluation returns the facts a narrative of ev is written from: the
+// one mapping from an evaluation to words (units, percent for log-scale
+// metrics, display precision, caveats), so every narrator and every caller
+// states the same numbers.
+func FromEvaluation(ev evaluate.Evaluation, m metrics.Metric, st Study) Facts {
+	e := ev.Effect
+	adherence := ev.Adherence
+	f := Facts{
+		Subject: st.Subject, MetricKey: m.Key, MetricName: displayName(m.Name), Unit: m.CanonicalUnit,
+		Grade: ev.Grade, Delta: e.Estimate, CILow: e.Low, CIHigh: e.High,
+		N: ev.PerProtocol.N, M: ev.PerProtocol.M, Coverage: ev.Coverage, Adherence: &adherence, MDE: ev.MDE,
+		SafetyText: st.SafetyText, Reliable: ev.Reliable, PeriodFrom: ev.Intervention.From, PeriodTo: ev.End,
+		DirectionSupported: ev.DirectionSupported, Decimals: m.Decimals, Interim: st.Interim,
+		EndedEarly: st.EndedEarly && !st.Interim, PlannedTo: st.PlannedTo,
+		Observational: slices.Contains(ev.Caveats, evaluate.CaveatObservational),
+	}
+	if ev.Design == evaluate.DesignCrossover {
+		f.PeriodFrom, f.Cycles = ev.Start, st.Cycles
+	}
+	if e.LogScale {
+		f.LogScale, f.Unit, f.Decimals = true, "%", 0
+		f.Delta, f.CILow, f.CIHigh = e.Percent, e.PercentLow, e.PercentHigh
+		f.MDE = 100 * math.Expm1(ev.MDE)
+		f.AtBaseline = fmt.Sprintf("about %s %s at your usual level", strconv.FormatFloat(math.Abs(e.InUnit), 'f', m.Decimals, 64), m.CanonicalUnit)
+	}
+	if !ev.PerProtocol.Defined {
+		f.Delta, f.CILow, f.CIHigh = 0, math.NaN(), math.NaN()
+	}
+	if ev.Trend.Fired {
+		f.Caveats = append(f.Caveats, CaveatTrend)
+	}
+	if ev.Adherence < evaluate.AdherenceThreshold {
+		f.Caveats = append(f.Caveats, CaveatLowAdherence)
+	}
+	if ev.Coverage < LowCoverage {
+		f.Caveats = append(f.Caveats, CaveatLowCoverage)
+	}
+	if ev.PerProtocol.Defined && math.Abs(e.Estimate) < ev.MDE {
+		f.Caveats = append(f.Caveats, CaveatBelowMDE)
+	}
+	f.NoEffectSignal = ev.PerProtocol.Defined && !ev.CIExcludesZero && math.Abs(ev.PerProtocol.NAP-0.5) <= NoEffectNAPBand
+	return f
+}
+
+// LowCoverage is the intervention coverage below which a narrative explains
+// that many days were missing (grade A's coverage threshold).
+const LowCoverage = 0.7
+
+// NoEffectNAPBand: NAP within 0.5 ± this band, with an interval including
+// zero, means the phases overlap almost completely, which is what no effect
+// looks like (DOMAIN.md G4a); the narrative then says "we can't tell".
+const NoEffectNAPBand = 0.1
+
+// displayName lower-cases the first letter of a metric name for use inside
+// a sentence ("Sleep duration" → "sleep duration"), keeping acronyms ("HRV").
+func displayName(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	if r[0] >= 'A' && r[0] <= 'Z' && (len(r) < 2 || !(r[1] >= 'A' && r[1] <= 'Z')) {
+		r[0] += 'a' - 'A'
+	}
+	return string(r)
 }

@@ -211,6 +211,18 @@ type SafetyDecision struct {
 	Checks         []*SafetyCheck `json:"checks"`
 }
 
+// One planned day of an experiment.
+type ScheduleDay struct {
+	// YYYY-MM-DD.
+	Day string `json:"day"`
+	// 1-based cycle (always 1 for BASELINE_AB).
+	Cycle int `json:"cycle"`
+	// INTERVENTION or CONTROL.
+	Arm string `json:"arm"`
+	// Washout or lag day: not analysed, because the previous block's effect may linger or the new one has not started.
+	Washout bool `json:"washout"`
+}
+
 // A provider record the adapter did not ingest, and why (not scored yet, a nap, inconsistent stages…).
 type SkippedRecord struct {
 	RecordID string `json:"recordId"`
@@ -223,12 +235,18 @@ type StartInterventionInput struct {
 	ProtocolKind      string                         `json:"protocolKind"`
 	TargetMetric      string                         `json:"targetMetric"`
 	ExpectedDirection intervention.ExpectedDirection `json:"expectedDirection"`
-	// Length of the intervention window including the lag, 7 to 180 days.
-	PlannedDays int `json:"plannedDays"`
+	// Length of the intervention window including the lag, 7 to 180 days. Required for BASELINE_AB; for CROSSOVER it is cycles × 2 × blockDays (omit it or give exactly that).
+	PlannedDays *int `json:"plannedDays,omitempty"`
 	// Lag/washout days excluded from the evaluation (default: the metric's, 2 for sleep and HRV).
 	LagDays *int `json:"lagDays,omitempty"`
-	// First day, YYYY-MM-DD (default today).
+	// First day, YYYY-MM-DD (default today). A day in the past makes this a retrospective, observational look back: labelled as such, grade at most C.
 	StartDay *string `json:"startDay,omitempty"`
+	// BASELINE_AB (default): the 28 days before the start vs the window after the lag. CROSSOVER: randomized intervention and control blocks within cycles, washout days dropped, so slow drift cancels.
+	Design *intervention.Design `json:"design,omitempty"`
+	// CROSSOVER: number of cycles, 3 to 26. Each cycle has one intervention and one control block in a randomized order.
+	Cycles *int `json:"cycles,omitempty"`
+	// CROSSOVER: days per block (at least the lag + 2).
+	BlockDays *int `json:"blockDays,omitempty"`
 }
 
 type StartInterventionPayload struct {
