@@ -210,7 +210,7 @@ func (s *Service) saveEvaluation(ctx context.Context, tx *ent.Tx, userID string,
 		"trend": map[string]any{
 			"fired": ev.Trend.Fired, "slopePerDay": finite(ev.Trend.Slope), "slopeP": finite(ev.Trend.SlopeP),
 			"beta2": finite(ev.Trend.B2), "drift": finite(ev.Trend.Drift), "threshold": finite(ev.Trend.Threshold),
-			"driftAdjustedEffect": finite(ev.Trend.Adjusted.Delta),
+			"driftAdjustedEffect": finite(ev.Trend.Adjusted), "driftAdjustedSE": finite(ev.Trend.AdjustedSE),
 		},
 		"claim": ev.Claim, "confidence": finite(ev.Confidence), "interventionCoverage": ev.Intervention.Coverage,
 		"adherentDays": ev.AdherentDays, "unadjustedGrade": string(a.BaseGrade), "gradeCaveats": nonNil(a.Caveats),

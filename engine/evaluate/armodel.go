@@ -42,7 +42,7 @@ import (
 const (
 	RhoMin  = -0.9
 	RhoMax  = 0.975
-	rhoStep = 0.025
+	rhoStep = 0.05
 )
 
 // rhoGrid is the grid of ρ values (package-level data built once; it is
@@ -61,8 +61,8 @@ var rhoGrid = func() []float64 {
 
 // negligibleWeight: grid points whose posterior weight is below this
 // fraction of the largest are dropped (their contribution to any
-// probability is below 1e-9 in total).
-const negligibleWeight = 1e-12
+// probability is below 1e-5 in total).
+const negligibleWeight = 1e-7
 
 // arFit is a fitted regression with AR(1) errors: OLS coefficients and the
 // posterior over ρ with the residual variance at each retained grid point.
@@ -222,6 +222,7 @@ func (f arFit) contrast(c []float64) tMixture {
 		a[i] = dot(f.x[i], h)
 	}
 	m := tMixture{center: dot(c, f.beta), df: float64(f.n - f.p)}
+	m.norm = lnBetaNorm(m.df/2, 0.5)
 	u := make([]float64, f.n)
 	for gi, rho := range f.rho {
 		// a'R a = ‖W⁻ᵀa‖² with W the (lower bidiagonal) whitening matrix:
@@ -253,6 +254,7 @@ type tMixture struct {
 	df     float64
 	scale  []float64
 	weight []float64
+	norm   float64 // lnBetaNorm(df/2, 1/2), cached
 }
 
 // cdf returns P(X ≤ x).
@@ -265,9 +267,26 @@ func (m tMixture) cdf(x float64) float64 {
 			}
 			continue
 		}
-		p += m.weight[j] * tCDF((x-m.center)/s, m.df)
+		p += m.weight[j] * m.tcdf((x-m.center)/s)
 	}
 	return p
+}
+
+// tcdf is tCDF(t, m.df) with the cached normalizing constant.
+func (m tMixture) tcdf(t float64) float64 {
+	var tail float64
+	switch {
+	case math.IsInf(t, 0):
+		tail = 0
+	case m.df > normalDF:
+		tail = math.Erfc(math.Abs(t)/math.Sqrt2) / 2
+	default:
+		tail = betaIncRegL(m.df/(m.df+t*t), m.df/2, 0.5, m.norm) / 2
+	}
+	if t >= 0 {
+		return 1 - tail
+	}
+	return tail
 }
 
 // se is the posterior standard deviation (the t scale when df ≤ 2).
@@ -282,27 +301,53 @@ func (m tMixture) se() float64 {
 	return math.Sqrt(v)
 }
 
-// quantile returns the q-quantile (0 < q < 1) by bisection to 1e-10 of the
-// largest scale.
+// quantile returns the q-quantile (0 < q < 1) to 1e-9 of the largest
+// scale, by the Illinois variant of regula falsi inside a bracket that
+// always holds the root (Dahlquist & Björck, Numerical Methods §6.2).
 func (m tMixture) quantile(q float64) float64 {
 	smax := slices.Max(m.scale)
 	if smax == 0 {
 		return m.center
 	}
-	span := smax * tQuantile(1-1e-6, m.df)
-	lo, hi := m.center-span, m.center+span
-	for m.cdf(lo) > q {
-		lo -= span
+	step := smax * tQuantile(1-1e-4, m.df)
+	lo, hi := m.center-step, m.center+step
+	flo, fhi := m.cdf(lo)-q, m.cdf(hi)-q
+	for flo > 0 {
+		lo -= step
+		flo = m.cdf(lo) - q
 	}
-	for m.cdf(hi) < q {
-		hi += span
+	for fhi < 0 {
+		hi += step
+		fhi = m.cdf(hi) - q
 	}
-	for hi-lo > 1e-10*smax {
-		mid := (lo + hi) / 2
-		if m.cdf(mid) < q {
-			lo = mid
-		} else {
-			hi = mid
+	side := 0
+	for range 200 {
+		if hi-lo <= 1e-9*smax {
+			break
+		}
+		x := (lo*fhi - hi*flo) / (fhi - flo)
+		if !(x > lo && x < hi) {
+			x = (lo + hi) / 2
+		}
+		fx := m.cdf(x) - q
+		switch {
+		case fx == 0:
+			return x
+		case fx < 0:
+			lo, flo = x, fx
+			if side == -1 {
+				fhi /= 2
+			}
+			side = -1
+		default:
+			hi, fhi = x, fx
+			if side == 1 {
+				flo /= 2
+			}
+			side = 1
+		}
+		if math.Abs(fx) < 1e-12 {
+			return x
 		}
 	}
 	return (lo + hi) / 2

@@ -268,10 +268,10 @@ type Trend struct {
 	Fired bool
 	// Adjusted is the drift-adjusted effect B2 + B3·(t̄_B − t₀): the
 	// intervention window's mean departure from the extrapolated baseline
-	// trend, with its interval (set when Defined). It is reported for
-	// transparency, never claimed: selected by a fired test, its interval
-	// does not keep its coverage.
-	Adjusted Estimate
+	// trend, and AdjustedSE its posterior SD. They are reported for
+	// transparency, never claimed: selected by a fired test, an interval
+	// around them would not keep its coverage.
+	Adjusted, AdjustedSE float64
 }
 
 // Effect is the effect the evaluation reports: the per-protocol estimate.
@@ -878,10 +878,6 @@ func trendGuard(a, b []obs, c config, mde, delta float64, usable bool) Trend {
 	tr.Fired = usable && delta != 0 && tr.SlopeP < TrendAlpha && tr.Drift >= tr.Threshold
 
 	adj := f.contrast([]float64{0, 0, 1, tb - float64(c.t0)})
-	tr.Adjusted = Estimate{
-		Defined: true, M: len(a), N: len(b), MeanA: mean(values(a)), MeanB: mean(values(b)),
-		Delta: adj.center, SEDelta: adj.se(), DF: adj.df, RhoPosterior: f.rhoMean(),
-		CILow: adj.quantile((1 - CILevel) / 2), CIHigh: adj.quantile(1 - (1-CILevel)/2), P: adj.twoSidedP(), mix: &adj,
-	}
+	tr.Adjusted, tr.AdjustedSE = adj.center, adj.se()
 	return tr
 }

@@ -15,16 +15,27 @@ const normalDF = 1e7
 // a, b > 0 and 0 ≤ x ≤ 1.
 // Source: Numerical Recipes (3rd ed.) §6.4, continued fraction with the modified Lentz method.
 func betaIncReg(x, a, b float64) float64 {
+	return betaIncRegL(x, a, b, lnBetaNorm(a, b))
+}
+
+// lnBetaNorm is ln Γ(a+b) − ln Γ(a) − ln Γ(b), the normalizing constant of
+// betaIncRegL (callers evaluating many x at the same a, b compute it once).
+func lnBetaNorm(a, b float64) float64 {
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	lab, _ := math.Lgamma(a + b)
+	return lab - la - lb
+}
+
+// betaIncRegL is betaIncReg with its normalizing constant lnBetaNorm(a, b) given.
+func betaIncRegL(x, a, b, norm float64) float64 {
 	switch {
 	case x <= 0:
 		return 0
 	case x >= 1:
 		return 1
 	}
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	front := math.Exp(lab - la - lb + a*math.Log(x) + b*math.Log1p(-x))
+	front := math.Exp(norm + a*math.Log(x) + b*math.Log1p(-x))
 	// The continued fraction converges fast for x < (a+1)/(a+b+2); use the
 	// symmetry I_x(a,b) = 1 − I_{1−x}(b,a) otherwise.
 	if x < (a+1)/(a+b+2) {
