@@ -244,6 +244,12 @@ type Options struct {
 	// RecentShiftSustained is how many of those days must lie beyond the
 	// midpoint between the old level and their mean (5).
 	RecentShiftSustained int
+	// RecentShiftAlpha is the two-sided level of the recent-shift test
+	// (0.002). Its findings rest on a week of data and are graded D ("too
+	// early to tell", no direction stated) until the new level lasts; the
+	// level trades these notices against how soon a real shift is seen
+	// (docs/calibration.md, "Passive insights").
+	RecentShiftAlpha float64
 }
 
 // DefaultOptions returns the defaults documented on each Options field.
@@ -275,6 +281,7 @@ func DefaultOptions() Options {
 		ChangeAlpha:          0.001,
 		RecentShiftDays:      7,
 		RecentShiftSustained: 5,
+		RecentShiftAlpha:     0.002,
 	}
 }
 
@@ -302,6 +309,7 @@ func (o Options) Validate() error {
 		{"WeekdayClipSigmas", o.WeekdayClipSigmas},
 		{"TrendAlpha", o.TrendAlpha},
 		{"ChangeAlpha", o.ChangeAlpha},
+		{"RecentShiftAlpha", o.RecentShiftAlpha},
 	}
 	for _, f := range floats {
 		if math.IsNaN(f.v) || f.v < 0 {
@@ -311,7 +319,7 @@ func (o Options) Validate() error {
 	if o.AR1Prior > 0.9 {
 		return engine.Errorf(engine.EINVALID, "detect option AR1Prior must be in [0, 0.9]").WithDetails("field", "AR1Prior")
 	}
-	if o.TrendAlpha >= 1 || o.ChangeAlpha >= 1 {
+	if o.TrendAlpha >= 1 || o.ChangeAlpha >= 1 || o.RecentShiftAlpha >= 1 {
 		return engine.Errorf(engine.EINVALID, "detect test levels must be in (0, 1)").WithDetails("field", "alpha")
 	}
 	if o.TrendMinCoverage > 1 || o.MinRecentCoverage > 1 {
@@ -392,6 +400,10 @@ func (o Options) withDefaults() Options {
 	pos(&o.ChangeAlpha, d.ChangeAlpha)
 	if o.ChangeAlpha >= 1 {
 		o.ChangeAlpha = d.ChangeAlpha
+	}
+	pos(&o.RecentShiftAlpha, d.RecentShiftAlpha)
+	if o.RecentShiftAlpha >= 1 {
+		o.RecentShiftAlpha = d.RecentShiftAlpha
 	}
 	posInt(&o.RecentShiftDays, d.RecentShiftDays)
 	posInt(&o.RecentShiftSustained, d.RecentShiftSustained)

@@ -271,7 +271,7 @@ func (a *analysis) run() Result {
 	}
 	for i := a.horizon; i < a.n; i++ {
 		sd := a.scored[i]
-		if !sd.ok || math.Abs(sd.z) <= sd.thr || a.explainedByChange(i, sd.z, ci, kept) {
+		if !sd.ok || math.Abs(sd.z) <= a.dayThreshold(i) || a.explainedByChange(i, sd.z, ci, kept) {
 			continue
 		}
 		findings = append(findings, a.anomalyFinding(i, sd))
@@ -630,14 +630,14 @@ func (a *analysis) anomalyFinding(i int, sd scoredDay) Finding {
 		Baseline:       a.bopt.FromAnalysis(b.Analysis.Median + a.wday[i]),
 		Z:              sd.z,
 		Detector:       DetectorRobustZ,
-		Thresholds:     map[string]float64{ThresholdRobustZ: sd.thr},
-		Confidence:     exceedConfidence(sd.z, sd.thr),
+		Thresholds:     map[string]float64{ThresholdRobustZ: a.dayThreshold(i)},
+		Confidence:     exceedConfidence(sd.z, a.dayThreshold(i)),
 		SampleSize:     b.ValidDays,
 		Coverage:       b.Coverage(),
 		WindowFrom:     b.WindowFrom,
 		WindowTo:       b.WindowTo,
 		FrozenBaseline: b.State == baseline.StateFrozen,
-		PValue:         anomalyP(sd.z, sd.thr, a.opt.ZThreshold),
+		PValue:         anomalyP(sd.z, a.dayThreshold(i), a.opt.ZThreshold),
 	}
 	a.finish(&f)
 	return f
@@ -797,7 +797,7 @@ const changeConfidenceDays = 14
 // mean, z = (r̄ − M)/(σ·√(f_m/m + (π/2)·k/n)), k = (1+φ)/(1−φ) and f_m the
 // exact AR(1) variance factor of a mean of m consecutive values (see
 // ar1MeanFactor), for φ = max(AR1Prior, r*) of the baseline residuals (π/2: the variance of a median relative to a mean). A finding
-// needs p ≤ ChangeAlpha, |r̄ − M| ≥ MinShiftSigmas·σ and at least
+// needs p ≤ RecentShiftAlpha, |r̄ − M| ≥ MinShiftSigmas·σ and at least
 // RecentShiftSustained days beyond the midpoint of M and r̄. This finds a
 // sustained shift a week after it began, long before the penalised
 // segmentation has enough post-change days; test is nil when not run.
@@ -838,7 +838,7 @@ func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding,
 	phi := max(AR1(ordered), a.opt.AR1Prior)
 	z := (mean - med) / (sigma * math.Sqrt(ar1MeanFactor(phi, m)/float64(m)+math.Pi/2*ar1Inflation(phi)/float64(len(base))))
 	test := &Test{Kind: KindChange, P: NormalP(z)}
-	if test.P > a.opt.ChangeAlpha || math.Abs(mean-med) < a.opt.MinShiftSigmas*sigma {
+	if test.P > a.opt.RecentShiftAlpha || math.Abs(mean-med) < a.opt.MinShiftSigmas*sigma {
 		return nil, test
 	}
 	mid := (mean + med) / 2
@@ -865,11 +865,11 @@ func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding,
 		Z:         (mean - med) / sigma,
 		Detector:  DetectorRecentShift,
 		Thresholds: map[string]float64{
-			ThresholdAlpha:          a.opt.ChangeAlpha,
+			ThresholdAlpha:          a.opt.RecentShiftAlpha,
 			ThresholdMinShiftSigmas: a.opt.MinShiftSigmas,
 			ThresholdMinSegmentDays: float64(m),
 		},
-		Confidence: clamp01((1 - math.Exp(-float64(m)/changeConfidenceDays)) * exceedConfidence(z, NormalCrit(a.opt.ChangeAlpha))),
+		Confidence: clamp01((1 - math.Exp(-float64(m)/changeConfidenceDays)) * exceedConfidence(z, NormalCrit(a.opt.RecentShiftAlpha))),
 		SampleSize: used,
 		Coverage:   clamp01(float64(used) / float64(end-from+1)),
 		WindowFrom: a.day(from),
@@ -957,3 +957,15 @@ func (a *analysis) anomalyThreshold(n int) float64 {
 // step: the normal tail of z rescaled so that the day's threshold thr maps
 // to the tail of base (ZThreshold), i.e. NormalP(z·base/thr).
 func anomalyP(z, thr, base float64) float64 { return NormalP(z * base / thr) }
+
+// dayThreshold is the |z| above which scored day i is an anomaly: its
+// calibrated threshold (anomalyThreshold), or ZThreshold itself for the
+// other days of a rapid swing, which already holds a day beyond the
+// calibrated threshold (the swing is the finding; its days are reported
+// together, G4a).
+func (a *analysis) dayThreshold(i int) float64 {
+	if sd := a.scored[i]; a.swing[i] && math.Abs(sd.z) <= sd.thr {
+		return min(sd.thr, a.opt.ZThreshold)
+	}
+	return a.scored[i].thr
+}
