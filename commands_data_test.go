@@ -99,4 +99,17 @@ func TestDataCommands(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, out, "[rewritten]: history was rewritten")
 	require.Contains(t, out, cp.KeyID)
+
+	// anonymize → restore --verify into a new embedded database.
+	adir := filepath.Join(t.TempDir(), "anon")
+	out, err = run("anonymize", "--out", adir)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "anonymized")
+	env["DATA_DIR"] = t.TempDir()
+	out, err = run("restore", "--from", adir, "--verify")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "verified:")
+	out, err = run("audit", "verify")
+	require.NoError(t, err, out)
+	require.NotContains(t, out, user, "pseudonymous ids only")
 }

@@ -67,6 +67,8 @@ commands:
   backup [--out DIR]  write a verified backup (pg_dump custom format / SQLite online backup + manifest)
   restore --from DIR [--verify]
                       restore a backup (server stopped); --verify checks it against the manifest
+  anonymize --out DIR [--key-file F]
+                      write a shareable anonymized SQLite dataset (load with restore)
   version             print the version
 `
 
@@ -114,6 +116,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, cfg, args, stdout)
 	case "restore":
 		return restoreCmd(ctx, cfg, args, stdout)
+	case "anonymize":
+		return anonymizeCmd(ctx, cfg, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
