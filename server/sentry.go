@@ -62,6 +62,15 @@ func scrubEvent(ev *sentry.Event, _ *sentry.EventHint) *sentry.Event {
 	ev.Extra = nil
 	for i := range ev.Exception {
 		ev.Exception[i].Value = ""
+		if st := ev.Exception[i].Stacktrace; st != nil {
+			for j := range st.Frames {
+				// Source lines and variables could quote literals.
+				st.Frames[j].PreContext, st.Frames[j].ContextLine, st.Frames[j].PostContext, st.Frames[j].Vars = nil, "", nil, nil
+			}
+		}
+	}
+	for i := range ev.Threads {
+		ev.Threads[i].Stacktrace = nil
 	}
 	ev.Message = ""
 	return ev
