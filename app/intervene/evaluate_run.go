@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,7 +129,7 @@ func (s *Service) evaluate(ctx context.Context, tx *ent.Tx, userID, intervention
 	out.Result = ev
 	facts := narrate.FromEvaluation(ev, m, narrate.Study{
 		Subject: itv.Title, SafetyText: itv.SafetyBoundary, PlannedTo: p.end, Cycles: p.cycles,
-		Interim: itv.Status == intervention.StatusACTIVE && !ev.Complete, EndedEarly: endedEarly,
+		Interim: slices.Contains(ev.Caveats, evaluate.CaveatInterim), EndedEarly: endedEarly,
 	})
 	res := narrate.Outcome{Narrative: narrate.Template(facts)}
 	if useLLM && s.Narrator != nil {
@@ -223,7 +224,7 @@ func (s *Service) saveEvaluation(ctx context.Context, tx *ent.Tx, userID string,
 		SetEvidenceGrade(ev.Grade).SetConfidence(evidence.Clamp01(ev.Confidence)).SetSampleSize(ev.SampleSize).
 		SetCoverage(evidence.Clamp01(ev.Coverage)).SetWhy(a.Why).SetHowConfident(a.HowConfident).
 		SetWhatWouldChange(a.WhatWouldChange).SetDetails(details).
-		SetClaim(evaluation.Claim(ev.Claim)).SetDirectionSupported(ev.DirectionSupported).SetInterim(!ev.Complete)
+		SetClaim(evaluation.Claim(ev.Claim)).SetDirectionSupported(ev.DirectionSupported).SetInterim(slices.Contains(ev.Caveats, evaluate.CaveatInterim))
 	if pp.Defined {
 		create.SetEffect(e.InUnit).SetCiLow(e.InUnitLow).SetCiHigh(e.InUnitHigh).SetHedgesG(pp.HedgesG)
 		if e.LogScale {

@@ -96,7 +96,6 @@ func evaluateCrossover(in Input, cfg config) (Evaluation, error) {
 		Metric: in.Metric, Design: DesignCrossover, Start: cfg.start, ExpectedDirection: in.ExpectedDirection,
 		Complete: cfg.now >= cfg.bEnd,
 	}
-	ev.End = cfg.day(min(cfg.bEnd, cfg.now))
 	adherent, logged := adherence(in.Adherence, cfg)
 	vals := map[int]float64{}
 	todayValue := false
@@ -116,6 +115,7 @@ func evaluateCrossover(in Input, cfg config) (Evaluation, error) {
 			vals[i] = v
 		}
 	}
+	ev.End = cfg.end(todayValue)
 	var control, treated, pp []obs
 	ppCycle := map[int]int{}
 	ctlPlanned, trtPlanned, washPlanned := 0, 0, 0

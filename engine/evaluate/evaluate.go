@@ -92,7 +92,8 @@ const (
 	// direction of the difference before the start, so drift could explain
 	// it; grade D.
 	CaveatTrend = "trend"
-	// CaveatInterim: the evaluation was made before the planned end.
+	// CaveatInterim: the evaluation was made while the experiment runs
+	// (InProgress, before the planned end).
 	CaveatInterim = "interim"
 	// CaveatUnexpectedDirection: the CI excludes zero on the side opposite
 	// to Input.ExpectedDirection.
@@ -307,7 +308,8 @@ type Evaluation struct {
 	// with their coverage.
 	Baseline, Lag, Intervention Window
 	// End is the last day the evaluation covers: the planned end, or Now
-	// when that is earlier.
+	// when that is earlier (the day before when Now is the day in progress
+	// without a value).
 	End series.Day
 	// Complete reports whether Now is on or after the last planned day.
 	Complete bool
@@ -400,7 +402,7 @@ func Evaluate(in Input) (Evaluation, error) {
 		ExpectedDirection: in.ExpectedDirection,
 		Complete:          cfg.now >= cfg.bEnd,
 	}
-	ev.End = cfg.day(min(cfg.bEnd, cfg.now))
+	ev.End = cfg.end(ph.todayValue)
 	ev.Baseline = cfg.window(0, cfg.t0-1, len(ph.a), ph.todayValue)
 	ev.Lag = cfg.window(cfg.t0, cfg.bStart-1, ph.lagValid, ph.todayValue)
 	ev.Intervention = cfg.window(cfg.bStart, cfg.bEnd, len(ph.b), ph.todayValue)
@@ -462,7 +464,7 @@ func finish(ev *Evaluation, in Input, baseline []obs, usable bool) {
 	if ev.Intervention.Elapsed > 0 && ev.Adherence < AdherenceThreshold {
 		ev.Reasons = append(ev.Reasons, fmt.Sprintf("adherence %.2f below %.2f", ev.Adherence, AdherenceThreshold))
 	}
-	if !ev.Complete {
+	if !ev.Complete && in.InProgress {
 		ev.Caveats = append(ev.Caveats, CaveatInterim)
 	}
 	if in.Retrospective {
@@ -636,6 +638,16 @@ func (x *Crossover) validate(planned, lag int) error {
 		return engine.Errorf(engine.EINVALID, "a crossover of %d cycles of 2×%d days lasts %d days, not %d", x.Cycles, x.BlockDays, 2*x.Cycles*x.BlockDays, planned)
 	}
 	return nil
+}
+
+// end is the last day an evaluation covers: the planned end or Now, and the
+// day before when Now is the day in progress without a value yet.
+func (c config) end(todayValue bool) series.Day {
+	last := min(c.bEnd, c.now)
+	if last == c.today && !todayValue {
+		last--
+	}
+	return c.day(last)
 }
 
 func (c config) index(d series.Day) int { return series.DaysBetween(c.first, series.Truncate(d)) }

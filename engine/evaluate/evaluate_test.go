@@ -164,6 +164,7 @@ func TestEvaluateInterim(t *testing.T) {
 	t.Parallel()
 	in := build(noisy(1, 28, 400, 30), noisy(2, 32, 440, 30), 2)
 	in.Now = series.AddDays(t0, 11) // 10 evaluation days elapsed; later points are ignored
+	in.InProgress = true
 	ev, err := Evaluate(in)
 	require.NoError(t, err)
 	require.False(t, ev.Complete)
