@@ -151,8 +151,10 @@ func runUser(u simUser, days, shiftDay int) simOutcome {
 					s = append(s, series.Point{Day: series.AddDays(simStart, i), Value: v})
 				}
 			}
-			res := detect.Run(detect.Input{Metric: sm.key, HigherIsBetter: m.Direction == metrics.HigherIsBetter,
-				LnTransform: m.LnTransform, Series: s, AsOf: asOf}, detect.Options{})
+			res := detect.Run(detect.Input{
+				Metric: sm.key, HigherIsBetter: m.Direction == metrics.HigherIsBetter,
+				LnTransform: m.LnTransform, Series: s, AsOf: asOf,
+			}, detect.Options{})
 			for _, t := range res.Tests {
 				if t.Kind == detect.KindAnomaly {
 					out.scored++

@@ -201,8 +201,10 @@ func assess(f detect.Finding) evidence.Assessment {
 func regrade(m metrics.Metric, f detect.Finding, r *Record) (Action, bool) {
 	if f.Kind == detect.KindDataGap {
 		if f.EndDay.After(r.EndDay) {
-			return Action{Kind: ExtendGap, Finding: f, Target: r, Assessment: assess(f), Text: CheckedWords(m, f, evidence.GradeD, false),
-				Reason: fmt.Sprintf("the data gap continued: it now ends on %s (was %s)", dayWords(f.EndDay), dayWords(r.EndDay))}, true
+			return Action{
+				Kind: ExtendGap, Finding: f, Target: r, Assessment: assess(f), Text: CheckedWords(m, f, evidence.GradeD, false),
+				Reason: fmt.Sprintf("the data gap continued: it now ends on %s (was %s)", dayWords(f.EndDay), dayWords(r.EndDay)),
+			}, true
 		}
 		return Action{}, false
 	}

@@ -37,8 +37,10 @@ func TestDecideReversalSupersedes(t *testing.T) {
 	t.Parallel()
 	m := rhrMetric(t)
 	from := series.AddDays(asOf, -59)
-	old := Record{ID: "old", Key: "trend:resting_hr:2026-05-01:up", Kind: detect.KindTrend, Metric: m.Key,
-		Direction: detect.DirectionUp, StartDay: from, EndDay: series.AddDays(asOf, -9), Status: Open, Grade: evidence.GradeB, Confidence: 0.7}
+	old := Record{
+		ID: "old", Key: "trend:resting_hr:2026-05-01:up", Kind: detect.KindTrend, Metric: m.Key,
+		Direction: detect.DirectionUp, StartDay: from, EndDay: series.AddDays(asOf, -9), Status: Open, Grade: evidence.GradeB, Confidence: 0.7,
+	}
 	f := trendFinding(detect.DirectionDown, from, 1e-5, 0.9)
 	res := result([]detect.Finding{f}, detect.Test{Kind: detect.KindTrend, P: 1e-5})
 	res[0].Metric = m
@@ -80,8 +82,10 @@ func TestDecideRegradeAndDismissed(t *testing.T) {
 	m := rhrMetric(t)
 	from := series.AddDays(asOf, -59)
 	f := trendFinding(detect.DirectionUp, from, 1e-6, 0.95) // grade A now
-	open := Record{ID: "o", Key: f.Key, Kind: detect.KindTrend, Metric: m.Key, Direction: detect.DirectionUp,
-		StartDay: from, EndDay: series.AddDays(asOf, -5), Status: Open, Grade: evidence.GradeC, Confidence: 0.45}
+	open := Record{
+		ID: "o", Key: f.Key, Kind: detect.KindTrend, Metric: m.Key, Direction: detect.DirectionUp,
+		StartDay: from, EndDay: series.AddDays(asOf, -5), Status: Open, Grade: evidence.GradeC, Confidence: 0.45,
+	}
 	res := result([]detect.Finding{f})
 	res[0].Metric = m
 	plan := Decide(res, []Record{open})
@@ -112,8 +116,10 @@ func TestDecideKeysStayUnique(t *testing.T) {
 	f := trendFinding(detect.DirectionUp, from, 1e-6, 0.9)
 	// A superseded up-trend long ago with the same key (same first day):
 	// the new one gets a suffixed key instead of a uniqueness conflict.
-	closed := Record{ID: "c", Key: f.Key, Kind: detect.KindTrend, Metric: m.Key, Direction: detect.DirectionUp,
-		StartDay: from, EndDay: series.AddDays(from, -1), Status: Closed, Grade: evidence.GradeB}
+	closed := Record{
+		ID: "c", Key: f.Key, Kind: detect.KindTrend, Metric: m.Key, Direction: detect.DirectionUp,
+		StartDay: from, EndDay: series.AddDays(from, -1), Status: Closed, Grade: evidence.GradeB,
+	}
 	require.Equal(t, f.Key, match([]Record{closed}, f).Key, "the same key matches, whatever the status")
 	taken := map[string]bool{f.Key: true, f.Key + "#2": true}
 	require.Equal(t, f.Key+"#3", uniqueKey(f.Key, taken))
