@@ -274,6 +274,7 @@ func checkAPI(t *testing.T, r rendered) {
 
 	hpa := r.hpas["vitalgraph-api"]
 	require.NotNil(t, hpa)
+	require.Nil(t, d.Spec.Replicas, "the HPA owns the api's replica count: a deploy must not reset it")
 	require.Equal(t, "Deployment", hpa.Spec.ScaleTargetRef.Kind)
 	require.Contains(t, r.deployments, hpa.Spec.ScaleTargetRef.Name)
 	require.NotNil(t, hpa.Spec.MinReplicas)
