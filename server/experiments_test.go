@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent/auditevent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
+	"github.com/vitalgraph/vitalgraph/server"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 
@@ -266,4 +269,59 @@ func TestEarlyCompletionShowsTheRealEnd(t *testing.T) {
 	require.Equal(t, dayN(50).Format(time.DateOnly), out.InterventionWindow.To)
 	require.Contains(t, out.Narrative.Text, "ending 10 days before its planned end on "+dayN(60).Format(time.DateOnly))
 	require.NotContains(t, out.Narrative.Text, "interim")
+}
+
+// TestSlowLLMDoesNotBlockTheUsersOtherWriters: while an evaluation waits
+// 2.5 s for the LLM, an ingestion for the same user goes through: the
+// narrative is written before the evaluation's first write, so no row lock
+// is held during the network call (issue #10).
+func TestSlowLLMDoesNotBlockTheUsersOtherWriters(t *testing.T) {
+	t.Parallel()
+	llmCalled := make(chan struct{}, 1)
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case llmCalled <- struct{}{}:
+		default:
+		}
+		select {
+		case <-time.After(2500 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"choices":[{"message":{"role":"assistant","content":"We can't tell."}}]}`))
+	}))
+	defer fake.Close()
+	srv := servertest.NewServer(t, servertest.NewPostgresStore(t), func(c *server.Config) {
+		c.LLM.BaseURL, c.LLM.Model, c.LLM.APIKey = fake.URL, "test-model", "sk-test"
+		c.LLM.Timeout = 5 * time.Second
+	})
+	uid := srv.CreateUser(t, "slow-llm@example.com")
+	fx := loadFixture(t, "g1")
+	pinClock(srv, 60)
+	srv.Do(t, uid, ingestMutation, map[string]any{"input": fx.samples()}).Decode(t, &ingestOut{})
+	pinClock(srv, fx.startIdx)
+	id := startExperiment(t, srv, uid, startInput(fx, "CAFFEINE_CUTOFF")["in"].(map[string]any))
+	pinClock(srv, 60)
+	logAll(t, srv, uid, id, dayN(29), 32, func(time.Time) bool { return true })
+
+	evalDone := make(chan time.Time, 1)
+	go func() {
+		var ev honestEval
+		srv.Do(t, uid, honestEvalMutation, map[string]any{"id": id}).Decode(t, &ev)
+		evalDone <- time.Now()
+	}()
+	select {
+	case <-llmCalled:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the LLM was never called")
+	}
+	began := time.Now()
+	s := hrv(60, 48)
+	srv.Do(t, uid, ingestMutation, map[string]any{"input": []sample{s}}).Decode(t, &ingestOut{})
+	ingested := time.Now()
+	t.Logf("ingestion for the same user took %v while the LLM was still answering", ingested.Sub(began))
+	finished := <-evalDone
+	require.True(t, ingested.Before(finished), "the ingestion finished before the evaluation: it did not wait for the LLM")
+	require.Less(t, ingested.Sub(began), 2*time.Second, "not held up by the 2.5 s LLM call")
 }
