@@ -80,10 +80,6 @@ func Guard(tokenLimit int, next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case http.MethodOptions:
-		default:
-			w.Header().Set("Allow", "GET, POST, OPTIONS")
-			WriteError(w, http.StatusMethodNotAllowed, engine.EINVALID, "use GET or POST")
-			return
 		case http.MethodGet:
 			params, err := url.ParseQuery(r.URL.RawQuery)
 			if err != nil {
@@ -119,6 +115,10 @@ func Guard(tokenLimit int, next http.Handler) http.Handler {
 					}
 				}
 			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			WriteError(w, http.StatusMethodNotAllowed, engine.EINVALID, "use GET or POST")
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
