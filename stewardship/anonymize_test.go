@@ -1,4 +1,4 @@
-package anonymize_test
+package stewardship_test
 
 import (
 	"context"

@@ -1,4 +1,9 @@
-package datarights_test
+// Package stewardship_test holds the end-to-end tests of data stewardship
+// (issue 16) on real PostgreSQL and SQLite: audit verification and signed
+// checkpoints, data export and account deletion, backup/restore and
+// anonymization. They live outside app/ because they drive a real server
+// (server/servertest), which app/ packages must not import.
+package stewardship_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package backup_test
+package stewardship_test
 
 import (
 	"context"

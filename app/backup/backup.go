@@ -168,7 +168,7 @@ func pgArgs(dbURL string) (conn, schema string, err error) {
 }
 
 func fileSum(path string) (string, int64, error) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // the operator names the backup directory
 	if err != nil {
 		return "", 0, err
 	}
@@ -213,7 +213,7 @@ func Write(ctx context.Context, db *sql.DB, dia, dbURL, dir, version string) (Ma
 			args = append(args, "--schema="+schema)
 		}
 		args = append(args, "--dbname="+conn)
-		if out, err := exec.CommandContext(ctx, "pg_dump", args...).CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, "pg_dump", args...).CombinedOutput(); err != nil { //nolint:gosec // fixed program; arguments are flags and the configured URL
 			return m, fmt.Errorf("pg_dump: %w: %s", err, strings.TrimSpace(string(out)))
 		}
 	case dialect.SQLite:
@@ -289,7 +289,7 @@ func sqliteCopy(ctx context.Context, db *sql.DB, path string, restore bool) erro
 // before anything is restored.
 func Read(dir string) (Manifest, error) {
 	var m Manifest
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName)) //nolint:gosec // the operator names the backup directory
 	if err != nil {
 		return m, fmt.Errorf("reading the backup manifest: %w", err)
 	}
@@ -330,7 +330,7 @@ func Restore(ctx context.Context, db *sql.DB, dia, dbURL, dir string) (Manifest,
 			return m, err
 		}
 		args := []string{"--clean", "--if-exists", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname=" + conn, file}
-		if out, err := exec.CommandContext(ctx, "pg_restore", args...).CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, "pg_restore", args...).CombinedOutput(); err != nil { //nolint:gosec // fixed program; arguments are flags and the configured URL
 			return m, fmt.Errorf("pg_restore: %w: %s", err, strings.TrimSpace(string(out)))
 		}
 	case dialect.SQLite:
