@@ -158,3 +158,35 @@ func TestEmptyIdInMeansNone(t *testing.T) {
 		require.Equal(t, all, count(conn, `{not: {idIn: []}}`), conn)
 	}
 }
+
+// TestStalledSubscriberIsClosedWithReason checks that a graphql-transport-ws
+// client that stops answering pings is closed with 4408 and a reason, and
+// that the server logs a warn line (gqlgen alone would drop the TCP
+// connection without a close frame).
+func TestStalledSubscriberIsClosedWithReason(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits two ping intervals (20 s)")
+	}
+	t.Parallel()
+	st := newSecureServerStore(t)
+	e := newEdgeApp(t, st, nil)
+	hs := httptestServer(t, e)
+	c := wsOpen(t, hs, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + e.Token})
+	f, err := wsNext(t, c, 5*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "connection_ack", f.Type)
+	// Never answer "ping": read until the server closes.
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	var closeErr websocket.CloseError
+	for {
+		_, _, err := c.Read(ctx)
+		if err != nil {
+			require.ErrorAs(t, err, &closeErr, "the socket must end with a close frame, not a dropped connection")
+			break
+		}
+	}
+	require.Equal(t, websocket.StatusCode(4408), closeErr.Code)
+	require.Contains(t, closeErr.Reason, "stalled")
+	require.Eventually(t, func() bool { return strings.Contains(e.Log.String(), "websocket subscriber stalled") }, 5*time.Second, 50*time.Millisecond)
+}

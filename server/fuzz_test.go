@@ -268,3 +268,17 @@ func FuzzHTTPHandler(f *testing.F) {
 		_, _ = io.Copy(io.Discard, rec.Body)
 	})
 }
+
+// newSecureServerStore opens a migrated PostgreSQL store for an edgeApp.
+func newSecureServerStore(t *testing.T) *server.Store {
+	t.Helper()
+	return servertest.NewPostgresStore(t)
+}
+
+// httptestServer serves an edgeApp on a real listener and returns its URL.
+func httptestServer(t *testing.T, e *edgeApp) string {
+	t.Helper()
+	hs := httptest.NewServer(e.Handler)
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
