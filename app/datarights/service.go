@@ -338,6 +338,9 @@ func (s *Service) runExport(ctx context.Context, id, userID string) {
 		_ = s.audit(ctx, userID, id, "export_failed", "failed", "the data export failed", nil)
 		return
 	}
+	if _, ok := s.Exports.Get(id, s.now()); !ok {
+		return // the account was deleted meanwhile: publish nothing, audit nothing
+	}
 	sum := sha256.Sum256(data)
 	exp := s.now().Add(s.ttl())
 	// Announce first, then publish: the audit event that says "ready" is
