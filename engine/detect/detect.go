@@ -10,12 +10,18 @@
 //     7-day EWMA; ln space for HRV). Day d is always scored against the
 //     baseline as of d−1, so a value never contaminates its own baseline and
 //     a day's decision never changes when later data arrives.
-//   - ANOMALY ("robust_z"): |z| > 3.5 with the Iglewicz–Hoaglin modified z,
-//     0.6745·(x − median)/MAD = (x − median)/Scale. Scale is 1.4826·MAD, or
-//     1.2533·mean absolute deviation when MAD = 0, floored at 1% of |median|
-//     (0.01 ln units in ln space). Anomalous days stay in the history: the
-//     median/MAD are robust (50% breakdown), and removing them would make a
-//     genuine level shift flag itself forever.
+//   - Weekdays: every detector scores weekday-adjusted values y − w(d),
+//     with w(d) the day-of-week effect estimated causally from the 84 days
+//     before d (deviations from a centred 7-day mean, clipped, James–Stein
+//     shrunk; see weekdayEffects). Shown baselines stay unadjusted.
+//   - ANOMALY ("robust_z"): z = (y − median)/s, the median of the 60-day
+//     baseline and s the winsorized SD of its window (scoreScale; earlier
+//     anomalies left out), beyond the Student-t quantile with the tail of
+//     |z| > 3.5 for s's effective degrees of freedom (anomalyThreshold:
+//     ≈ 3.8 with 60 days, ≈ 5 with 14); the other days of a rapid swing use
+//     3.5. Anomalous days stay in the median's history: it is robust (50%
+//     breakdown), and removing them would make a genuine level shift flag
+//     itself forever.
 //   - Swing: an excursion (consecutive scored days beyond ±2 Scale on one
 //     side) that contains an anomaly, spans ≤ 6 calendar days and returns:
 //     the median z of the next ≤ 7 scored days, measured against the
@@ -28,11 +34,16 @@
 //     AR(1)-prewhitened series (φ = max(0.4, residual r*)), then confirmed:
 //     shift ≥ 1 robust SD, and more than 6 post-change days beyond the
 //     midpoint of the two levels and outside the old level's ±2 SD band, i.e.
-//     it outlasts any swing. Anomalies inside a confirmed change, in its
+//     it outlasts any swing; and its AR(1)-adjusted two-sample test must pass
+//     ChangeAlpha. Anomalies inside a confirmed change, in its
 //     direction and within 3.5 robust SDs of the new level, are explained by
 //     it and not reported separately.
-//   - TREND ("ols_trend"): the OLS slope over the last 60 days (≥ 50% valid)
-//     whose fitted change over the window is ≥ 2 robust residual SDs. When
+//   - CHANGE ("recent_shift"): the latest 7 valid days against the 60 days
+//     before them (recentShift), at RecentShiftAlpha; graded D until the
+//     segmentation confirms the new level.
+//   - TREND ("ols_trend"): the OLS slope over the last 60 days (≥ 50% valid,
+//     observed span ≥ 42 days) whose AR(1)-adjusted z passes TrendAlpha and
+//     whose fitted change over the observed span is ≥ 2 residual SDs. When
 //     change points fall inside the window, the line must also beat those
 //     steps by a quarter MBIC penalty; it then replaces them (a linear drift
 //     is a TREND, not a staircase of changes). Otherwise the changes stand
@@ -49,6 +60,10 @@
 //     robust baseline history so that a persistent disagreement cannot
 //     starve the baseline. Without a usable baseline there is neither an
 //     insight to protect nor an absolute scale, so no conflict is declared.
+//
+// Every finding carries the p-value of its test and Result.Tests lists the
+// tests run for AsOf, for the evening's Benjamini–Hochberg step
+// (engine/insight).
 //
 // State precedence (first match): FROZEN (source disconnected), CALIBRATING,
 // INSUFFICIENT_DATA, PAUSED_DATA_QUALITY (coverage of the last 7 days < 0.5),

@@ -260,7 +260,19 @@ func (a *analysis) run() Result {
 	if trend != nil {
 		findings = append(findings, *trend)
 	}
-	if rs, test := a.recentShift(ci, cy, floor); test != nil {
+	// The recent-shift test sees pending swing days too (it winsorizes and
+	// needs most of its days beyond the midpoint, so one wild day cannot
+	// make a shift): the first days of a new level are often flagged as a
+	// swing until later data shows they did not return.
+	var ri []int
+	var ry []float64
+	for i := a.horizon; i < a.n; i++ {
+		if !math.IsNaN(a.vals[i]) && !a.conflict[i] {
+			ri = append(ri, i)
+			ry = append(ry, a.ya[i])
+		}
+	}
+	if rs, test := a.recentShift(ri, ry, floor); test != nil {
 		tests = append(tests, *test)
 		if rs != nil && !nearChange(findings, *rs, a.opt.RecentShiftDays) {
 			findings = append(findings, *rs)
