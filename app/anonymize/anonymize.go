@@ -407,3 +407,6 @@ func eventOf(r map[string]any) (auditverify.Event, error) {
 	ev.CreatedAt = ev.CreatedAt.UTC()
 	return ev, nil
 }
+
+// Pseudonym is the pseudonymous form of id under key, as Copy writes it.
+func Pseudonym(key []byte, id string) string { return (&anon{key: key}).pseudonym(id) }
