@@ -28,7 +28,7 @@ func (a *App) setupDataRights() error {
 	}
 	a.Rights = &datarights.Service{
 		Client: a.Store.Client, DB: a.Store.DB, Dialect: a.Store.Dialect, Recorder: a.Recorder,
-		Checkpoints: &datarights.Checkpointer{Path: path}, Exports: datarights.NewExportStore(), Log: a.Log,
+		Checkpoints: &datarights.Checkpointer{Path: path}, Exports: datarights.NewRedisExportStore(a.Redis), Log: a.Log,
 		CloseSubscriptions: func(userID string) {
 			a.Feed.CloseUser(userID, engine.Errorf(engine.EUNAUTHORIZED, "the account was deleted"))
 		},

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/app/record"
@@ -203,24 +204,39 @@ type Export struct {
 	data        []byte
 }
 
-// ExportStore keeps export jobs and their archives in memory until they
-// expire: an archive is a download, not a copy of record, and is gone on
-// restart (the person asks again).
+// ExportStore keeps export jobs and their archives until they expire: in
+// Redis when configured (shared by replicas), else in memory. An archive is
+// a download, not a copy of record; when it is gone the person asks again.
 type ExportStore struct {
 	mu   sync.Mutex
 	jobs map[string]*Export
+	rdb  *redis.Client // shared by replicas when set (exports_redis.go)
 }
 
 // NewExportStore returns an empty store.
 func NewExportStore() *ExportStore { return &ExportStore{jobs: map[string]*Export{}} }
 
 func (st *ExportStore) put(e *Export) {
+	if st.rdb != nil {
+		c := *e
+		st.redisSave(&c)
+		return
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.jobs[e.ID] = e
 }
 
 func (st *ExportStore) update(id string, fn func(*Export)) {
+	if st.rdb != nil {
+		st.mu.Lock() // one writer per job, but progress callbacks may race the runner
+		defer st.mu.Unlock()
+		if e, ok := st.redisGet(id); ok {
+			fn(e)
+			st.redisSave(e)
+		}
+		return
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if e, ok := st.jobs[id]; ok {
@@ -230,6 +246,13 @@ func (st *ExportStore) update(id string, fn func(*Export)) {
 
 // Get returns a copy of the job (without the archive).
 func (st *ExportStore) Get(id string, now time.Time) (Export, bool) {
+	if st.rdb != nil {
+		e, ok := st.redisGet(id)
+		if !ok || (!e.ExpiresAt.IsZero() && now.After(e.ExpiresAt)) {
+			return Export{}, false
+		}
+		return *e, true
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.expire(now)
@@ -252,6 +275,10 @@ func (st *ExportStore) expire(now time.Time) {
 
 // DeleteUser drops every export of userID.
 func (st *ExportStore) DeleteUser(userID string) {
+	if st.rdb != nil {
+		st.redisDeleteUser(userID)
+		return
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for id, e := range st.jobs {
@@ -264,6 +291,9 @@ func (st *ExportStore) DeleteUser(userID string) {
 // Download returns the archive of a READY, unexpired export whose token
 // matches; ENOTFOUND otherwise (never saying which check failed).
 func (st *ExportStore) Download(id, token string, now time.Time) ([]byte, *Export, error) {
+	if st.rdb != nil {
+		return st.redisDownload(id, token, now)
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.expire(now)
