@@ -53,7 +53,9 @@ func TestExportAcrossReplicas(t *testing.T) {
 	admin := b.CreateUser(t, "admin-replica@example.com")
 	_, err = st1.DB.ExecContext(ctx, `UPDATE users SET role = 'ADMIN' WHERE id = $1`, admin)
 	require.NoError(t, err)
-	var del struct{ DeleteAccount struct{ DeletedUserID string } }
+	var del struct {
+		DeleteAccount struct{ DeletedUserID string }
+	}
 	b.Do(t, admin, mDelete, map[string]any{"u": uid, "r": "test"}).Decode(t, &del)
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
