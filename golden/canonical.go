@@ -15,10 +15,11 @@ import (
 var connections = []struct{ name, args, fields string }{
 	{"insights", `orderBy: [{field: START_DAY}]`, `id metric kind status title summary direction startDay endDay evidenceGrade confidence sampleSize coverage
     evidence { why howConfident whatWouldChange sourceMetrics detectors thresholds windowFrom windowTo }`},
-	{"interventions", ``, `id title protocolKind targetMetric expectedDirection plannedDays lagDays status statusReason startDay endDay mde
+	{"interventions", ``, `id title protocolKind targetMetric expectedDirection plannedDays lagDays status statusReason startDay endDay mde design retrospective
     safetyDecision { riskLevel evidenceGrade boundary requiresReview checks { name passed detail } }`},
 	{"evaluations", ``, `id metric baselineFrom baselineTo interventionFrom interventionTo baselineCoverage adherence effect effectItt
     ciLow ciHigh hedgesG mde reliable reasons caveats evidenceGrade confidence sampleSize coverage
+    claim directionSupported interim effectPercent ciLowPercent ciHighPercent
     evidence { why howConfident whatWouldChange } details`},
 	{"narratives", ``, `subjectType subjectID text source evidenceGrade safetyText replaced replaceReason`},
 	{"auditEvents", `orderBy: [{field: SEQ}]`, `seq entityType entityID action decision reason details actor prevHash hash`},

@@ -291,6 +291,9 @@ func plannedMDE(m metrics.Metric, hist series.Series, start series.Day, planned,
 		sigma, basis = m.TypicalSD, "typical"
 	}
 	a, b := evaluate.DefaultBaselineDays, planned-lag
+	if basis == "history" {
+		a = len(vals) // the baseline days with data
+	}
 	if x != nil {
 		a = x.Cycles * (x.BlockDays - lag)
 		b = a
