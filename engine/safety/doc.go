@@ -21,7 +21,7 @@
 //     floor a set user flag raises for the protocol kind (see the flag
 //     table). Fails when the flag is set and raises the floor above LOW.
 //  4. target_metric: clinical vital signs (spo2, respiratory_rate,
-//     skin_temperature, body_temperature) raise the floor to MODERATE;
+//     skin_temperature, skin_temp_deviation) raise the floor to MODERATE;
 //     cardiac metrics (resting_hr, hrv_rmssd, hrv_sdnn) do so when
 //     CARDIAC_CONDITION is set. Fails when it raises the floor.
 //  5. evidence_prior: the prior evidence grade for the kind on the target

@@ -1,6 +1,9 @@
 package safety
 
-import "github.com/vitalgraph/vitalgraph/engine/evidence"
+import (
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/metrics"
+)
 
 // The rule tables below are the single source of the rules documented in
 // doc.go; keep the two in step.
@@ -14,31 +17,31 @@ type kindRule struct {
 var kindRules = map[ProtocolKind]kindRule{
 	KindCaffeineCutoff: {
 		RiskLow, "Do not replace caffeine with other stimulants.",
-		map[string]evidence.Grade{"sleep_duration": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC},
+		map[string]evidence.Grade{metrics.KeySleepDuration: evidence.GradeB, metrics.KeySleepEfficiency: evidence.GradeB, metrics.KeyHRVRMSSD: evidence.GradeC, metrics.KeyRestingHR: evidence.GradeC},
 	},
 	KindSleepSchedule: {
 		RiskLow, "Do not drive or operate machinery if you feel drowsy.",
-		map[string]evidence.Grade{"sleep_duration": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC},
+		map[string]evidence.Grade{metrics.KeySleepDuration: evidence.GradeB, metrics.KeySleepEfficiency: evidence.GradeB, metrics.KeyHRVRMSSD: evidence.GradeC, metrics.KeyRestingHR: evidence.GradeC},
 	},
 	KindScreenCurfew: {
 		RiskLow, "Keep any device you need for medical alerts switched on.",
-		map[string]evidence.Grade{"sleep_duration": evidence.GradeC, "sleep_efficiency": evidence.GradeC},
+		map[string]evidence.Grade{metrics.KeySleepDuration: evidence.GradeC, metrics.KeySleepEfficiency: evidence.GradeC},
 	},
 	KindAlcoholReduction: {
 		RiskLow, "If you drink heavily every day, do not stop suddenly without medical advice.",
-		map[string]evidence.Grade{"hrv_rmssd": evidence.GradeB, "resting_hr": evidence.GradeB, "sleep_efficiency": evidence.GradeB, "sleep_duration": evidence.GradeC},
+		map[string]evidence.Grade{metrics.KeyHRVRMSSD: evidence.GradeB, metrics.KeyRestingHR: evidence.GradeB, metrics.KeySleepEfficiency: evidence.GradeB, metrics.KeySleepDuration: evidence.GradeC},
 	},
 	KindExerciseTiming: {
 		RiskLow, "Do not exercise through chest pain, faintness or unusual breathlessness.",
-		map[string]evidence.Grade{"sleep_duration": evidence.GradeC, "sleep_efficiency": evidence.GradeC, "hrv_rmssd": evidence.GradeC},
+		map[string]evidence.Grade{metrics.KeySleepDuration: evidence.GradeC, metrics.KeySleepEfficiency: evidence.GradeC, metrics.KeyHRVRMSSD: evidence.GradeC},
 	},
 	KindMeditation: {
 		RiskLow, "Stop the practice if it brings up distress that does not pass.",
-		map[string]evidence.Grade{"hrv_rmssd": evidence.GradeC, "resting_hr": evidence.GradeC, "respiratory_rate": evidence.GradeC, "sleep_efficiency": evidence.GradeC},
+		map[string]evidence.Grade{metrics.KeyHRVRMSSD: evidence.GradeC, metrics.KeyRestingHR: evidence.GradeC, metrics.KeyRespiratoryRate: evidence.GradeC, metrics.KeySleepEfficiency: evidence.GradeC},
 	},
 	KindFasting: {
 		RiskModerate, "Do not fast for longer than planned, and eat if you feel shaky, confused or faint.",
-		map[string]evidence.Grade{"resting_hr": evidence.GradeC},
+		map[string]evidence.Grade{metrics.KeyRestingHR: evidence.GradeC},
 	},
 	KindSupplement: {
 		RiskModerate, "Do not exceed the labelled dose or combine it with medicines it may interact with.",
@@ -50,7 +53,7 @@ var kindRules = map[ProtocolKind]kindRule{
 	},
 	KindTrainingLoadIncrease: {
 		RiskModerate, "Do not train through pain, chest discomfort or illness.",
-		map[string]evidence.Grade{"strain": evidence.GradeB, "steps": evidence.GradeB, "resting_hr": evidence.GradeC, "hrv_rmssd": evidence.GradeC},
+		map[string]evidence.Grade{metrics.KeyStrain: evidence.GradeB, metrics.KeySteps: evidence.GradeB, metrics.KeyRestingHR: evidence.GradeC, metrics.KeyHRVRMSSD: evidence.GradeC},
 	},
 	KindMedicationChange: {
 		RiskHigh, "Do not start, stop or change any medication as part of an experiment.",
@@ -102,8 +105,8 @@ var flagReasons = map[Flag]string{
 
 // vitalSignMetrics are clinical vital signs: trying to move them raises the
 // risk to at least MODERATE.
-var vitalSignMetrics = []string{"spo2", "respiratory_rate", "skin_temperature", "body_temperature"}
+var vitalSignMetrics = []string{metrics.KeySpO2, metrics.KeyRespiratoryRate, metrics.KeySkinTemperature, metrics.KeySkinTempDeviation}
 
 // cardiacMetrics raise the risk to at least MODERATE for a person with
 // CARDIAC_CONDITION.
-var cardiacMetrics = []string{"resting_hr", "hrv_rmssd", "hrv_sdnn"}
+var cardiacMetrics = []string{metrics.KeyRestingHR, metrics.KeyHRVRMSSD, metrics.KeyHRVSDNN}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/metrics"
 )
 
 func TestDecideRiskTable(t *testing.T) {
@@ -230,4 +231,24 @@ func TestEnumValues(t *testing.T) {
 	for _, k := range Kinds {
 		require.True(t, k.Valid())
 	}
+}
+
+// TestRuleTablesNameOnlyRegisteredMetrics: every metric a safety rule names
+// is a key of the metric registry (a typo or a metric that does not exist,
+// like "body_temperature", would silently never match).
+func TestRuleTablesNameOnlyRegisteredMetrics(t *testing.T) {
+	t.Parallel()
+	var named []string
+	for _, r := range kindRules {
+		for m := range r.prior {
+			named = append(named, m)
+		}
+	}
+	named = append(named, vitalSignMetrics...)
+	named = append(named, cardiacMetrics...)
+	for _, m := range named {
+		_, ok := metrics.Lookup(m)
+		require.True(t, ok, "%q is not a registered metric", m)
+	}
+	require.Contains(t, vitalSignMetrics, metrics.KeySkinTempDeviation)
 }
