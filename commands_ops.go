@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -154,7 +155,7 @@ func newKeyRingFile(existing []byte, kid string, now time.Time) ([]byte, string,
 		if _, err := rand.Read(suffix); err != nil {
 			return nil, "", err
 		}
-		kid = now.UTC().Format("2006-01-02T150405Z") + "-" + base64.RawURLEncoding.EncodeToString(suffix)
+		kid = now.UTC().Format("2006-01-02T150405Z") + "-" + hex.EncodeToString(suffix)
 	}
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
