@@ -9,15 +9,16 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/auditevent"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/user"
-	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // Revocation reasons stored on refresh tokens.
@@ -142,10 +143,11 @@ func (s *Service) SignUp(ctx context.Context, email, password, userAgent string)
 }
 
 // dummyHash keeps sign-in timing the same whether or not the email exists.
-var dummyHash = func() string {
+// It is computed on first use, not at package load (Argon2 takes 19 MiB).
+var dummyHash = sync.OnceValue(func() string {
 	h, _ := HashPassword("not-a-real-password", DefaultArgon2)
 	return h
-}()
+})
 
 // SignIn checks the password and starts a new token family. Unknown emails
 // and wrong passwords fail the same way, in the same time: EUNAUTHORIZED.
@@ -164,7 +166,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, userAgent string)
 		return nil, err
 	}
 	if u == nil || u.PasswordHash == nil {
-		VerifyPassword(dummyHash, password)
+		VerifyPassword(dummyHash(), password)
 		return nil, bad
 	}
 	if !VerifyPassword(*u.PasswordHash, password) {

@@ -44,7 +44,7 @@ type Service struct {
 	Recorder    *record.Recorder
 	Narrator    Narrator // nil: the template narrator
 	ActiveLimit int      // experiments per metric (≤ 0: safety.DefaultActiveLimit)
-	MaxLagDays  int      // attribution lag guardrail (≤ 0: 7)
+	MaxLagDays  int      // attribution lag guardrail in days: 0 allows no lag (server/config.go, default 7)
 	Now         func() time.Time
 	// Seed draws the seed of a crossover's randomized order (nil: a
 	// cryptographically random seed). The seed is stored and audited, so
@@ -110,9 +110,6 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 		lag = *in.LagDays
 	}
 	maxLag := s.MaxLagDays
-	if maxLag <= 0 {
-		maxLag = 7
-	}
 	var crossover *evaluate.Crossover
 	var seed uint64
 	switch in.Design {
