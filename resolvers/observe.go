@@ -2,9 +2,11 @@ package resolvers
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"sort"
 
+	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/engine/metrics"
@@ -12,7 +14,6 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/graph/model"
-	"github.com/vitalgraph/vitalgraph/app/ingest"
 )
 
 // tx returns the transaction entgql.Transactioner opened for this mutation.
@@ -142,7 +143,12 @@ func (r *Resolver) enqueueLoopAfterCommit(t *ent.Tx, userID string) {
 			if err := next.Commit(ctx, tx); err != nil {
 				return err
 			}
-			_ = q.EnqueueLoop(context.WithoutCancel(ctx), userID) // best effort: runLoop and `loop --all` catch up
+			// Best effort: the batch is stored; runLoop and `loop --all`
+			// catch up. The failure is logged (no health values, only the
+			// pseudonymous user id) so it leaves a trace.
+			if err := q.EnqueueLoop(context.WithoutCancel(ctx), userID); err != nil {
+				slog.WarnContext(ctx, "loop enqueue failed after ingestion", slog.String("user_id", userID), slog.String("error", err.Error()))
+			}
 			return nil
 		})
 	})
