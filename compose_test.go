@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -148,6 +149,10 @@ func TestComposeFile(t *testing.T) {
 	}), "the api mounts the generated keys volume at JWT_KEYS_FILE")
 	require.Contains(t, strings.Join(f.Services["keys"].Command, " "), "--out "+cfg.Security.JWTKeysFile,
 		"the keys service writes the file the api reads")
+	require.NotEmpty(t, cfg.AuditKeysFile, "one audit checkpoint key ring for every container")
+	require.True(t, slices.ContainsFunc(slices.Collect(maps.Values(f.Services)), func(s composeService) bool {
+		return strings.Contains(strings.Join(s.Command, " "), "--out "+cfg.AuditKeysFile)
+	}), "a one-shot service writes AUDIT_KEYS_FILE")
 	require.False(t, cfg.Security.AllowAnyOrigin())
 	require.False(t, cfg.WorkerInProcess, "the worker service works the queue")
 	require.Empty(t, api.Ports, "the api is reached only through the TLS proxy")

@@ -417,10 +417,17 @@ func TestProductionOverlayConfig(t *testing.T) {
 				require.True(t, mount.ReadOnly)
 				require.Empty(t, mount.SubPath, "a subPath mount would never see a rotated key ring")
 				vol := volumeOf(d.Spec.Template.Spec, mount.Name)
-				require.NotNil(t, vol.Secret, "%s: the key ring comes from a Secret", name)
 				rel := strings.TrimPrefix(strings.TrimPrefix(keys, mount.MountPath), "/")
-				require.True(t, len(vol.Secret.Items) == 0 || slices.ContainsFunc(vol.Secret.Items, func(k corev1.KeyToPath) bool { return k.Path == rel }),
-					"the Secret volume projects %s", rel)
+				require.True(t, fromSecret(vol, rel), "%s: the key ring %s comes from a Secret", name, keys)
+
+				// Audit checkpoint keys: one shared ring from a Secret, not a per-pod file.
+				audit := cfg.AuditKeysFile
+				require.NotEmpty(t, audit, "%s: AUDIT_KEYS_FILE is set (the default is a per-pod file)", name)
+				amount := mountOf(c, audit)
+				require.NotNil(t, amount, "%s: AUDIT_KEYS_FILE %s is on a mounted volume", name, audit)
+				require.Empty(t, amount.SubPath)
+				arel := strings.TrimPrefix(strings.TrimPrefix(audit, amount.MountPath), "/")
+				require.True(t, fromSecret(volumeOf(d.Spec.Template.Spec, amount.Name), arel), "%s: the audit key ring comes from a Secret", name)
 
 				// HTTPS: not plain, and a request is secure only through a trusted proxy.
 				require.False(t, cfg.Security.AllowPlainHTTP)
@@ -463,6 +470,25 @@ func TestProductionOverlayConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fromSecret reports whether volume v provides file rel from a Secret
+// (directly or projected).
+func fromSecret(v corev1.Volume, rel string) bool {
+	has := func(items []corev1.KeyToPath) bool {
+		return len(items) == 0 || slices.ContainsFunc(items, func(k corev1.KeyToPath) bool { return k.Path == rel })
+	}
+	if v.Secret != nil {
+		return has(v.Secret.Items)
+	}
+	if v.Projected != nil {
+		for _, src := range v.Projected.Sources {
+			if src.Secret != nil && len(src.Secret.Items) > 0 && has(src.Secret.Items) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
