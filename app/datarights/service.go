@@ -330,13 +330,13 @@ func (s *Service) RequestExport(ctx context.Context, userID string) (Export, err
 		map[string]any{"byAdmin": byAdmin, "requestedBy": v.UserID}); err != nil {
 		return Export{}, err
 	}
+	c := *e // before the job starts mutating e
 	s.Exports.put(e)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.runExport(sctx, e.ID, target)
+		s.runExport(sctx, c.ID, target)
 	}()
-	c := *e
 	return c, nil
 }
 
