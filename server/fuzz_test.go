@@ -263,7 +263,14 @@ func FuzzHTTPHandler(f *testing.F) {
 		if method != http.MethodPost {
 			body = nil
 		}
-		rec := e.do(t, method, target, h, body)
+		done := make(chan *httptest.ResponseRecorder, 1)
+		go func() { done <- e.do(t, method, target, h, body) }()
+		var rec *httptest.ResponseRecorder
+		select {
+		case rec = <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the request did not finish within 20 s (its context ends after 5 s): %s %s flags %#x", method, target, flags)
+		}
 		checkEdgeResponse(t, e, rec, string(body)+rawQuery+authz+e.Token)
 		_, _ = io.Copy(io.Discard, rec.Body)
 	})
