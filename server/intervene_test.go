@@ -191,7 +191,7 @@ func auditActions(t *testing.T, srv *servertest.Server, entityID string) []strin
 	return out
 }
 
-func TestG1ThroughTheAPIIsGradeAWithAClaimCheckedNarrative(t *testing.T) {
+func TestG1ThroughTheAPIWithAClaimCheckedNarrative(t *testing.T) {
 	t.Parallel()
 	srv := servertest.NewServer(t, servertest.NewPostgresStore(t), nil)
 	uid := srv.CreateUser(t, "g1@example.com")
@@ -208,13 +208,13 @@ func TestG1ThroughTheAPIIsGradeAWithAClaimCheckedNarrative(t *testing.T) {
 	require.Greater(t, *e.CILow, 0.0)
 	require.Less(t, *e.CILow, 40.0)
 	require.Greater(t, *e.CIHigh, 40.0)
-	require.Equal(t, "A", e.EvidenceGrade)
+	require.Equal(t, "B", e.EvidenceGrade, "replication probability 0.78 < 0.8 (docs/statistics.md)")
 	require.True(t, e.Reliable)
 	require.Equal(t, "TEMPLATE", e.Narrative.Source)
 	require.Contains(t, e.Narrative.Text, "for you during this experiment")
 	require.Contains(t, e.Narrative.Text, s.Intervention.SafetyDecision.Boundary, "safety text carried verbatim")
 	require.Equal(t, []string{"start:started"}, auditActions(t, srv, s.Intervention.ID))
-	require.Equal(t, []string{"evaluate:grade_A"}, auditActions(t, srv, e.ID))
+	require.Equal(t, []string{"evaluate:grade_B"}, auditActions(t, srv, e.ID))
 }
 
 func TestLowAdherenceEvaluationIsUnreliable(t *testing.T) {

@@ -45,11 +45,11 @@ const (
 	// unreliable (grade C's coverage threshold).
 	MinCoverage = 0.3
 	// TrendAlpha is the one-sided level of the drift test: the trend guard
-	// fires when the baseline slope is positive (negative) with one-sided
-	// tail probability below TrendAlpha and the effect estimate is positive
-	// (negative) too — a drift in the other direction can only hide an
-	// effect, never invent one …
-	TrendAlpha = 0.05
+	// fires when the common slope of both windows is positive (negative)
+	// with one-sided tail probability below TrendAlpha and the effect
+	// estimate is positive (negative) too — a drift in the other direction
+	// can only hide an effect, never invent one — …
+	TrendAlpha = 0.025
 	// TrendFraction … and the drift |β₁|·BaselineDays is at least
 	// TrendFraction·MDE, so that a statistically clear but negligible
 	// drift does not discard the comparison.
@@ -244,11 +244,13 @@ type Estimate struct {
 	mix *tMixture // the posterior of Delta; nil when not modelled
 }
 
-// Trend is the drift test: the piecewise regression
-// y = B0 + B1·t + B2·D + B3·(t − t₀)·D fitted by OLS over the observed
+// Trend is the drift test. The test fits y = a + Slope·t + b·D (one slope
+// shared by both windows, a step at the start) by OLS over the observed
 // baseline and per-protocol intervention days (lag excluded), with t in
 // days since the first baseline day and D = 1 in the intervention window,
-// and AR(1) errors integrated out as for the effect.
+// and AR(1) errors integrated out as for the effect. The piecewise
+// regression y = B0 + B1·t + B2·D + B3·(t − t₀)·D (scan plm) is reported
+// alongside for transparency.
 type Trend struct {
 	// Defined reports whether the model could be fitted; otherwise every
 	// other field is zero.
@@ -258,12 +260,12 @@ type Trend struct {
 	// B0 is the level at the first baseline day, B1 the baseline slope per
 	// day, B2 the level change at t₀ and B3 the change of slope per day.
 	B0, B1, B2, B3 float64
-	// Slope = B1, in outcome units per day, SlopeLow/SlopeHigh its 95%
-	// interval and SlopeP its one-sided tail probability of zero in the
-	// direction of the effect estimate.
+	// Slope is the shared slope in outcome units per day, SlopeLow and
+	// SlopeHigh its 95% interval and SlopeP its one-sided tail probability
+	// of zero in the direction of the effect estimate.
 	Slope, SlopeLow, SlopeHigh, SlopeP float64
-	// Drift = |B1|·BaselineDays is the baseline drift over the baseline
-	// window, and Threshold = TrendFraction·MDE, both in outcome units.
+	// Drift = |Slope|·BaselineDays is the drift over a baseline window, and
+	// Threshold = TrendFraction·MDE, both in outcome units.
 	Drift, Threshold float64
 	// Fired reports SlopeP < TrendAlpha and Drift ≥ Threshold.
 	Fired bool
@@ -478,7 +480,7 @@ func finish(ev *Evaluation, in Input, baseline []obs, usable bool) {
 	case !usable:
 		ev.Confidence = 0
 	case ev.CIExcludesZero:
-		ev.Confidence = ReplicationProbability(e.Estimate, e.Low, e.High, e.SE)
+		ev.Confidence = ReplicationProbability(e.P)
 	default:
 		ev.Confidence = probWithin(e, ev.MinImportantDiff)
 	}
@@ -507,19 +509,24 @@ func finish(ev *Evaluation, in Input, baseline []obs, usable bool) {
 // probability that a repeat of the same experiment (same length, same noise)
 // would again give a 95% interval excluding zero on the same side,
 //
-//	Φ((|z| − c)/√2),  z = estimate/SE,  c = half-width of the interval/SE,
+//	Φ((z − z₀.₉₇₅)/√2),  z = Φ⁻¹(1 − p/2),
 //
-// since the repeat's estimate differs from this one by the noise of both
-// (variance 2·SE²). It is 0.5 for an interval that just excludes zero, and
-// reaches 0.8 only when |z| ≥ c + 1.19 (Goodman 1992, "A comment on
-// replication, p-values and evidence", Stat Med 11:875–879).
-func ReplicationProbability(estimate, low, high, se float64) float64 {
-	if !(se > 0) {
+// with p the two-sided tail probability of zero under the effect's
+// posterior: the repeat's estimate differs from this one by the noise of
+// both experiments (variance 2·SE²), and the normal score of p carries the
+// posterior's heavier tails at high autocorrelation. It is 0.5 for an
+// interval that just excludes zero and reaches 0.8 only when p ≤ 0.0016
+// (Goodman 1992, "A comment on replication, p-values and evidence", Stat
+// Med 11:875–879).
+func ReplicationProbability(p float64) float64 {
+	switch {
+	case !(p < 1):
 		return 0
+	case !(p > 0):
+		return 1
 	}
-	z := math.Abs(estimate) / se
-	c := (high - low) / (2 * se)
-	return normalCDF((z - c) / math.Sqrt2)
+	z := normalQuantile(1 - p/2)
+	return normalCDF((z - normalQuantile(1-(1-CILevel)/2)) / math.Sqrt2)
 }
 
 // probWithin is the posterior probability that |effect| < mid.
@@ -531,6 +538,8 @@ func probWithin(e Effect, mid float64) float64 {
 }
 
 func normalCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+
+func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
 
 // effectOf reports an estimate as the effect.
 func effectOf(e Estimate) Effect {
@@ -878,8 +887,20 @@ func trendGuard(a, b []obs, c config, mde, delta float64, usable bool) Trend {
 		return Trend{}
 	}
 	tr := Trend{Defined: true, N: len(all), B0: f.beta[0], B1: f.beta[1], B2: f.beta[2], B3: f.beta[3]}
-	slope := f.contrast([]float64{0, 1, 0, 0})
-	tr.Slope = tr.B1
+	adj := f.contrast([]float64{0, 0, 1, tb - float64(c.t0)})
+	tr.Adjusted, tr.AdjustedSE = adj.center, adj.se()
+	// The test: one slope over both windows (more days than the baseline
+	// alone, so a real drift is found sooner).
+	x3 := make([][]float64, len(x))
+	for i, row := range x {
+		x3[i] = row[:3]
+	}
+	g, ok := fitAR(t, y, x3)
+	if !ok {
+		return tr
+	}
+	slope := g.contrast([]float64{0, 1, 0})
+	tr.Slope = g.beta[1]
 	tr.SlopeLow, tr.SlopeHigh = slope.quantile((1-CILevel)/2), slope.quantile(1-(1-CILevel)/2)
 	tr.SlopeP = slope.cdf(0) // P(slope ≤ 0): small when the slope is clearly positive
 	if delta < 0 {
@@ -888,8 +909,5 @@ func trendGuard(a, b []obs, c config, mde, delta float64, usable bool) Trend {
 	tr.Drift = math.Abs(tr.B1) * float64(c.baseline)
 	tr.Threshold = TrendFraction * mde
 	tr.Fired = usable && delta != 0 && tr.SlopeP < TrendAlpha && tr.Drift >= tr.Threshold
-
-	adj := f.contrast([]float64{0, 0, 1, tb - float64(c.t0)})
-	tr.Adjusted, tr.AdjustedSE = adj.center, adj.se()
 	return tr
 }

@@ -71,13 +71,16 @@ func TestGradeAndExplanationAgree(t *testing.T) {
 }
 
 // TestReplicationProbability checks the confidence formula at known points:
-// 0.5 at the edge of the interval, Φ(1) at |z| = c + √2, symmetric in sign.
+// 0.5 when the interval just excludes zero (p = 0.05), Φ(1) at z = 1.96 + √2,
+// 0.8 at p ≈ 0.0016.
 func TestReplicationProbability(t *testing.T) {
 	t.Parallel()
-	require.InDelta(t, 0.5, ReplicationProbability(1.96, 0, 3.92, 1), 1e-12)
-	require.InDelta(t, normalCDF(1), ReplicationProbability(1.96+math.Sqrt2, 0.0+math.Sqrt2, 3.92+math.Sqrt2, 1), 1e-12)
-	require.InDelta(t, ReplicationProbability(3, 1, 5, 1), ReplicationProbability(-3, -5, -1, 1), 1e-12)
-	require.Zero(t, ReplicationProbability(3, 1, 5, 0))
+	require.InDelta(t, 0.5, ReplicationProbability(0.05), 1e-9)
+	z := 1.959963984540054 + math.Sqrt2
+	require.InDelta(t, normalCDF(1), ReplicationProbability(2*(1-normalCDF(z))), 1e-9)
+	require.InDelta(t, 0.8, ReplicationProbability(0.001625), 2e-3)
+	require.Zero(t, ReplicationProbability(1))
+	require.InDelta(t, 1, ReplicationProbability(0), 0)
 }
 
 // TestInProgressDayIsNeitherMissingNorNonAdherent: today without a value or
