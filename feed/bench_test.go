@@ -10,11 +10,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/server"
-	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 

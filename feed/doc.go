@@ -8,7 +8,7 @@
 // the server (wiring, transports) and the resolvers use; engine/ must stay
 // free of I/O and server/ must not be imported by resolvers.
 //
-// Design (see DESIGN.md and RELIABILITY.md §2):
+// Design (see docs/design.md and docs/reliability.md §2):
 //
 //   - PostgreSQL is the truth. Every subscriber keeps the cursor (the per-user
 //     monotonic seq) of the last event it was given and only ever reads rows

@@ -33,7 +33,7 @@ func num(t *testing.T, m map[string]any, k string) float64 {
 	return v
 }
 
-// domainChecks are DOMAIN.md §6's assertions for each scenario, checked on
+// domainChecks are docs/domain.md §6's assertions for each scenario, checked on
 // the live output of every run (the expected.json snapshot catches any other
 // change).
 var domainChecks = map[string]func(t *testing.T, o output){
@@ -46,7 +46,7 @@ var domainChecks = map[string]func(t *testing.T, o output){
 		require.Less(t, num(t, e, "ciLow"), 40.0)
 		require.Greater(t, num(t, e, "ciHigh"), 40.0)
 		require.InDelta(t, 30, num(t, e, "mde"), 2)
-		// DOMAIN.md expected A. With the AR(1) correlation integrated out
+		// docs/domain.md expected A. With the AR(1) correlation integrated out
 		// (issue #11) p ≈ 0.002 and the replication probability is 0.78, just
 		// short of A's 0.8: grade B, "probably increased" (docs/statistics.md).
 		require.Equal(t, "B", e["evidenceGrade"])
@@ -60,7 +60,7 @@ var domainChecks = map[string]func(t *testing.T, o output){
 		require.InDelta(t, 16.7, num(t, e, "effectItt"), 0.5, "intention-to-treat")
 		require.InDelta(t, 0.6, num(t, e, "coverage"), 1e-9)
 		require.InDelta(t, 0.8, num(t, e, "adherence"), 1e-9)
-		// DOMAIN.md expected B or C and "probably"/"may" wording. With the
+		// docs/domain.md expected B or C and "probably"/"may" wording. With the
 		// AR(1) correlation integrated out (docs/statistics.md) the 95%
 		// interval of the 25 min per-protocol effect includes zero and cannot
 		// rule out changes beyond the 15 min that matter, so no direction

@@ -1,4 +1,4 @@
-// Package golden runs the golden scenarios of DOMAIN.md (G1–G4 plus a DST
+// Package golden runs the golden scenarios of docs/domain.md (G1–G4 plus a DST
 // day, duplicate sources and a rescored record) through the real GraphQL
 // API — ingest provider files → provider connections → interventions →
 // adherence → loop — and renders the outcome as canonical JSON (fixed clock,

@@ -26,7 +26,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/narrate"
 )
 
-// Defaults (DESIGN.md guardrails: 3000 ms narrative generation).
+// Defaults (docs/design.md guardrails: 3000 ms narrative generation).
 const (
 	DefaultTimeout    = 3000 * time.Millisecond
 	DefaultMaxRetries = 1

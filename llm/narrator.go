@@ -28,7 +28,7 @@ const (
 type Narrator struct {
 	// Client is the chat-completions client; nil turns the LLM off.
 	Client *Client
-	// Timeout bounds one narration (the DESIGN.md guardrail); an answer
+	// Timeout bounds one narration (the docs/design.md guardrail); an answer
 	// arriving later is discarded. ≤ 0 means DefaultTimeout.
 	Timeout time.Duration
 }

@@ -1,8 +1,8 @@
 package resolvers
 
 import (
-	"github.com/vitalgraph/vitalgraph/graph/model"
 	"github.com/vitalgraph/vitalgraph/app/auth"
+	"github.com/vitalgraph/vitalgraph/graph/model"
 )
 
 // authPayload maps a session to its GraphQL payload.

@@ -56,8 +56,10 @@ func (r *Resolver) verifyAuditTrail(ctx context.Context, userID *string, against
 	}
 	var cp *auditverify.Checkpoint
 	if against != nil {
-		cp = &auditverify.Checkpoint{UserID: target, Seq: int64(against.Seq), HeadHash: against.HeadHash,
-			SignedAt: against.SignedAt, KeyID: against.KeyID, Signature: against.Signature}
+		cp = &auditverify.Checkpoint{
+			UserID: target, Seq: int64(against.Seq), HeadHash: against.HeadHash,
+			SignedAt: against.SignedAt, KeyID: against.KeyID, Signature: against.Signature,
+		}
 	}
 	// Read as the viewer: ent privacy scopes the rows to the viewer (admins see all).
 	v, err := svc.Checkpoints.Verify(ctx, r.Client, target, cp)

@@ -3,10 +3,10 @@ package resolvers
 import (
 	"time"
 
-	"github.com/vitalgraph/vitalgraph/ent/intervention"
-	"github.com/vitalgraph/vitalgraph/ent"
-	"github.com/vitalgraph/vitalgraph/graph/model"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/intervention"
+	"github.com/vitalgraph/vitalgraph/graph/model"
 )
 
 // safetyDecisionOf maps an intervention's stored safety decision.

@@ -6,16 +6,16 @@ package resolvers
 import (
 	"context"
 
-	"github.com/vitalgraph/vitalgraph/engine"
-	"github.com/vitalgraph/vitalgraph/engine/viewer"
-	"github.com/vitalgraph/vitalgraph/ent"
-	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/app/datarights"
 	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
 	"github.com/vitalgraph/vitalgraph/app/jobs"
 	"github.com/vitalgraph/vitalgraph/app/loop"
+	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/feed"
 )
 
 // MaxPageSize is the hard cap on `first`/`last` of every connection.
@@ -39,10 +39,10 @@ type Resolver struct {
 	Loop      *loop.Runner
 	Intervene *intervene.Service
 	Jobs      jobs.Queue
-	Live      *feed.Hub     // live feed subscriptions
-	Auth      *auth.Service // accounts, tokens, admin operations
+	Live      *feed.Hub           // live feed subscriptions
+	Auth      *auth.Service       // accounts, tokens, admin operations
 	Rights    *datarights.Service // audit checkpoints, data export, account deletion
-	Status    SystemStatus  // reported by Query.systemStatus
+	Status    SystemStatus        // reported by Query.systemStatus
 }
 
 // SystemStatus describes how the server runs.

@@ -16,12 +16,6 @@ import (
 	"github.com/getsentry/sentry-go"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/vitalgraph/vitalgraph/engine"
-	"github.com/vitalgraph/vitalgraph/engine/viewer"
-	"github.com/vitalgraph/vitalgraph/ent"
-	"github.com/vitalgraph/vitalgraph/ent/user"
-	"github.com/vitalgraph/vitalgraph/feed"
-	"github.com/vitalgraph/vitalgraph/llm"
 	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/app/datarights"
 	"github.com/vitalgraph/vitalgraph/app/ingest"
@@ -29,6 +23,12 @@ import (
 	"github.com/vitalgraph/vitalgraph/app/jobs"
 	"github.com/vitalgraph/vitalgraph/app/loop"
 	"github.com/vitalgraph/vitalgraph/app/record"
+	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/user"
+	"github.com/vitalgraph/vitalgraph/feed"
+	"github.com/vitalgraph/vitalgraph/llm"
 )
 
 // App is one running Vitalgraph server: its configuration, logger and
@@ -43,8 +43,8 @@ type App struct {
 	Ingest    *ingest.Service
 	Loop      *loop.Runner
 	Intervene *intervene.Service
-	Jobs      jobs.Queue    // background loop runs (Redis or in-process)
-	Auth      *auth.Service // accounts and tokens (security.go)
+	Jobs      jobs.Queue          // background loop runs (Redis or in-process)
+	Auth      *auth.Service       // accounts and tokens (security.go)
 	Rights    *datarights.Service // audit checkpoints, export, account deletion (data.go)
 	sec       *security
 	fixedNow  atomic.Int64 // unix nanos of a pinned clock (SetClock); 0 = real time
@@ -344,7 +344,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		// Requests do not inherit the shutdown signal: in-flight requests
 		// drain (SHUTDOWN_TIMEOUT); subscriptions end through connContext.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(a.baseCtx) },
-		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		ErrorLog:    slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	// Hijacked websockets are not tracked by Shutdown: cancelling the base
 	// context ends their subscriptions.

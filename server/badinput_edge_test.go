@@ -20,8 +20,10 @@ import (
 func edgeCases(t *testing.T, token string, signFor func(kid, sub string) string, kid string) []badCase {
 	t.Helper()
 	body := func(s string) request {
-		return request{method: http.MethodPost, contentType: "application/json", body: []byte(s),
-			header: map[string]string{"Authorization": "Bearer " + token}}
+		return request{
+			method: http.MethodPost, contentType: "application/json", body: []byte(s),
+			header: map[string]string{"Authorization": "Bearer " + token},
+		}
 	}
 	anon := func(s string) request {
 		return request{method: http.MethodPost, contentType: "application/json", body: []byte(s)}

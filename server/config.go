@@ -49,7 +49,7 @@ type Config struct {
 	Commit          string         // set at build time, not from the environment
 }
 
-// Guardrails are the configurable limits of DESIGN.md.
+// Guardrails are the configurable limits of docs/design.md.
 type Guardrails struct {
 	IngestMaxBatch       int           // GUARDRAIL_INGEST_MAX_BATCH: samples per ingestion call (1000)
 	InsightsPerDay       int           // GUARDRAIL_INSIGHTS_PER_DAY: insights per user per day (50)
@@ -68,7 +68,7 @@ type FeedConfig struct {
 	SlowConsumerTimeout time.Duration // FEED_SLOW_CONSUMER_TIMEOUT: a full buffer this long cuts the subscriber off (10s)
 }
 
-// DefaultGuardrails are DESIGN.md's defaults.
+// DefaultGuardrails are docs/design.md's defaults.
 func DefaultGuardrails() Guardrails {
 	return Guardrails{
 		IngestMaxBatch: 1000, InsightsPerDay: 50, ExperimentsPerMetric: 3, AttributionLagDays: 7,

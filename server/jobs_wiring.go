@@ -4,8 +4,8 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/app/jobs"
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
 )
 
 // runLoopJob is the background job: one loop run for a user, as the system.

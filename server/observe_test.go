@@ -260,7 +260,7 @@ type loopOut struct {
 	} `json:"runLoop"`
 }
 
-// TestPlantedSwingGivesAnomaliesNotChange is DOMAIN.md G4a through the API:
+// TestPlantedSwingGivesAnomaliesNotChange is docs/domain.md G4a through the API:
 // 60 days of HRV (ln noise σ=0.10, φ=0.4) and RHR, HRV −40% and RHR +8 bpm
 // on days 44–46.
 func TestPlantedSwingGivesAnomaliesNotChange(t *testing.T) {
@@ -348,7 +348,7 @@ func TestPlantedSwingGivesAnomaliesNotChange(t *testing.T) {
 	require.Equal(t, feed, feed2)
 }
 
-// TestDisconnectionYieldsOneGapAndFrozenBaseline is DOMAIN.md G3's gap: the
+// TestDisconnectionYieldsOneGapAndFrozenBaseline is docs/domain.md G3's gap: the
 // provider is disconnected on day 36 and returns zeros until day 55.
 func TestDisconnectionYieldsOneGapAndFrozenBaseline(t *testing.T) {
 	t.Parallel()

@@ -19,9 +19,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/server"
-	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 

@@ -31,6 +31,7 @@ func (c *captureTransport) SendEvent(e *sentry.Event) {
 	c.events = append(c.events, e)
 	c.mu.Unlock()
 }
+
 func (c *captureTransport) all() []*sentry.Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -15,13 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/metrics"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
-	"github.com/vitalgraph/vitalgraph/app/record"
 )
 
 // DefaultMaxBatch is the default guardrail on samples per call.

@@ -8,12 +8,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vitalgraph/vitalgraph/app/ingest"
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine/metrics"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/server"
-	"github.com/vitalgraph/vitalgraph/app/ingest"
-	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 

@@ -58,7 +58,7 @@ func (s *Service) CompleteAndEvaluate(ctx context.Context, tx *ent.Tx, userID, i
 }
 
 // insufficientCoverage is the caveat of an evaluation whose intervention
-// window has less coverage than grade B needs (DOMAIN.md G3).
+// window has less coverage than grade B needs (docs/domain.md G3).
 const insufficientCoverage = "insufficient coverage"
 
 // evaluationCaveats are the engine's caveats plus "insufficient coverage"

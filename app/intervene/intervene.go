@@ -36,7 +36,7 @@ import (
 const (
 	MinPlannedDays = 7
 	MaxPlannedDays = 180
-	defaultRho     = 0.3 // lag-1 autocorrelation assumed for the MDE (DOMAIN.md §2)
+	defaultRho     = 0.3 // lag-1 autocorrelation assumed for the MDE (docs/domain.md §2)
 )
 
 // Service runs the intervention stages.

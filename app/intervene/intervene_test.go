@@ -76,8 +76,10 @@ func ptr[T any](v T) *T { return &v }
 func TestStartValidatesDesigns(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	base := intervene.StartInput{Title: "t", ProtocolKind: "SCREEN_CURFEW", TargetMetric: "sleep_duration",
-		ExpectedDirection: intervention.ExpectedDirectionINCREASE, PlannedDays: 30}
+	base := intervene.StartInput{
+		Title: "t", ProtocolKind: "SCREEN_CURFEW", TargetMetric: "sleep_duration",
+		ExpectedDirection: intervention.ExpectedDirectionINCREASE, PlannedDays: 30,
+	}
 	cases := map[string]func(in *intervene.StartInput){
 		"cycles on BASELINE_AB":       func(in *intervene.StartInput) { in.Cycles = ptr(3) },
 		"crossover without blockDays": func(in *intervene.StartInput) { in.Design, in.Cycles = evaluate.DesignCrossover, ptr(3) },
@@ -112,8 +114,10 @@ func TestStartValidatesDesigns(t *testing.T) {
 func TestStartRecordsRetrospectiveAndTypicalMDE(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	in := intervene.StartInput{Title: "Magnesium", ProtocolKind: "SUPPLEMENT", TargetMetric: "sleep_duration",
-		ExpectedDirection: intervention.ExpectedDirectionINCREASE, PlannedDays: 30, StartDay: ptr("2026-03-10")}
+	in := intervene.StartInput{
+		Title: "Magnesium", ProtocolKind: "SUPPLEMENT", TargetMetric: "sleep_duration",
+		ExpectedDirection: intervention.ExpectedDirectionINCREASE, PlannedDays: 30, StartDay: ptr("2026-03-10"),
+	}
 	var out intervene.Started
 	require.NoError(t, e.tx(t, func(ctx context.Context, tx *ent.Tx) error {
 		var err error
@@ -162,8 +166,10 @@ func TestEvaluateNarratesBeforeTakingTheUsersLock(t *testing.T) {
 	})
 	var id string
 	require.NoError(t, e.tx(t, func(ctx context.Context, tx *ent.Tx) error {
-		out, err := e.svc.Start(ctx, tx, e.uid, intervene.StartInput{Title: "No caffeine", ProtocolKind: "CAFFEINE_CUTOFF",
-			TargetMetric: "sleep_duration", ExpectedDirection: intervention.ExpectedDirectionINCREASE, PlannedDays: 32, LagDays: ptr(2)})
+		out, err := e.svc.Start(ctx, tx, e.uid, intervene.StartInput{
+			Title: "No caffeine", ProtocolKind: "CAFFEINE_CUTOFF",
+			TargetMetric: "sleep_duration", ExpectedDirection: intervention.ExpectedDirectionINCREASE, PlannedDays: 32, LagDays: ptr(2),
+		})
 		id = out.Intervention.ID
 		return err
 	}))

@@ -16,7 +16,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// DefaultTimeout is the loop runtime guardrail per user (DESIGN.md).
+// DefaultTimeout is the loop runtime guardrail per user (docs/design.md).
 const DefaultTimeout = 5000 * time.Millisecond
 
 // Evaluator evaluates an experiment inside tx (app/intervene does).

@@ -2,7 +2,7 @@
 // transaction: an append-only, hash-chained AuditEvent and a FeedEvent
 // (the transactional outbox of the live feed). Both take a per-user sequence
 // number bumped on the user's row, so writers for one user are serialized by
-// that row's lock and cursors never skip (see DESIGN.md, outbox pitfalls).
+// that row's lock and cursors never skip (see docs/design.md, outbox pitfalls).
 package record
 
 import (

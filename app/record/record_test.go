@@ -9,13 +9,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/auditevent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/server"
-	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 

@@ -2,7 +2,7 @@
 // a long, robust baseline (rolling median of the last 60 days with a band of
 // ±2 normal-equivalent SDs from the MAD) and a short baseline (7-day EWMA),
 // together with the calibration, insufficient-data and frozen states of
-// DESIGN.md (MODEL stage; vendor conventions in DOMAIN.md §3).
+// docs/design.md (MODEL stage; vendor conventions in docs/domain.md §3).
 //
 // Day convention: a Baseline "as of" day D describes the end of day D, so it
 // uses the valid days D−LongWindowDays+1 … D inclusive. To score day d against
@@ -99,7 +99,7 @@ type Options struct {
 	LnTransform bool
 }
 
-// DefaultOptions returns the defaults of DESIGN.md and DOMAIN.md §3: 60-day
+// DefaultOptions returns the defaults of docs/design.md and docs/domain.md §3: 60-day
 // rolling median, band ±2·1.4826·MAD, 7-day EWMA (α = 0.25), calibrating
 // until 4 valid days, shown from 14 valid days of the last 28.
 func DefaultOptions() Options {

@@ -1,8 +1,8 @@
 // Package claims is the claim policy checker: it decides whether a
 // narrative's wording claims more than its evidence grade allows, whether it
 // states the numbers every narrative must state, and whether it carries the
-// safety text verbatim without contradicting it (DESIGN.md "Evidence grades
-// and the claim policy"; DOMAIN.md §4, after GRADE guideline 26, Santesso
+// safety text verbatim without contradicting it (docs/design.md "Evidence grades
+// and the claim policy"; docs/domain.md §4, after GRADE guideline 26, Santesso
 // 2020).
 //
 // # Word rules per grade
@@ -37,7 +37,7 @@
 //	             responsible for, attributable to, contributed
 //	             to, driven by, linked to, associated with …
 //
-// Directional words and causal phrases (DESIGN.md: "allowed only when the
+// Directional words and causal phrases (docs/design.md: "allowed only when the
 // 95% interval excludes zero — at every grade; the grade sets how strongly
 // it is worded"):
 //

@@ -113,7 +113,7 @@ type changeModel struct {
 //
 //  1. segment y under AR(1) noise with φ = AR1Prior (see segment);
 //  2. estimate φ from the residuals about those segments' means with AR1
-//     (DOMAIN.md §2) and re-segment with max(AR1Prior, r*) when larger — a
+//     (docs/domain.md §2) and re-segment with max(AR1Prior, r*) when larger — a
 //     per-person φ from 60 days is too noisy (SE ≈ 0.12) to go below the
 //     prior, and under-estimating φ inflates false changes;
 //  3. confirm each change point on y, with σ the robust within-segment SD:

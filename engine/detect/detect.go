@@ -2,7 +2,7 @@
 // (anomalies, sustained changes, trends, data gaps) and a visible state that
 // says when no insight should be drawn: calibrating, insufficient data,
 // data-quality pause, conflicting sources, frozen baseline. It is the MODEL
-// stage of DESIGN.md; thresholds and their sources are in DOMAIN.md §3.
+// stage of docs/design.md; thresholds and their sources are in docs/domain.md §3.
 //
 // Rules, with the defaults of DefaultOptions:
 //
@@ -204,7 +204,7 @@ type Options struct {
 	// MinShiftSigmas is the smallest confirmed change, in robust SDs (1).
 	MinShiftSigmas float64
 	// AR1Prior is the smallest lag-1 autocorrelation assumed for the daily
-	// noise by the change detector (0.4, the ln-HRV noise model of DOMAIN.md
+	// noise by the change detector (0.4, the ln-HRV noise model of docs/domain.md
 	// §6; sleep is ≈ 0.3). A larger residual estimate replaces it.
 	AR1Prior float64
 	// TrendWindowDays is the OLS trend window ending at AsOf, in days (60).

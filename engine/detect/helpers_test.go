@@ -9,7 +9,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/series"
 )
 
-// start is day 1 of every scenario: a Monday (DOMAIN.md §6 common setup).
+// start is day 1 of every scenario: a Monday (docs/domain.md §6 common setup).
 var start = series.DayOf(2026, time.March, 2)
 
 // dayN returns scenario day n (1-based, day 1 = start).
@@ -17,7 +17,7 @@ func dayN(n int) series.Day { return series.AddDays(start, n-1) }
 
 // ar1 returns n values of a zero-mean AR(1) process xₜ = φxₜ₋₁ + εₜ, with the
 // sample mean rescaled to exactly 0 and the sample SD to exactly sigma, so
-// that planted effects are exact (DOMAIN.md §6, "Building the fixtures").
+// that planted effects are exact (docs/domain.md §6, "Building the fixtures").
 func ar1(tb testing.TB, rng *rand.Rand, n int, phi, sigma float64) []float64 {
 	tb.Helper()
 	x := make([]float64, n)
@@ -54,7 +54,7 @@ func toSeries(tb testing.TB, vals []float64) series.Series {
 }
 
 // hrvDays returns n days of HRV RMSSD (ms): ln x = ln 55 + AR(1) noise with
-// φ = 0.4 and σ = 0.10 (DOMAIN.md §6, G3/G4), plus lnEffect(day) in ln units.
+// φ = 0.4 and σ = 0.10 (docs/domain.md §6, G3/G4), plus lnEffect(day) in ln units.
 func hrvDays(tb testing.TB, seed uint64, n int, lnEffect func(day int) float64) []float64 {
 	tb.Helper()
 	noise := ar1(tb, rand.New(rand.NewPCG(seed, 0x4852)), n, 0.4, 0.10)

@@ -210,7 +210,7 @@ func TestSeededSweeps(t *testing.T) {
 		t.Logf("null 60-day ln-HRV (φ=0.4), 300 seeds: CHANGE %.3f, CHANGE or TREND %.3f, anomalies/series %.2f", c60, e60, a60)
 		t.Logf("null 365-day RHR (φ=0.4), 100 seeds: CHANGE %.3f, CHANGE or TREND %.3f, anomalies/series %.2f", c365, e365, a365)
 		require.LessOrEqual(t, c60, 0.02)
-		require.LessOrEqual(t, e60, 0.06) // DOMAIN.md §6: null false-positive rate ≤ 0.06
+		require.LessOrEqual(t, e60, 0.06) // docs/domain.md §6: null false-positive rate ≤ 0.06
 		require.LessOrEqual(t, c365, 0.02)
 		require.LessOrEqual(t, e365, 0.06)
 		require.LessOrEqual(t, a365, 2.0, "about one noise anomaly a year at |z| > 3.5")

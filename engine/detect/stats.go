@@ -52,7 +52,7 @@ func OLS(x, y []float64) (slope, intercept float64) {
 
 // AR1 returns the bias-corrected lag-1 autocorrelation of the residuals e
 // (mean ≈ 0): r = Σeₜeₜ₋₁ / Σeₜ², r* = r + (1+3r)/n, clamped to [0, 0.9]
-// (DOMAIN.md §2; the correction follows Huitema & McKean 1991 for short
+// (docs/domain.md §2; the correction follows Huitema & McKean 1991 for short
 // series). It is 0 for fewer than 3 residuals or Σeₜ² = 0.
 func AR1(e []float64) float64 {
 	n := len(e)
@@ -128,7 +128,7 @@ func NormalCrit(alpha float64) float64 {
 }
 
 // ar1Inflation is the AR(1) variance inflation of a mean, k = (1+φ)/(1−φ)
-// (DOMAIN.md §2).
+// (docs/domain.md §2).
 func ar1Inflation(phi float64) float64 { return (1 + phi) / (1 - phi) }
 
 // ar1MeanFactor is the variance of the mean of m consecutive AR(1) values

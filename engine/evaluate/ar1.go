@@ -67,7 +67,7 @@ func lag1(phases ...[]obs) (r float64, pairs int, ok bool) {
 // biasCorrectRho returns r* = r + (1 + 3r)/n̄ clamped to [0, MaxRho], where
 // n̄ is the mean phase length. It corrects the downward bias of the lag-1
 // estimator in short series.
-// Source: Marriott & Pope (1954) / Kendall (1954): E[r] ≈ ρ − (1+3ρ)/n for an AR(1) with estimated mean (DOMAIN.md §2).
+// Source: Marriott & Pope (1954) / Kendall (1954): E[r] ≈ ρ − (1+3ρ)/n for an AR(1) with estimated mean (docs/domain.md §2).
 func biasCorrectRho(r, nbar float64) float64 {
 	if nbar > 0 {
 		r += (1 + 3*r) / nbar
@@ -104,7 +104,7 @@ func inflation(rho float64) float64 { return (1 + rho) / (1 - rho) }
 // finite, rho is NaN, or m or n is below 1; callers validate first.
 // Example: σ=30, ρ=0.3 gives ≈30 for 28/30 days, ≈35 for 28/18, ≈42 for
 // 28/10 and ≈43 for 14/14.
-// Source: DOMAIN.md §2 (normal-approximation power formula with AR(1) inflation, Geyer AR(1) notes).
+// Source: docs/domain.md §2 (normal-approximation power formula with AR(1) inflation, Geyer AR(1) notes).
 func MDE(sigma, rho float64, m, n int) float64 {
 	if m < 1 || n < 1 || sigma < 0 || math.IsNaN(sigma) || math.IsInf(sigma, 0) || math.IsNaN(rho) {
 		return 0

@@ -70,14 +70,11 @@ type arFit struct {
 	t    []int       // observed day indices, strictly increasing
 	x    [][]float64 // design rows
 	n, p int
-	beta []float64     // OLS coefficients
-	xtxI [][]float64   // (X'X)⁻¹
-	rho  []float64     // retained grid points
-	w    []float64     // their posterior weights (sum 1)
-	s2   []float64     // s²_ρ = S_ρ/(n−p)
-	gls  [][]float64   // GLS coefficients at each retained ρ
-	chol [][][]float64 // Cholesky factor of X'R_ρ⁻¹X at each retained ρ
-	ysd  float64       // the scale y was divided by for the GLS fits
+	beta []float64   // OLS coefficients
+	xtxI [][]float64 // (X'X)⁻¹
+	rho  []float64   // retained grid points
+	w    []float64   // their posterior weights (sum 1)
+	s2   []float64   // s²_ρ = S_ρ/(n−p)
 }
 
 // fitAR fits y = Xβ + AR(1) errors on the days t (strictly increasing). ok

@@ -1,6 +1,6 @@
 // Package evaluate judges an n-of-1 experiment: it compares a baseline
 // window A with an intervention window B of one daily metric and grades the
-// evidence (DESIGN.md "EVALUATE", DOMAIN.md §2).
+// evidence (docs/design.md "EVALUATE", docs/domain.md §2).
 //
 // Designs: BASELINE_AB compares the BaselineDays days before the start day
 // t₀ (A) with the planned window after a lag/washout (B); CROSSOVER compares
@@ -627,7 +627,7 @@ func configure(in Input) (config, error) {
 }
 
 // MaxCycles bounds Crossover.Cycles; MinCycles is the fewest cycles a
-// crossover may have (DESIGN.md: ≥ 3).
+// crossover may have (docs/design.md: ≥ 3).
 const (
 	MinCycles = 3
 	MaxCycles = 26

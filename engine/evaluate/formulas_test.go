@@ -39,7 +39,7 @@ func TestHedges(t *testing.T) {
 	t.Parallel()
 	require.InDelta(t, 0.8, hedgesJ(5), 1e-12)                 // 1 − 3/15
 	require.InDelta(t, 1-3.0/107, hedgesJ(28), 1e-12)          // 0.97196
-	require.InDelta(t, 0.9719626168224299, hedgesJ(28), 1e-12) // DOMAIN.md G1: 0.972
+	require.InDelta(t, 0.9719626168224299, hedgesJ(28), 1e-12) // docs/domain.md G1: 0.972
 
 	// Δ = 2, s_A = 1, s_B = 2, m = 5, n = 4: g = 0.8·2/1 = 1.6,
 	// SE = 0.8·√(1/5 + 4/(4·1) + 1.6²/(2·4)) = 0.8·√1.52.
@@ -47,7 +47,7 @@ func TestHedges(t *testing.T) {
 	require.InDelta(t, 1.6, g, 1e-12)
 	require.InDelta(t, 0.9863062404750362, se, 1e-12)
 
-	// DOMAIN.md G1: g = 0.972 × 40/30 = 1.296.
+	// docs/domain.md G1: g = 0.972 × 40/30 = 1.296.
 	g, _ = hedgesG(40, 30, 30, 28, 30)
 	require.InDelta(t, 1.296, g, 0.001)
 }
@@ -137,10 +137,10 @@ func TestBiasCorrectionAndInflation(t *testing.T) {
 
 func TestMDE(t *testing.T) {
 	t.Parallel()
-	// DOMAIN.md §2 table, σ = 30, ρ = 0.3 (k = 13/7).
+	// docs/domain.md §2 table, σ = 30, ρ = 0.3 (k = 13/7).
 	tests := []struct {
 		m, n    int
-		domain  float64 // as printed in DOMAIN.md
+		domain  float64 // as printed in docs/domain.md
 		precise float64 // 2.80·30·√(k/m + k/n)
 	}{
 		{m: 28, n: 30, domain: 30, precise: 30.079893616833157},

@@ -91,7 +91,7 @@ func TestGoldenG1(t *testing.T) {
 	require.InDelta(t, 40.0, pp.Delta, 0.5)
 	require.InDelta(t, fx.Sigma, pp.SDA, 1e-9, "baseline noise rescaled to exactly σ")
 	require.InDelta(t, 1.296, pp.HedgesG, 0.01)
-	require.InDelta(t, 10.7, pp.SEDelta, 3.3) // DOMAIN.md: SE_adj ≈ 10.7 (8–14)
+	require.InDelta(t, 10.7, pp.SEDelta, 3.3) // docs/domain.md: SE_adj ≈ 10.7 (8–14)
 	require.GreaterOrEqual(t, pp.SEDelta, 8.0)
 	require.LessOrEqual(t, pp.SEDelta, 14.0)
 	require.Greater(t, pp.CILow, 0.0)
@@ -106,7 +106,7 @@ func TestGoldenG1(t *testing.T) {
 	require.InDelta(t, 1.0, ev.Adherence, 1e-12)
 	require.False(t, ev.Trend.Fired)
 	require.InDelta(t, 0, ev.Trend.Slope, 1e-9, "noise orthogonal to the baseline trend")
-	// DOMAIN.md expected A. With ρ integrated out, p ≈ 0.002 and the
+	// docs/domain.md expected A. With ρ integrated out, p ≈ 0.002 and the
 	// replication probability is 0.78: a repeat of this experiment would
 	// show a clear increase again about 4 times in 5, just short of A's 0.8
 	// (docs/statistics.md, "Confidence"). B: "probably increased".
@@ -138,7 +138,7 @@ func TestGoldenG2(t *testing.T) {
 	require.InDelta(t, 0.80, ev.Adherence, 1e-12)
 	require.Equal(t, 24, ev.AdherentDays)
 	require.False(t, ev.Trend.Fired)
-	// DOMAIN.md expected B or C with the plug-in AR(1) interval; with ρ
+	// docs/domain.md expected B or C with the plug-in AR(1) interval; with ρ
 	// integrated out the interval includes zero (p ≈ 0.06) and cannot rule
 	// out a change as large as 50 min, so no direction may be claimed and
 	// the honest grade is D ("we can't tell").

@@ -24,8 +24,10 @@ func TestGradeAndExplanationAgree(t *testing.T) {
 		runs = 200
 	}
 	for i := range runs {
-		s := sim{phi: rng.Float64() * 0.9, sigma: 1 + rng.Float64()*40, effect: rng.NormFloat64() * 30,
-			drift: rng.NormFloat64() * rng.Float64() * 2, missing: rng.Float64() * 0.6}
+		s := sim{
+			phi: rng.Float64() * 0.9, sigma: 1 + rng.Float64()*40, effect: rng.NormFloat64() * 30,
+			drift: rng.NormFloat64() * rng.Float64() * 2, missing: rng.Float64() * 0.6,
+		}
 		if rng.IntN(3) == 0 {
 			s.cycles, s.blockDays = 3+rng.IntN(3), 4+rng.IntN(8)
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // AdherenceThreshold is the per-protocol adherence below which a grade is
-// lowered one step (PDC convention ≥ 0.8; DOMAIN.md §2).
+// lowered one step (PDC convention ≥ 0.8; docs/domain.md §2).
 const AdherenceThreshold = 0.8
 
 // Caveats reported in Assessment.Caveats, always in this order.
@@ -49,7 +49,7 @@ type Input struct {
 // grade is lowered one step (grade C's coverage threshold).
 const MinBaselineCoverage = 0.3
 
-// Assessment is a grade with its explanation triplet (DESIGN.md
+// Assessment is a grade with its explanation triplet (docs/design.md
 // "Explainability": why, how confident, what would change it).
 type Assessment struct {
 	Grade     Grade // final grade after the CI, trend and adherence rules
@@ -62,7 +62,7 @@ type Assessment struct {
 	// Why explains how the grade was reached: the table row that holds and
 	// every rule that lowered it.
 	Why string
-	// HowConfident states the GRADE certainty level (DOMAIN.md §4) and the
+	// HowConfident states the GRADE certainty level (docs/domain.md §4) and the
 	// numbers behind it.
 	HowConfident string
 	// WhatWouldChange names the concrete, computed changes that would reach
@@ -81,7 +81,7 @@ func ValidateInput(in Input) error {
 	return nil
 }
 
-// Assess grades in and explains the grade. Rules (DESIGN.md "Evidence
+// Assess grades in and explains the grade. Rules (docs/design.md "Evidence
 // grades"): the base grade is GradeOf(Confidence, SampleSize, Coverage); an
 // A whose CI applies and includes zero drops to B; a fired trend guard gives
 // D; adherence below AdherenceThreshold lowers the grade one step. Invalid
@@ -215,7 +215,7 @@ func thresholds(t Thresholds) string {
 		", coverage ≥ " + decimal(t.Coverage)
 }
 
-// certainty is the GRADE certainty level of g (DOMAIN.md §4).
+// certainty is the GRADE certainty level of g (docs/domain.md §4).
 func certainty(g Grade) string {
 	switch g {
 	case GradeA:

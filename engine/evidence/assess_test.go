@@ -16,7 +16,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestAssessGradeBoundaries(t *testing.T) {
 	t.Parallel()
-	// Every threshold of the table is inclusive (DESIGN.md "Evidence grades").
+	// Every threshold of the table is inclusive (docs/design.md "Evidence grades").
 	tests := []struct {
 		name string
 		conf float64

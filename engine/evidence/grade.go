@@ -108,7 +108,7 @@ type Thresholds struct {
 	Coverage   float64
 }
 
-// Table is the grading table of DESIGN.md, strongest first. D has no row:
+// Table is the grading table of docs/design.md, strongest first. D has no row:
 // it is what remains when no row holds.
 var Table = []Thresholds{
 	{Grade: GradeA, Confidence: 0.8, SampleSize: 30, Coverage: 0.7},

@@ -6,7 +6,7 @@ import (
 )
 
 // FDRLevel is the false-discovery rate q at which the evening's tests are
-// controlled (DOMAIN.md §5: Benjamini–Hochberg for passive insights).
+// controlled (docs/domain.md §5: Benjamini–Hochberg for passive insights).
 const FDRLevel = 0.05
 
 // BHThreshold returns the Benjamini–Hochberg rejection threshold for the

@@ -23,7 +23,7 @@ type Text struct {
 // Words writes the title and summary of finding f on metric m at grade g.
 // directionSupported is true only when f's test passed the evening's
 // false-discovery-controlled level; without it, and at grade D, no
-// direction is stated ("we can't tell"). Wording by grade (DOMAIN.md §4):
+// direction is stated ("we can't tell"). Wording by grade (docs/domain.md §4):
 // A plain, B "probably", C "may", D "we can't tell … very uncertain"; every
 // text states its uncertainty. Values use the metric's display name and
 // unit with unit-appropriate rounding; log-scale metrics (HRV) describe

@@ -1,6 +1,6 @@
 // Package metrics is the metric registry of the OBSERVE stage: canonical
 // metric keys and units, exact unit conversions, reject and flag ranges,
-// and validation of ingestion batches (DESIGN.md "The loop"; DOMAIN.md §1).
+// and validation of ingestion batches (docs/design.md "The loop"; docs/domain.md §1).
 //
 // # Units
 //
@@ -143,13 +143,13 @@ type Metric struct {
 	RejectOutside Range     // canonical values outside are rejected (OUT_OF_RANGE)
 	FlagOutside   Range     // canonical values outside are accepted but flagged FLAG_LOW / FLAG_HIGH
 	Direction     Direction // which way the metric improves
-	LnTransform   bool      // analyse ln(value) rather than value (HRV; DOMAIN.md §3)
+	LnTransform   bool      // analyse ln(value) rather than value (HRV; docs/domain.md §3)
 	// ZeroMeansMissing marks metrics for which a 0 reported by a wearable
-	// provider means "no data" (DESIGN.md: provider zeros are stored as
+	// provider means "no data" (docs/design.md: provider zeros are stored as
 	// missing). False where 0 is a real value (steps, strain, temperature
 	// deviation).
 	ZeroMeansMissing bool
-	LagDays          int // default lag/washout in days before an effect is expected (DOMAIN.md §2: L = 2)
+	LagDays          int // default lag/washout in days before an effect is expected (docs/domain.md §2: L = 2)
 	// TypicalSD is a typical day-to-day standard deviation on the analysis
 	// scale (ln units when LnTransform): the prior SD used for the minimum
 	// detectable effect before a person has enough history

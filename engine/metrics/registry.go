@@ -24,7 +24,7 @@ const (
 )
 
 // DefaultLagDays is the default lag/washout before an effect is expected
-// (DOMAIN.md §2: L = 2 days for sleep/HRV, configurable). Every metric uses
+// (docs/domain.md §2: L = 2 days for sleep/HRV, configurable). Every metric uses
 // it until a metric-specific value is justified; evaluation may override it.
 const DefaultLagDays = 2
 
@@ -72,7 +72,7 @@ var (
 	fToCDelta    = unit(UnitFahrenheit, 5, 9, 0)
 )
 
-// registry holds every metric by key. Ranges follow DOMAIN.md §1 "Range
+// registry holds every metric by key. Ranges follow docs/domain.md §1 "Range
 // checks". It is read-only after package initialization; Lookup and All
 // return deep copies.
 var registry = func() map[string]Metric {
@@ -93,7 +93,7 @@ var registry = func() map[string]Metric {
 		},
 		{
 			// Apple HealthKit reports SDNN, which must not be pooled with
-			// RMSSD (DOMAIN.md main point 1); the ranges are RMSSD's.
+			// RMSSD (docs/domain.md main point 1); the ranges are RMSSD's.
 			Key: KeyHRVSDNN, Name: "Heart rate variability (SDNN)", CanonicalUnit: UnitMillisecond,
 			Units:         []Unit{canonical(UnitMillisecond)},
 			RejectOutside: openClosed(0, 300), FlagOutside: closed(10, 200),
@@ -136,7 +136,7 @@ var registry = func() map[string]Metric {
 			TypicalSD: 3, MinImportantDiff: 1, Decimals: 1,
 		},
 		{
-			// DOMAIN.md also flags 0 steps on a worn day; wear time is not
+			// docs/domain.md also flags 0 steps on a worn day; wear time is not
 			// part of a sample, so that flag belongs to a later stage.
 			Key: KeySteps, Name: "Steps", CanonicalUnit: UnitCount,
 			Units:         []Unit{canonical(UnitCount)},

@@ -70,7 +70,7 @@ const (
 
 // Defaults and limits of ValidateBatch.
 const (
-	DefaultMaxBatch      = 1000            // samples per batch (DESIGN.md guardrails)
+	DefaultMaxBatch      = 1000            // samples per batch (docs/design.md guardrails)
 	DefaultMaxFutureSkew = 5 * time.Minute // tolerated clock skew into the future
 	MaxUTCOffsetSeconds  = 14 * 60 * 60    // real UTC offsets lie within ±14 h
 )

@@ -45,7 +45,7 @@ func TestValidateBatchBoundaries(t *testing.T) {
 		low    = metrics.FlagLow
 		high   = metrics.FlagHigh
 	)
-	// Boundaries of DOMAIN.md §1 "Range checks"; bounds are inclusive
+	// Boundaries of docs/domain.md §1 "Range checks"; bounds are inclusive
 	// except RMSSD/SDNN ≤ 0.
 	tests := []struct {
 		metric string

@@ -88,7 +88,7 @@ type Facts struct {
 	PeriodFrom  series.Day
 	PeriodTo    series.Day
 	// DirectionSupported is set when the 95% interval excludes zero: only
-	// then does the narrative state a direction (DESIGN.md, claim policy).
+	// then does the narrative state a direction (docs/design.md, claim policy).
 	// Otherwise it says there was no clear change and states the range the
 	// data rule out.
 	DirectionSupported bool
@@ -113,7 +113,7 @@ type Facts struct {
 	Cycles int
 	// NoEffectSignal is set when the phases overlap almost completely (NAP
 	// within 0.5 ± 0.1) and the CI includes zero: whatever the grade, the
-	// narrative then says "we can't tell" (DOMAIN.md G4a) instead of
+	// narrative then says "we can't tell" (docs/domain.md G4a) instead of
 	// hedging a direction.
 	NoEffectSignal bool
 }
@@ -505,7 +505,7 @@ const LowCoverage = 0.7
 
 // NoEffectNAPBand: NAP within 0.5 ± this band, with an interval including
 // zero, means the phases overlap almost completely, which is what no effect
-// looks like (DOMAIN.md G4a); the narrative then says "we can't tell".
+// looks like (docs/domain.md G4a); the narrative then says "we can't tell".
 const NoEffectNAPBand = 0.1
 
 // displayName lower-cases the first letter of a metric name for use inside

@@ -12,7 +12,7 @@ const (
 	HKStepCount        = "HKQuantityTypeIdentifierStepCount"
 	HKHRVSDNN          = "HKQuantityTypeIdentifierHeartRateVariabilitySDNN"
 	HKRestingHeartRate = "HKQuantityTypeIdentifierRestingHeartRate"
-	// HKHRVRMSSD is listed by Apple for OS 27+ only (DOMAIN.md §1); it is
+	// HKHRVRMSSD is listed by Apple for OS 27+ only (docs/domain.md §1); it is
 	// skipped rather than guessed at.
 	HKHRVRMSSD = "HKQuantityTypeIdentifierHeartRateVariabilityRMSSD"
 )

@@ -1,6 +1,6 @@
 // Package providers converts provider-shaped payloads (WHOOP v2, Oura v2,
 // Apple HealthKit statistics) into canonical metrics.Sample values for the
-// OBSERVE stage (DOMAIN.md §1). It is pure: bytes in, samples out, no I/O and
+// OBSERVE stage (docs/domain.md §1). It is pure: bytes in, samples out, no I/O and
 // no clock. Range checks, unit validation and provider-zero handling are not
 // repeated here: every sample must still pass metrics.ValidateBatch, which
 // stores a provider 0 of a ZeroMeansMissing metric as missing.

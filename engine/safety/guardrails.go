@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultActiveLimit is the default maximum number of active experiments per
-// metric (DESIGN.md guardrails).
+// metric (docs/design.md guardrails).
 const DefaultActiveLimit = 3
 
 // CheckActiveLimit reports whether one more experiment may start on a metric

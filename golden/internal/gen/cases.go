@@ -13,7 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/series"
 )
 
-// Planted HRV model of G3 and G4a (DOMAIN.md §6).
+// Planted HRV model of G3 and G4a (docs/domain.md §6).
 const (
 	hrvLevelMS = 55.0
 	hrvSigma   = 0.10

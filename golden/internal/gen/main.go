@@ -1,5 +1,5 @@
 // Command gen writes the provider-shaped inputs of the golden regression
-// scenarios (DOMAIN.md §6; issue 6) to golden/testdata/<case>/:
+// scenarios (docs/domain.md §6; issue 6) to golden/testdata/<case>/:
 //
 //	go run ./golden/internal/gen -out golden/testdata
 //
@@ -51,7 +51,7 @@ func main() {
 	}
 }
 
-// Common setup (DOMAIN.md §6).
+// Common setup (docs/domain.md §6).
 const (
 	timeZone     = "America/New_York"
 	numDays      = 60

@@ -158,7 +158,7 @@ func sampleSD(x []float64) float64 {
 	return math.Sqrt(ss / float64(len(x)-1))
 }
 
-// nap computes the non-overlap of all pairs (DOMAIN.md §2) of b over a.
+// nap computes the non-overlap of all pairs (docs/domain.md §2) of b over a.
 func nonOverlap(a, b []float64) float64 {
 	var s float64
 	for _, x := range a {

@@ -1,5 +1,5 @@
 // Command fixturegen writes the golden evaluation fixtures G1, G2 and G4b of
-// DOMAIN.md §6 to a directory (default engine/evaluate/testdata):
+// docs/domain.md §6 to a directory (default engine/evaluate/testdata):
 //
 //	go run ./engine/evaluate/internal/fixturegen -out engine/evaluate/testdata
 //
@@ -78,7 +78,7 @@ const (
 	effectAdherent = "adherent intervention days"
 )
 
-// scenarios returns G1, G2 and G4b as DOMAIN.md §6 describes them.
+// scenarios returns G1, G2 and G4b as docs/domain.md §6 describes them.
 func scenarios() []Scenario {
 	common := func(s Scenario) Scenario {
 		s.Metric, s.Unit, s.TimeZone = "sleep_duration", "min", "America/New_York"
