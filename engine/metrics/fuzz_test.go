@@ -15,6 +15,7 @@ var knownCodes = map[string]bool{
 	metrics.CodeOutOfRange: true, metrics.CodeFutureTimestamp: true, metrics.CodeWrongLocalDay: true,
 	metrics.CodeBadOffset: true, metrics.CodeBadSource: true, metrics.CodeMissingField: true,
 	metrics.CodeDuplicateInBatch: true, metrics.CodeBatchTooLarge: true, metrics.CodeEmptyBatch: true,
+	metrics.CodeTooOld: true,
 }
 
 // FuzzValidateBatch checks that ValidateBatch never panics and that every
