@@ -301,7 +301,7 @@ func plannedMDE(m metrics.Metric, hist series.Series, start series.Day, planned,
 		// geometric middle of the metric's normal range.
 		level := math.Sqrt(m.FlagOutside.Min * m.FlagOutside.Max)
 		if len(vals) > 0 {
-			level = math.Exp(meanOf(vals))
+			level = math.Exp(evaluate.Mean(vals))
 		}
 		if math.IsNaN(level) || math.IsInf(level, 0) {
 			level = 1
@@ -309,17 +309,6 @@ func plannedMDE(m metrics.Metric, hist series.Series, start series.Day, planned,
 		mde = level * math.Expm1(mde)
 	}
 	return mde, map[string]any{"sigma": sigma, "sigmaFrom": basis, "rho": defaultRho, "controlDays": a, "interventionDays": b}
-}
-
-func meanOf(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	var s float64
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
 }
 
 // LogAdherence records whether the protocol was followed on day (an

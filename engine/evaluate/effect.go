@@ -2,6 +2,9 @@ package evaluate
 
 import "math"
 
+// Mean returns the arithmetic mean of x, or 0 for an empty slice.
+func Mean(x []float64) float64 { return mean(x) }
+
 // mean returns the arithmetic mean of x, or 0 for an empty slice.
 func mean(x []float64) float64 {
 	if len(x) == 0 {
