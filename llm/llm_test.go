@@ -35,7 +35,7 @@ func facts() narrate.Facts {
 		Subject: "No caffeine after 2pm", MetricKey: "sleep_duration", MetricName: "sleep duration", Unit: "min",
 		Direction: narrate.DirectionIncrease, Grade: evidence.GradeB,
 		Delta: 25, CILow: 6.4, CIHigh: 43.6, N: 18, M: 25, Coverage: 0.6, Adherence: ptr(0.8), MDE: 30,
-		Confounders: []string{"travel"}, SafetyText: boundary, Reliable: true,
+		Confounders: []string{"travel"}, SafetyText: boundary, Reliable: true, DirectionSupported: true,
 		PeriodFrom: series.DayOf(2025, time.March, 3), PeriodTo: series.DayOf(2025, time.April, 1),
 	}
 }
@@ -82,6 +82,21 @@ func (u *upstream) narrator(t *testing.T, timeout time.Duration) *Narrator {
 	c, err := NewClient(Config{BaseURL: u.srv.URL + "/v1/", Model: "test-model", APIKey: testKey}, nil)
 	require.NoError(t, err)
 	return &Narrator{Client: c, Timeout: timeout}
+}
+
+// TestDirectionWithoutSupportIsReplaced: the same answer when the 95%
+// interval includes zero states a direction the evidence does not support
+// ("probably increased" about noise), so the template replaces it.
+func TestDirectionWithoutSupportIsReplaced(t *testing.T) {
+	t.Parallel()
+	u := newUpstream(t, func(_ int32, w http.ResponseWriter, _ *http.Request) { answer(w, compliant) })
+	f := facts()
+	f.CILow, f.DirectionSupported = -2.5, false
+	res := u.narrator(t, 0).Narrate(context.Background(), f)
+	require.True(t, res.Replaced)
+	require.Equal(t, ReasonClaimViolation, res.ReplaceReason)
+	require.NotContains(t, res.Narrative.Text, "probably increased")
+	require.Contains(t, res.Narrative.Text, "no clear change")
 }
 
 func TestNarrateKeepsCompliantAnswer(t *testing.T) {
