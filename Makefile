@@ -46,7 +46,7 @@ FUZZTIME ?= 10s
 fuzz:
 	@eval "$$(bash $(SERVICES))" && for pkg in $$($(GO) list ./engine/... ./server/); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "fuzz $$pkg $$f"; bash deploy/scripts/fuzz.sh $$pkg $$f $(FUZZTIME) || exit 1; \
 	  done; \
 	done
 
