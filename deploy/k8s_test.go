@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,10 +59,17 @@ func strict(t *testing.T, doc []byte, out any) {
 	require.NoError(t, dec.Decode(out), "strict decode of:\n%s", doc)
 }
 
+// kustomizeMu serializes kustomize runs: kyaml initializes its OpenAPI
+// schema in package globals without synchronization (a data race under
+// -race when overlays render in parallel subtests).
+var kustomizeMu sync.Mutex
+
 func render(t *testing.T, dir string) rendered {
 	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	kustomizeMu.Lock()
 	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	kustomizeMu.Unlock()
 	require.NoError(t, err, "kustomize build %s", dir)
 	r := rendered{
 		deployments: map[string]*appsv1.Deployment{}, jobs: map[string]*batchv1.Job{},
