@@ -489,7 +489,7 @@ func finish(ev *Evaluation, in Input, baseline []obs, usable bool) {
 	baseCov := ev.Baseline.Coverage
 	ev.Assessment = evidence.Assess(evidence.Input{
 		Confidence: evidence.Clamp01(ev.Confidence), SampleSize: ev.SampleSize, Coverage: evidence.Clamp01(ev.Coverage),
-		PlannedDays: ev.Intervention.Planned, CIExcludesZero: &ciExcl, TrendFlag: ev.Trend.Fired,
+		PlannedDays: ev.Intervention.Elapsed, CIExcludesZero: &ciExcl, TrendFlag: ev.Trend.Fired,
 		Adherence: &adherence, BaselineCoverage: &baseCov, Retrospective: in.Retrospective, Insufficient: !usable,
 	})
 	ev.Grade = ev.Assessment.Grade
