@@ -101,10 +101,13 @@ type DeleteAccountPayload struct {
 
 // The evidence behind an insight or evaluation: how it was graded and why.
 type Evidence struct {
-	Grade      evidence.Grade `json:"grade"`
-	Confidence float64        `json:"confidence"`
-	SampleSize int            `json:"sampleSize"`
-	Coverage   float64        `json:"coverage"`
+	Grade evidence.Grade `json:"grade"`
+	// A probability in [0, 1] behind the claim. For an evaluation that states a direction: the chance a repeat of the experiment would again show a clear change the same way; for no clear change: the chance any real change is smaller than the metric's minimal important difference (docs/statistics.md).
+	Confidence float64 `json:"confidence"`
+	// Days behind the grade: for an evaluation, the days of the planned intervention window that have passed (coverage says how many had data).
+	SampleSize int `json:"sampleSize"`
+	// Share of those days with data, in [0, 1].
+	Coverage float64 `json:"coverage"`
 	// Why this grade: the thresholds that hold and the rules that lowered it.
 	Why string `json:"why"`
 	// How confident: the certainty level and the numbers behind it.
