@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -36,7 +35,6 @@ import (
 const (
 	MinPlannedDays = 7
 	MaxPlannedDays = 180
-	defaultRho     = 0.3 // lag-1 autocorrelation assumed for the MDE (docs/domain.md §2)
 )
 
 // Service runs the intervention stages.
@@ -186,7 +184,7 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 		return out, err
 	}
 	var mdeBasis map[string]any
-	out.MDE, mdeBasis = plannedMDE(m, hist, start, in.PlannedDays, lag, crossover)
+	out.MDE, mdeBasis = evaluate.PlannedMDE(m, hist, start, in.PlannedDays, lag, crossover)
 	opt := detect.DefaultOptions()
 	res := detect.Run(detect.Input{Metric: m.Key, LnTransform: m.LnTransform, Series: hist, AsOf: series.AddDays(start, -1)}, opt)
 	inSwing := false
@@ -268,47 +266,6 @@ func crossoverDetails(x *evaluate.Crossover, seed uint64) map[string]any {
 		return nil
 	}
 	return map[string]any{"seed": seed, "cycles": x.Cycles, "blockDays": x.BlockDays, "interventionFirst": x.InterventionFirst}
-}
-
-// plannedMDE is the minimum detectable effect of a plan, shown before the
-// start, in the metric's unit: from the person's last 28 days (SD of the
-// analysis-scale values) when at least 7 exist, else from the registry's
-// typical SD; with ρ = defaultRho. Log-scale metrics are converted at the
-// person's usual level.
-func plannedMDE(m metrics.Metric, hist series.Series, start series.Day, planned, lag int, x *evaluate.Crossover) (float64, map[string]any) {
-	win := hist.Window(series.AddDays(start, -evaluate.DefaultBaselineDays), series.AddDays(start, -1))
-	vals := win.Values()
-	if m.LnTransform {
-		for i, v := range vals {
-			vals[i] = math.Log(math.Max(v, 1e-9))
-		}
-	}
-	sigma, basis := evaluate.SampleSD(vals), "history"
-	if len(vals) < 7 || sigma == 0 {
-		sigma, basis = m.TypicalSD, "typical"
-	}
-	a, b := evaluate.DefaultBaselineDays, planned-lag
-	if basis == "history" {
-		a = len(vals) // the baseline days with data
-	}
-	if x != nil {
-		a = x.Cycles * (x.BlockDays - lag)
-		b = a
-	}
-	mde := evaluate.MDE(sigma, defaultRho, a, b)
-	if m.LnTransform {
-		// In the unit at the person's usual level; with no history, at the
-		// geometric middle of the metric's normal range.
-		level := math.Sqrt(m.FlagOutside.Min * m.FlagOutside.Max)
-		if len(vals) > 0 {
-			level = math.Exp(evaluate.Mean(vals))
-		}
-		if math.IsNaN(level) || math.IsInf(level, 0) {
-			level = 1
-		}
-		mde = level * math.Expm1(mde)
-	}
-	return mde, map[string]any{"sigma": sigma, "sigmaFrom": basis, "rho": defaultRho, "controlDays": a, "interventionDays": b}
 }
 
 // LogAdherence records whether the protocol was followed on day (an

@@ -117,11 +117,10 @@ func evaluateCrossover(in Input, cfg config) (Evaluation, error) {
 	}
 	ev.End = cfg.end(todayValue)
 	var control, treated, pp []obs
-	ppCycle := map[int]int{}
 	ctlPlanned, trtPlanned, washPlanned := 0, 0, 0
 	ctlElapsed, trtElapsed, washElapsed, washValid, adherentDays, adhDays := 0, 0, 0, 0, 0, 0
 	for i := range x.PlannedDays() {
-		c, _, inBlock, isTreated := x.position(i)
+		_, _, inBlock, isTreated := x.position(i)
 		elapsed := i <= cfg.now && !(i == cfg.today && !todayValue)
 		v, ok := vals[i]
 		switch {
@@ -162,11 +161,9 @@ func evaluateCrossover(in Input, cfg config) (Evaluation, error) {
 			treated = append(treated, o)
 			if adherent[i] {
 				pp = append(pp, o)
-				ppCycle[i] = c
 			}
 		} else {
 			control = append(control, o)
-			ppCycle[i] = c
 		}
 	}
 	mkWindow := func(planned, elapsed, valid int) Window {
@@ -183,16 +180,8 @@ func evaluateCrossover(in Input, cfg config) (Evaluation, error) {
 	if adhDays > 0 {
 		ev.Adherence = float64(adherentDays) / float64(adhDays)
 	}
-	cycleAll := map[int]int{}
-	for _, o := range treated {
-		c, _, _, _ := x.position(o.t)
-		cycleAll[o.t] = c
-	}
-	for k, v := range ppCycle {
-		cycleAll[k] = v
-	}
-	ev.PerProtocol = crossoverEstimate(control, pp, ppCycle, in)
-	ev.ITT = crossoverEstimate(control, treated, cycleAll, in)
+	ev.PerProtocol = crossoverEstimate(x, control, pp, in)
+	ev.ITT = crossoverEstimate(x, control, treated, in)
 	est := ev.PerProtocol
 	usable := est.Defined && est.SEDelta > 0
 	if usable {
@@ -209,12 +198,13 @@ func evaluateCrossover(in Input, cfg config) (Evaluation, error) {
 }
 
 // crossoverEstimate fits the within-cycle model on control and treated days.
-func crossoverEstimate(control, treated []obs, cycle map[int]int, in Input) Estimate {
+func crossoverEstimate(x Crossover, control, treated []obs, in Input) Estimate {
 	e := describe(control, treated, in.ExpectedDirection, in.LogRatio && !in.LogScale)
 	if !e.Defined {
 		return e
 	}
 	all := append(append([]obs{}, control...), treated...)
+	cycle := func(t int) int { c, _, _, _ := x.position(t); return c }
 	slices.SortFunc(all, func(a, b obs) int { return a.t - b.t })
 	isTreated := make(map[int]bool, len(treated))
 	for _, o := range treated {
@@ -223,8 +213,8 @@ func crossoverEstimate(control, treated []obs, cycle map[int]int, in Input) Esti
 	// Columns: one level per cycle with data, the common slope, the arm.
 	col := map[int]int{}
 	for _, o := range all {
-		if _, ok := col[cycle[o.t]]; !ok {
-			col[cycle[o.t]] = len(col)
+		if _, ok := col[cycle(o.t)]; !ok {
+			col[cycle(o.t)] = len(col)
 		}
 	}
 	var tMean float64
@@ -239,7 +229,7 @@ func crossoverEstimate(control, treated []obs, cycle map[int]int, in Input) Esti
 	for i, o := range all {
 		t[i], y[i] = o.t, o.v
 		row := make([]float64, p)
-		row[col[cycle[o.t]]] = 1
+		row[col[cycle(o.t)]] = 1
 		row[p-2] = float64(o.t) - tMean
 		if isTreated[o.t] {
 			row[p-1] = 1
