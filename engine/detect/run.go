@@ -803,12 +803,14 @@ const changeConfidenceDays = 14
 
 // recentShift tests whether the latest RecentShiftDays valid change-input
 // days (within 1.5× as many calendar days, the last of them AsOf or the day
-// before) sit at a new level: with M and σ the median and robust SD of the
-// change input in the long baseline window before them (≥ MinValidDays
-// values), each recent value winsorized to M ± ZThreshold·σ, and r̄ their
+// before) sit at a new level: with M the median of the change input in the
+// long baseline window before them (≥ MinValidDays values) and σ the
+// winsorized SD of its residuals pooled with the window before that (see
+// olderResiduals), each recent value winsorized to M ± ZThreshold·σ, and r̄ their
 // mean, z = (r̄ − M)/(σ·√(f_m/m + (π/2)·k/n)), k = (1+φ)/(1−φ) and f_m the
 // exact AR(1) variance factor of a mean of m consecutive values (see
-// ar1MeanFactor), for φ = max(AR1Prior, r*) of the baseline residuals (π/2: the variance of a median relative to a mean). A finding
+// ar1MeanFactor), for φ = max(AR1Prior, r*) of the baseline residuals
+// (π/2: the variance of a median relative to a mean). A finding
 // needs p ≤ RecentShiftAlpha, |r̄ − M| ≥ MinShiftSigmas·σ and at least
 // RecentShiftSustained days beyond the midpoint of M and r̄. This finds a
 // sustained shift a week after it began, long before the penalised
@@ -835,7 +837,14 @@ func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding,
 	for k, v := range base {
 		resid[k] = v - med
 	}
-	sigma := robustSD(resid, floor)
+	// The scale: a winsorized SD (a MAD from 60 autocorrelated days is too
+	// noisy for a test at this level and gives it tails twice the nominal
+	// rate) of the baseline residuals pooled with those of the window
+	// before it, each about its own median, so up to 2·LongWindowDays
+	// estimate σ while a level change between the windows does not
+	// inflate it.
+	older := olderResiduals(ci, cy, r0-len(base), lo, a.bopt.LongWindowDays)
+	sigma := winsorizedSD(append(slices.Clone(resid), older...), floor)
 	var mean float64
 	rec := make([]float64, m)
 	for k := range m {
@@ -892,6 +901,28 @@ func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding,
 	a.finish(&f)
 	return &f, test
 }
+
+// olderResiduals returns the values of the change input in the window of
+// days calendar days before day lo (indices below end in ci) minus their
+// own median; nil when that window holds fewer than minScaleDays values.
+func olderResiduals(ci []int, cy []float64, end, lo, days int) []float64 {
+	var v []float64
+	for k := end - 1; k >= 0 && ci[k] >= lo-days; k-- {
+		v = append(v, cy[k])
+	}
+	if len(v) < minScaleDays {
+		return nil
+	}
+	med := baseline.Median(v)
+	for k := range v {
+		v[k] -= med
+	}
+	return v
+}
+
+// minScaleDays is the fewest values a window needs to join the pooled
+// scale of the recent-shift test.
+const minScaleDays = 14
 
 // nearChange reports whether findings hold a CHANGE in f's direction
 // starting within days of f.
