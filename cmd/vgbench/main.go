@@ -87,7 +87,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	getenv := map[string]string{
 		"ENV_MODE": "dev", "DATABASE_URL": schemaURL, "REDIS_URL": o.redisURL, "LOG_LEVEL": "info",
 		"MIGRATE_ON_START": "true", "JOBS_DEBOUNCE": "1h", "DATA_DIR": os.TempDir(),
-		"RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0", "ALLOW_DEV_DATABASE": "true",
+		"RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0", "ALLOW_DEV_DATABASE": "true", "GUARDRAIL_LOOP_TIMEOUT": "120s",
 	}
 	cfg, err := server.LoadConfig(func(k string) string { return getenv[k] })
 	if err != nil {

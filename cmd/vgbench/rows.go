@@ -171,19 +171,20 @@ func gql(ctx context.Context, url, token, query string, vars map[string]any, out
 type metricGen struct {
 	key, unit      string
 	mean, sd, step float64
+	lo, hi         float64 // generated values are clamped into [lo, hi], inside the metric's ranges
 }
 
 var loopMetrics = []metricGen{
-	{"resting_hr", "bpm", 55, 2.5, 4},
-	{"hrv_rmssd", "ms", 60, 8, -12},
-	{"sleep_duration", "min", 450, 30, -60},
-	{"sleep_efficiency", "percent", 88, 3, -6},
-	{"recovery_score", "score", 65, 12, -20},
-	{"readiness_score", "score", 70, 7, -12},
-	{"strain", "score", 12, 3, 5},
-	{"steps", "count", 8000, 2000, -3000},
-	{"respiratory_rate", "breaths/min", 15, 0.5, 1.2},
-	{"skin_temp_deviation", "celsius", 0.1, 0.2, 0.6},
+	{"resting_hr", "bpm", 55, 2.5, 4, 40, 90},
+	{"hrv_rmssd", "ms", 60, 8, -12, 15, 150},
+	{"sleep_duration", "min", 450, 30, -60, 200, 700},
+	{"sleep_efficiency", "percent", 88, 3, -6, 50, 100},
+	{"recovery_score", "score", 65, 12, -20, 1, 100},
+	{"readiness_score", "score", 70, 7, -12, 1, 100},
+	{"strain", "score", 10, 2, 3, 0, 21},
+	{"steps", "count", 8000, 2000, -3000, 0, 40000},
+	{"respiratory_rate", "breaths/min", 15, 0.5, 1.2, 10, 25},
+	{"skin_temp_deviation", "celsius", 0.1, 0.2, 0.6, -2, 2},
 }
 
 // userYear is days × the loop metrics ending yesterday, with a step in the
@@ -202,9 +203,7 @@ func userYear(days int, seed uint64) []map[string]any {
 			if d%97 == 50 {
 				v += 4 * m.step
 			}
-			if m.key != "skin_temp_deviation" {
-				v = math.Max(v, m.mean/4)
-			}
+			v = math.Min(math.Max(v, m.lo), m.hi)
 			out = append(out, map[string]any{
 				"metric": m.key, "value": math.Round(v*10) / 10, "unit": m.unit,
 				"observedAt": day.Add(7 * time.Hour).Format(time.RFC3339), "localDay": day.Format("2006-01-02"),
