@@ -20,6 +20,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
+	"slices"
+	"strings"
 	"time"
 
 	_ "github.com/lib/pq" // PostgreSQL driver for the bare baselines
@@ -36,6 +39,8 @@ type options struct {
 	pgURL     string
 	redisURL  string
 	fixedRate int
+	rows      string
+	cpuprof   string
 }
 
 func main() {
@@ -45,6 +50,8 @@ func main() {
 	flag.IntVar(&o.days, "days", 365, "days of data per metric for the loop rows")
 	flag.IntVar(&o.docReps, "doc-reps", 10, "requests per worst-case document")
 	flag.IntVar(&o.fixedRate, "fixed-rate", 0, "request rate of the fixed-load row (0: 60% of the measured 16-connection capacity)")
+	flag.StringVar(&o.rows, "rows", "loop,read,ingest,documents", "which rows to run (loop makes the insights read reads)")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the whole run (servers and load) to this file")
 	flag.BoolVar(&o.smoke, "smoke", false, "a seconds-long run of every row (CI), no thresholds")
 	flag.StringVar(&o.pgURL, "pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL (a schema is created and dropped)")
 	flag.StringVar(&o.redisURL, "redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
@@ -125,9 +132,23 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	var t table
 	fmt.Fprintf(out, "vgbench: %d round(s), %s per load run, %d days × %d metrics for the loop; Vitalgraph %s, bare %s\n\n",
 		o.rounds, o.dur, o.days, len(loopMetrics), e.vgURL, e.bareURL)
-	steps := []func(context.Context, *env, *table) error{loopRows, readRows, ingestRows, documentRows}
-	for _, step := range steps {
-		if err := step(ctx, e, &t); err != nil {
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = f.Close() }()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	steps := map[string]func(context.Context, *env, *table) error{"loop": loopRows, "read": readRows, "ingest": ingestRows, "documents": documentRows}
+	for _, name := range []string{"loop", "read", "ingest", "documents"} {
+		if !slices.Contains(strings.Split(o.rows, ","), name) {
+			continue
+		}
+		if err := steps[name](ctx, e, &t); err != nil {
 			return err
 		}
 	}
