@@ -190,7 +190,7 @@ var loopMetrics = []metricGen{
 // userYear is days × the loop metrics ending yesterday, with a step in the
 // last fifth and a few outliers so the detectors find something.
 func userYear(days int, seed uint64) []map[string]any {
-	r := rand.New(rand.NewPCG(seed, 7))
+	r := rand.New(rand.NewPCG(seed, 7)) //nolint:gosec // synthetic, reproducible benchmark data: nothing secret
 	end := time.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 	var out []map[string]any
 	for _, m := range loopMetrics {
@@ -214,8 +214,10 @@ func userYear(days int, seed uint64) []map[string]any {
 	return out
 }
 
-const ingestMutation = `mutation($input: [ObservationInput!]!) { ingestObservations(input: $input) { inserted duplicates } }`
-const runLoopMutation = `mutation { runLoop { insightsCreated stateChanges } }`
+const (
+	ingestMutation  = `mutation($input: [ObservationInput!]!) { ingestObservations(input: $input) { inserted duplicates } }`
+	runLoopMutation = `mutation { runLoop { insightsCreated stateChanges } }`
+)
 
 func loopRows(ctx context.Context, e *env, t *table) error {
 	var first, rerun []float64

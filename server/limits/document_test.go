@@ -3,7 +3,6 @@ package limits_test
 import (
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -24,16 +23,15 @@ func TestDocumentLimits(t *testing.T) {
 		doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: wc.Query}, 15000)
 		require.NoError(t, err, wc.Name)
 		gerr := d.Check(doc)
-		if assert.NotNil(t, gerr, wc.Name) {
-			assert.Equal(t, "ELIMIT", gerr.Extensions["code"], wc.Name)
-		}
+		require.NotNil(t, gerr, wc.Name)
+		require.Equal(t, "ELIMIT", gerr.Extensions["code"], wc.Name)
 	}
 	s := graph.NewExecutableSchema(graph.Config{}).Schema()
 	for _, wc := range limits.WithinLimits() {
 		doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: wc.Query}, 15000)
 		require.NoError(t, err, wc.Name)
-		assert.Nil(t, d.Check(doc), wc.Name)
-		assert.Empty(t, validator.Validate(s, doc), wc.Name)
+		require.Nil(t, d.Check(doc), wc.Name)
+		require.Empty(t, validator.ValidateWithRules(s, doc, nil), wc.Name)
 	}
 }
 
@@ -69,11 +67,10 @@ func TestDocumentLimitEdges(t *testing.T) {
 		require.NoError(t, err, c.q)
 		gerr := d.Check(doc)
 		if c.fail {
-			if assert.NotNil(t, gerr, c.q) {
-				assert.Equal(t, "ELIMIT", gerr.Extensions["code"], c.q)
-			}
+			require.NotNil(t, gerr, c.q)
+			require.Equal(t, "ELIMIT", gerr.Extensions["code"], c.q)
 		} else {
-			assert.Nil(t, gerr, c.q)
+			require.Nil(t, gerr, c.q)
 		}
 	}
 }
