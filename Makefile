@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SERVICES := deploy/scripts/test-services.sh
 NAME ?= changes
 
-.PHONY: run build test test-short bench calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check
+.PHONY: run build test test-short bench bench-go calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check
 
 ## run: serve the API on the embedded SQLite database in ./data (dev mode)
 run:
@@ -31,8 +31,14 @@ test:
 test-short:
 	@eval "$$(bash $(SERVICES))" && $(GO) test -short -count=1 ./...
 
-## bench: run the benchmarks (throughput, latency, memory targets)
+## bench: the issue-19 table (cmd/vgbench): Vitalgraph against bare baselines,
+## interleaved rounds, medians and ratios (docs/benchmarks.md); BENCHFLAGS=-smoke for seconds
+BENCHFLAGS ?=
 bench:
+	@eval "$$(bash $(SERVICES))" && $(GO) run ./cmd/vgbench $(BENCHFLAGS)
+
+## bench-go: the package benchmarks (go test -bench)
+bench-go:
 	@eval "$$(bash $(SERVICES))" && $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
 
 ## calibrate: the full statistical calibration (20,000 series per cell for experiments,

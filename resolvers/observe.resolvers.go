@@ -156,17 +156,14 @@ func (r *queryResolver) Baselines(ctx context.Context, metric *string) ([]*ent.B
 	if metric != nil {
 		q = q.Where(baseline.Metric(*metric))
 	}
-	rows, err := q.Order(ent.Asc(baseline.FieldMetric), ent.Desc(baseline.FieldAsOfDay)).All(ctx)
+	rows, err := q.Where(newestBaselinePerMetric()).Order(ent.Asc(baseline.FieldMetric)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := []*ent.Baseline{}
-	for _, b := range rows {
-		if len(out) == 0 || out[len(out)-1].Metric != b.Metric {
-			out = append(out, b)
-		}
+	if rows == nil {
+		rows = []*ent.Baseline{}
 	}
-	return out, nil
+	return rows, nil
 }
 
 // Insights is the resolver for the insights field.

@@ -82,7 +82,7 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		return nil, err
 	}
 	a.Recorder = record.New(nil)
-	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Earliest: cfg.Guardrails.ObservationFloor, Recorder: a.Recorder, Now: a.clock}
+	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Earliest: cfg.Guardrails.ObservationFloor, Recorder: a.Recorder, Now: a.clock, Dialect: st.Dialect}
 	a.Loop = &loop.Runner{Recorder: a.Recorder, InsightsPerDay: cfg.Guardrails.InsightsPerDay, Now: a.clock}
 	narrator := &llm.Narrator{Timeout: cfg.Guardrails.NarrativeTimeout}
 	if cfg.LLM.Enabled() {

@@ -156,8 +156,9 @@ func edgeCases(t *testing.T, token string, signFor func(kid, sub string) string,
 		{"where on an unknown field", body(mustJSON(t, map[string]any{"query": `{ insights(where: {nope: 1}) { totalCount } }`})), 422, "GRAPHQL_VALIDATION_FAILED", nil},
 
 		// Capped error lists.
-		{"1000 repeated directives", body(mustJSON(t, map[string]any{"query": "{ __typename " + strings.Repeat("@a ", 1000) + "}"})), 422, "GRAPHQL_VALIDATION_FAILED", nil},
-		{"200 unknown fields", body(mustJSON(t, map[string]any{"query": "{ " + strings.Repeat("nope ", 200) + "}"})), 422, "GRAPHQL_VALIDATION_FAILED", nil},
+		{"1000 repeated directives (refused before validation)", body(mustJSON(t, map[string]any{"query": "{ __typename " + strings.Repeat("@a ", 1000) + "}"})), 200, "ELIMIT", nil},
+		{"200 unknown fields, one name (refused before validation)", body(mustJSON(t, map[string]any{"query": "{ " + strings.Repeat("nope ", 200) + "}"})), 200, "ELIMIT", nil},
+		{"30 unknown fields", body(mustJSON(t, map[string]any{"query": "{ " + strings.Repeat("nope ", 30) + "}"})), 422, "GRAPHQL_VALIDATION_FAILED", nil},
 		{"APQ hash mismatch", body(`{"query":"{ __typename }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"abcd"}}}`), 200, "EINVALID", nil},
 		{"APQ version 2", body(`{"query":"{ __typename }","extensions":{"persistedQuery":{"version":2,"sha256Hash":"abcd"}}}`), 0, "EINVALID", nil},
 

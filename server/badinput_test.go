@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vitalgraph/vitalgraph/server"
+	"github.com/vitalgraph/vitalgraph/server/limits"
 )
 
 // TestBadInput sends hostile requests to a production-mode server on
@@ -129,6 +130,10 @@ func TestBadInput(t *testing.T) {
 		{"another user's node(id:)", authed(alice.AccessToken, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": bob.User.ID}), 200, "ENOTFOUND", nil},
 		{"another user's audit trail (admin only)", authed(alice.AccessToken, `query($id: ID!) { adminAuditTrail(userId: $id) { id } }`, map[string]any{"id": bob.User.ID}), 200, "EFORBIDDEN", nil},
 		{"plain HTTP in production", request{method: http.MethodPost, contentType: "application/json", body: gqlBody(`{ me { id } }`, nil), plain: true}, 403, "EFORBIDDEN", nil},
+	}
+	// Documents whose validation cost is quadratic are refused before it.
+	for _, wc := range limits.WorstCases(7000) {
+		cases = append(cases, badCase{"worst case: " + wc.Name, as(wc.Query), 200, "ELIMIT", nil})
 	}
 	// Every mutation argument that takes an id, with another user's id: add
 	// new mutations here.

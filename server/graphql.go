@@ -11,6 +11,7 @@ import (
 
 	"github.com/vitalgraph/vitalgraph/graph"
 	"github.com/vitalgraph/vitalgraph/resolvers"
+	"github.com/vitalgraph/vitalgraph/server/limits"
 )
 
 // Limits on GraphQL documents.
@@ -63,6 +64,9 @@ func newGraphQLHandler(a *App) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	a.useSecurityExtensions(srv) // depth, cost, aliases, root fields, introspection, persisted queries
+	// Bounded document work before validation (after persisted-query
+	// resolution, which the security extensions add first).
+	srv.Use(limits.NewDocument(limits.Document{TokenLimit: parserTokenLimit, CacheSize: queryCacheSize}))
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
 	present := errorPresenter(a.Log, a.Config.Dev())
 	srv.Use(safeTransactioner{Transactioner: a.transactioner(), present: present})

@@ -502,3 +502,52 @@ func TestMetricsQueryListsTheRegistry(t *testing.T) {
 	}
 	require.Equal(t, "bpm", keys["resting_hr"])
 }
+
+// baselines returns the newest row of each metric (of the viewer only), on
+// both databases, whatever order the days were written in.
+func TestBaselinesNewestPerMetric(t *testing.T) {
+	t.Parallel()
+	for name, store := range map[string]func(testing.TB) *server.Store{"postgres": servertest.NewPostgresStore, "sqlite": servertest.NewSQLiteStore} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := servertest.NewServer(t, store(t), nil)
+			alice := srv.CreateUser(t, "alice-bl@example.com")
+			bob := srv.CreateUser(t, "bob-bl@example.com")
+			sys := viewer.System(context.Background())
+			newest := map[string]string{}
+			for _, uid := range []string{alice, bob} {
+				for _, m := range []string{"resting_hr", "hrv_rmssd", "steps"} {
+					for _, d := range []int{3, 9, 1, 7} { // written out of order
+						day := dayN(d).Format(time.DateOnly)
+						if uid == bob {
+							day = dayN(d + 20).Format(time.DateOnly) // bob's are newer
+						}
+						_, err := srv.App.Store.Client.Baseline.Create().SetUserID(uid).SetMetric(m).SetAsOfDay(day).
+							SetState(baseline.StateREADY).SetValidDays(d).SetValidDaysLast28(d).Save(sys)
+						require.NoError(t, err)
+						if uid == alice && day > newest[m] {
+							newest[m] = day
+						}
+					}
+				}
+			}
+			var out struct {
+				Baselines []struct {
+					Metric  string `json:"metric"`
+					AsOfDay string `json:"asOfDay"`
+				} `json:"baselines"`
+			}
+			srv.Do(t, alice, `{ baselines { metric asOfDay } }`, nil).Decode(t, &out)
+			require.Len(t, out.Baselines, 3)
+			for i, b := range out.Baselines {
+				require.Equal(t, newest[b.Metric], b.AsOfDay, b.Metric)
+				if i > 0 {
+					require.Less(t, out.Baselines[i-1].Metric, b.Metric, "ordered by metric")
+				}
+			}
+			srv.Do(t, alice, `{ baselines(metric: "steps") { metric asOfDay } }`, nil).Decode(t, &out)
+			require.Len(t, out.Baselines, 1)
+			require.Equal(t, newest["steps"], out.Baselines[0].AsOfDay)
+		})
+	}
+}
