@@ -62,9 +62,10 @@ func newGraphQLHandler(a *App) *handler.Server {
 	if a.Config.Dev() {
 		srv.Use(extension.Introspection{})
 	}
+	a.useObservability(srv)      // operation metrics and spans (observability.go)
 	a.useSecurityExtensions(srv) // depth, cost, aliases, root fields, introspection, persisted queries
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
-	present := errorPresenter(a.Log, a.Config.Dev())
+	present := observedPresenter(a.Metrics, errorPresenter(a.Log, a.Config.Dev()))
 	srv.Use(safeTransactioner{Transactioner: a.transactioner(), present: present})
 	srv.Use(errorCap{})
 	srv.AroundFields(markResolverErrors)

@@ -35,6 +35,8 @@ type Service struct {
 	Earliest time.Time
 	Recorder *record.Recorder
 	Now      func() time.Time
+	// Observe, when set, is told each batch's outcome (observe.go).
+	Observe func(Outcome)
 }
 
 // Result says what happened to a batch.
@@ -53,7 +55,8 @@ type Result struct {
 // Details["problems"] listing every bad sample (index, field, code, message)
 // when any sample is bad — nothing is stored then; ECONFLICT when
 // idempotencyKey was used before for different samples.
-func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples []metrics.Sample, idempotencyKey string) (Result, error) {
+func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples []metrics.Sample, idempotencyKey string) (result Result, err error) {
+	defer func() { s.observe(tx, len(samples), result, err) }()
 	maxBatch := s.MaxBatch
 	if maxBatch <= 0 {
 		maxBatch = DefaultMaxBatch
