@@ -353,9 +353,12 @@ func (a *App) observeIngest(o ingest.Outcome) {
 		return
 	}
 	m.IngestBatches.WithLabelValues("stored").Inc()
-	m.IngestSamples.WithLabelValues("inserted").Add(float64(o.Result.Inserted))
-	m.IngestSamples.WithLabelValues("duplicate").Add(float64(o.Result.Duplicates))
-	m.IngestSamples.WithLabelValues("missing").Add(float64(o.Result.Missing))
+	// The outcomes partition the batch: missing samples are stored too (as
+	// missing), and whatever was not stored was a duplicate.
+	r := o.Result
+	m.IngestSamples.WithLabelValues("inserted").Add(float64(r.Inserted - r.Missing))
+	m.IngestSamples.WithLabelValues("missing").Add(float64(r.Missing))
+	m.IngestSamples.WithLabelValues("duplicate").Add(float64(max(r.Received-r.Inserted, 0)))
 }
 
 // problemCode bounds an ingestion problem code (engine/metrics Code*
