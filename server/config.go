@@ -30,10 +30,6 @@ type Config struct {
 	EnvMode         string         // ENV_MODE: dev | staging | production
 	Addr            string         // ADDR: listen address
 	MetricsAddr     string         // METRICS_ADDR: private listener of /metrics and /debug/pprof/ (off when empty; never ADDR)
-	// METRICS_OPERATION_NAMES: comma-separated GraphQL operation names that
-	// get their own metrics label (with the persisted-query allow-list's);
-	// any other name is "other".
-	MetricsOperations []string
 	DataDir         string         // DATA_DIR: folder of the embedded SQLite database
 	DatabaseURL     string         // DATABASE_URL: PostgreSQL URL; empty = embedded SQLite
 	AuditKeysFile   string         // AUDIT_KEYS_FILE: Ed25519 key ring signing audit checkpoints (default DATA_DIR/audit-keys.json)
@@ -53,6 +49,11 @@ type Config struct {
 	Security        SecurityConfig // see SecurityConfig (config_security.go)
 	Version         string         // set at build time, not from the environment
 	Commit          string         // set at build time, not from the environment
+
+	// METRICS_OPERATION_NAMES: comma-separated GraphQL operation names that
+	// get their own metrics label (with the persisted-query allow-list's);
+	// any other name is "other".
+	MetricsOperations []string
 }
 
 // Guardrails are the configurable limits of docs/design.md.
