@@ -434,6 +434,17 @@ func (a *App) setupMetrics() {
 		return float64(len(ids))
 	}))
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: telemetry.Namespace, Name: "ready",
+		Help: "1 when this instance is ready (/readyz: database and Redis answer, not draining), else 0.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(a.baseCtx, 2*time.Second)
+		defer cancel()
+		if a.draining.Load() || a.Store.Ping(ctx) != nil || (a.Redis != nil && a.Redis.Ping(ctx).Err() != nil) {
+			return 0
+		}
+		return 1
+	}))
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: telemetry.Namespace, Name: "feed_subscribers",
 		Help: "Live-feed subscribers of this instance's hub (all transports).",
 	}, func() float64 {
