@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/vitalgraph/vitalgraph/app/performance"
 	"github.com/vitalgraph/vitalgraph/graph"
 	"github.com/vitalgraph/vitalgraph/resolvers"
 )
@@ -40,6 +41,11 @@ func newGraphQLHandler(a *App) *handler.Server {
 		Auth:      a.Auth,
 		Rights:    a.Rights,
 		Status:    a.systemStatus(),
+		Performance: &performance.Service{Client: a.Store.Client, Timings: a.Metrics.Timings, Limits: performance.Limits{
+			LoopTimeout: a.Config.Guardrails.LoopTimeout, NarrativeTimeout: a.Config.Guardrails.NarrativeTimeout,
+			InsightsPerDay: a.Config.Guardrails.InsightsPerDay, IngestMaxBatch: a.Config.Guardrails.IngestMaxBatch,
+			ExperimentsPerMetric: a.Config.Guardrails.ExperimentsPerMetric, AttributionLagDays: a.Config.Guardrails.AttributionLagDays,
+		}},
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: r}))
 	srv.AddTransport(sseTransport{app: a, keepAlive: 15 * time.Second}) // SSE with id:/Last-Event-ID (server/sse.go)

@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vitalgraph/vitalgraph/app/ingest"
+	"github.com/vitalgraph/vitalgraph/app/performance"
 	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/narrate"
@@ -296,7 +297,9 @@ func (n observedNarrator) Narrate(ctx context.Context, f narrate.Facts) narrate.
 	ctx, span := telemetry.Tracer().Start(ctx, "narrate "+kind)
 	start := time.Now()
 	out := n.inner.Narrate(ctx, f)
-	n.m.NarrativeSeconds.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	took := time.Since(start)
+	n.m.NarrativeSeconds.WithLabelValues(kind).Observe(took.Seconds())
+	n.m.Timings.Add(performance.KindNarrative, time.Now(), took)
 	if n.llmOn {
 		outcome := telemetry.LLMOutcome(out.Replaced, out.ReplaceReason)
 		n.m.LLMCalls.WithLabelValues(outcome).Inc()
@@ -330,6 +333,7 @@ func (a *App) observeLoop(stage string, d time.Duration, err error) {
 	if stage != "total" {
 		return
 	}
+	a.Metrics.Timings.Add(performance.KindLoop, time.Now(), d)
 	switch {
 	case err == nil:
 		a.Metrics.LoopRuns.WithLabelValues("ok").Inc()

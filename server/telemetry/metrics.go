@@ -82,6 +82,8 @@ type Metrics struct {
 	JobRuns    *prometheus.CounterVec // outcome
 	JobSeconds prometheus.Histogram
 
+	Timings *Timings // recent loop and narrative durations (the performance report)
+
 	decisionsMu   sync.Mutex
 	decisionsSeen map[[3]string]bool
 }
@@ -90,7 +92,7 @@ type Metrics struct {
 // process collectors.
 func New() *Metrics {
 	reg := prometheus.NewRegistry()
-	m := &Metrics{Registry: reg, decisionsSeen: map[[3]string]bool{}}
+	m := &Metrics{Registry: reg, decisionsSeen: map[[3]string]bool{}, Timings: NewTimings()}
 	f := factory{reg}
 	m.HTTPRequests = f.counterVec("http_requests_total", "HTTP requests by route and status code.", "route", "code")
 	m.HTTPDuration = f.histogramVec("http_request_duration_seconds", "HTTP request latency by route (subscriptions excluded: they last as long as the client stays).", latencyBuckets, "route")
