@@ -71,6 +71,9 @@ commands:
                       restore a backup (server stopped); --verify checks it against the manifest
   anonymize --out DIR [--key-file F]
                       write a shareable anonymized SQLite dataset (load with restore)
+  doctor [--url URL] [--skip-golden]
+                      check the deployment as configured (and the running server):
+                      PASS/FAIL with the fix per line; non-zero exit on a failure
   version             print the version
 `
 
@@ -88,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return healthcheckCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(args, stdout, stderr)
+	case "doctor": // reports a bad configuration as a failed check
+		return doctorCmd(ctx, args, getenv, stdout)
 	}
 	cfg, err := server.LoadConfig(getenv)
 	if err != nil {
