@@ -27,7 +27,7 @@ func stagingEnv(t *testing.T) map[string]string {
 	return map[string]string{
 		"ENV_MODE": "staging", "DATABASE_URL": servertest.NewPostgresSchema(t), "REDIS_URL": servertest.RedisURL(),
 		"JOBS_QUEUE": fmt.Sprintf("doctor-%d", time.Now().UnixNano()), "JWT_KEYS_FILE": keys,
-		"AUDIT_KEYS_FILE": filepath.Join(t.TempDir(), "audit-keys.json"),
+		"AUDIT_KEYS_FILE":      filepath.Join(t.TempDir(), "audit-keys.json"),
 		"CORS_ALLOWED_ORIGINS": "https://staging.app.example.com", "WORKER_IN_PROCESS": "false",
 	}
 }
@@ -62,8 +62,10 @@ func TestDoctorPassesAGoodStagingServer(t *testing.T) {
 
 	out, err := runOps(t, env, "doctor", "--url", url)
 	require.NoError(t, err, out)
-	for _, name := range []string{"configuration", "https enforced", "cors origins", "key ring", "database reachable",
-		"migrations current", "clock skew", "redis reachable", "job queue", "last backup", "server ready", "golden regression"} {
+	for _, name := range []string{
+		"configuration", "https enforced", "cors origins", "key ring", "database reachable",
+		"migrations current", "clock skew", "redis reachable", "job queue", "last backup", "server ready", "golden regression",
+	} {
 		require.Regexp(t, `(?m)^PASS  `+name+` `, out, "%s passes", name)
 	}
 	require.NotContains(t, out, "FAIL")

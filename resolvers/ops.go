@@ -34,6 +34,8 @@ func timingSummary(s perf.Summary) *model.TimingSummary {
 		v := float64(*d) / float64(time.Millisecond)
 		return &v
 	}
-	return &model.TimingSummary{Samples: s.Samples, P50Ms: msOf(s.P50), P99Ms: msOf(s.P99),
-		LimitMs: int(s.Limit.Milliseconds()), WithinLimit: s.Within()}
+	return &model.TimingSummary{
+		Samples: s.Samples, P50Ms: msOf(s.P50), P99Ms: msOf(s.P99),
+		LimitMs: int(s.Limit.Milliseconds()), WithinLimit: s.Within(),
+	}
 }

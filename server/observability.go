@@ -468,17 +468,25 @@ func (a *App) observeRedis(rdb *redis.Client) {
 	}
 	reg := a.Metrics.Registry
 	reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: telemetry.Namespace, Name: "redis_pool_misses_total",
-			Help: "Redis connections opened because none was free in the pool (new connections and reconnects)."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: telemetry.Namespace, Name: "redis_pool_misses_total",
+			Help: "Redis connections opened because none was free in the pool (new connections and reconnects).",
+		},
 			stats(func(s *redis.PoolStats) uint32 { return s.Misses })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: telemetry.Namespace, Name: "redis_pool_timeouts_total",
-			Help: "Redis pool waits that timed out."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: telemetry.Namespace, Name: "redis_pool_timeouts_total",
+			Help: "Redis pool waits that timed out.",
+		},
 			stats(func(s *redis.PoolStats) uint32 { return s.Timeouts })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: telemetry.Namespace, Name: "redis_pool_stale_connections_total",
-			Help: "Redis connections closed as stale (broken or idle too long)."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: telemetry.Namespace, Name: "redis_pool_stale_connections_total",
+			Help: "Redis connections closed as stale (broken or idle too long).",
+		},
 			stats(func(s *redis.PoolStats) uint32 { return s.StaleConns })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: telemetry.Namespace, Name: "redis_pool_connections",
-			Help: "Redis connections in the pool."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: telemetry.Namespace, Name: "redis_pool_connections",
+			Help: "Redis connections in the pool.",
+		},
 			stats(func(s *redis.PoolStats) uint32 { return s.TotalConns })),
 	)
 	if telemetry.TracingEnabled() {

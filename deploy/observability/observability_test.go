@@ -85,8 +85,10 @@ func liveFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	uid := srv.CreateUser(t, "dash@example.com")
 	sample := func(day int, unit string) map[string]any {
 		d := time.Date(2026, 3, day, 7, 0, 0, 0, time.UTC)
-		return map[string]any{"metric": "resting_hr", "value": 55, "unit": unit, "source": "oura",
-			"observedAt": d.Format(time.RFC3339), "localDay": d.Format(time.DateOnly)}
+		return map[string]any{
+			"metric": "resting_hr", "value": 55, "unit": unit, "source": "oura",
+			"observedAt": d.Format(time.RFC3339), "localDay": d.Format(time.DateOnly),
+		}
 	}
 	const ingest = `mutation($input: [ObservationInput!]!) { ingestObservations(input: $input) { inserted } }`
 	srv.Do(t, uid, ingest, map[string]any{"input": []any{sample(2, "bpm"), sample(3, "bpm")}}).Decode(t, &struct{}{})

@@ -28,7 +28,6 @@ const OtherOperation = "other"
 // Bounded label vocabularies.
 var (
 	routes          = []string{"/graphql", "/healthz", "/readyz", "/exports", "other"}
-	operationTypes  = []string{"query", "mutation", "subscription", "none"}
 	errorCodes      = []string{"EINVALID", "ENOTFOUND", "EUNAUTHORIZED", "EFORBIDDEN", "ECONFLICT", "ELIMIT", "EINTERNAL", "EUNAVAILABLE", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "FEED_CURSOR_EXPIRED"}
 	limitNames      = []string{"depth", "cost", "aliases", "root_fields", "fields", "introspection", "rate", "body_size", "allow_list", "other"}
 	llmOutcomes     = []string{"kept", "replaced_violation", "replaced_timeout", "error", "canceled"}

@@ -75,10 +75,10 @@ func TestOneTraceFromHTTPToSQL(t *testing.T) {
 	spans := exp.GetSpans()
 	var httpSpan, gqlSpan tracetest.SpanStub
 	for _, s := range spans {
-		switch {
-		case s.Name == "POST /graphql":
+		switch s.Name {
+		case "POST /graphql":
 			httpSpan = s
-		case s.Name == "graphql.query other":
+		case "graphql.query other":
 			gqlSpan = s
 		}
 	}
