@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SERVICES := deploy/scripts/test-services.sh
 NAME ?= changes
 
-.PHONY: run build test test-short bench bench-go calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check
+.PHONY: run build test test-short bench bench-go calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check alerts-test
 
 ## run: serve the API on the embedded SQLite database in ./data (dev mode)
 run:
@@ -112,6 +112,11 @@ hadolint:
 ## vulncheck: govulncheck (pinned) against the Go vulnerability database (needs its network)
 vulncheck:
 	$(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) ./...
+
+## alerts-test: promtool checks deploy/observability/rules.yml and makes every alert fire and resolve
+## (promtool from Debian's prometheus package, installed when missing)
+alerts-test:
+	bash deploy/scripts/alerts-test.sh
 
 ## deploy-check: the compose, Dockerfile, env-template and Kubernetes manifest tests
 deploy-check:

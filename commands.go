@@ -23,11 +23,19 @@ func worker(ctx context.Context, cfg server.Config, log *slog.Logger) error {
 		return errors.New("worker needs REDIS_URL: without Redis, `serve` runs jobs in-process")
 	}
 	cfg.WorkerInProcess = true
+	stopTracing, err := startTracing(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	app, err := server.NewApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
+	if err := app.StartMetrics(ctx); err != nil {
+		return err
+	}
 	log.InfoContext(ctx, "worker started", slog.String("queue", cfg.JobsQueue))
 	<-ctx.Done()
 	log.InfoContext(ctx, "worker stopping")

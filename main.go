@@ -18,12 +18,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // IANA zones for users' local days, also on images without zoneinfo
 
 	"github.com/getsentry/sentry-go"
 
 	"github.com/vitalgraph/vitalgraph/server"
 	"github.com/vitalgraph/vitalgraph/server/migrations"
+	"github.com/vitalgraph/vitalgraph/server/telemetry"
 )
 
 // Set with -ldflags "-X main.version=… -X main.commit=…".
@@ -69,6 +71,9 @@ commands:
                       restore a backup (server stopped); --verify checks it against the manifest
   anonymize --out DIR [--key-file F]
                       write a shareable anonymized SQLite dataset (load with restore)
+  doctor [--url URL] [--skip-golden]
+                      check the deployment as configured (and the running server):
+                      PASS/FAIL with the fix per line; non-zero exit on a failure
   version             print the version
 `
 
@@ -86,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return healthcheckCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(args, stdout, stderr)
+	case "doctor": // reports a bad configuration as a failed check
+		return doctorCmd(ctx, args, getenv, stdout)
 	}
 	cfg, err := server.LoadConfig(getenv)
 	if err != nil {
@@ -142,6 +149,11 @@ func serve(ctx context.Context, cfg server.Config, log *slog.Logger, args []stri
 			return err
 		}
 	}
+	stopTracing, err := startTracing(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	app, err := server.NewApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -184,4 +196,21 @@ func migrate(ctx context.Context, cfg server.Config, args []string, stdout io.Wr
 		fmt.Fprintln(stdout, "  ", v)
 	}
 	return nil
+}
+
+// startTracing installs the OTLP trace exporter when OTEL_* asks for it
+// (telemetry.SetupTracing); the returned function flushes it.
+func startTracing(ctx context.Context, cfg server.Config, log *slog.Logger) (func(), error) {
+	shutdown, err := telemetry.SetupTracing(ctx, os.Getenv, cfg.Version)
+	if err != nil {
+		return nil, fmt.Errorf("OTEL tracing: %w", err)
+	}
+	if telemetry.TracingEnabled() {
+		log.InfoContext(ctx, "tracing on (OTLP)")
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = shutdown(sctx)
+	}, nil
 }

@@ -46,6 +46,21 @@ type Options struct {
 	PublishQueue        int           // pending hints to publish; more are dropped (default 4096)
 	Log                 *slog.Logger
 	Now                 func() time.Time
+	Observer            Observer // metrics hooks (server/telemetry); nil = none
+}
+
+// Observer is told what the hub does, for metrics. Its methods must not
+// block.
+type Observer interface {
+	// Subscribed is called when a subscription starts (ctx is the
+	// subscriber's); the returned function is called once when it ends.
+	Subscribed(ctx context.Context) (ended func())
+	// Delivered is called for each event handed to a subscriber: lag is
+	// the time from the event's commit to the hand-off, replayed whether
+	// the event predates the subscription (history).
+	Delivered(lag time.Duration, replayed bool)
+	// CutOff is called when a slow consumer is cut off.
+	CutOff()
 }
 
 func (o Options) withDefaults() Options {
@@ -131,6 +146,9 @@ type Subscription struct {
 	stop     chan struct{} // closed by CloseUser
 	stopOnce sync.Once
 	stopErr  error
+
+	head  int64  // feed head when the subscription started: events up to it are replays
+	ended func() // Observer.Subscribed's end hook, or nil
 }
 
 // Err returns why C was closed: nil after a normal end (context done, hub
@@ -252,7 +270,7 @@ func (h *Hub) Subscribe(ctx context.Context, userID string, after Cursor, f Filt
 		start = int64(after)
 	}
 	c := make(chan *Event, h.opt.Buffer)
-	s := &Subscription{C: c, c: c, wake: make(chan struct{}, 1), filter: f, last: start, stop: make(chan struct{})}
+	s := &Subscription{C: c, c: c, wake: make(chan struct{}, 1), filter: f, last: start, stop: make(chan struct{}), head: head}
 
 	h.mu.Lock()
 	if h.closed {
@@ -270,6 +288,9 @@ func (h *Hub) Subscribe(ctx context.Context, userID string, after Cursor, f Filt
 	h.active.Add(1)
 	h.wg.Add(2)
 	h.mu.Unlock()
+	if h.opt.Observer != nil {
+		s.ended = h.opt.Observer.Subscribed(ctx)
+	}
 
 	go h.pump(ctx, st, s)
 	// Catch events committed between the head query and registration.
@@ -306,6 +327,9 @@ func (h *Hub) pump(ctx context.Context, st *stream, s *Subscription) {
 	defer func() {
 		h.detach(st, s)
 		h.active.Add(-1)
+		if s.ended != nil {
+			s.ended()
+		}
 		close(s.c)
 	}()
 	for {
@@ -373,6 +397,7 @@ func (h *Hub) CloseUser(userID string, err error) int {
 func (h *Hub) deliver(ctx context.Context, s *Subscription, ev *Event) error {
 	select {
 	case s.c <- ev:
+		h.observeDelivered(s, ev)
 		return nil
 	default:
 	}
@@ -380,6 +405,7 @@ func (h *Hub) deliver(ctx context.Context, s *Subscription, ev *Event) error {
 	defer t.Stop()
 	select {
 	case s.c <- ev:
+		h.observeDelivered(s, ev)
 		return nil
 	case <-ctx.Done():
 		return nil
@@ -388,8 +414,17 @@ func (h *Hub) deliver(ctx context.Context, s *Subscription, ev *Event) error {
 	case <-s.stop:
 		return s.stopErr
 	case <-t.C:
+		if h.opt.Observer != nil {
+			h.opt.Observer.CutOff()
+		}
 		h.log.WarnContext(ctx, "feed subscriber cut off", slog.String("reason", "slow consumer"), slog.Int64("cursor", s.last))
 		return engine.Errorf(engine.ELIMIT, "slow consumer: the subscription did not keep up and was closed; resubscribe with after: \"%d\"", s.last)
+	}
+}
+
+func (h *Hub) observeDelivered(s *Subscription, ev *Event) {
+	if h.opt.Observer != nil {
+		h.opt.Observer.Delivered(h.opt.Now().Sub(ev.CreatedAt), int64(ev.Cursor) <= s.head)
 	}
 }
 

@@ -275,6 +275,11 @@ type ComplexityRoot struct {
 		Payload   func(childComplexity int) int
 	}
 
+	GuardrailBreachCount struct {
+		Count     func(childComplexity int) int
+		Guardrail func(childComplexity int) int
+	}
+
 	IngestResult struct {
 		BatchID    func(childComplexity int) int
 		Duplicates func(childComplexity int) int
@@ -472,6 +477,24 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PerformanceLimits struct {
+		AttributionLagDays   func(childComplexity int) int
+		ExperimentsPerMetric func(childComplexity int) int
+		IngestMaxBatch       func(childComplexity int) int
+		InsightsPerDay       func(childComplexity int) int
+		LoopTimeoutMs        func(childComplexity int) int
+		NarrativeTimeoutMs   func(childComplexity int) int
+	}
+
+	PerformanceReport struct {
+		Breaches     func(childComplexity int) int
+		Limits       func(childComplexity int) int
+		Loop         func(childComplexity int) int
+		Narrative    func(childComplexity int) int
+		WindowHours  func(childComplexity int) int
+		WithinLimits func(childComplexity int) int
+	}
+
 	ProviderConnection struct {
 		ConnectedAt    func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
@@ -500,24 +523,25 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AdminAuditTrail  func(childComplexity int, userID string, first *int) int
-		AuditCheckpoint  func(childComplexity int, userID *string) int
-		AuditEvents      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		AuditPublicKeys  func(childComplexity int) int
-		Baselines        func(childComplexity int, metric *string) int
-		DataExport       func(childComplexity int, id string) int
-		Evaluations      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EvaluationOrder, where *ent.EvaluationWhereInput) int
-		Insights         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade, includeDismissed *bool) int
-		Interventions    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InterventionOrder, where *ent.InterventionWhereInput) int
-		Me               func(childComplexity int) int
-		Metrics          func(childComplexity int) int
-		Narratives       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.NarrativeOrder, where *ent.NarrativeWhereInput) int
-		Node             func(childComplexity int, id string) int
-		Nodes            func(childComplexity int, ids []string) int
-		Observations     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
-		SystemStatus     func(childComplexity int) int
-		VerifyAuditTrail func(childComplexity int, userID *string, against *model.AuditCheckpointInput) int
-		Version          func(childComplexity int) int
+		AdminAuditTrail   func(childComplexity int, userID string, first *int) int
+		AuditCheckpoint   func(childComplexity int, userID *string) int
+		AuditEvents       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		AuditPublicKeys   func(childComplexity int) int
+		Baselines         func(childComplexity int, metric *string) int
+		DataExport        func(childComplexity int, id string) int
+		Evaluations       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EvaluationOrder, where *ent.EvaluationWhereInput) int
+		Insights          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade, includeDismissed *bool) int
+		Interventions     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InterventionOrder, where *ent.InterventionWhereInput) int
+		Me                func(childComplexity int) int
+		Metrics           func(childComplexity int) int
+		Narratives        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.NarrativeOrder, where *ent.NarrativeWhereInput) int
+		Node              func(childComplexity int, id string) int
+		Nodes             func(childComplexity int, ids []string) int
+		Observations      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
+		PerformanceReport func(childComplexity int, windowHours *int) int
+		SystemStatus      func(childComplexity int) int
+		VerifyAuditTrail  func(childComplexity int, userID *string, against *model.AuditCheckpointInput) int
+		Version           func(childComplexity int) int
 	}
 
 	SafetyCheck struct {
@@ -565,6 +589,14 @@ type ComplexityRoot struct {
 		LoggingLevel     func(childComplexity int) int
 		ProvidersEnabled func(childComplexity int) int
 		SafetyStatus     func(childComplexity int) int
+	}
+
+	TimingSummary struct {
+		LimitMs     func(childComplexity int) int
+		P50Ms       func(childComplexity int) int
+		P99Ms       func(childComplexity int) int
+		Samples     func(childComplexity int) int
+		WithinLimit func(childComplexity int) int
 	}
 
 	User struct {
@@ -1585,6 +1617,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedItem.Payload(childComplexity), true
 
+	case "GuardrailBreachCount.count":
+		if e.ComplexityRoot.GuardrailBreachCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardrailBreachCount.Count(childComplexity), true
+	case "GuardrailBreachCount.guardrail":
+		if e.ComplexityRoot.GuardrailBreachCount.Guardrail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardrailBreachCount.Guardrail(childComplexity), true
+
 	case "IngestResult.batchId":
 		if e.ComplexityRoot.IngestResult.BatchID == nil {
 			break
@@ -2549,6 +2594,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PerformanceLimits.attributionLagDays":
+		if e.ComplexityRoot.PerformanceLimits.AttributionLagDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceLimits.AttributionLagDays(childComplexity), true
+	case "PerformanceLimits.experimentsPerMetric":
+		if e.ComplexityRoot.PerformanceLimits.ExperimentsPerMetric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceLimits.ExperimentsPerMetric(childComplexity), true
+	case "PerformanceLimits.ingestMaxBatch":
+		if e.ComplexityRoot.PerformanceLimits.IngestMaxBatch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceLimits.IngestMaxBatch(childComplexity), true
+	case "PerformanceLimits.insightsPerDay":
+		if e.ComplexityRoot.PerformanceLimits.InsightsPerDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceLimits.InsightsPerDay(childComplexity), true
+	case "PerformanceLimits.loopTimeoutMs":
+		if e.ComplexityRoot.PerformanceLimits.LoopTimeoutMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceLimits.LoopTimeoutMs(childComplexity), true
+	case "PerformanceLimits.narrativeTimeoutMs":
+		if e.ComplexityRoot.PerformanceLimits.NarrativeTimeoutMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceLimits.NarrativeTimeoutMs(childComplexity), true
+
+	case "PerformanceReport.breaches":
+		if e.ComplexityRoot.PerformanceReport.Breaches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceReport.Breaches(childComplexity), true
+	case "PerformanceReport.limits":
+		if e.ComplexityRoot.PerformanceReport.Limits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceReport.Limits(childComplexity), true
+	case "PerformanceReport.loop":
+		if e.ComplexityRoot.PerformanceReport.Loop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceReport.Loop(childComplexity), true
+	case "PerformanceReport.narrative":
+		if e.ComplexityRoot.PerformanceReport.Narrative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceReport.Narrative(childComplexity), true
+	case "PerformanceReport.windowHours":
+		if e.ComplexityRoot.PerformanceReport.WindowHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceReport.WindowHours(childComplexity), true
+	case "PerformanceReport.withinLimits":
+		if e.ComplexityRoot.PerformanceReport.WithinLimits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformanceReport.WithinLimits(childComplexity), true
+
 	case "ProviderConnection.connectedAt":
 		if e.ComplexityRoot.ProviderConnection.ConnectedAt == nil {
 			break
@@ -2794,6 +2913,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Observations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.ObservationOrder), args["where"].(*ent.ObservationWhereInput)), true
+	case "Query.performanceReport":
+		if e.ComplexityRoot.Query.PerformanceReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_performanceReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PerformanceReport(childComplexity, args["windowHours"].(*int)), true
 	case "Query.systemStatus":
 		if e.ComplexityRoot.Query.SystemStatus == nil {
 			break
@@ -2990,6 +3120,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SystemStatus.SafetyStatus(childComplexity), true
+
+	case "TimingSummary.limitMs":
+		if e.ComplexityRoot.TimingSummary.LimitMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimingSummary.LimitMs(childComplexity), true
+	case "TimingSummary.p50Ms":
+		if e.ComplexityRoot.TimingSummary.P50Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimingSummary.P50Ms(childComplexity), true
+	case "TimingSummary.p99Ms":
+		if e.ComplexityRoot.TimingSummary.P99Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimingSummary.P99Ms(childComplexity), true
+	case "TimingSummary.samples":
+		if e.ComplexityRoot.TimingSummary.Samples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimingSummary.Samples(childComplexity), true
+	case "TimingSummary.withinLimit":
+		if e.ComplexityRoot.TimingSummary.WithinLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimingSummary.WithinLimit(childComplexity), true
 
 	case "User.connections":
 		if e.ComplexityRoot.User.Connections == nil {
@@ -3246,7 +3407,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "ops.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3263,6 +3424,7 @@ var sources = []*ast.Source{
 	{Name: "feed.graphqls", Input: sourceData("feed.graphqls"), BuiltIn: false},
 	{Name: "intervene.graphqls", Input: sourceData("intervene.graphqls"), BuiltIn: false},
 	{Name: "observe.graphqls", Input: sourceData("observe.graphqls"), BuiltIn: false},
+	{Name: "ops.graphqls", Input: sourceData("ops.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
@@ -3712,6 +3874,16 @@ func (ec *executionContext) childFields_FeedItem(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type FeedItem", field.Name)
 }
 
+func (ec *executionContext) childFields_GuardrailBreachCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "guardrail":
+		return ec.fieldContext_GuardrailBreachCount_guardrail(ctx, field)
+	case "count":
+		return ec.fieldContext_GuardrailBreachCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GuardrailBreachCount", field.Name)
+}
+
 func (ec *executionContext) childFields_IngestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "batchId":
@@ -4062,6 +4234,42 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PerformanceLimits(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loopTimeoutMs":
+		return ec.fieldContext_PerformanceLimits_loopTimeoutMs(ctx, field)
+	case "narrativeTimeoutMs":
+		return ec.fieldContext_PerformanceLimits_narrativeTimeoutMs(ctx, field)
+	case "insightsPerDay":
+		return ec.fieldContext_PerformanceLimits_insightsPerDay(ctx, field)
+	case "ingestMaxBatch":
+		return ec.fieldContext_PerformanceLimits_ingestMaxBatch(ctx, field)
+	case "experimentsPerMetric":
+		return ec.fieldContext_PerformanceLimits_experimentsPerMetric(ctx, field)
+	case "attributionLagDays":
+		return ec.fieldContext_PerformanceLimits_attributionLagDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PerformanceLimits", field.Name)
+}
+
+func (ec *executionContext) childFields_PerformanceReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "windowHours":
+		return ec.fieldContext_PerformanceReport_windowHours(ctx, field)
+	case "limits":
+		return ec.fieldContext_PerformanceReport_limits(ctx, field)
+	case "loop":
+		return ec.fieldContext_PerformanceReport_loop(ctx, field)
+	case "narrative":
+		return ec.fieldContext_PerformanceReport_narrative(ctx, field)
+	case "breaches":
+		return ec.fieldContext_PerformanceReport_breaches(ctx, field)
+	case "withinLimits":
+		return ec.fieldContext_PerformanceReport_withinLimits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PerformanceReport", field.Name)
+}
+
 func (ec *executionContext) childFields_ProviderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4186,6 +4394,22 @@ func (ec *executionContext) childFields_SystemStatus(ctx context.Context, field 
 		return ec.fieldContext_SystemStatus_llmEnabled(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SystemStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_TimingSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "samples":
+		return ec.fieldContext_TimingSummary_samples(ctx, field)
+	case "p50Ms":
+		return ec.fieldContext_TimingSummary_p50Ms(ctx, field)
+	case "p99Ms":
+		return ec.fieldContext_TimingSummary_p99Ms(ctx, field)
+	case "limitMs":
+		return ec.fieldContext_TimingSummary_limitMs(ctx, field)
+	case "withinLimit":
+		return ec.fieldContext_TimingSummary_withinLimit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimingSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/app/intervene"
 	"github.com/vitalgraph/vitalgraph/app/jobs"
 	"github.com/vitalgraph/vitalgraph/app/loop"
+	"github.com/vitalgraph/vitalgraph/app/performance"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
@@ -43,6 +44,8 @@ type Resolver struct {
 	Auth      *auth.Service       // accounts, tokens, admin operations
 	Rights    *datarights.Service // audit checkpoints, data export, account deletion
 	Status    SystemStatus        // reported by Query.systemStatus
+	// Performance builds the admin performance report (ops.go).
+	Performance *performance.Service
 }
 
 // SystemStatus describes how the server runs.

@@ -29,6 +29,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/llm"
+	"github.com/vitalgraph/vitalgraph/server/telemetry"
 )
 
 // App is one running Vitalgraph server: its configuration, logger and
@@ -46,6 +47,7 @@ type App struct {
 	Jobs      jobs.Queue          // background loop runs (Redis or in-process)
 	Auth      *auth.Service       // accounts and tokens (security.go)
 	Rights    *datarights.Service // audit checkpoints, export, account deletion (data.go)
+	Metrics   *telemetry.Metrics  // Prometheus families (served on METRICS_ADDR; observability.go)
 	sec       *security
 	fixedNow  atomic.Int64 // unix nanos of a pinned clock (SetClock); 0 = real time
 	demoUser  string       // dev-mode default viewer id
@@ -81,9 +83,13 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		_ = a.Close()
 		return nil, err
 	}
+	a.setupMetrics()
 	a.Recorder = record.New(nil)
+	a.Recorder.Committed = a.observeDecision
 	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Earliest: cfg.Guardrails.ObservationFloor, Recorder: a.Recorder, Now: a.clock, Dialect: st.Dialect}
+	a.Ingest.Observe = a.observeIngest
 	a.Loop = &loop.Runner{Recorder: a.Recorder, InsightsPerDay: cfg.Guardrails.InsightsPerDay, Now: a.clock}
+	a.Loop.Observe = a.observeLoop
 	narrator := &llm.Narrator{Timeout: cfg.Guardrails.NarrativeTimeout}
 	if cfg.LLM.Enabled() {
 		client, err := llm.NewClient(cfg.LLM, nil)
@@ -93,7 +99,7 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		narrator.Client = client
 	}
 	a.Intervene = &intervene.Service{
-		Recorder: a.Recorder, Narrator: narrator, ActiveLimit: cfg.Guardrails.ExperimentsPerMetric,
+		Recorder: a.Recorder, Narrator: observedNarrator{inner: narrator, m: a.Metrics, llmOn: narrator.Client != nil}, ActiveLimit: cfg.Guardrails.ExperimentsPerMetric,
 		MaxLagDays: cfg.Guardrails.AttributionLagDays, Now: a.clock,
 	}
 	a.Loop.Evaluator, a.Loop.Timeout = a.Intervene, cfg.Guardrails.LoopTimeout
@@ -110,6 +116,7 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 			return fail(fmt.Errorf("REDIS_URL: %w", err))
 		}
 		a.Redis = redis.NewClient(opt)
+		a.observeRedis(a.Redis)
 	}
 	if err := a.setupSecurity(ctx); err != nil {
 		return fail(err)
@@ -207,7 +214,8 @@ func (a *App) Handler() http.Handler {
 	h = a.withTransportSecurity(h)
 	h = a.withDrain(h)
 	h = withRecover(a.Log, h)
-	h = withAccessLog(a.Log, h)
+	h = withAccessLog(a.Log, a.Metrics, h)
+	h = withTracing(h)
 	h = withRequestID(h)
 	return h
 }
@@ -244,6 +252,7 @@ func (a *App) withViewer(next http.Handler) http.Handler {
 				return
 			}
 			ctx = viewer.NewContext(ctx, v)
+			setViewerInfo(ctx, v)
 			ctx = context.WithValue(ctx, tokenExpiryKey{}, exp)
 			if isEventStream(r) {
 				// An SSE subscription lives no longer than its token.
@@ -263,6 +272,7 @@ func (a *App) withViewer(next http.Handler) http.Handler {
 			}
 			v.RequestID = reqID
 			ctx = viewer.NewContext(ctx, v)
+			setViewerInfo(ctx, v)
 		}
 		if hub := sentry.GetHubFromContext(ctx); hub == nil && sentry.CurrentHub().Client() != nil {
 			ctx = sentry.SetHubOnContext(ctx, sentry.CurrentHub().Clone())
@@ -351,6 +361,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv.RegisterOnShutdown(a.cancel)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	mctx, stopMetrics := context.WithCancel(ctx)
+	defer stopMetrics()
+	if err := a.StartMetrics(mctx); err != nil {
+		_ = srv.Close()
+		return err
+	}
 	a.Log.InfoContext(ctx, "listening", slog.String("addr", ln.Addr().String()), slog.String("env_mode", a.Config.EnvMode),
 		slog.String("database", a.Store.Dialect), slog.Bool("redis", a.Redis != nil))
 	select {
@@ -380,4 +396,23 @@ func (a *App) DemoUserID() string { return a.demoUser }
 // isEventStream reports whether r asks for a server-sent event stream.
 func isEventStream(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// StartMetrics serves /metrics and /debug/pprof/ on METRICS_ADDR (when set)
+// until ctx ends. The listener is opened before it returns, so a bad or
+// busy address fails the start.
+func (a *App) StartMetrics(ctx context.Context) error {
+	if a.Config.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", a.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	go func() {
+		if err := a.Metrics.ServePrivate(ctx, ln, a.Log); err != nil {
+			a.Log.ErrorContext(ctx, "metrics listener stopped", slog.String("err", err.Error()))
+		}
+	}()
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ const (
 type Config struct {
 	EnvMode         string         // ENV_MODE: dev | staging | production
 	Addr            string         // ADDR: listen address
+	MetricsAddr     string         // METRICS_ADDR: private listener of /metrics and /debug/pprof/ (off when empty; never ADDR)
 	DataDir         string         // DATA_DIR: folder of the embedded SQLite database
 	DatabaseURL     string         // DATABASE_URL: PostgreSQL URL; empty = embedded SQLite
 	AuditKeysFile   string         // AUDIT_KEYS_FILE: Ed25519 key ring signing audit checkpoints (default DATA_DIR/audit-keys.json)
@@ -47,6 +49,11 @@ type Config struct {
 	Security        SecurityConfig // see SecurityConfig (config_security.go)
 	Version         string         // set at build time, not from the environment
 	Commit          string         // set at build time, not from the environment
+
+	// METRICS_OPERATION_NAMES: comma-separated GraphQL operation names that
+	// get their own metrics label (with the persisted-query allow-list's);
+	// any other name is "other".
+	MetricsOperations []string
 }
 
 // Guardrails are the configurable limits of docs/design.md.
@@ -89,6 +96,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		EnvMode:         strings.ToLower(strings.TrimSpace(getenv("ENV_MODE"))),
 		Addr:            getenv("ADDR"),
+		MetricsAddr:     strings.TrimSpace(getenv("METRICS_ADDR")),
 		DataDir:         getenv("DATA_DIR"),
 		DatabaseURL:     strings.TrimSpace(getenv("DATABASE_URL")),
 		AuditKeysFile:   strings.TrimSpace(getenv("AUDIT_KEYS_FILE")),
@@ -164,6 +172,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.DataDir == "" {
 		c.DataDir = "./data"
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR must be host:port like 127.0.0.1:9090, got %q", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr || (port != "0" && samePort(c.MetricsAddr, c.Addr)) {
+			errs = append(errs, errors.New("METRICS_ADDR must differ from ADDR: /metrics and pprof are never served on the public address"))
+		}
+	}
+	for _, n := range strings.Split(getenv("METRICS_OPERATION_NAMES"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			c.MetricsOperations = append(c.MetricsOperations, n)
+		}
+	}
+	if len(c.MetricsOperations) > 500 {
+		errs = append(errs, errors.New("METRICS_OPERATION_NAMES may list at most 500 names (each is a label value)"))
 	}
 	if c.DemoUserEmail == "" {
 		c.DemoUserEmail = "demo@vitalgraph.local"
@@ -242,4 +265,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 func devDatabaseAllowed(getenv func(string) string) bool {
 	b, err := strconv.ParseBool(strings.TrimSpace(getenv("ALLOW_DEV_DATABASE")))
 	return err == nil && b
+}
+
+// samePort reports whether two listen addresses use the same port on
+// overlapping hosts (an empty host or 0.0.0.0 / :: overlaps every host).
+func samePort(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb {
+		return false
+	}
+	wild := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wild(ha) || wild(hb)
 }

@@ -48,6 +48,9 @@ func (a *App) newFeedHub(fo FeedOptions) *feed.Hub {
 	if opt.Log == nil {
 		opt.Log = a.Log
 	}
+	if opt.Observer == nil {
+		opt.Observer = feedObserver{m: a.Metrics}
+	}
 	return feed.NewHub(a.Store.Client, bus, opt)
 }
 

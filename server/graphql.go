@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/vitalgraph/vitalgraph/app/performance"
 	"github.com/vitalgraph/vitalgraph/graph"
 	"github.com/vitalgraph/vitalgraph/resolvers"
 	"github.com/vitalgraph/vitalgraph/server/limits"
@@ -41,6 +42,11 @@ func newGraphQLHandler(a *App) *handler.Server {
 		Auth:      a.Auth,
 		Rights:    a.Rights,
 		Status:    a.systemStatus(),
+		Performance: &performance.Service{Client: a.Store.Client, Timings: a.Metrics.Timings, Limits: performance.Limits{
+			LoopTimeout: a.Config.Guardrails.LoopTimeout, NarrativeTimeout: a.Config.Guardrails.NarrativeTimeout,
+			InsightsPerDay: a.Config.Guardrails.InsightsPerDay, IngestMaxBatch: a.Config.Guardrails.IngestMaxBatch,
+			ExperimentsPerMetric: a.Config.Guardrails.ExperimentsPerMetric, AttributionLagDays: a.Config.Guardrails.AttributionLagDays,
+		}},
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: r}))
 	srv.AddTransport(sseTransport{app: a, keepAlive: 15 * time.Second}) // SSE with id:/Last-Event-ID (server/sse.go)
@@ -63,12 +69,13 @@ func newGraphQLHandler(a *App) *handler.Server {
 	if a.Config.Dev() {
 		srv.Use(extension.Introspection{})
 	}
+	a.useObservability(srv)      // operation metrics and spans (observability.go)
 	a.useSecurityExtensions(srv) // depth, cost, aliases, root fields, introspection, persisted queries
 	// Bounded document work before validation (after persisted-query
 	// resolution, which the security extensions add first).
 	srv.Use(limits.NewDocument(limits.Document{TokenLimit: parserTokenLimit, CacheSize: queryCacheSize}))
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
-	present := errorPresenter(a.Log, a.Config.Dev())
+	present := observedPresenter(a.Metrics, errorPresenter(a.Log, a.Config.Dev()))
 	srv.Use(safeTransactioner{Transactioner: a.transactioner(), present: present})
 	srv.Use(errorCap{})
 	srv.AroundFields(markResolverErrors)

@@ -10,6 +10,10 @@ import (
 
 // runLoopJob is the background job: one loop run for a user, as the system.
 func (a *App) runLoopJob(ctx context.Context, userID string) error {
+	return a.traceJob(ctx, func(ctx context.Context) error { return a.loopJob(ctx, userID) })
+}
+
+func (a *App) loopJob(ctx context.Context, userID string) error {
 	sum, err := a.Loop.Run(viewer.System(ctx), a.Store.Client, userID)
 	if err != nil {
 		a.Log.WarnContext(ctx, "loop run failed", slog.String("user_id", userID), slog.Any("err", err))

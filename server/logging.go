@@ -11,7 +11,8 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"time"
+
+	"github.com/vitalgraph/vitalgraph/server/telemetry"
 )
 
 type requestIDKey struct{}
@@ -35,12 +36,15 @@ func NewLogger(w io.Writer, cfg Config) *slog.Logger {
 	return slog.New(requestIDHandler{h})
 }
 
-// requestIDHandler adds request_id from the record's context.
+// requestIDHandler adds request_id and trace_id from the record's context.
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestIDFromContext(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if id := telemetry.TraceID(ctx); id != "" {
+		r.AddAttrs(slog.String("trace_id", id))
 	}
 	return h.Handler.Handle(ctx, r)
 }
@@ -78,7 +82,11 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	head   []byte // start of an error response's body (its error code)
 }
+
+// errorHeadBytes is how much of an error response's body is kept.
+const errorHeadBytes = 512
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.status == 0 {
@@ -90,6 +98,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
+	}
+	if s.status >= 400 && len(s.head) < errorHeadBytes {
+		s.head = append(s.head, b[:min(len(b), errorHeadBytes-len(s.head))]...)
 	}
 	n, err := s.ResponseWriter.Write(b)
 	s.bytes += n
@@ -105,22 +116,6 @@ func (s *statusRecorder) Flush() {
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-// withAccessLog logs one line per request after it finishes.
-func withAccessLog(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
-		)
-	})
 }
 
 // Hijack implements http.Hijacker for websocket upgrades.

@@ -124,6 +124,7 @@ func (a *App) useSecurityExtensions(srv *handler.Server) {
 	srv.Use(limits.Operation{
 		MaxDepth: sc.MaxDepth, MaxCost: sc.MaxCost, MaxAliases: sc.MaxAliases, MaxRootFields: sc.MaxRootFields,
 		DefaultPage: resolvers.DefaultPageSize, AllowIntrospection: a.Config.Dev(), SoloMutations: authMutations,
+		Observe: a.observeLimits,
 	})
 	switch {
 	case a.sec.allow != nil:

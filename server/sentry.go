@@ -10,6 +10,7 @@ import (
 	"github.com/getsentry/sentry-go"
 
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/server/telemetry"
 )
 
 // InitSentry configures error monitoring. No personal data is sent: the
@@ -97,6 +98,9 @@ func sentryHub(ctx context.Context) *sentry.Hub {
 	hub.ConfigureScope(func(s *sentry.Scope) {
 		if id := RequestIDFromContext(ctx); id != "" {
 			s.SetTag("request_id", id)
+		}
+		if id := telemetry.TraceID(ctx); id != "" {
+			s.SetTag("trace_id", id)
 		}
 		if v, ok := viewer.FromContext(ctx); ok && v.UserID != "" {
 			s.SetUser(sentry.User{ID: PseudonymousUserID(v.UserID)})

@@ -56,7 +56,7 @@ func OpenStore(ctx context.Context, databaseURL, dataDir string) (*Store, error)
 
 // OpenPostgres opens a PostgreSQL pool through lib/pq.
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
-	db, err := sql.Open("postgres", url)
+	db, err := openDB("postgres", url, "postgresql")
 	if err != nil {
 		return nil, fmt.Errorf("opening postgres: %w", err)
 	}
@@ -68,7 +68,7 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 
 // OpenSQLite opens an SQLite database through the pure-Go driver.
 func OpenSQLite(ctx context.Context, dsn string) (*Store, error) {
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openDB("sqlite", dsn, "sqlite")
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite: %w", err)
 	}

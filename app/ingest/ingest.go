@@ -44,6 +44,8 @@ type Service struct {
 	// observations are stored by one set-based INSERT (storePostgres);
 	// elsewhere through ent's bulk create.
 	Dialect string
+	// Observe, when set, is told each batch's outcome (observe.go).
+	Observe func(Outcome)
 }
 
 // Result says what happened to a batch.
@@ -62,7 +64,8 @@ type Result struct {
 // Details["problems"] listing every bad sample (index, field, code, message)
 // when any sample is bad — nothing is stored then; ECONFLICT when
 // idempotencyKey was used before for different samples.
-func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples []metrics.Sample, idempotencyKey string) (Result, error) {
+func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples []metrics.Sample, idempotencyKey string) (result Result, err error) {
+	defer func() { s.observe(tx, len(samples), result, err) }()
 	maxBatch := s.MaxBatch
 	if maxBatch <= 0 {
 		maxBatch = DefaultMaxBatch

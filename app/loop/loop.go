@@ -38,12 +38,13 @@ type Summary struct {
 // nothing. The run must finish within Timeout: when it does not, it is rolled
 // back, an audit event records the overrun, and ELIMIT is returned. When ctx
 // already carries a transaction (a GraphQL mutation), Run uses it.
-func (r *Runner) Run(ctx context.Context, client *ent.Client, userID string) (Summary, error) {
+func (r *Runner) Run(ctx context.Context, client *ent.Client, userID string) (_ Summary, err error) {
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	start := time.Now()
+	defer func() { r.observe("total", start, err) }()
 	if tx := ent.TxFromContext(ctx); tx != nil {
 		sum, err := r.runStages(ctx, tx, userID, start, timeout)
 		sum.Duration = time.Since(start)
@@ -83,10 +84,13 @@ func (r *Runner) Run(ctx context.Context, client *ent.Client, userID string) (Su
 func (r *Runner) runStages(ctx context.Context, tx *ent.Tx, userID string, start time.Time, timeout time.Duration) (Summary, error) {
 	var sum Summary
 	ms, err := r.Model(ctx, tx, userID)
+	r.observe("model", start, err)
 	sum.ModelSummary = ms
 	if err != nil {
 		return sum, err
 	}
+	evalStart := time.Now()
+	defer func() { r.observe("evaluate", evalStart, nil) }()
 	if time.Since(start) > timeout {
 		return sum, engine.Errorf(engine.ELIMIT, "loop exceeded %s", timeout)
 	}

@@ -39,6 +39,16 @@ type Runner struct {
 	Detect         detect.Options   // zero value means detect.DefaultOptions()
 	Timeout        time.Duration    // runtime guardrail per run; ≤ 0 means DefaultTimeout
 	Evaluator      Evaluator        // evaluates experiments whose window ended; nil skips that stage
+	// Observe, when set, is told each stage's duration ("model",
+	// "evaluate") and, as stage "total", the whole run's with its error
+	// (metrics; it must not block).
+	Observe func(stage string, d time.Duration, err error)
+}
+
+func (r *Runner) observe(stage string, start time.Time, err error) {
+	if r.Observe != nil {
+		r.Observe(stage, time.Since(start), err)
+	}
 }
 
 // ModelSummary says what the MODEL stage did.

@@ -36,6 +36,10 @@ func (f NotifierFunc) Notify(userID string) { f(userID) }
 type Recorder struct {
 	Notifier Notifier // may be nil
 	Now      func() time.Time
+	// Committed, when set, is called with each audited decision once its
+	// transaction commits (metrics count decisions there; a rolled-back
+	// decision is never counted). It must not block.
+	Committed func(Audit)
 }
 
 // New returns a Recorder that notifies n after commits.
@@ -103,6 +107,9 @@ func (r *Recorder) Audit(ctx context.Context, tx *ent.Tx, a Audit) (*ent.AuditEv
 	if err := tx.User.UpdateOneID(a.UserID).SetAuditHead(ev.Hash).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("advancing audit chain head: %w", err)
 	}
+	if r.Committed != nil {
+		r.afterCommit(tx, func() { r.Committed(a) })
+	}
 	if _, err := r.Feed(ctx, tx, a.UserID, feedevent.KindAUDIT_EVENT, saved.ID, map[string]any{
 		"entityType": a.EntityType, "entityId": a.EntityID, "action": a.Action, "decision": a.Decision,
 	}); err != nil {
@@ -130,17 +137,22 @@ func (r *Recorder) Feed(ctx context.Context, tx *ent.Tx, userID string, kind fee
 	}
 	if r.Notifier != nil {
 		n := r.Notifier
-		tx.OnCommit(func(next ent.Committer) ent.Committer {
-			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-				err := next.Commit(ctx, tx)
-				if err == nil {
-					n.Notify(userID)
-				}
-				return err
-			})
-		})
+		r.afterCommit(tx, func() { n.Notify(userID) })
 	}
 	return fe, nil
+}
+
+// afterCommit runs f once tx has committed.
+func (r *Recorder) afterCommit(tx *ent.Tx, f func()) {
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				f()
+			}
+			return err
+		})
+	})
 }
 
 // Hash is sha256(prev_hash || canonical JSON of the event's content), hex

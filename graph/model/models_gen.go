@@ -123,6 +123,13 @@ type Evidence struct {
 	WindowTo   *string `json:"windowTo,omitempty"`
 }
 
+// How often a guardrail was breached in the window, from the audit trail of every user.
+type GuardrailBreachCount struct {
+	// loop_timeout | narrative_timeout | insights_per_day
+	Guardrail string `json:"guardrail"`
+	Count     int    `json:"count"`
+}
+
 // What an ingestion call stored. A batch with any bad sample is refused whole with an EINVALID error whose extensions.problems lists every bad sample (index, field, code, message); then nothing is stored.
 type IngestResult struct {
 	BatchID  string `json:"batchId"`
@@ -188,6 +195,27 @@ type ObservationInput struct {
 	UtcOffsetSeconds int `json:"utcOffsetSeconds"`
 	// whoop, oura, fitbit, apple_health, manual or api.
 	Source string `json:"source"`
+}
+
+// The configured guardrails (docs/design.md).
+type PerformanceLimits struct {
+	LoopTimeoutMs        int `json:"loopTimeoutMs"`
+	NarrativeTimeoutMs   int `json:"narrativeTimeoutMs"`
+	InsightsPerDay       int `json:"insightsPerDay"`
+	IngestMaxBatch       int `json:"ingestMaxBatch"`
+	ExperimentsPerMetric int `json:"experimentsPerMetric"`
+	AttributionLagDays   int `json:"attributionLagDays"`
+}
+
+// The performance report.
+type PerformanceReport struct {
+	WindowHours int                     `json:"windowHours"`
+	Limits      *PerformanceLimits      `json:"limits"`
+	Loop        *TimingSummary          `json:"loop"`
+	Narrative   *TimingSummary          `json:"narrative"`
+	Breaches    []*GuardrailBreachCount `json:"breaches"`
+	// check_performance_limits: both p99s within their limits and no loop or narrative timeout in the window.
+	WithinLimits bool `json:"withinLimits"`
 }
 
 type ProviderIngestResult struct {
@@ -275,6 +303,20 @@ type SystemStatus struct {
 	SafetyStatus string `json:"safetyStatus"`
 	LoggingLevel string `json:"loggingLevel"`
 	LlmEnabled   bool   `json:"llmEnabled"`
+}
+
+// Recent durations of one kind of work on the instance that answers (at most its last 1,024 runs).
+type TimingSummary struct {
+	// Runs measured in the window.
+	Samples int `json:"samples"`
+	// Median in milliseconds; null without runs.
+	P50Ms *float64 `json:"p50Ms,omitempty"`
+	// 99th percentile (nearest rank) in milliseconds; null without runs.
+	P99Ms *float64 `json:"p99Ms,omitempty"`
+	// The guardrail this work must finish within, in milliseconds.
+	LimitMs int `json:"limitMs"`
+	// p99 at or below the limit (true without runs).
+	WithinLimit bool `json:"withinLimit"`
 }
 
 type ValueRange struct {

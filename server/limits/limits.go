@@ -31,6 +31,9 @@ type Operation struct {
 	DefaultPage        int      // page size assumed for a connection without first/last (default 20)
 	AllowIntrospection bool     // __schema / __type allowed
 	SoloMutations      []string // mutation fields that must be alone in their operation
+	// Observe, when set, is told every measured operation's stats (Limit
+	// names the limit that refused it, if one did); metrics use it.
+	Observe func(ctx context.Context, st Stats)
 }
 
 // WithDefaults fills zero limits.
@@ -63,6 +66,9 @@ func (Operation) Validate(graphql.ExecutableSchema) error { return nil }
 // Stats are what the walker measured.
 type Stats struct {
 	Depth, Cost, Aliases, RootFields, Fields int
+	// Limit is the limit that refused the operation: "depth", "cost",
+	// "aliases", "root_fields", "fields" or "introspection"; "" if none.
+	Limit string
 }
 
 func limitErr(code, format string, args ...any) *gqlerror.Error {
@@ -73,11 +79,14 @@ func limitErr(code, format string, args ...any) *gqlerror.Error {
 // measures the operation and refuses it (ELIMIT, EFORBIDDEN for
 // introspection, EINVALID for a solo mutation sent with others) before any
 // resolver runs.
-func (o Operation) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (o Operation) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
 	st, gerr := o.Measure(oc.Doc, oc.Operation, oc.Variables)
+	if o.Observe != nil {
+		o.Observe(ctx, st)
+	}
 	if gerr != nil {
 		return gerr
 	}
@@ -102,6 +111,7 @@ func (o Operation) Measure(doc *ast.QueryDocument, op *ast.OperationDefinition, 
 		return w.st, w.err
 	}
 	if w.st.Cost > o.MaxCost {
+		w.st.Limit = "cost"
 		return w.st, limitErr(engine.ELIMIT, "query cost %d exceeds the limit of %d (connections cost first × their fields)", w.st.Cost, o.MaxCost)
 	}
 	return w.st, nil
@@ -141,7 +151,7 @@ func (w *walker) selections(set ast.SelectionSet, depth int, root bool) int {
 			if root {
 				w.st.RootFields++
 				if w.st.RootFields > w.o.MaxRootFields {
-					w.err = limitErr(engine.ELIMIT, "operation has more than %d root fields", w.o.MaxRootFields)
+					w.err, w.st.Limit = limitErr(engine.ELIMIT, "operation has more than %d root fields", w.o.MaxRootFields), "root_fields"
 					return cost
 				}
 			}
@@ -168,13 +178,13 @@ func (w *walker) selections(set ast.SelectionSet, depth int, root bool) int {
 func (w *walker) field(f *ast.Field, depth int) int {
 	w.st.Fields++
 	if w.st.Fields > w.o.MaxFields {
-		w.err = limitErr(engine.ELIMIT, "operation selects more than %d fields", w.o.MaxFields)
+		w.err, w.st.Limit = limitErr(engine.ELIMIT, "operation selects more than %d fields", w.o.MaxFields), "fields"
 		return 0
 	}
 	if f.Alias != "" && f.Alias != f.Name {
 		w.st.Aliases++
 		if w.st.Aliases > w.o.MaxAliases {
-			w.err = limitErr(engine.ELIMIT, "operation has more than %d aliases", w.o.MaxAliases)
+			w.err, w.st.Limit = limitErr(engine.ELIMIT, "operation has more than %d aliases", w.o.MaxAliases), "aliases"
 			return 0
 		}
 	}
@@ -183,7 +193,7 @@ func (w *walker) field(f *ast.Field, depth int) int {
 			return 0
 		}
 		if !w.o.AllowIntrospection {
-			w.err = limitErr(engine.EFORBIDDEN, "introspection is disabled")
+			w.err, w.st.Limit = limitErr(engine.EFORBIDDEN, "introspection is disabled"), "introspection"
 		}
 		return 0 // introspection is exempt from depth and cost (by AST, not operation name)
 	}
@@ -191,7 +201,7 @@ func (w *walker) field(f *ast.Field, depth int) int {
 		w.st.Depth = depth
 	}
 	if depth > w.o.MaxDepth {
-		w.err = limitErr(engine.ELIMIT, "query depth exceeds the limit of %d", w.o.MaxDepth)
+		w.err, w.st.Limit = limitErr(engine.ELIMIT, "query depth exceeds the limit of %d", w.o.MaxDepth), "depth"
 		return 0
 	}
 	children := w.selections(f.SelectionSet, depth+1, false)
