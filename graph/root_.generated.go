@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	Insight() InsightResolver
 	Intervention() InterventionResolver
 	Mutation() MutationResolver
+	ProviderConnection() ProviderConnectionResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 }
@@ -398,7 +399,9 @@ type ComplexityRoot struct {
 		AcknowledgeInsight    func(childComplexity int, id string) int
 		AdminRevokeSessions   func(childComplexity int, userID string) int
 		CompleteIntervention  func(childComplexity int, id string) int
+		ConnectProvider       func(childComplexity int, provider providerconnection.Provider) int
 		DeleteAccount         func(childComplexity int, password *string, userID *string, reason *string) int
+		DisconnectProvider    func(childComplexity int, provider providerconnection.Provider) int
 		DismissInsight        func(childComplexity int, id string, reason insight.DismissReason) int
 		EvaluateIntervention  func(childComplexity int, id string) int
 		IngestObservations    func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
@@ -413,6 +416,7 @@ type ComplexityRoot struct {
 		SignOut               func(childComplexity int, refreshToken string) int
 		SignUp                func(childComplexity int, email string, password string) int
 		StartIntervention     func(childComplexity int, input model.StartInterventionInput) int
+		SyncProvider          func(childComplexity int, provider providerconnection.Provider) int
 		UpdateSafetyFlags     func(childComplexity int, flags []string) int
 	}
 
@@ -472,14 +476,23 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	ProviderAuthorization struct {
+		AuthorizationURL func(childComplexity int) int
+		ExpiresAt        func(childComplexity int) int
+		Provider         func(childComplexity int) int
+	}
+
 	ProviderConnection struct {
 		ConnectedAt    func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		DisconnectedAt func(childComplexity int) int
 		ID             func(childComplexity int) int
+		LastError      func(childComplexity int) int
 		LastSyncAt     func(childComplexity int) int
+		LastSyncedAt   func(childComplexity int) int
 		Provider       func(childComplexity int) int
 		Status         func(childComplexity int) int
+		SyncStatus     func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
 	}
 
@@ -2155,6 +2168,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteIntervention(childComplexity, args["id"].(string)), true
+	case "Mutation.connectProvider":
+		if e.ComplexityRoot.Mutation.ConnectProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_connectProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConnectProvider(childComplexity, args["provider"].(providerconnection.Provider)), true
 	case "Mutation.deleteAccount":
 		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
 			break
@@ -2166,6 +2190,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(*string), args["userId"].(*string), args["reason"].(*string)), true
+	case "Mutation.disconnectProvider":
+		if e.ComplexityRoot.Mutation.DisconnectProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disconnectProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisconnectProvider(childComplexity, args["provider"].(providerconnection.Provider)), true
 	case "Mutation.dismissInsight":
 		if e.ComplexityRoot.Mutation.DismissInsight == nil {
 			break
@@ -2320,6 +2355,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartIntervention(childComplexity, args["input"].(model.StartInterventionInput)), true
+	case "Mutation.syncProvider":
+		if e.ComplexityRoot.Mutation.SyncProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_syncProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SyncProvider(childComplexity, args["provider"].(providerconnection.Provider)), true
 	case "Mutation.updateSafetyFlags":
 		if e.ComplexityRoot.Mutation.UpdateSafetyFlags == nil {
 			break
@@ -2549,6 +2595,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "ProviderAuthorization.authorizationUrl":
+		if e.ComplexityRoot.ProviderAuthorization.AuthorizationURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.AuthorizationURL(childComplexity), true
+	case "ProviderAuthorization.expiresAt":
+		if e.ComplexityRoot.ProviderAuthorization.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.ExpiresAt(childComplexity), true
+	case "ProviderAuthorization.provider":
+		if e.ComplexityRoot.ProviderAuthorization.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.Provider(childComplexity), true
+
 	case "ProviderConnection.connectedAt":
 		if e.ComplexityRoot.ProviderConnection.ConnectedAt == nil {
 			break
@@ -2573,12 +2638,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderConnection.ID(childComplexity), true
+	case "ProviderConnection.lastError":
+		if e.ComplexityRoot.ProviderConnection.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.LastError(childComplexity), true
 	case "ProviderConnection.lastSyncAt":
 		if e.ComplexityRoot.ProviderConnection.LastSyncAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ProviderConnection.LastSyncAt(childComplexity), true
+	case "ProviderConnection.lastSyncedAt":
+		if e.ComplexityRoot.ProviderConnection.LastSyncedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.LastSyncedAt(childComplexity), true
 	case "ProviderConnection.provider":
 		if e.ComplexityRoot.ProviderConnection.Provider == nil {
 			break
@@ -2591,6 +2668,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderConnection.Status(childComplexity), true
+	case "ProviderConnection.syncStatus":
+		if e.ComplexityRoot.ProviderConnection.SyncStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.SyncStatus(childComplexity), true
 	case "ProviderConnection.updatedAt":
 		if e.ComplexityRoot.ProviderConnection.UpdatedAt == nil {
 			break
@@ -3246,7 +3329,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "providers.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3263,6 +3346,7 @@ var sources = []*ast.Source{
 	{Name: "feed.graphqls", Input: sourceData("feed.graphqls"), BuiltIn: false},
 	{Name: "intervene.graphqls", Input: sourceData("intervene.graphqls"), BuiltIn: false},
 	{Name: "observe.graphqls", Input: sourceData("observe.graphqls"), BuiltIn: false},
+	{Name: "providers.graphqls", Input: sourceData("providers.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
@@ -4062,6 +4146,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_ProviderAuthorization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ProviderAuthorization_provider(ctx, field)
+	case "authorizationUrl":
+		return ec.fieldContext_ProviderAuthorization_authorizationUrl(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ProviderAuthorization_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderAuthorization", field.Name)
+}
+
 func (ec *executionContext) childFields_ProviderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4080,6 +4176,12 @@ func (ec *executionContext) childFields_ProviderConnection(ctx context.Context, 
 		return ec.fieldContext_ProviderConnection_disconnectedAt(ctx, field)
 	case "lastSyncAt":
 		return ec.fieldContext_ProviderConnection_lastSyncAt(ctx, field)
+	case "syncStatus":
+		return ec.fieldContext_ProviderConnection_syncStatus(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ProviderConnection_lastError(ctx, field)
+	case "lastSyncedAt":
+		return ec.fieldContext_ProviderConnection_lastSyncedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProviderConnection", field.Name)
 }

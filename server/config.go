@@ -45,6 +45,7 @@ type Config struct {
 	JobsQueue       string         // JOBS_QUEUE: asynq queue name (vitalgraph-loop)
 	Feed            FeedConfig     // live feed settings (FEED_*)
 	Security        SecurityConfig // see SecurityConfig (config_security.go)
+	Providers       ProvidersConfig // WHOOP/Oura OAuth and sync (config_providers.go)
 	Version         string         // set at build time, not from the environment
 	Commit          string         // set at build time, not from the environment
 }
@@ -230,6 +231,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("MIGRATE_ON_START is refused in production: run `vitalgraph migrate` as a release step"))
 	}
 	c.Security = loadSecurityConfig(getenv, c.EnvMode, &errs)
+	c.Providers = loadProvidersConfig(getenv, c.EnvMode, &errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}

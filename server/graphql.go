@@ -39,6 +39,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 		Live:      a.Feed,
 		Auth:      a.Auth,
 		Rights:    a.Rights,
+		Connect:   a.Connect,
 		Status:    a.systemStatus(),
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: r}))
