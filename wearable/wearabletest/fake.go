@@ -438,3 +438,25 @@ func (f *Fake) ouraReadiness(d Day) any {
 		"timestamp": ouraTime(d.End, d.Offset),
 	}
 }
+
+// Issued reports whether tok was ever issued as an access or refresh
+// token and is still valid.
+func (f *Fake) Issued(tok string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.access[tok] || f.refresh[tok]
+}
+
+// ValidTokens returns every valid access and refresh token.
+func (f *Fake) ValidTokens() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for t := range f.access {
+		out = append(out, t)
+	}
+	for t := range f.refresh {
+		out = append(out, t)
+	}
+	return out
+}
