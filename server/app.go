@@ -208,8 +208,9 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("/graphql", a.withViewer(a.withGraphQLLimits(gql)))
 	mux.HandleFunc("GET /exports/{id}", a.exportDownload) // data export download (data.go)
-	mux.HandleFunc("GET /oauth/{provider}/callback", a.oauthCallback) // wearable OAuth (providers.go)
-	mux.HandleFunc("POST /webhooks/{provider}", a.providerWebhook)   // wearable webhooks (providers.go)
+	// wearable OAuth callbacks and webhooks (providers.go)
+	mux.HandleFunc("GET /oauth/{provider}/callback", a.oauthCallback)
+	mux.HandleFunc("POST /webhooks/{provider}", a.providerWebhook)
 	if a.Config.Dev() {
 		mux.Handle("GET /{$}", playground.Handler("Vitalgraph", "/graphql"))
 	}

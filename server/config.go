@@ -45,9 +45,10 @@ type Config struct {
 	JobsQueue       string         // JOBS_QUEUE: asynq queue name (vitalgraph-loop)
 	Feed            FeedConfig     // live feed settings (FEED_*)
 	Security        SecurityConfig // see SecurityConfig (config_security.go)
-	Providers       ProvidersConfig // WHOOP/Oura OAuth and sync (config_providers.go)
 	Version         string         // set at build time, not from the environment
 	Commit          string         // set at build time, not from the environment
+	// Providers: WHOOP/Oura OAuth and sync (config_providers.go).
+	Providers ProvidersConfig
 }
 
 // Guardrails are the configurable limits of docs/design.md.

@@ -107,7 +107,9 @@ func connectVia(t *testing.T, srv *servertest.Server, uid, provider string) (int
 
 func getJSON(t *testing.T, u string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Get(u) //nolint:noctx // test helper
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var body map[string]any

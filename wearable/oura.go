@@ -27,7 +27,7 @@ func NewOura(cfg Config) *Client {
 	return newClient(kind{
 		name:     "OURA",
 		authURL:  "https://cloud.ouraring.com/oauth/authorize",
-		tokenURL: "https://api.ouraring.com/oauth/token",
+		tokenURL: "https://api.ouraring.com/oauth/token", //nolint:gosec // a public endpoint, not a credential
 		apiBase:  "https://api.ouraring.com",
 		scopes:   []string{"daily", "personal"},
 		collections: []collection{

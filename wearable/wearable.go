@@ -252,10 +252,10 @@ func (c *Client) get(ctx context.Context, accessToken, u string, q url.Values) (
 		if err != nil {
 			return nil, engine.Wrap(err, engine.EINTERNAL, c.k.name+" answer was cut off")
 		}
-		switch {
-		case resp.StatusCode == http.StatusOK:
+		switch resp.StatusCode {
+		case http.StatusOK:
 			return body, nil
-		case resp.StatusCode == http.StatusTooManyRequests:
+		case http.StatusTooManyRequests:
 			wait := retryAfter(resp.Header.Get("Retry-After"), attempt, time.Now())
 			if attempt >= maxRateLimitRetries || wait > c.cfg.MaxRetryWait {
 				return nil, engine.Errorf(engine.ELIMIT, "%s rate limit reached; the sync will be retried", c.k.name).
@@ -264,7 +264,7 @@ func (c *Client) get(ctx context.Context, accessToken, u string, q url.Values) (
 			if err := c.cfg.Sleep(ctx, wait); err != nil {
 				return nil, engine.Wrap(err, engine.EINTERNAL, "sync cancelled")
 			}
-		case resp.StatusCode == http.StatusUnauthorized:
+		case http.StatusUnauthorized:
 			return nil, engine.Errorf(engine.EUNAUTHORIZED, "%s refused the access token; connect again", c.k.name)
 		default:
 			return nil, engine.Errorf(engine.EINTERNAL, "%s answered HTTP %d", c.k.name, resp.StatusCode)

@@ -20,14 +20,14 @@ func authorize(t *testing.T, f *wearabletest.Fake, c *wearable.Client) string {
 	t.Helper()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	verifier := "verifier-0123456789-0123456789-0123456789-abc"
-	resp, err := noFollow.Get(c.AuthCodeURL("state-1234", verifier)) //nolint:noctx // test
+	resp, err := noFollow.Get(c.AuthCodeURL("state-1234", verifier))
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	loc, err := resp.Location()
 	require.NoError(t, err)
 	_, err = c.Exchange(context.Background(), loc.Query().Get("code"), "wrong-verifier-0123456789-0123456789-012345")
 	require.Equal(t, engine.EINVALID, engine.ErrorCode(err), "PKCE: another verifier is refused")
-	resp, err = noFollow.Get(c.AuthCodeURL("state-1234", verifier)) //nolint:noctx // test
+	resp, err = noFollow.Get(c.AuthCodeURL("state-1234", verifier))
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	loc, err = resp.Location()

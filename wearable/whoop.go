@@ -25,7 +25,7 @@ func NewWHOOP(cfg Config) *Client {
 	return newClient(kind{
 		name:     "WHOOP",
 		authURL:  "https://api.prod.whoop.com/oauth/oauth2/auth",
-		tokenURL: "https://api.prod.whoop.com/oauth/oauth2/token",
+		tokenURL: "https://api.prod.whoop.com/oauth/oauth2/token", //nolint:gosec // a public endpoint, not a credential
 		apiBase:  "https://api.prod.whoop.com/developer",
 		scopes:   []string{"read:recovery", "read:cycles", "read:sleep", "read:profile", "offline"},
 		collections: []collection{

@@ -70,7 +70,7 @@ func OpenExport(path string) (rc io.ReadCloser, size int64, err error) {
 				return struct {
 					io.Reader
 					io.Closer
-				}{r, closers{r, zr}}, int64(min(f.UncompressedSize64, 1<<62)), nil //nolint:gosec // bounded above
+				}{r, closers{r, zr}}, int64(min(f.UncompressedSize64, 1<<62)), nil
 			}
 		}
 		_ = zr.Close()

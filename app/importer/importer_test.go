@@ -25,7 +25,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 
-func setup(t *testing.T, maxBatch int) (*server.Store, *importer.Service, string) {
+func setup(t testing.TB, maxBatch int) (*server.Store, *importer.Service, string) {
 	t.Helper()
 	st := servertest.NewPostgresStore(t)
 	uid, err := server.EnsureUser(context.Background(), st.Client, "import@example.com", "Importer", user.RoleUSER)

@@ -202,7 +202,7 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 	back.Set("code", code)
 	back.Set("state", q.Get("state"))
 	to.RawQuery = back.Encode()
-	http.Redirect(w, r, to.String(), http.StatusFound)
+	http.Redirect(w, r, to.String(), http.StatusFound) //nolint:gosec // a consent page redirects to the client's redirect_uri, as the real one does
 }
 
 // token is the token endpoint (client credentials in the form).
