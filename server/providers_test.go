@@ -192,7 +192,7 @@ func TestWHOOPConnectionLifecycle(t *testing.T) {
 	since, until := providers.SyncWindow(time.Time{}, now)
 	first := inWindow(initial, since, until)
 	require.Greater(t, first, f.PageSize, "the backfill spans more than one page")
-	require.Equal(t, first*perNight, countSource(t, srv, uid, metrics.SourceWhoop))
+	require.Equal(t, first*perNight, countSource(t, srv, uid, metrics.SourceWhoop), "cursor %s, lastError %v", c.SyncCursor, c.LastError)
 	paged := map[string]int{}
 	for _, r := range f.Requests() {
 		if r.Query.Get("nextToken") != "" {
@@ -257,10 +257,11 @@ func TestWHOOPConnectionLifecycle(t *testing.T) {
 	status, body = postWebhook(t, srv, "/webhooks/whoop", delivery, hook.SignWebhook(delivery, now))
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	require.InDelta(t, 1, body["queued"], 0)
-	waitSynced(t, srv, uid, W, now)
+	c = waitSynced(t, srv, uid, W, now)
 	refreshes, _ := f.Counts()
 	require.Equal(t, 1, refreshes)
-	require.Equal(t, (first+inWindow(newest, since, now))*perNight, countSource(t, srv, uid, metrics.SourceWhoop))
+	require.Equal(t, (first+inWindow(newest, since, now))*perNight, countSource(t, srv, uid, metrics.SourceWhoop),
+		"newest %v, now %v, cursor %s, lastError %v, requests %+v", newest[0].End, now, c.SyncCursor, c.LastError, f.Requests()[before:])
 	for _, r := range f.Requests()[before:] {
 		start, err := time.Parse(time.RFC3339, r.Query.Get("start"))
 		require.NoError(t, err)

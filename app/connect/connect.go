@@ -450,7 +450,8 @@ func (s *Service) sync(ctx context.Context, c *ent.ProviderConnection, impl Prov
 			}
 			res.Revised += len(revs)
 		}
-		upd := c.Update().SetLastSyncAt(now.UTC()).SetSyncCursor(string(curJSON)).SetSyncStatus(providerconnection.SyncStatusOK)
+		// tx's client, not c's: c was loaded outside the transaction.
+		upd := tx.ProviderConnection.UpdateOneID(c.ID).SetLastSyncAt(now.UTC()).SetSyncCursor(string(curJSON)).SetSyncStatus(providerconnection.SyncStatusOK)
 		if res.Rejected > 0 {
 			upd.SetLastError(fmt.Sprintf("%d sample(s) from %s failed validation and were left out", res.Rejected, c.Provider))
 		} else {
