@@ -24,10 +24,10 @@ import (
 // /oauth/revoke?access_token=…. Heart-rate samples are not read: no metric
 // of the registry comes from them.
 func NewOura(cfg Config) *Client {
-	return newClient(kind{
+	return newClient(kind{ //nolint:gosec // G101: token endpoint URLs, not credentials
 		name:     "OURA",
 		authURL:  "https://cloud.ouraring.com/oauth/authorize",
-		tokenURL: "https://api.ouraring.com/oauth/token", //nolint:gosec // a public endpoint, not a credential
+		tokenURL: "https://api.ouraring.com/oauth/token",
 		apiBase:  "https://api.ouraring.com",
 		scopes:   []string{"daily", "personal"},
 		collections: []collection{

@@ -22,10 +22,10 @@ import (
 // /v2/user/access. Workouts are not read: no metric of the registry comes
 // from them.
 func NewWHOOP(cfg Config) *Client {
-	return newClient(kind{
+	return newClient(kind{ //nolint:gosec // G101: token endpoint URLs, not credentials
 		name:     "WHOOP",
 		authURL:  "https://api.prod.whoop.com/oauth/oauth2/auth",
-		tokenURL: "https://api.prod.whoop.com/oauth/oauth2/token", //nolint:gosec // a public endpoint, not a credential
+		tokenURL: "https://api.prod.whoop.com/oauth/oauth2/token",
 		apiBase:  "https://api.prod.whoop.com/developer",
 		scopes:   []string{"read:recovery", "read:cycles", "read:sleep", "read:profile", "offline"},
 		collections: []collection{
