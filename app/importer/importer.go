@@ -105,8 +105,10 @@ func (c closers) Close() error {
 // EINVALID when the XML is malformed.
 func ReadAppleHealth(ctx context.Context, r io.Reader, progress func(read int64)) (*providers.AppleDaily, int64, error) {
 	cr := &countingReader{r: r, progress: progress}
-	d := xml.NewDecoder(bufio.NewReaderSize(cr, 1<<20)) // a ByteReader: the decoder reads it directly, in 1 MiB reads
-	d.Strict = false                                    // exports carry a DTD and the odd HTML entity
+	// A ByteReader: the decoder reads it directly, in 1 MiB reads.
+	d := xml.NewDecoder(bufio.NewReaderSize(cr, 1<<20))
+	// Exports carry a DTD and the odd HTML entity.
+	d.Strict = false
 	d.Entity = xml.HTMLEntity
 	agg := providers.NewAppleDaily()
 	var n int64
