@@ -211,6 +211,7 @@ func (a *App) Handler() http.Handler {
 	// wearable OAuth callbacks and webhooks (providers.go)
 	mux.HandleFunc("GET /oauth/{provider}/callback", a.oauthCallback)
 	mux.HandleFunc("POST /webhooks/{provider}", a.providerWebhook)
+	mux.HandleFunc("GET /webhooks/oura", a.ouraWebhookHandshake)
 	if a.Config.Dev() {
 		mux.Handle("GET /{$}", playground.Handler("Vitalgraph", "/graphql"))
 	}

@@ -17,6 +17,9 @@ type ProvidersConfig struct {
 	PublicURL string
 	WHOOP     OAuthClient // WHOOP_CLIENT_ID, WHOOP_CLIENT_SECRET, WHOOP_BASE_URL
 	Oura      OAuthClient // OURA_CLIENT_ID, OURA_CLIENT_SECRET, OURA_BASE_URL
+	// OuraVerificationToken answers Oura's webhook subscription handshake
+	// (OURA_WEBHOOK_VERIFICATION_TOKEN; empty: the handshake is refused).
+	OuraVerificationToken string
 	// Keys seal OAuth tokens at rest (PROVIDER_TOKEN_KEYS:
 	// "kid:base64-32-bytes[,kid:…]", the first seals); nil in dev mode
 	// without the variable means an ephemeral ring.
@@ -48,6 +51,8 @@ func loadProvidersConfig(getenv func(string) string, mode string, errs *[]error)
 		Oura:         oauthClient(getenv, "OURA", errs),
 		SyncInterval: time.Hour,
 		MaxRetryWait: 2 * time.Minute,
+
+		OuraVerificationToken: strings.TrimSpace(getenv("OURA_WEBHOOK_VERIFICATION_TOKEN")),
 	}
 	for name, dst := range map[string]*time.Duration{"PROVIDER_SYNC_INTERVAL": &c.SyncInterval, "PROVIDER_MAX_RETRY_WAIT": &c.MaxRetryWait} {
 		if s := getenv(name); s != "" {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -190,6 +191,20 @@ func (a *App) providerWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"queued": n})
+}
+
+// ouraWebhookHandshake answers the GET Oura sends when a webhook
+// subscription is created: the verification token must be ours, and the
+// challenge is echoed as {"challenge": …}.
+func (a *App) ouraWebhookHandshake(w http.ResponseWriter, r *http.Request) {
+	want := a.Config.Providers.OuraVerificationToken
+	q := r.URL.Query()
+	got := q.Get("verification_token")
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 || q.Get("challenge") == "" {
+		writeJSONError(w, http.StatusUnauthorized, engine.EUNAUTHORIZED, "bad verification token")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"challenge": q.Get("challenge")})
 }
 
 // replayGuard remembers webhook deliveries for twice the signature

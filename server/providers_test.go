@@ -44,6 +44,7 @@ func providerServer(t *testing.T, f *wearabletest.Fake) *servertest.Server {
 			c.Providers.WHOOP = o
 		} else {
 			c.Providers.Oura = o
+			c.Providers.OuraVerificationToken = "verify-me"
 		}
 	})
 }
@@ -423,4 +424,11 @@ func TestOuraConnectionSync(t *testing.T) {
 	require.InDelta(t, 1, body["queued"], 0)
 	waitSynced(t, srv, uid, providerconnection.ProviderOURA, now)
 	require.Equal(t, len(days)*perNight, countSource(t, srv, uid, metrics.SourceOura))
+
+	// The subscription handshake echoes the challenge for our token only.
+	status, body = getJSON(t, srv.URL+"/webhooks/oura?verification_token=verify-me&challenge=c-123")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "c-123", body["challenge"])
+	status, _ = getJSON(t, srv.URL+"/webhooks/oura?verification_token=guess&challenge=c-123")
+	require.Equal(t, http.StatusUnauthorized, status)
 }
