@@ -432,3 +432,52 @@ func TestOuraConnectionSync(t *testing.T) {
 	status, _ = getJSON(t, srv.URL+"/webhooks/oura?verification_token=guess&challenge=c-123")
 	require.Equal(t, http.StatusUnauthorized, status)
 }
+
+// TestSyncErrorIsVisible: a provider that refuses the access token fails
+// the sync with status ERROR, a user-safe lastError on the connection and
+// a PROVIDER_SYNCED feed event saying so; nothing is stored.
+func TestSyncErrorIsVisible(t *testing.T) {
+	t.Parallel()
+	f := wearabletest.NewWHOOP(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	f.SetDays(nights(now, 1, 3))
+	srv := providerServer(t, f)
+	uid := srv.CreateUser(t, "whoop-error@example.com")
+	srv.App.SetClock(now)
+	status, body := connectVia(t, srv, uid, "WHOOP")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	waitSynced(t, srv, uid, providerconnection.ProviderWHOOP, now)
+	stored := countSource(t, srv, uid, metrics.SourceWhoop)
+
+	f.ExpireAccessTokens() // WHOOP now answers 401
+	now = now.Add(time.Minute)
+	srv.App.SetClock(now)
+	f.Rescore(nights(now, 1, 1)[0].End, 99, now)
+	srv.Do(t, uid, `mutation { syncProvider(provider: WHOOP) { id } }`, nil).Decode(t, &struct{}{})
+	var c *ent.ProviderConnection
+	require.Eventually(t, func() bool {
+		c = conn(t, srv, uid, providerconnection.ProviderWHOOP)
+		return c.SyncStatus == providerconnection.SyncStatusERROR
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NotNil(t, c.LastError)
+	require.Contains(t, *c.LastError, "connect again")
+	var out struct {
+		Node struct {
+			SyncStatus string  `json:"syncStatus"`
+			LastError  *string `json:"lastError"`
+		} `json:"node"`
+	}
+	srv.Do(t, uid, `query($id: ID!) { node(id: $id) { ... on ProviderConnection { syncStatus lastError } } }`,
+		map[string]any{"id": c.ID}).Decode(t, &out)
+	require.Equal(t, "ERROR", out.Node.SyncStatus)
+	require.Equal(t, c.LastError, out.Node.LastError)
+	ev, err := srv.App.Store.Client.FeedEvent.Query().Where(feedevent.UserID(uid), feedevent.KindEQ(feedevent.KindPROVIDER_SYNCED)).
+		Order(ent.Asc(feedevent.FieldSeq)).All(viewer.System(context.Background()))
+	require.NoError(t, err)
+	require.Len(t, ev, 2)
+	require.Equal(t, "ERROR", ev[1].Payload["status"])
+	require.Equal(t, stored, countSource(t, srv, uid, metrics.SourceWhoop), "nothing stored by the failed sync")
+	n, err := srv.App.Store.Client.ObservationRevision.Query().Count(viewer.System(context.Background()))
+	require.NoError(t, err)
+	require.Zero(t, n, "the rescore was not applied")
+}
