@@ -69,6 +69,8 @@ commands:
   backup [--out DIR]  write a verified backup (pg_dump custom format / SQLite online backup + manifest)
   restore --from DIR [--verify]
                       restore a backup (server stopped); --verify checks it against the manifest
+  import --user EMAIL --format apple-health|csv [--map metric=COL,value=COL,unit=COL,day=COL] FILE
+                      import an Apple Health export.xml or .zip (streamed) or a CSV; re-run to resume
   anonymize --out DIR [--key-file F]
                       write a shareable anonymized SQLite dataset (load with restore)
   doctor [--url URL] [--skip-golden]
@@ -123,6 +125,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, cfg, args, stdout)
 	case "restore":
 		return restoreCmd(ctx, cfg, args, stdout)
+	case "import":
+		return importCmd(ctx, cfg, log, args, stdout, stderr)
 	case "anonymize":
 		return anonymizeCmd(ctx, cfg, args, stdout)
 	case "help", "-h", "--help":

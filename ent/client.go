@@ -25,6 +25,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/user"
@@ -57,6 +58,8 @@ type Client struct {
 	Narrative *NarrativeClient
 	// Observation is the client for interacting with the Observation builders.
 	Observation *ObservationClient
+	// ObservationRevision is the client for interacting with the ObservationRevision builders.
+	ObservationRevision *ObservationRevisionClient
 	// ProviderConnection is the client for interacting with the ProviderConnection builders.
 	ProviderConnection *ProviderConnectionClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
@@ -84,6 +87,7 @@ func (c *Client) init() {
 	c.Intervention = NewInterventionClient(c.config)
 	c.Narrative = NewNarrativeClient(c.config)
 	c.Observation = NewObservationClient(c.config)
+	c.ObservationRevision = NewObservationRevisionClient(c.config)
 	c.ProviderConnection = NewProviderConnectionClient(c.config)
 	c.RefreshToken = NewRefreshTokenClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -177,21 +181,22 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                ctx,
-		config:             cfg,
-		AdherenceLog:       NewAdherenceLogClient(cfg),
-		AuditEvent:         NewAuditEventClient(cfg),
-		Baseline:           NewBaselineClient(cfg),
-		Evaluation:         NewEvaluationClient(cfg),
-		FeedEvent:          NewFeedEventClient(cfg),
-		IngestionBatch:     NewIngestionBatchClient(cfg),
-		Insight:            NewInsightClient(cfg),
-		Intervention:       NewInterventionClient(cfg),
-		Narrative:          NewNarrativeClient(cfg),
-		Observation:        NewObservationClient(cfg),
-		ProviderConnection: NewProviderConnectionClient(cfg),
-		RefreshToken:       NewRefreshTokenClient(cfg),
-		User:               NewUserClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		AdherenceLog:        NewAdherenceLogClient(cfg),
+		AuditEvent:          NewAuditEventClient(cfg),
+		Baseline:            NewBaselineClient(cfg),
+		Evaluation:          NewEvaluationClient(cfg),
+		FeedEvent:           NewFeedEventClient(cfg),
+		IngestionBatch:      NewIngestionBatchClient(cfg),
+		Insight:             NewInsightClient(cfg),
+		Intervention:        NewInterventionClient(cfg),
+		Narrative:           NewNarrativeClient(cfg),
+		Observation:         NewObservationClient(cfg),
+		ObservationRevision: NewObservationRevisionClient(cfg),
+		ProviderConnection:  NewProviderConnectionClient(cfg),
+		RefreshToken:        NewRefreshTokenClient(cfg),
+		User:                NewUserClient(cfg),
 	}, nil
 }
 
@@ -209,21 +214,22 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                ctx,
-		config:             cfg,
-		AdherenceLog:       NewAdherenceLogClient(cfg),
-		AuditEvent:         NewAuditEventClient(cfg),
-		Baseline:           NewBaselineClient(cfg),
-		Evaluation:         NewEvaluationClient(cfg),
-		FeedEvent:          NewFeedEventClient(cfg),
-		IngestionBatch:     NewIngestionBatchClient(cfg),
-		Insight:            NewInsightClient(cfg),
-		Intervention:       NewInterventionClient(cfg),
-		Narrative:          NewNarrativeClient(cfg),
-		Observation:        NewObservationClient(cfg),
-		ProviderConnection: NewProviderConnectionClient(cfg),
-		RefreshToken:       NewRefreshTokenClient(cfg),
-		User:               NewUserClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		AdherenceLog:        NewAdherenceLogClient(cfg),
+		AuditEvent:          NewAuditEventClient(cfg),
+		Baseline:            NewBaselineClient(cfg),
+		Evaluation:          NewEvaluationClient(cfg),
+		FeedEvent:           NewFeedEventClient(cfg),
+		IngestionBatch:      NewIngestionBatchClient(cfg),
+		Insight:             NewInsightClient(cfg),
+		Intervention:        NewInterventionClient(cfg),
+		Narrative:           NewNarrativeClient(cfg),
+		Observation:         NewObservationClient(cfg),
+		ObservationRevision: NewObservationRevisionClient(cfg),
+		ProviderConnection:  NewProviderConnectionClient(cfg),
+		RefreshToken:        NewRefreshTokenClient(cfg),
+		User:                NewUserClient(cfg),
 	}, nil
 }
 
@@ -255,7 +261,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AdherenceLog, c.AuditEvent, c.Baseline, c.Evaluation, c.FeedEvent,
 		c.IngestionBatch, c.Insight, c.Intervention, c.Narrative, c.Observation,
-		c.ProviderConnection, c.RefreshToken, c.User,
+		c.ObservationRevision, c.ProviderConnection, c.RefreshToken, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -267,7 +273,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AdherenceLog, c.AuditEvent, c.Baseline, c.Evaluation, c.FeedEvent,
 		c.IngestionBatch, c.Insight, c.Intervention, c.Narrative, c.Observation,
-		c.ProviderConnection, c.RefreshToken, c.User,
+		c.ObservationRevision, c.ProviderConnection, c.RefreshToken, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -296,6 +302,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Narrative.mutate(ctx, m)
 	case *ObservationMutation:
 		return c.Observation.mutate(ctx, m)
+	case *ObservationRevisionMutation:
+		return c.ObservationRevision.mutate(ctx, m)
 	case *ProviderConnectionMutation:
 		return c.ProviderConnection.mutate(ctx, m)
 	case *RefreshTokenMutation:
@@ -1903,6 +1911,156 @@ func (c *ObservationClient) mutate(ctx context.Context, m *ObservationMutation) 
 	}
 }
 
+// ObservationRevisionClient is a client for the ObservationRevision schema.
+type ObservationRevisionClient struct {
+	config
+}
+
+// NewObservationRevisionClient returns a client for the ObservationRevision from the given config.
+func NewObservationRevisionClient(c config) *ObservationRevisionClient {
+	return &ObservationRevisionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `observationrevision.Hooks(f(g(h())))`.
+func (c *ObservationRevisionClient) Use(hooks ...Hook) {
+	c.hooks.ObservationRevision = append(c.hooks.ObservationRevision, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `observationrevision.Intercept(f(g(h())))`.
+func (c *ObservationRevisionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ObservationRevision = append(c.inters.ObservationRevision, interceptors...)
+}
+
+// Create returns a builder for creating a ObservationRevision entity.
+func (c *ObservationRevisionClient) Create() *ObservationRevisionCreate {
+	mutation := newObservationRevisionMutation(c.config, OpCreate)
+	return &ObservationRevisionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ObservationRevision entities.
+func (c *ObservationRevisionClient) CreateBulk(builders ...*ObservationRevisionCreate) *ObservationRevisionCreateBulk {
+	return &ObservationRevisionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ObservationRevisionClient) MapCreateBulk(slice any, setFunc func(*ObservationRevisionCreate, int)) *ObservationRevisionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ObservationRevisionCreateBulk{err: fmt.Errorf("calling to ObservationRevisionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ObservationRevisionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ObservationRevisionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ObservationRevision.
+func (c *ObservationRevisionClient) Update() *ObservationRevisionUpdate {
+	mutation := newObservationRevisionMutation(c.config, OpUpdate)
+	return &ObservationRevisionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ObservationRevisionClient) UpdateOne(_m *ObservationRevision) *ObservationRevisionUpdateOne {
+	mutation := newObservationRevisionMutation(c.config, OpUpdateOne, withObservationRevision(_m))
+	return &ObservationRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ObservationRevisionClient) UpdateOneID(id string) *ObservationRevisionUpdateOne {
+	mutation := newObservationRevisionMutation(c.config, OpUpdateOne, withObservationRevisionID(id))
+	return &ObservationRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ObservationRevision.
+func (c *ObservationRevisionClient) Delete() *ObservationRevisionDelete {
+	mutation := newObservationRevisionMutation(c.config, OpDelete)
+	return &ObservationRevisionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ObservationRevisionClient) DeleteOne(_m *ObservationRevision) *ObservationRevisionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ObservationRevisionClient) DeleteOneID(id string) *ObservationRevisionDeleteOne {
+	builder := c.Delete().Where(observationrevision.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ObservationRevisionDeleteOne{builder}
+}
+
+// Query returns a query builder for ObservationRevision.
+func (c *ObservationRevisionClient) Query() *ObservationRevisionQuery {
+	return &ObservationRevisionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeObservationRevision},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ObservationRevision entity by its id.
+func (c *ObservationRevisionClient) Get(ctx context.Context, id string) (*ObservationRevision, error) {
+	return c.Query().Where(observationrevision.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ObservationRevisionClient) GetX(ctx context.Context, id string) *ObservationRevision {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a ObservationRevision.
+func (c *ObservationRevisionClient) QueryUser(_m *ObservationRevision) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(observationrevision.Table, observationrevision.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, observationrevision.UserTable, observationrevision.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ObservationRevisionClient) Hooks() []Hook {
+	hooks := c.hooks.ObservationRevision
+	return append(hooks[:len(hooks):len(hooks)], observationrevision.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ObservationRevisionClient) Interceptors() []Interceptor {
+	return c.inters.ObservationRevision
+}
+
+func (c *ObservationRevisionClient) mutate(ctx context.Context, m *ObservationRevisionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ObservationRevisionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ObservationRevisionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ObservationRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ObservationRevisionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ObservationRevision mutation op: %q", m.Op())
+	}
+}
+
 // ProviderConnectionClient is a client for the ProviderConnection schema.
 type ProviderConnectionClient struct {
 	config
@@ -2359,6 +2517,22 @@ func (c *UserClient) QueryIngestionBatches(_m *User) *IngestionBatchQuery {
 	return query
 }
 
+// QueryObservationRevisions queries the observation_revisions edge of a User.
+func (c *UserClient) QueryObservationRevisions(_m *User) *ObservationRevisionQuery {
+	query := (&ObservationRevisionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(observationrevision.Table, observationrevision.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ObservationRevisionsTable, user.ObservationRevisionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryBaselines queries the baselines edge of a User.
 func (c *UserClient) QueryBaselines(_m *User) *BaselineQuery {
 	query := (&BaselineClient{config: c.config}).Query()
@@ -2533,13 +2707,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		AdherenceLog, AuditEvent, Baseline, Evaluation, FeedEvent, IngestionBatch,
-		Insight, Intervention, Narrative, Observation, ProviderConnection,
-		RefreshToken, User []ent.Hook
+		Insight, Intervention, Narrative, Observation, ObservationRevision,
+		ProviderConnection, RefreshToken, User []ent.Hook
 	}
 	inters struct {
 		AdherenceLog, AuditEvent, Baseline, Evaluation, FeedEvent, IngestionBatch,
-		Insight, Intervention, Narrative, Observation, ProviderConnection,
-		RefreshToken, User []ent.Interceptor
+		Insight, Intervention, Narrative, Observation, ObservationRevision,
+		ProviderConnection, RefreshToken, User []ent.Interceptor
 	}
 )
 

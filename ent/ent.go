@@ -22,6 +22,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/user"
@@ -85,19 +86,20 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			adherencelog.Table:       adherencelog.ValidColumn,
-			auditevent.Table:         auditevent.ValidColumn,
-			baseline.Table:           baseline.ValidColumn,
-			evaluation.Table:         evaluation.ValidColumn,
-			feedevent.Table:          feedevent.ValidColumn,
-			ingestionbatch.Table:     ingestionbatch.ValidColumn,
-			insight.Table:            insight.ValidColumn,
-			intervention.Table:       intervention.ValidColumn,
-			narrative.Table:          narrative.ValidColumn,
-			observation.Table:        observation.ValidColumn,
-			providerconnection.Table: providerconnection.ValidColumn,
-			refreshtoken.Table:       refreshtoken.ValidColumn,
-			user.Table:               user.ValidColumn,
+			adherencelog.Table:        adherencelog.ValidColumn,
+			auditevent.Table:          auditevent.ValidColumn,
+			baseline.Table:            baseline.ValidColumn,
+			evaluation.Table:          evaluation.ValidColumn,
+			feedevent.Table:           feedevent.ValidColumn,
+			ingestionbatch.Table:      ingestionbatch.ValidColumn,
+			insight.Table:             insight.ValidColumn,
+			intervention.Table:        intervention.ValidColumn,
+			narrative.Table:           narrative.ValidColumn,
+			observation.Table:         observation.ValidColumn,
+			observationrevision.Table: observationrevision.ValidColumn,
+			providerconnection.Table:  providerconnection.ValidColumn,
+			refreshtoken.Table:        refreshtoken.ValidColumn,
+			user.Table:                user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -13,6 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
@@ -26,7 +27,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   adherencelog.Table,
@@ -314,6 +315,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   observationrevision.Table,
+			Columns: observationrevision.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: observationrevision.FieldID,
+			},
+		},
+		Type: "ObservationRevision",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			observationrevision.FieldUserID:          {Type: field.TypeString, Column: observationrevision.FieldUserID},
+			observationrevision.FieldCreatedAt:       {Type: field.TypeTime, Column: observationrevision.FieldCreatedAt},
+			observationrevision.FieldObservationID:   {Type: field.TypeString, Column: observationrevision.FieldObservationID},
+			observationrevision.FieldRevision:        {Type: field.TypeInt, Column: observationrevision.FieldRevision},
+			observationrevision.FieldMetric:          {Type: field.TypeString, Column: observationrevision.FieldMetric},
+			observationrevision.FieldSource:          {Type: field.TypeString, Column: observationrevision.FieldSource},
+			observationrevision.FieldLocalDay:        {Type: field.TypeString, Column: observationrevision.FieldLocalDay},
+			observationrevision.FieldPreviousValue:   {Type: field.TypeFloat64, Column: observationrevision.FieldPreviousValue},
+			observationrevision.FieldPreviousMissing: {Type: field.TypeBool, Column: observationrevision.FieldPreviousMissing},
+			observationrevision.FieldValue:           {Type: field.TypeFloat64, Column: observationrevision.FieldValue},
+			observationrevision.FieldMissing:         {Type: field.TypeBool, Column: observationrevision.FieldMissing},
+			observationrevision.FieldBatchID:         {Type: field.TypeString, Column: observationrevision.FieldBatchID},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   providerconnection.Table,
 			Columns: providerconnection.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -323,18 +349,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "ProviderConnection",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			providerconnection.FieldUserID:         {Type: field.TypeString, Column: providerconnection.FieldUserID},
-			providerconnection.FieldCreatedAt:      {Type: field.TypeTime, Column: providerconnection.FieldCreatedAt},
-			providerconnection.FieldUpdatedAt:      {Type: field.TypeTime, Column: providerconnection.FieldUpdatedAt},
-			providerconnection.FieldProvider:       {Type: field.TypeEnum, Column: providerconnection.FieldProvider},
-			providerconnection.FieldStatus:         {Type: field.TypeEnum, Column: providerconnection.FieldStatus},
-			providerconnection.FieldExternalUserID: {Type: field.TypeString, Column: providerconnection.FieldExternalUserID},
-			providerconnection.FieldConnectedAt:    {Type: field.TypeTime, Column: providerconnection.FieldConnectedAt},
-			providerconnection.FieldDisconnectedAt: {Type: field.TypeTime, Column: providerconnection.FieldDisconnectedAt},
-			providerconnection.FieldLastSyncAt:     {Type: field.TypeTime, Column: providerconnection.FieldLastSyncAt},
+			providerconnection.FieldUserID:             {Type: field.TypeString, Column: providerconnection.FieldUserID},
+			providerconnection.FieldCreatedAt:          {Type: field.TypeTime, Column: providerconnection.FieldCreatedAt},
+			providerconnection.FieldUpdatedAt:          {Type: field.TypeTime, Column: providerconnection.FieldUpdatedAt},
+			providerconnection.FieldProvider:           {Type: field.TypeEnum, Column: providerconnection.FieldProvider},
+			providerconnection.FieldStatus:             {Type: field.TypeEnum, Column: providerconnection.FieldStatus},
+			providerconnection.FieldExternalUserID:     {Type: field.TypeString, Column: providerconnection.FieldExternalUserID},
+			providerconnection.FieldConnectedAt:        {Type: field.TypeTime, Column: providerconnection.FieldConnectedAt},
+			providerconnection.FieldDisconnectedAt:     {Type: field.TypeTime, Column: providerconnection.FieldDisconnectedAt},
+			providerconnection.FieldLastSyncAt:         {Type: field.TypeTime, Column: providerconnection.FieldLastSyncAt},
+			providerconnection.FieldAccessTokenSealed:  {Type: field.TypeString, Column: providerconnection.FieldAccessTokenSealed},
+			providerconnection.FieldRefreshTokenSealed: {Type: field.TypeString, Column: providerconnection.FieldRefreshTokenSealed},
+			providerconnection.FieldTokenExpiresAt:     {Type: field.TypeTime, Column: providerconnection.FieldTokenExpiresAt},
+			providerconnection.FieldSyncCursor:         {Type: field.TypeString, Column: providerconnection.FieldSyncCursor},
+			providerconnection.FieldSyncStatus:         {Type: field.TypeEnum, Column: providerconnection.FieldSyncStatus},
+			providerconnection.FieldLastError:          {Type: field.TypeString, Column: providerconnection.FieldLastError},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refreshtoken.Table,
 			Columns: refreshtoken.Columns,
@@ -356,7 +388,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refreshtoken.FieldUserAgent:     {Type: field.TypeString, Column: refreshtoken.FieldUserAgent},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -578,6 +610,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: true,
+			Table:   observationrevision.UserTable,
+			Columns: []string{observationrevision.UserColumn},
+			Bidi:    false,
+		},
+		"ObservationRevision",
+		"User",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   providerconnection.UserTable,
 			Columns: []string{providerconnection.UserColumn},
 			Bidi:    false,
@@ -632,6 +676,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"IngestionBatch",
+	)
+	graph.MustAddE(
+		"observation_revisions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ObservationRevisionsTable,
+			Columns: []string{user.ObservationRevisionsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"ObservationRevision",
 	)
 	graph.MustAddE(
 		"baselines",
@@ -2150,6 +2206,120 @@ func (f *ObservationFilter) WhereHasBatchWith(preds ...predicate.IngestionBatch)
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ObservationRevisionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ObservationRevisionQuery builder.
+func (_q *ObservationRevisionQuery) Filter() *ObservationRevisionFilter {
+	return &ObservationRevisionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ObservationRevisionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ObservationRevisionMutation builder.
+func (m *ObservationRevisionMutation) Filter() *ObservationRevisionFilter {
+	return &ObservationRevisionFilter{config: m.config, predicateAdder: m}
+}
+
+// ObservationRevisionFilter provides a generic filtering capability at runtime for ObservationRevisionQuery.
+type ObservationRevisionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ObservationRevisionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ObservationRevisionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(observationrevision.FieldID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *ObservationRevisionFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(observationrevision.FieldUserID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ObservationRevisionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(observationrevision.FieldCreatedAt))
+}
+
+// WhereObservationID applies the entql string predicate on the observation_id field.
+func (f *ObservationRevisionFilter) WhereObservationID(p entql.StringP) {
+	f.Where(p.Field(observationrevision.FieldObservationID))
+}
+
+// WhereRevision applies the entql int predicate on the revision field.
+func (f *ObservationRevisionFilter) WhereRevision(p entql.IntP) {
+	f.Where(p.Field(observationrevision.FieldRevision))
+}
+
+// WhereMetric applies the entql string predicate on the metric field.
+func (f *ObservationRevisionFilter) WhereMetric(p entql.StringP) {
+	f.Where(p.Field(observationrevision.FieldMetric))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *ObservationRevisionFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(observationrevision.FieldSource))
+}
+
+// WhereLocalDay applies the entql string predicate on the local_day field.
+func (f *ObservationRevisionFilter) WhereLocalDay(p entql.StringP) {
+	f.Where(p.Field(observationrevision.FieldLocalDay))
+}
+
+// WherePreviousValue applies the entql float64 predicate on the previous_value field.
+func (f *ObservationRevisionFilter) WherePreviousValue(p entql.Float64P) {
+	f.Where(p.Field(observationrevision.FieldPreviousValue))
+}
+
+// WherePreviousMissing applies the entql bool predicate on the previous_missing field.
+func (f *ObservationRevisionFilter) WherePreviousMissing(p entql.BoolP) {
+	f.Where(p.Field(observationrevision.FieldPreviousMissing))
+}
+
+// WhereValue applies the entql float64 predicate on the value field.
+func (f *ObservationRevisionFilter) WhereValue(p entql.Float64P) {
+	f.Where(p.Field(observationrevision.FieldValue))
+}
+
+// WhereMissing applies the entql bool predicate on the missing field.
+func (f *ObservationRevisionFilter) WhereMissing(p entql.BoolP) {
+	f.Where(p.Field(observationrevision.FieldMissing))
+}
+
+// WhereBatchID applies the entql string predicate on the batch_id field.
+func (f *ObservationRevisionFilter) WhereBatchID(p entql.StringP) {
+	f.Where(p.Field(observationrevision.FieldBatchID))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *ObservationRevisionFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *ObservationRevisionFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ProviderConnectionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2178,7 +2348,7 @@ type ProviderConnectionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProviderConnectionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2234,6 +2404,36 @@ func (f *ProviderConnectionFilter) WhereLastSyncAt(p entql.TimeP) {
 	f.Where(p.Field(providerconnection.FieldLastSyncAt))
 }
 
+// WhereAccessTokenSealed applies the entql string predicate on the access_token_sealed field.
+func (f *ProviderConnectionFilter) WhereAccessTokenSealed(p entql.StringP) {
+	f.Where(p.Field(providerconnection.FieldAccessTokenSealed))
+}
+
+// WhereRefreshTokenSealed applies the entql string predicate on the refresh_token_sealed field.
+func (f *ProviderConnectionFilter) WhereRefreshTokenSealed(p entql.StringP) {
+	f.Where(p.Field(providerconnection.FieldRefreshTokenSealed))
+}
+
+// WhereTokenExpiresAt applies the entql time.Time predicate on the token_expires_at field.
+func (f *ProviderConnectionFilter) WhereTokenExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(providerconnection.FieldTokenExpiresAt))
+}
+
+// WhereSyncCursor applies the entql string predicate on the sync_cursor field.
+func (f *ProviderConnectionFilter) WhereSyncCursor(p entql.StringP) {
+	f.Where(p.Field(providerconnection.FieldSyncCursor))
+}
+
+// WhereSyncStatus applies the entql string predicate on the sync_status field.
+func (f *ProviderConnectionFilter) WhereSyncStatus(p entql.StringP) {
+	f.Where(p.Field(providerconnection.FieldSyncStatus))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *ProviderConnectionFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(providerconnection.FieldLastError))
+}
+
 // WhereHasUser applies a predicate to check if query has an edge user.
 func (f *ProviderConnectionFilter) WhereHasUser() {
 	f.Where(entql.HasEdge("user"))
@@ -2277,7 +2477,7 @@ type RefreshTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefreshTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2376,7 +2576,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2483,6 +2683,20 @@ func (f *UserFilter) WhereHasIngestionBatches() {
 // WhereHasIngestionBatchesWith applies a predicate to check if query has an edge ingestion_batches with a given conditions (other predicates).
 func (f *UserFilter) WhereHasIngestionBatchesWith(preds ...predicate.IngestionBatch) {
 	f.Where(entql.HasEdgeWith("ingestion_batches", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasObservationRevisions applies a predicate to check if query has an edge observation_revisions.
+func (f *UserFilter) WhereHasObservationRevisions() {
+	f.Where(entql.HasEdge("observation_revisions"))
+}
+
+// WhereHasObservationRevisionsWith applies a predicate to check if query has an edge observation_revisions with a given conditions (other predicates).
+func (f *UserFilter) WhereHasObservationRevisionsWith(preds ...predicate.ObservationRevision) {
+	f.Where(entql.HasEdgeWith("observation_revisions", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -1728,6 +1728,16 @@ func (_q *ProviderConnectionQuery) collectField(ctx context.Context, oneNode boo
 				selectedFields = append(selectedFields, providerconnection.FieldLastSyncAt)
 				fieldSeen[providerconnection.FieldLastSyncAt] = struct{}{}
 			}
+		case "syncStatus":
+			if _, ok := fieldSeen[providerconnection.FieldSyncStatus]; !ok {
+				selectedFields = append(selectedFields, providerconnection.FieldSyncStatus)
+				fieldSeen[providerconnection.FieldSyncStatus] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[providerconnection.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, providerconnection.FieldLastError)
+				fieldSeen[providerconnection.FieldLastError] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

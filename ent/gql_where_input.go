@@ -6372,6 +6372,29 @@ type ProviderConnectionWhereInput struct {
 	LastSyncAtLTE    *time.Time  `json:"lastSyncAtLTE,omitempty"`
 	LastSyncAtIsNil  bool        `json:"lastSyncAtIsNil,omitempty"`
 	LastSyncAtNotNil bool        `json:"lastSyncAtNotNil,omitempty"`
+
+	// "sync_status" field predicates.
+	SyncStatus      *providerconnection.SyncStatus  `json:"syncStatus,omitempty"`
+	SyncStatusNEQ   *providerconnection.SyncStatus  `json:"syncStatusNEQ,omitempty"`
+	SyncStatusIn    []providerconnection.SyncStatus `json:"syncStatusIn,omitempty"`
+	SyncStatusNotIn []providerconnection.SyncStatus `json:"syncStatusNotIn,omitempty"`
+
+	// "last_error" field predicates.
+	LastError             *string  `json:"lastError,omitempty"`
+	LastErrorNEQ          *string  `json:"lastErrorNEQ,omitempty"`
+	LastErrorIn           []string `json:"lastErrorIn,omitempty"`
+	LastErrorNotIn        []string `json:"lastErrorNotIn,omitempty"`
+	LastErrorGT           *string  `json:"lastErrorGT,omitempty"`
+	LastErrorGTE          *string  `json:"lastErrorGTE,omitempty"`
+	LastErrorLT           *string  `json:"lastErrorLT,omitempty"`
+	LastErrorLTE          *string  `json:"lastErrorLTE,omitempty"`
+	LastErrorContains     *string  `json:"lastErrorContains,omitempty"`
+	LastErrorHasPrefix    *string  `json:"lastErrorHasPrefix,omitempty"`
+	LastErrorHasSuffix    *string  `json:"lastErrorHasSuffix,omitempty"`
+	LastErrorIsNil        bool     `json:"lastErrorIsNil,omitempty"`
+	LastErrorNotNil       bool     `json:"lastErrorNotNil,omitempty"`
+	LastErrorEqualFold    *string  `json:"lastErrorEqualFold,omitempty"`
+	LastErrorContainsFold *string  `json:"lastErrorContainsFold,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -6636,6 +6659,63 @@ func (i *ProviderConnectionWhereInput) P() (predicate.ProviderConnection, error)
 	}
 	if i.LastSyncAtNotNil {
 		predicates = append(predicates, providerconnection.LastSyncAtNotNil())
+	}
+	if i.SyncStatus != nil {
+		predicates = append(predicates, providerconnection.SyncStatusEQ(*i.SyncStatus))
+	}
+	if i.SyncStatusNEQ != nil {
+		predicates = append(predicates, providerconnection.SyncStatusNEQ(*i.SyncStatusNEQ))
+	}
+	if len(i.SyncStatusIn) > 0 {
+		predicates = append(predicates, providerconnection.SyncStatusIn(i.SyncStatusIn...))
+	}
+	if len(i.SyncStatusNotIn) > 0 {
+		predicates = append(predicates, providerconnection.SyncStatusNotIn(i.SyncStatusNotIn...))
+	}
+	if i.LastError != nil {
+		predicates = append(predicates, providerconnection.LastErrorEQ(*i.LastError))
+	}
+	if i.LastErrorNEQ != nil {
+		predicates = append(predicates, providerconnection.LastErrorNEQ(*i.LastErrorNEQ))
+	}
+	if len(i.LastErrorIn) > 0 {
+		predicates = append(predicates, providerconnection.LastErrorIn(i.LastErrorIn...))
+	}
+	if len(i.LastErrorNotIn) > 0 {
+		predicates = append(predicates, providerconnection.LastErrorNotIn(i.LastErrorNotIn...))
+	}
+	if i.LastErrorGT != nil {
+		predicates = append(predicates, providerconnection.LastErrorGT(*i.LastErrorGT))
+	}
+	if i.LastErrorGTE != nil {
+		predicates = append(predicates, providerconnection.LastErrorGTE(*i.LastErrorGTE))
+	}
+	if i.LastErrorLT != nil {
+		predicates = append(predicates, providerconnection.LastErrorLT(*i.LastErrorLT))
+	}
+	if i.LastErrorLTE != nil {
+		predicates = append(predicates, providerconnection.LastErrorLTE(*i.LastErrorLTE))
+	}
+	if i.LastErrorContains != nil {
+		predicates = append(predicates, providerconnection.LastErrorContains(*i.LastErrorContains))
+	}
+	if i.LastErrorHasPrefix != nil {
+		predicates = append(predicates, providerconnection.LastErrorHasPrefix(*i.LastErrorHasPrefix))
+	}
+	if i.LastErrorHasSuffix != nil {
+		predicates = append(predicates, providerconnection.LastErrorHasSuffix(*i.LastErrorHasSuffix))
+	}
+	if i.LastErrorIsNil {
+		predicates = append(predicates, providerconnection.LastErrorIsNil())
+	}
+	if i.LastErrorNotNil {
+		predicates = append(predicates, providerconnection.LastErrorNotNil())
+	}
+	if i.LastErrorEqualFold != nil {
+		predicates = append(predicates, providerconnection.LastErrorEqualFold(*i.LastErrorEqualFold))
+	}
+	if i.LastErrorContainsFold != nil {
+		predicates = append(predicates, providerconnection.LastErrorContainsFold(*i.LastErrorContainsFold))
 	}
 
 	switch len(predicates) {

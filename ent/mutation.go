@@ -22,6 +22,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
@@ -37,19 +38,20 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAdherenceLog       = "AdherenceLog"
-	TypeAuditEvent         = "AuditEvent"
-	TypeBaseline           = "Baseline"
-	TypeEvaluation         = "Evaluation"
-	TypeFeedEvent          = "FeedEvent"
-	TypeIngestionBatch     = "IngestionBatch"
-	TypeInsight            = "Insight"
-	TypeIntervention       = "Intervention"
-	TypeNarrative          = "Narrative"
-	TypeObservation        = "Observation"
-	TypeProviderConnection = "ProviderConnection"
-	TypeRefreshToken       = "RefreshToken"
-	TypeUser               = "User"
+	TypeAdherenceLog        = "AdherenceLog"
+	TypeAuditEvent          = "AuditEvent"
+	TypeBaseline            = "Baseline"
+	TypeEvaluation          = "Evaluation"
+	TypeFeedEvent           = "FeedEvent"
+	TypeIngestionBatch      = "IngestionBatch"
+	TypeInsight             = "Insight"
+	TypeIntervention        = "Intervention"
+	TypeNarrative           = "Narrative"
+	TypeObservation         = "Observation"
+	TypeObservationRevision = "ObservationRevision"
+	TypeProviderConnection  = "ProviderConnection"
+	TypeRefreshToken        = "RefreshToken"
+	TypeUser                = "User"
 )
 
 // AdherenceLogMutation represents an operation that mutates the AdherenceLog nodes in the graph.
@@ -14280,26 +14282,1176 @@ func (m *ObservationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Observation edge %s", name)
 }
 
+// ObservationRevisionMutation represents an operation that mutates the ObservationRevision nodes in the graph.
+type ObservationRevisionMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *string
+	created_at        *time.Time
+	observation_id    *string
+	revision          *int
+	addrevision       *int
+	metric            *string
+	source            *string
+	local_day         *string
+	previous_value    *float64
+	addprevious_value *float64
+	previous_missing  *bool
+	value             *float64
+	addvalue          *float64
+	missing           *bool
+	batch_id          *string
+	clearedFields     map[string]struct{}
+	user              *string
+	cleareduser       bool
+	done              bool
+	oldValue          func(context.Context) (*ObservationRevision, error)
+	predicates        []predicate.ObservationRevision
+}
+
+var _ ent.Mutation = (*ObservationRevisionMutation)(nil)
+
+// observationrevisionOption allows management of the mutation configuration using functional options.
+type observationrevisionOption func(*ObservationRevisionMutation)
+
+// newObservationRevisionMutation creates new mutation for the ObservationRevision entity.
+func newObservationRevisionMutation(c config, op Op, opts ...observationrevisionOption) *ObservationRevisionMutation {
+	m := &ObservationRevisionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeObservationRevision,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withObservationRevisionID sets the ID field of the mutation.
+func withObservationRevisionID(id string) observationrevisionOption {
+	return func(m *ObservationRevisionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ObservationRevision
+		)
+		m.oldValue = func(ctx context.Context) (*ObservationRevision, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ObservationRevision.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withObservationRevision sets the old ObservationRevision of the mutation.
+func withObservationRevision(node *ObservationRevision) observationrevisionOption {
+	return func(m *ObservationRevisionMutation) {
+		m.oldValue = func(context.Context) (*ObservationRevision, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ObservationRevisionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ObservationRevisionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ObservationRevision entities.
+func (m *ObservationRevisionMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ObservationRevisionMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ObservationRevisionMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ObservationRevision.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *ObservationRevisionMutation) SetUserID(s string) {
+	m.user = &s
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *ObservationRevisionMutation) UserID() (r string, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldUserID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *ObservationRevisionMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ObservationRevisionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ObservationRevisionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ObservationRevisionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetObservationID sets the "observation_id" field.
+func (m *ObservationRevisionMutation) SetObservationID(s string) {
+	m.observation_id = &s
+}
+
+// ObservationID returns the value of the "observation_id" field in the mutation.
+func (m *ObservationRevisionMutation) ObservationID() (r string, exists bool) {
+	v := m.observation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObservationID returns the old "observation_id" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldObservationID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObservationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObservationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObservationID: %w", err)
+	}
+	return oldValue.ObservationID, nil
+}
+
+// ResetObservationID resets all changes to the "observation_id" field.
+func (m *ObservationRevisionMutation) ResetObservationID() {
+	m.observation_id = nil
+}
+
+// SetRevision sets the "revision" field.
+func (m *ObservationRevisionMutation) SetRevision(i int) {
+	m.revision = &i
+	m.addrevision = nil
+}
+
+// Revision returns the value of the "revision" field in the mutation.
+func (m *ObservationRevisionMutation) Revision() (r int, exists bool) {
+	v := m.revision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevision returns the old "revision" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldRevision(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevision is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevision requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevision: %w", err)
+	}
+	return oldValue.Revision, nil
+}
+
+// AddRevision adds i to the "revision" field.
+func (m *ObservationRevisionMutation) AddRevision(i int) {
+	if m.addrevision != nil {
+		*m.addrevision += i
+	} else {
+		m.addrevision = &i
+	}
+}
+
+// AddedRevision returns the value that was added to the "revision" field in this mutation.
+func (m *ObservationRevisionMutation) AddedRevision() (r int, exists bool) {
+	v := m.addrevision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevision resets all changes to the "revision" field.
+func (m *ObservationRevisionMutation) ResetRevision() {
+	m.revision = nil
+	m.addrevision = nil
+}
+
+// SetMetric sets the "metric" field.
+func (m *ObservationRevisionMutation) SetMetric(s string) {
+	m.metric = &s
+}
+
+// Metric returns the value of the "metric" field in the mutation.
+func (m *ObservationRevisionMutation) Metric() (r string, exists bool) {
+	v := m.metric
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetric returns the old "metric" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldMetric(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetric is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetric requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetric: %w", err)
+	}
+	return oldValue.Metric, nil
+}
+
+// ResetMetric resets all changes to the "metric" field.
+func (m *ObservationRevisionMutation) ResetMetric() {
+	m.metric = nil
+}
+
+// SetSource sets the "source" field.
+func (m *ObservationRevisionMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *ObservationRevisionMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldSource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *ObservationRevisionMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetLocalDay sets the "local_day" field.
+func (m *ObservationRevisionMutation) SetLocalDay(s string) {
+	m.local_day = &s
+}
+
+// LocalDay returns the value of the "local_day" field in the mutation.
+func (m *ObservationRevisionMutation) LocalDay() (r string, exists bool) {
+	v := m.local_day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLocalDay returns the old "local_day" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldLocalDay(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLocalDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLocalDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLocalDay: %w", err)
+	}
+	return oldValue.LocalDay, nil
+}
+
+// ResetLocalDay resets all changes to the "local_day" field.
+func (m *ObservationRevisionMutation) ResetLocalDay() {
+	m.local_day = nil
+}
+
+// SetPreviousValue sets the "previous_value" field.
+func (m *ObservationRevisionMutation) SetPreviousValue(f float64) {
+	m.previous_value = &f
+	m.addprevious_value = nil
+}
+
+// PreviousValue returns the value of the "previous_value" field in the mutation.
+func (m *ObservationRevisionMutation) PreviousValue() (r float64, exists bool) {
+	v := m.previous_value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreviousValue returns the old "previous_value" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldPreviousValue(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreviousValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreviousValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreviousValue: %w", err)
+	}
+	return oldValue.PreviousValue, nil
+}
+
+// AddPreviousValue adds f to the "previous_value" field.
+func (m *ObservationRevisionMutation) AddPreviousValue(f float64) {
+	if m.addprevious_value != nil {
+		*m.addprevious_value += f
+	} else {
+		m.addprevious_value = &f
+	}
+}
+
+// AddedPreviousValue returns the value that was added to the "previous_value" field in this mutation.
+func (m *ObservationRevisionMutation) AddedPreviousValue() (r float64, exists bool) {
+	v := m.addprevious_value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPreviousValue clears the value of the "previous_value" field.
+func (m *ObservationRevisionMutation) ClearPreviousValue() {
+	m.previous_value = nil
+	m.addprevious_value = nil
+	m.clearedFields[observationrevision.FieldPreviousValue] = struct{}{}
+}
+
+// PreviousValueCleared returns if the "previous_value" field was cleared in this mutation.
+func (m *ObservationRevisionMutation) PreviousValueCleared() bool {
+	_, ok := m.clearedFields[observationrevision.FieldPreviousValue]
+	return ok
+}
+
+// ResetPreviousValue resets all changes to the "previous_value" field.
+func (m *ObservationRevisionMutation) ResetPreviousValue() {
+	m.previous_value = nil
+	m.addprevious_value = nil
+	delete(m.clearedFields, observationrevision.FieldPreviousValue)
+}
+
+// SetPreviousMissing sets the "previous_missing" field.
+func (m *ObservationRevisionMutation) SetPreviousMissing(b bool) {
+	m.previous_missing = &b
+}
+
+// PreviousMissing returns the value of the "previous_missing" field in the mutation.
+func (m *ObservationRevisionMutation) PreviousMissing() (r bool, exists bool) {
+	v := m.previous_missing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreviousMissing returns the old "previous_missing" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldPreviousMissing(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreviousMissing is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreviousMissing requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreviousMissing: %w", err)
+	}
+	return oldValue.PreviousMissing, nil
+}
+
+// ResetPreviousMissing resets all changes to the "previous_missing" field.
+func (m *ObservationRevisionMutation) ResetPreviousMissing() {
+	m.previous_missing = nil
+}
+
+// SetValue sets the "value" field.
+func (m *ObservationRevisionMutation) SetValue(f float64) {
+	m.value = &f
+	m.addvalue = nil
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *ObservationRevisionMutation) Value() (r float64, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldValue(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// AddValue adds f to the "value" field.
+func (m *ObservationRevisionMutation) AddValue(f float64) {
+	if m.addvalue != nil {
+		*m.addvalue += f
+	} else {
+		m.addvalue = &f
+	}
+}
+
+// AddedValue returns the value that was added to the "value" field in this mutation.
+func (m *ObservationRevisionMutation) AddedValue() (r float64, exists bool) {
+	v := m.addvalue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearValue clears the value of the "value" field.
+func (m *ObservationRevisionMutation) ClearValue() {
+	m.value = nil
+	m.addvalue = nil
+	m.clearedFields[observationrevision.FieldValue] = struct{}{}
+}
+
+// ValueCleared returns if the "value" field was cleared in this mutation.
+func (m *ObservationRevisionMutation) ValueCleared() bool {
+	_, ok := m.clearedFields[observationrevision.FieldValue]
+	return ok
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *ObservationRevisionMutation) ResetValue() {
+	m.value = nil
+	m.addvalue = nil
+	delete(m.clearedFields, observationrevision.FieldValue)
+}
+
+// SetMissing sets the "missing" field.
+func (m *ObservationRevisionMutation) SetMissing(b bool) {
+	m.missing = &b
+}
+
+// Missing returns the value of the "missing" field in the mutation.
+func (m *ObservationRevisionMutation) Missing() (r bool, exists bool) {
+	v := m.missing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMissing returns the old "missing" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldMissing(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMissing is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMissing requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMissing: %w", err)
+	}
+	return oldValue.Missing, nil
+}
+
+// ResetMissing resets all changes to the "missing" field.
+func (m *ObservationRevisionMutation) ResetMissing() {
+	m.missing = nil
+}
+
+// SetBatchID sets the "batch_id" field.
+func (m *ObservationRevisionMutation) SetBatchID(s string) {
+	m.batch_id = &s
+}
+
+// BatchID returns the value of the "batch_id" field in the mutation.
+func (m *ObservationRevisionMutation) BatchID() (r string, exists bool) {
+	v := m.batch_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchID returns the old "batch_id" field's value of the ObservationRevision entity.
+// If the ObservationRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObservationRevisionMutation) OldBatchID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchID: %w", err)
+	}
+	return oldValue.BatchID, nil
+}
+
+// ClearBatchID clears the value of the "batch_id" field.
+func (m *ObservationRevisionMutation) ClearBatchID() {
+	m.batch_id = nil
+	m.clearedFields[observationrevision.FieldBatchID] = struct{}{}
+}
+
+// BatchIDCleared returns if the "batch_id" field was cleared in this mutation.
+func (m *ObservationRevisionMutation) BatchIDCleared() bool {
+	_, ok := m.clearedFields[observationrevision.FieldBatchID]
+	return ok
+}
+
+// ResetBatchID resets all changes to the "batch_id" field.
+func (m *ObservationRevisionMutation) ResetBatchID() {
+	m.batch_id = nil
+	delete(m.clearedFields, observationrevision.FieldBatchID)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *ObservationRevisionMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[observationrevision.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *ObservationRevisionMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *ObservationRevisionMutation) UserIDs() (ids []string) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *ObservationRevisionMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the ObservationRevisionMutation builder.
+func (m *ObservationRevisionMutation) Where(ps ...predicate.ObservationRevision) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ObservationRevisionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ObservationRevisionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ObservationRevision, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ObservationRevisionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ObservationRevisionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ObservationRevision).
+func (m *ObservationRevisionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ObservationRevisionMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.user != nil {
+		fields = append(fields, observationrevision.FieldUserID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, observationrevision.FieldCreatedAt)
+	}
+	if m.observation_id != nil {
+		fields = append(fields, observationrevision.FieldObservationID)
+	}
+	if m.revision != nil {
+		fields = append(fields, observationrevision.FieldRevision)
+	}
+	if m.metric != nil {
+		fields = append(fields, observationrevision.FieldMetric)
+	}
+	if m.source != nil {
+		fields = append(fields, observationrevision.FieldSource)
+	}
+	if m.local_day != nil {
+		fields = append(fields, observationrevision.FieldLocalDay)
+	}
+	if m.previous_value != nil {
+		fields = append(fields, observationrevision.FieldPreviousValue)
+	}
+	if m.previous_missing != nil {
+		fields = append(fields, observationrevision.FieldPreviousMissing)
+	}
+	if m.value != nil {
+		fields = append(fields, observationrevision.FieldValue)
+	}
+	if m.missing != nil {
+		fields = append(fields, observationrevision.FieldMissing)
+	}
+	if m.batch_id != nil {
+		fields = append(fields, observationrevision.FieldBatchID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ObservationRevisionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case observationrevision.FieldUserID:
+		return m.UserID()
+	case observationrevision.FieldCreatedAt:
+		return m.CreatedAt()
+	case observationrevision.FieldObservationID:
+		return m.ObservationID()
+	case observationrevision.FieldRevision:
+		return m.Revision()
+	case observationrevision.FieldMetric:
+		return m.Metric()
+	case observationrevision.FieldSource:
+		return m.Source()
+	case observationrevision.FieldLocalDay:
+		return m.LocalDay()
+	case observationrevision.FieldPreviousValue:
+		return m.PreviousValue()
+	case observationrevision.FieldPreviousMissing:
+		return m.PreviousMissing()
+	case observationrevision.FieldValue:
+		return m.Value()
+	case observationrevision.FieldMissing:
+		return m.Missing()
+	case observationrevision.FieldBatchID:
+		return m.BatchID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ObservationRevisionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case observationrevision.FieldUserID:
+		return m.OldUserID(ctx)
+	case observationrevision.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case observationrevision.FieldObservationID:
+		return m.OldObservationID(ctx)
+	case observationrevision.FieldRevision:
+		return m.OldRevision(ctx)
+	case observationrevision.FieldMetric:
+		return m.OldMetric(ctx)
+	case observationrevision.FieldSource:
+		return m.OldSource(ctx)
+	case observationrevision.FieldLocalDay:
+		return m.OldLocalDay(ctx)
+	case observationrevision.FieldPreviousValue:
+		return m.OldPreviousValue(ctx)
+	case observationrevision.FieldPreviousMissing:
+		return m.OldPreviousMissing(ctx)
+	case observationrevision.FieldValue:
+		return m.OldValue(ctx)
+	case observationrevision.FieldMissing:
+		return m.OldMissing(ctx)
+	case observationrevision.FieldBatchID:
+		return m.OldBatchID(ctx)
+	}
+	return nil, fmt.Errorf("unknown ObservationRevision field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ObservationRevisionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case observationrevision.FieldUserID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case observationrevision.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case observationrevision.FieldObservationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObservationID(v)
+		return nil
+	case observationrevision.FieldRevision:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevision(v)
+		return nil
+	case observationrevision.FieldMetric:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetric(v)
+		return nil
+	case observationrevision.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case observationrevision.FieldLocalDay:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLocalDay(v)
+		return nil
+	case observationrevision.FieldPreviousValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreviousValue(v)
+		return nil
+	case observationrevision.FieldPreviousMissing:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreviousMissing(v)
+		return nil
+	case observationrevision.FieldValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case observationrevision.FieldMissing:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMissing(v)
+		return nil
+	case observationrevision.FieldBatchID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ObservationRevision field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ObservationRevisionMutation) AddedFields() []string {
+	var fields []string
+	if m.addrevision != nil {
+		fields = append(fields, observationrevision.FieldRevision)
+	}
+	if m.addprevious_value != nil {
+		fields = append(fields, observationrevision.FieldPreviousValue)
+	}
+	if m.addvalue != nil {
+		fields = append(fields, observationrevision.FieldValue)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ObservationRevisionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case observationrevision.FieldRevision:
+		return m.AddedRevision()
+	case observationrevision.FieldPreviousValue:
+		return m.AddedPreviousValue()
+	case observationrevision.FieldValue:
+		return m.AddedValue()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ObservationRevisionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case observationrevision.FieldRevision:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevision(v)
+		return nil
+	case observationrevision.FieldPreviousValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPreviousValue(v)
+		return nil
+	case observationrevision.FieldValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ObservationRevision numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ObservationRevisionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(observationrevision.FieldPreviousValue) {
+		fields = append(fields, observationrevision.FieldPreviousValue)
+	}
+	if m.FieldCleared(observationrevision.FieldValue) {
+		fields = append(fields, observationrevision.FieldValue)
+	}
+	if m.FieldCleared(observationrevision.FieldBatchID) {
+		fields = append(fields, observationrevision.FieldBatchID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ObservationRevisionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ObservationRevisionMutation) ClearField(name string) error {
+	switch name {
+	case observationrevision.FieldPreviousValue:
+		m.ClearPreviousValue()
+		return nil
+	case observationrevision.FieldValue:
+		m.ClearValue()
+		return nil
+	case observationrevision.FieldBatchID:
+		m.ClearBatchID()
+		return nil
+	}
+	return fmt.Errorf("unknown ObservationRevision nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ObservationRevisionMutation) ResetField(name string) error {
+	switch name {
+	case observationrevision.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case observationrevision.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case observationrevision.FieldObservationID:
+		m.ResetObservationID()
+		return nil
+	case observationrevision.FieldRevision:
+		m.ResetRevision()
+		return nil
+	case observationrevision.FieldMetric:
+		m.ResetMetric()
+		return nil
+	case observationrevision.FieldSource:
+		m.ResetSource()
+		return nil
+	case observationrevision.FieldLocalDay:
+		m.ResetLocalDay()
+		return nil
+	case observationrevision.FieldPreviousValue:
+		m.ResetPreviousValue()
+		return nil
+	case observationrevision.FieldPreviousMissing:
+		m.ResetPreviousMissing()
+		return nil
+	case observationrevision.FieldValue:
+		m.ResetValue()
+		return nil
+	case observationrevision.FieldMissing:
+		m.ResetMissing()
+		return nil
+	case observationrevision.FieldBatchID:
+		m.ResetBatchID()
+		return nil
+	}
+	return fmt.Errorf("unknown ObservationRevision field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ObservationRevisionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, observationrevision.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ObservationRevisionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case observationrevision.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ObservationRevisionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ObservationRevisionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ObservationRevisionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, observationrevision.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ObservationRevisionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case observationrevision.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ObservationRevisionMutation) ClearEdge(name string) error {
+	switch name {
+	case observationrevision.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ObservationRevision unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ObservationRevisionMutation) ResetEdge(name string) error {
+	switch name {
+	case observationrevision.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ObservationRevision edge %s", name)
+}
+
 // ProviderConnectionMutation represents an operation that mutates the ProviderConnection nodes in the graph.
 type ProviderConnectionMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *string
-	created_at       *time.Time
-	updated_at       *time.Time
-	provider         *providerconnection.Provider
-	status           *providerconnection.Status
-	external_user_id *string
-	connected_at     *time.Time
-	disconnected_at  *time.Time
-	last_sync_at     *time.Time
-	clearedFields    map[string]struct{}
-	user             *string
-	cleareduser      bool
-	done             bool
-	oldValue         func(context.Context) (*ProviderConnection, error)
-	predicates       []predicate.ProviderConnection
+	op                   Op
+	typ                  string
+	id                   *string
+	created_at           *time.Time
+	updated_at           *time.Time
+	provider             *providerconnection.Provider
+	status               *providerconnection.Status
+	external_user_id     *string
+	connected_at         *time.Time
+	disconnected_at      *time.Time
+	last_sync_at         *time.Time
+	access_token_sealed  *string
+	refresh_token_sealed *string
+	token_expires_at     *time.Time
+	sync_cursor          *string
+	sync_status          *providerconnection.SyncStatus
+	last_error           *string
+	clearedFields        map[string]struct{}
+	user                 *string
+	cleareduser          bool
+	done                 bool
+	oldValue             func(context.Context) (*ProviderConnection, error)
+	predicates           []predicate.ProviderConnection
 }
 
 var _ ent.Mutation = (*ProviderConnectionMutation)(nil)
@@ -14782,6 +15934,287 @@ func (m *ProviderConnectionMutation) ResetLastSyncAt() {
 	delete(m.clearedFields, providerconnection.FieldLastSyncAt)
 }
 
+// SetAccessTokenSealed sets the "access_token_sealed" field.
+func (m *ProviderConnectionMutation) SetAccessTokenSealed(s string) {
+	m.access_token_sealed = &s
+}
+
+// AccessTokenSealed returns the value of the "access_token_sealed" field in the mutation.
+func (m *ProviderConnectionMutation) AccessTokenSealed() (r string, exists bool) {
+	v := m.access_token_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccessTokenSealed returns the old "access_token_sealed" field's value of the ProviderConnection entity.
+// If the ProviderConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProviderConnectionMutation) OldAccessTokenSealed(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccessTokenSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccessTokenSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccessTokenSealed: %w", err)
+	}
+	return oldValue.AccessTokenSealed, nil
+}
+
+// ClearAccessTokenSealed clears the value of the "access_token_sealed" field.
+func (m *ProviderConnectionMutation) ClearAccessTokenSealed() {
+	m.access_token_sealed = nil
+	m.clearedFields[providerconnection.FieldAccessTokenSealed] = struct{}{}
+}
+
+// AccessTokenSealedCleared returns if the "access_token_sealed" field was cleared in this mutation.
+func (m *ProviderConnectionMutation) AccessTokenSealedCleared() bool {
+	_, ok := m.clearedFields[providerconnection.FieldAccessTokenSealed]
+	return ok
+}
+
+// ResetAccessTokenSealed resets all changes to the "access_token_sealed" field.
+func (m *ProviderConnectionMutation) ResetAccessTokenSealed() {
+	m.access_token_sealed = nil
+	delete(m.clearedFields, providerconnection.FieldAccessTokenSealed)
+}
+
+// SetRefreshTokenSealed sets the "refresh_token_sealed" field.
+func (m *ProviderConnectionMutation) SetRefreshTokenSealed(s string) {
+	m.refresh_token_sealed = &s
+}
+
+// RefreshTokenSealed returns the value of the "refresh_token_sealed" field in the mutation.
+func (m *ProviderConnectionMutation) RefreshTokenSealed() (r string, exists bool) {
+	v := m.refresh_token_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefreshTokenSealed returns the old "refresh_token_sealed" field's value of the ProviderConnection entity.
+// If the ProviderConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProviderConnectionMutation) OldRefreshTokenSealed(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefreshTokenSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefreshTokenSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefreshTokenSealed: %w", err)
+	}
+	return oldValue.RefreshTokenSealed, nil
+}
+
+// ClearRefreshTokenSealed clears the value of the "refresh_token_sealed" field.
+func (m *ProviderConnectionMutation) ClearRefreshTokenSealed() {
+	m.refresh_token_sealed = nil
+	m.clearedFields[providerconnection.FieldRefreshTokenSealed] = struct{}{}
+}
+
+// RefreshTokenSealedCleared returns if the "refresh_token_sealed" field was cleared in this mutation.
+func (m *ProviderConnectionMutation) RefreshTokenSealedCleared() bool {
+	_, ok := m.clearedFields[providerconnection.FieldRefreshTokenSealed]
+	return ok
+}
+
+// ResetRefreshTokenSealed resets all changes to the "refresh_token_sealed" field.
+func (m *ProviderConnectionMutation) ResetRefreshTokenSealed() {
+	m.refresh_token_sealed = nil
+	delete(m.clearedFields, providerconnection.FieldRefreshTokenSealed)
+}
+
+// SetTokenExpiresAt sets the "token_expires_at" field.
+func (m *ProviderConnectionMutation) SetTokenExpiresAt(t time.Time) {
+	m.token_expires_at = &t
+}
+
+// TokenExpiresAt returns the value of the "token_expires_at" field in the mutation.
+func (m *ProviderConnectionMutation) TokenExpiresAt() (r time.Time, exists bool) {
+	v := m.token_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenExpiresAt returns the old "token_expires_at" field's value of the ProviderConnection entity.
+// If the ProviderConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProviderConnectionMutation) OldTokenExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenExpiresAt: %w", err)
+	}
+	return oldValue.TokenExpiresAt, nil
+}
+
+// ClearTokenExpiresAt clears the value of the "token_expires_at" field.
+func (m *ProviderConnectionMutation) ClearTokenExpiresAt() {
+	m.token_expires_at = nil
+	m.clearedFields[providerconnection.FieldTokenExpiresAt] = struct{}{}
+}
+
+// TokenExpiresAtCleared returns if the "token_expires_at" field was cleared in this mutation.
+func (m *ProviderConnectionMutation) TokenExpiresAtCleared() bool {
+	_, ok := m.clearedFields[providerconnection.FieldTokenExpiresAt]
+	return ok
+}
+
+// ResetTokenExpiresAt resets all changes to the "token_expires_at" field.
+func (m *ProviderConnectionMutation) ResetTokenExpiresAt() {
+	m.token_expires_at = nil
+	delete(m.clearedFields, providerconnection.FieldTokenExpiresAt)
+}
+
+// SetSyncCursor sets the "sync_cursor" field.
+func (m *ProviderConnectionMutation) SetSyncCursor(s string) {
+	m.sync_cursor = &s
+}
+
+// SyncCursor returns the value of the "sync_cursor" field in the mutation.
+func (m *ProviderConnectionMutation) SyncCursor() (r string, exists bool) {
+	v := m.sync_cursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSyncCursor returns the old "sync_cursor" field's value of the ProviderConnection entity.
+// If the ProviderConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProviderConnectionMutation) OldSyncCursor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSyncCursor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSyncCursor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSyncCursor: %w", err)
+	}
+	return oldValue.SyncCursor, nil
+}
+
+// ClearSyncCursor clears the value of the "sync_cursor" field.
+func (m *ProviderConnectionMutation) ClearSyncCursor() {
+	m.sync_cursor = nil
+	m.clearedFields[providerconnection.FieldSyncCursor] = struct{}{}
+}
+
+// SyncCursorCleared returns if the "sync_cursor" field was cleared in this mutation.
+func (m *ProviderConnectionMutation) SyncCursorCleared() bool {
+	_, ok := m.clearedFields[providerconnection.FieldSyncCursor]
+	return ok
+}
+
+// ResetSyncCursor resets all changes to the "sync_cursor" field.
+func (m *ProviderConnectionMutation) ResetSyncCursor() {
+	m.sync_cursor = nil
+	delete(m.clearedFields, providerconnection.FieldSyncCursor)
+}
+
+// SetSyncStatus sets the "sync_status" field.
+func (m *ProviderConnectionMutation) SetSyncStatus(ps providerconnection.SyncStatus) {
+	m.sync_status = &ps
+}
+
+// SyncStatus returns the value of the "sync_status" field in the mutation.
+func (m *ProviderConnectionMutation) SyncStatus() (r providerconnection.SyncStatus, exists bool) {
+	v := m.sync_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSyncStatus returns the old "sync_status" field's value of the ProviderConnection entity.
+// If the ProviderConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProviderConnectionMutation) OldSyncStatus(ctx context.Context) (v providerconnection.SyncStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSyncStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSyncStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSyncStatus: %w", err)
+	}
+	return oldValue.SyncStatus, nil
+}
+
+// ResetSyncStatus resets all changes to the "sync_status" field.
+func (m *ProviderConnectionMutation) ResetSyncStatus() {
+	m.sync_status = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *ProviderConnectionMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *ProviderConnectionMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the ProviderConnection entity.
+// If the ProviderConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProviderConnectionMutation) OldLastError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (m *ProviderConnectionMutation) ClearLastError() {
+	m.last_error = nil
+	m.clearedFields[providerconnection.FieldLastError] = struct{}{}
+}
+
+// LastErrorCleared returns if the "last_error" field was cleared in this mutation.
+func (m *ProviderConnectionMutation) LastErrorCleared() bool {
+	_, ok := m.clearedFields[providerconnection.FieldLastError]
+	return ok
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *ProviderConnectionMutation) ResetLastError() {
+	m.last_error = nil
+	delete(m.clearedFields, providerconnection.FieldLastError)
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *ProviderConnectionMutation) ClearUser() {
 	m.cleareduser = true
@@ -14843,7 +16276,7 @@ func (m *ProviderConnectionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProviderConnectionMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 15)
 	if m.user != nil {
 		fields = append(fields, providerconnection.FieldUserID)
 	}
@@ -14871,6 +16304,24 @@ func (m *ProviderConnectionMutation) Fields() []string {
 	if m.last_sync_at != nil {
 		fields = append(fields, providerconnection.FieldLastSyncAt)
 	}
+	if m.access_token_sealed != nil {
+		fields = append(fields, providerconnection.FieldAccessTokenSealed)
+	}
+	if m.refresh_token_sealed != nil {
+		fields = append(fields, providerconnection.FieldRefreshTokenSealed)
+	}
+	if m.token_expires_at != nil {
+		fields = append(fields, providerconnection.FieldTokenExpiresAt)
+	}
+	if m.sync_cursor != nil {
+		fields = append(fields, providerconnection.FieldSyncCursor)
+	}
+	if m.sync_status != nil {
+		fields = append(fields, providerconnection.FieldSyncStatus)
+	}
+	if m.last_error != nil {
+		fields = append(fields, providerconnection.FieldLastError)
+	}
 	return fields
 }
 
@@ -14897,6 +16348,18 @@ func (m *ProviderConnectionMutation) Field(name string) (ent.Value, bool) {
 		return m.DisconnectedAt()
 	case providerconnection.FieldLastSyncAt:
 		return m.LastSyncAt()
+	case providerconnection.FieldAccessTokenSealed:
+		return m.AccessTokenSealed()
+	case providerconnection.FieldRefreshTokenSealed:
+		return m.RefreshTokenSealed()
+	case providerconnection.FieldTokenExpiresAt:
+		return m.TokenExpiresAt()
+	case providerconnection.FieldSyncCursor:
+		return m.SyncCursor()
+	case providerconnection.FieldSyncStatus:
+		return m.SyncStatus()
+	case providerconnection.FieldLastError:
+		return m.LastError()
 	}
 	return nil, false
 }
@@ -14924,6 +16387,18 @@ func (m *ProviderConnectionMutation) OldField(ctx context.Context, name string) 
 		return m.OldDisconnectedAt(ctx)
 	case providerconnection.FieldLastSyncAt:
 		return m.OldLastSyncAt(ctx)
+	case providerconnection.FieldAccessTokenSealed:
+		return m.OldAccessTokenSealed(ctx)
+	case providerconnection.FieldRefreshTokenSealed:
+		return m.OldRefreshTokenSealed(ctx)
+	case providerconnection.FieldTokenExpiresAt:
+		return m.OldTokenExpiresAt(ctx)
+	case providerconnection.FieldSyncCursor:
+		return m.OldSyncCursor(ctx)
+	case providerconnection.FieldSyncStatus:
+		return m.OldSyncStatus(ctx)
+	case providerconnection.FieldLastError:
+		return m.OldLastError(ctx)
 	}
 	return nil, fmt.Errorf("unknown ProviderConnection field %s", name)
 }
@@ -14996,6 +16471,48 @@ func (m *ProviderConnectionMutation) SetField(name string, value ent.Value) erro
 		}
 		m.SetLastSyncAt(v)
 		return nil
+	case providerconnection.FieldAccessTokenSealed:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccessTokenSealed(v)
+		return nil
+	case providerconnection.FieldRefreshTokenSealed:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefreshTokenSealed(v)
+		return nil
+	case providerconnection.FieldTokenExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenExpiresAt(v)
+		return nil
+	case providerconnection.FieldSyncCursor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSyncCursor(v)
+		return nil
+	case providerconnection.FieldSyncStatus:
+		v, ok := value.(providerconnection.SyncStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSyncStatus(v)
+		return nil
+	case providerconnection.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ProviderConnection field %s", name)
 }
@@ -15038,6 +16555,21 @@ func (m *ProviderConnectionMutation) ClearedFields() []string {
 	if m.FieldCleared(providerconnection.FieldLastSyncAt) {
 		fields = append(fields, providerconnection.FieldLastSyncAt)
 	}
+	if m.FieldCleared(providerconnection.FieldAccessTokenSealed) {
+		fields = append(fields, providerconnection.FieldAccessTokenSealed)
+	}
+	if m.FieldCleared(providerconnection.FieldRefreshTokenSealed) {
+		fields = append(fields, providerconnection.FieldRefreshTokenSealed)
+	}
+	if m.FieldCleared(providerconnection.FieldTokenExpiresAt) {
+		fields = append(fields, providerconnection.FieldTokenExpiresAt)
+	}
+	if m.FieldCleared(providerconnection.FieldSyncCursor) {
+		fields = append(fields, providerconnection.FieldSyncCursor)
+	}
+	if m.FieldCleared(providerconnection.FieldLastError) {
+		fields = append(fields, providerconnection.FieldLastError)
+	}
 	return fields
 }
 
@@ -15063,6 +16595,21 @@ func (m *ProviderConnectionMutation) ClearField(name string) error {
 		return nil
 	case providerconnection.FieldLastSyncAt:
 		m.ClearLastSyncAt()
+		return nil
+	case providerconnection.FieldAccessTokenSealed:
+		m.ClearAccessTokenSealed()
+		return nil
+	case providerconnection.FieldRefreshTokenSealed:
+		m.ClearRefreshTokenSealed()
+		return nil
+	case providerconnection.FieldTokenExpiresAt:
+		m.ClearTokenExpiresAt()
+		return nil
+	case providerconnection.FieldSyncCursor:
+		m.ClearSyncCursor()
+		return nil
+	case providerconnection.FieldLastError:
+		m.ClearLastError()
 		return nil
 	}
 	return fmt.Errorf("unknown ProviderConnection nullable field %s", name)
@@ -15098,6 +16645,24 @@ func (m *ProviderConnectionMutation) ResetField(name string) error {
 		return nil
 	case providerconnection.FieldLastSyncAt:
 		m.ResetLastSyncAt()
+		return nil
+	case providerconnection.FieldAccessTokenSealed:
+		m.ResetAccessTokenSealed()
+		return nil
+	case providerconnection.FieldRefreshTokenSealed:
+		m.ResetRefreshTokenSealed()
+		return nil
+	case providerconnection.FieldTokenExpiresAt:
+		m.ResetTokenExpiresAt()
+		return nil
+	case providerconnection.FieldSyncCursor:
+		m.ResetSyncCursor()
+		return nil
+	case providerconnection.FieldSyncStatus:
+		m.ResetSyncStatus()
+		return nil
+	case providerconnection.FieldLastError:
+		m.ResetLastError()
 		return nil
 	}
 	return fmt.Errorf("unknown ProviderConnection field %s", name)
@@ -16039,64 +17604,67 @@ func (m *RefreshTokenMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                       Op
-	typ                      string
-	id                       *string
-	created_at               *time.Time
-	updated_at               *time.Time
-	email                    *string
-	display_name             *string
-	role                     *user.Role
-	password_hash            *string
-	timezone                 *string
-	safety_flags             *[]string
-	appendsafety_flags       []string
-	feed_seq                 *int64
-	addfeed_seq              *int64
-	audit_seq                *int64
-	addaudit_seq             *int64
-	audit_head               *string
-	deleted_at               *time.Time
-	clearedFields            map[string]struct{}
-	connections              map[string]struct{}
-	removedconnections       map[string]struct{}
-	clearedconnections       bool
-	observations             map[string]struct{}
-	removedobservations      map[string]struct{}
-	clearedobservations      bool
-	ingestion_batches        map[string]struct{}
-	removedingestion_batches map[string]struct{}
-	clearedingestion_batches bool
-	baselines                map[string]struct{}
-	removedbaselines         map[string]struct{}
-	clearedbaselines         bool
-	insights                 map[string]struct{}
-	removedinsights          map[string]struct{}
-	clearedinsights          bool
-	interventions            map[string]struct{}
-	removedinterventions     map[string]struct{}
-	clearedinterventions     bool
-	adherence_logs           map[string]struct{}
-	removedadherence_logs    map[string]struct{}
-	clearedadherence_logs    bool
-	evaluations              map[string]struct{}
-	removedevaluations       map[string]struct{}
-	clearedevaluations       bool
-	narratives               map[string]struct{}
-	removednarratives        map[string]struct{}
-	clearednarratives        bool
-	audit_events             map[string]struct{}
-	removedaudit_events      map[string]struct{}
-	clearedaudit_events      bool
-	feed_events              map[string]struct{}
-	removedfeed_events       map[string]struct{}
-	clearedfeed_events       bool
-	refresh_tokens           map[string]struct{}
-	removedrefresh_tokens    map[string]struct{}
-	clearedrefresh_tokens    bool
-	done                     bool
-	oldValue                 func(context.Context) (*User, error)
-	predicates               []predicate.User
+	op                           Op
+	typ                          string
+	id                           *string
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	email                        *string
+	display_name                 *string
+	role                         *user.Role
+	password_hash                *string
+	timezone                     *string
+	safety_flags                 *[]string
+	appendsafety_flags           []string
+	feed_seq                     *int64
+	addfeed_seq                  *int64
+	audit_seq                    *int64
+	addaudit_seq                 *int64
+	audit_head                   *string
+	deleted_at                   *time.Time
+	clearedFields                map[string]struct{}
+	connections                  map[string]struct{}
+	removedconnections           map[string]struct{}
+	clearedconnections           bool
+	observations                 map[string]struct{}
+	removedobservations          map[string]struct{}
+	clearedobservations          bool
+	ingestion_batches            map[string]struct{}
+	removedingestion_batches     map[string]struct{}
+	clearedingestion_batches     bool
+	observation_revisions        map[string]struct{}
+	removedobservation_revisions map[string]struct{}
+	clearedobservation_revisions bool
+	baselines                    map[string]struct{}
+	removedbaselines             map[string]struct{}
+	clearedbaselines             bool
+	insights                     map[string]struct{}
+	removedinsights              map[string]struct{}
+	clearedinsights              bool
+	interventions                map[string]struct{}
+	removedinterventions         map[string]struct{}
+	clearedinterventions         bool
+	adherence_logs               map[string]struct{}
+	removedadherence_logs        map[string]struct{}
+	clearedadherence_logs        bool
+	evaluations                  map[string]struct{}
+	removedevaluations           map[string]struct{}
+	clearedevaluations           bool
+	narratives                   map[string]struct{}
+	removednarratives            map[string]struct{}
+	clearednarratives            bool
+	audit_events                 map[string]struct{}
+	removedaudit_events          map[string]struct{}
+	clearedaudit_events          bool
+	feed_events                  map[string]struct{}
+	removedfeed_events           map[string]struct{}
+	clearedfeed_events           bool
+	refresh_tokens               map[string]struct{}
+	removedrefresh_tokens        map[string]struct{}
+	clearedrefresh_tokens        bool
+	done                         bool
+	oldValue                     func(context.Context) (*User, error)
+	predicates                   []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -16903,6 +18471,60 @@ func (m *UserMutation) ResetIngestionBatches() {
 	m.ingestion_batches = nil
 	m.clearedingestion_batches = false
 	m.removedingestion_batches = nil
+}
+
+// AddObservationRevisionIDs adds the "observation_revisions" edge to the ObservationRevision entity by ids.
+func (m *UserMutation) AddObservationRevisionIDs(ids ...string) {
+	if m.observation_revisions == nil {
+		m.observation_revisions = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.observation_revisions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearObservationRevisions clears the "observation_revisions" edge to the ObservationRevision entity.
+func (m *UserMutation) ClearObservationRevisions() {
+	m.clearedobservation_revisions = true
+}
+
+// ObservationRevisionsCleared reports if the "observation_revisions" edge to the ObservationRevision entity was cleared.
+func (m *UserMutation) ObservationRevisionsCleared() bool {
+	return m.clearedobservation_revisions
+}
+
+// RemoveObservationRevisionIDs removes the "observation_revisions" edge to the ObservationRevision entity by IDs.
+func (m *UserMutation) RemoveObservationRevisionIDs(ids ...string) {
+	if m.removedobservation_revisions == nil {
+		m.removedobservation_revisions = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.observation_revisions, ids[i])
+		m.removedobservation_revisions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedObservationRevisions returns the removed IDs of the "observation_revisions" edge to the ObservationRevision entity.
+func (m *UserMutation) RemovedObservationRevisionsIDs() (ids []string) {
+	for id := range m.removedobservation_revisions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ObservationRevisionsIDs returns the "observation_revisions" edge IDs in the mutation.
+func (m *UserMutation) ObservationRevisionsIDs() (ids []string) {
+	for id := range m.observation_revisions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetObservationRevisions resets all changes to the "observation_revisions" edge.
+func (m *UserMutation) ResetObservationRevisions() {
+	m.observation_revisions = nil
+	m.clearedobservation_revisions = false
+	m.removedobservation_revisions = nil
 }
 
 // AddBaselineIDs adds the "baselines" edge to the Baseline entity by ids.
@@ -17765,7 +19387,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.connections != nil {
 		edges = append(edges, user.EdgeConnections)
 	}
@@ -17774,6 +19396,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.ingestion_batches != nil {
 		edges = append(edges, user.EdgeIngestionBatches)
+	}
+	if m.observation_revisions != nil {
+		edges = append(edges, user.EdgeObservationRevisions)
 	}
 	if m.baselines != nil {
 		edges = append(edges, user.EdgeBaselines)
@@ -17824,6 +19449,12 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 	case user.EdgeIngestionBatches:
 		ids := make([]ent.Value, 0, len(m.ingestion_batches))
 		for id := range m.ingestion_batches {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeObservationRevisions:
+		ids := make([]ent.Value, 0, len(m.observation_revisions))
+		for id := range m.observation_revisions {
 			ids = append(ids, id)
 		}
 		return ids
@@ -17887,7 +19518,7 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.removedconnections != nil {
 		edges = append(edges, user.EdgeConnections)
 	}
@@ -17896,6 +19527,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedingestion_batches != nil {
 		edges = append(edges, user.EdgeIngestionBatches)
+	}
+	if m.removedobservation_revisions != nil {
+		edges = append(edges, user.EdgeObservationRevisions)
 	}
 	if m.removedbaselines != nil {
 		edges = append(edges, user.EdgeBaselines)
@@ -17946,6 +19580,12 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 	case user.EdgeIngestionBatches:
 		ids := make([]ent.Value, 0, len(m.removedingestion_batches))
 		for id := range m.removedingestion_batches {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeObservationRevisions:
+		ids := make([]ent.Value, 0, len(m.removedobservation_revisions))
+		for id := range m.removedobservation_revisions {
 			ids = append(ids, id)
 		}
 		return ids
@@ -18009,7 +19649,7 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.clearedconnections {
 		edges = append(edges, user.EdgeConnections)
 	}
@@ -18018,6 +19658,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedingestion_batches {
 		edges = append(edges, user.EdgeIngestionBatches)
+	}
+	if m.clearedobservation_revisions {
+		edges = append(edges, user.EdgeObservationRevisions)
 	}
 	if m.clearedbaselines {
 		edges = append(edges, user.EdgeBaselines)
@@ -18059,6 +19702,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedobservations
 	case user.EdgeIngestionBatches:
 		return m.clearedingestion_batches
+	case user.EdgeObservationRevisions:
+		return m.clearedobservation_revisions
 	case user.EdgeBaselines:
 		return m.clearedbaselines
 	case user.EdgeInsights:
@@ -18101,6 +19746,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeIngestionBatches:
 		m.ResetIngestionBatches()
+		return nil
+	case user.EdgeObservationRevisions:
+		m.ResetObservationRevisions()
 		return nil
 	case user.EdgeBaselines:
 		m.ResetBaselines()

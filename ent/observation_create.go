@@ -447,6 +447,42 @@ type (
 	}
 )
 
+// SetValue sets the "value" field.
+func (u *ObservationUpsert) SetValue(v float64) *ObservationUpsert {
+	u.Set(observation.FieldValue, v)
+	return u
+}
+
+// UpdateValue sets the "value" field to the value that was provided on create.
+func (u *ObservationUpsert) UpdateValue() *ObservationUpsert {
+	u.SetExcluded(observation.FieldValue)
+	return u
+}
+
+// AddValue adds v to the "value" field.
+func (u *ObservationUpsert) AddValue(v float64) *ObservationUpsert {
+	u.Add(observation.FieldValue, v)
+	return u
+}
+
+// ClearValue clears the value of the "value" field.
+func (u *ObservationUpsert) ClearValue() *ObservationUpsert {
+	u.SetNull(observation.FieldValue)
+	return u
+}
+
+// SetMissing sets the "missing" field.
+func (u *ObservationUpsert) SetMissing(v bool) *ObservationUpsert {
+	u.Set(observation.FieldMissing, v)
+	return u
+}
+
+// UpdateMissing sets the "missing" field to the value that was provided on create.
+func (u *ObservationUpsert) UpdateMissing() *ObservationUpsert {
+	u.SetExcluded(observation.FieldMissing)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -472,12 +508,6 @@ func (u *ObservationUpsertOne) UpdateNewValues() *ObservationUpsertOne {
 		}
 		if _, exists := u.create.mutation.Metric(); exists {
 			s.SetIgnore(observation.FieldMetric)
-		}
-		if _, exists := u.create.mutation.Value(); exists {
-			s.SetIgnore(observation.FieldValue)
-		}
-		if _, exists := u.create.mutation.Missing(); exists {
-			s.SetIgnore(observation.FieldMissing)
 		}
 		if _, exists := u.create.mutation.Unit(); exists {
 			s.SetIgnore(observation.FieldUnit)
@@ -529,6 +559,48 @@ func (u *ObservationUpsertOne) Update(set func(*ObservationUpsert)) *Observation
 		set(&ObservationUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetValue sets the "value" field.
+func (u *ObservationUpsertOne) SetValue(v float64) *ObservationUpsertOne {
+	return u.Update(func(s *ObservationUpsert) {
+		s.SetValue(v)
+	})
+}
+
+// AddValue adds v to the "value" field.
+func (u *ObservationUpsertOne) AddValue(v float64) *ObservationUpsertOne {
+	return u.Update(func(s *ObservationUpsert) {
+		s.AddValue(v)
+	})
+}
+
+// UpdateValue sets the "value" field to the value that was provided on create.
+func (u *ObservationUpsertOne) UpdateValue() *ObservationUpsertOne {
+	return u.Update(func(s *ObservationUpsert) {
+		s.UpdateValue()
+	})
+}
+
+// ClearValue clears the value of the "value" field.
+func (u *ObservationUpsertOne) ClearValue() *ObservationUpsertOne {
+	return u.Update(func(s *ObservationUpsert) {
+		s.ClearValue()
+	})
+}
+
+// SetMissing sets the "missing" field.
+func (u *ObservationUpsertOne) SetMissing(v bool) *ObservationUpsertOne {
+	return u.Update(func(s *ObservationUpsert) {
+		s.SetMissing(v)
+	})
+}
+
+// UpdateMissing sets the "missing" field to the value that was provided on create.
+func (u *ObservationUpsertOne) UpdateMissing() *ObservationUpsertOne {
+	return u.Update(func(s *ObservationUpsert) {
+		s.UpdateMissing()
+	})
 }
 
 // Exec executes the query.
@@ -723,12 +795,6 @@ func (u *ObservationUpsertBulk) UpdateNewValues() *ObservationUpsertBulk {
 			if _, exists := b.mutation.Metric(); exists {
 				s.SetIgnore(observation.FieldMetric)
 			}
-			if _, exists := b.mutation.Value(); exists {
-				s.SetIgnore(observation.FieldValue)
-			}
-			if _, exists := b.mutation.Missing(); exists {
-				s.SetIgnore(observation.FieldMissing)
-			}
 			if _, exists := b.mutation.Unit(); exists {
 				s.SetIgnore(observation.FieldUnit)
 			}
@@ -780,6 +846,48 @@ func (u *ObservationUpsertBulk) Update(set func(*ObservationUpsert)) *Observatio
 		set(&ObservationUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetValue sets the "value" field.
+func (u *ObservationUpsertBulk) SetValue(v float64) *ObservationUpsertBulk {
+	return u.Update(func(s *ObservationUpsert) {
+		s.SetValue(v)
+	})
+}
+
+// AddValue adds v to the "value" field.
+func (u *ObservationUpsertBulk) AddValue(v float64) *ObservationUpsertBulk {
+	return u.Update(func(s *ObservationUpsert) {
+		s.AddValue(v)
+	})
+}
+
+// UpdateValue sets the "value" field to the value that was provided on create.
+func (u *ObservationUpsertBulk) UpdateValue() *ObservationUpsertBulk {
+	return u.Update(func(s *ObservationUpsert) {
+		s.UpdateValue()
+	})
+}
+
+// ClearValue clears the value of the "value" field.
+func (u *ObservationUpsertBulk) ClearValue() *ObservationUpsertBulk {
+	return u.Update(func(s *ObservationUpsert) {
+		s.ClearValue()
+	})
+}
+
+// SetMissing sets the "missing" field.
+func (u *ObservationUpsertBulk) SetMissing(v bool) *ObservationUpsertBulk {
+	return u.Update(func(s *ObservationUpsert) {
+		s.SetMissing(v)
+	})
+}
+
+// UpdateMissing sets the "missing" field to the value that was provided on create.
+func (u *ObservationUpsertBulk) UpdateMissing() *ObservationUpsertBulk {
+	return u.Update(func(s *ObservationUpsert) {
+		s.UpdateMissing()
+	})
 }
 
 // Exec executes the query.

@@ -28,6 +28,47 @@ func (_u *ObservationUpdate) Where(ps ...predicate.Observation) *ObservationUpda
 	return _u
 }
 
+// SetValue sets the "value" field.
+func (_u *ObservationUpdate) SetValue(v float64) *ObservationUpdate {
+	_u.mutation.ResetValue()
+	_u.mutation.SetValue(v)
+	return _u
+}
+
+// SetNillableValue sets the "value" field if the given value is not nil.
+func (_u *ObservationUpdate) SetNillableValue(v *float64) *ObservationUpdate {
+	if v != nil {
+		_u.SetValue(*v)
+	}
+	return _u
+}
+
+// AddValue adds value to the "value" field.
+func (_u *ObservationUpdate) AddValue(v float64) *ObservationUpdate {
+	_u.mutation.AddValue(v)
+	return _u
+}
+
+// ClearValue clears the value of the "value" field.
+func (_u *ObservationUpdate) ClearValue() *ObservationUpdate {
+	_u.mutation.ClearValue()
+	return _u
+}
+
+// SetMissing sets the "missing" field.
+func (_u *ObservationUpdate) SetMissing(v bool) *ObservationUpdate {
+	_u.mutation.SetMissing(v)
+	return _u
+}
+
+// SetNillableMissing sets the "missing" field if the given value is not nil.
+func (_u *ObservationUpdate) SetNillableMissing(v *bool) *ObservationUpdate {
+	if v != nil {
+		_u.SetMissing(*v)
+	}
+	return _u
+}
+
 // Mutation returns the ObservationMutation object of the builder.
 func (_u *ObservationUpdate) Mutation() *ObservationMutation {
 	return _u.mutation
@@ -86,8 +127,17 @@ func (_u *ObservationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			}
 		}
 	}
+	if value, ok := _u.mutation.Value(); ok {
+		_spec.SetField(observation.FieldValue, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedValue(); ok {
+		_spec.AddField(observation.FieldValue, field.TypeFloat64, value)
+	}
 	if _u.mutation.ValueCleared() {
 		_spec.ClearField(observation.FieldValue, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Missing(); ok {
+		_spec.SetField(observation.FieldMissing, field.TypeBool, value)
 	}
 	if _u.mutation.FlagsCleared() {
 		_spec.ClearField(observation.FieldFlags, field.TypeJSON)
@@ -112,6 +162,47 @@ type ObservationUpdateOne struct {
 	hooks     []Hook
 	mutation  *ObservationMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetValue sets the "value" field.
+func (_u *ObservationUpdateOne) SetValue(v float64) *ObservationUpdateOne {
+	_u.mutation.ResetValue()
+	_u.mutation.SetValue(v)
+	return _u
+}
+
+// SetNillableValue sets the "value" field if the given value is not nil.
+func (_u *ObservationUpdateOne) SetNillableValue(v *float64) *ObservationUpdateOne {
+	if v != nil {
+		_u.SetValue(*v)
+	}
+	return _u
+}
+
+// AddValue adds value to the "value" field.
+func (_u *ObservationUpdateOne) AddValue(v float64) *ObservationUpdateOne {
+	_u.mutation.AddValue(v)
+	return _u
+}
+
+// ClearValue clears the value of the "value" field.
+func (_u *ObservationUpdateOne) ClearValue() *ObservationUpdateOne {
+	_u.mutation.ClearValue()
+	return _u
+}
+
+// SetMissing sets the "missing" field.
+func (_u *ObservationUpdateOne) SetMissing(v bool) *ObservationUpdateOne {
+	_u.mutation.SetMissing(v)
+	return _u
+}
+
+// SetNillableMissing sets the "missing" field if the given value is not nil.
+func (_u *ObservationUpdateOne) SetNillableMissing(v *bool) *ObservationUpdateOne {
+	if v != nil {
+		_u.SetMissing(*v)
+	}
+	return _u
 }
 
 // Mutation returns the ObservationMutation object of the builder.
@@ -202,8 +293,17 @@ func (_u *ObservationUpdateOne) sqlSave(ctx context.Context) (_node *Observation
 			}
 		}
 	}
+	if value, ok := _u.mutation.Value(); ok {
+		_spec.SetField(observation.FieldValue, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedValue(); ok {
+		_spec.AddField(observation.FieldValue, field.TypeFloat64, value)
+	}
 	if _u.mutation.ValueCleared() {
 		_spec.ClearField(observation.FieldValue, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Missing(); ok {
+		_spec.SetField(observation.FieldMissing, field.TypeBool, value)
 	}
 	if _u.mutation.FlagsCleared() {
 		_spec.ClearField(observation.FieldFlags, field.TypeJSON)

@@ -36,6 +36,18 @@ type ProviderConnection struct {
 	DisconnectedAt *time.Time `json:"disconnected_at,omitempty"`
 	// LastSyncAt holds the value of the "last_sync_at" field.
 	LastSyncAt *time.Time `json:"last_sync_at,omitempty"`
+	// AccessTokenSealed holds the value of the "access_token_sealed" field.
+	AccessTokenSealed string `json:"-"`
+	// RefreshTokenSealed holds the value of the "refresh_token_sealed" field.
+	RefreshTokenSealed string `json:"-"`
+	// TokenExpiresAt holds the value of the "token_expires_at" field.
+	TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+	// SyncCursor holds the value of the "sync_cursor" field.
+	SyncCursor string `json:"sync_cursor,omitempty"`
+	// SyncStatus holds the value of the "sync_status" field.
+	SyncStatus providerconnection.SyncStatus `json:"sync_status,omitempty"`
+	// LastError holds the value of the "last_error" field.
+	LastError *string `json:"last_error,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProviderConnectionQuery when eager-loading is set.
 	Edges        ProviderConnectionEdges `json:"edges"`
@@ -67,9 +79,9 @@ func (*ProviderConnection) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case providerconnection.FieldID, providerconnection.FieldUserID, providerconnection.FieldProvider, providerconnection.FieldStatus, providerconnection.FieldExternalUserID:
+		case providerconnection.FieldID, providerconnection.FieldUserID, providerconnection.FieldProvider, providerconnection.FieldStatus, providerconnection.FieldExternalUserID, providerconnection.FieldAccessTokenSealed, providerconnection.FieldRefreshTokenSealed, providerconnection.FieldSyncCursor, providerconnection.FieldSyncStatus, providerconnection.FieldLastError:
 			values[i] = new(sql.NullString)
-		case providerconnection.FieldCreatedAt, providerconnection.FieldUpdatedAt, providerconnection.FieldConnectedAt, providerconnection.FieldDisconnectedAt, providerconnection.FieldLastSyncAt:
+		case providerconnection.FieldCreatedAt, providerconnection.FieldUpdatedAt, providerconnection.FieldConnectedAt, providerconnection.FieldDisconnectedAt, providerconnection.FieldLastSyncAt, providerconnection.FieldTokenExpiresAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -149,6 +161,44 @@ func (_m *ProviderConnection) assignValues(columns []string, values []any) error
 				_m.LastSyncAt = new(time.Time)
 				*_m.LastSyncAt = value.Time
 			}
+		case providerconnection.FieldAccessTokenSealed:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field access_token_sealed", values[i])
+			} else if value.Valid {
+				_m.AccessTokenSealed = value.String
+			}
+		case providerconnection.FieldRefreshTokenSealed:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field refresh_token_sealed", values[i])
+			} else if value.Valid {
+				_m.RefreshTokenSealed = value.String
+			}
+		case providerconnection.FieldTokenExpiresAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field token_expires_at", values[i])
+			} else if value.Valid {
+				_m.TokenExpiresAt = new(time.Time)
+				*_m.TokenExpiresAt = value.Time
+			}
+		case providerconnection.FieldSyncCursor:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sync_cursor", values[i])
+			} else if value.Valid {
+				_m.SyncCursor = value.String
+			}
+		case providerconnection.FieldSyncStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sync_status", values[i])
+			} else if value.Valid {
+				_m.SyncStatus = providerconnection.SyncStatus(value.String)
+			}
+		case providerconnection.FieldLastError:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field last_error", values[i])
+			} else if value.Valid {
+				_m.LastError = new(string)
+				*_m.LastError = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -221,6 +271,26 @@ func (_m *ProviderConnection) String() string {
 	if v := _m.LastSyncAt; v != nil {
 		builder.WriteString("last_sync_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("access_token_sealed=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("refresh_token_sealed=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.TokenExpiresAt; v != nil {
+		builder.WriteString("token_expires_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("sync_cursor=")
+	builder.WriteString(_m.SyncCursor)
+	builder.WriteString(", ")
+	builder.WriteString("sync_status=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SyncStatus))
+	builder.WriteString(", ")
+	if v := _m.LastError; v != nil {
+		builder.WriteString("last_error=")
+		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')
 	return builder.String()

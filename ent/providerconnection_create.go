@@ -134,6 +134,90 @@ func (_c *ProviderConnectionCreate) SetNillableLastSyncAt(v *time.Time) *Provide
 	return _c
 }
 
+// SetAccessTokenSealed sets the "access_token_sealed" field.
+func (_c *ProviderConnectionCreate) SetAccessTokenSealed(v string) *ProviderConnectionCreate {
+	_c.mutation.SetAccessTokenSealed(v)
+	return _c
+}
+
+// SetNillableAccessTokenSealed sets the "access_token_sealed" field if the given value is not nil.
+func (_c *ProviderConnectionCreate) SetNillableAccessTokenSealed(v *string) *ProviderConnectionCreate {
+	if v != nil {
+		_c.SetAccessTokenSealed(*v)
+	}
+	return _c
+}
+
+// SetRefreshTokenSealed sets the "refresh_token_sealed" field.
+func (_c *ProviderConnectionCreate) SetRefreshTokenSealed(v string) *ProviderConnectionCreate {
+	_c.mutation.SetRefreshTokenSealed(v)
+	return _c
+}
+
+// SetNillableRefreshTokenSealed sets the "refresh_token_sealed" field if the given value is not nil.
+func (_c *ProviderConnectionCreate) SetNillableRefreshTokenSealed(v *string) *ProviderConnectionCreate {
+	if v != nil {
+		_c.SetRefreshTokenSealed(*v)
+	}
+	return _c
+}
+
+// SetTokenExpiresAt sets the "token_expires_at" field.
+func (_c *ProviderConnectionCreate) SetTokenExpiresAt(v time.Time) *ProviderConnectionCreate {
+	_c.mutation.SetTokenExpiresAt(v)
+	return _c
+}
+
+// SetNillableTokenExpiresAt sets the "token_expires_at" field if the given value is not nil.
+func (_c *ProviderConnectionCreate) SetNillableTokenExpiresAt(v *time.Time) *ProviderConnectionCreate {
+	if v != nil {
+		_c.SetTokenExpiresAt(*v)
+	}
+	return _c
+}
+
+// SetSyncCursor sets the "sync_cursor" field.
+func (_c *ProviderConnectionCreate) SetSyncCursor(v string) *ProviderConnectionCreate {
+	_c.mutation.SetSyncCursor(v)
+	return _c
+}
+
+// SetNillableSyncCursor sets the "sync_cursor" field if the given value is not nil.
+func (_c *ProviderConnectionCreate) SetNillableSyncCursor(v *string) *ProviderConnectionCreate {
+	if v != nil {
+		_c.SetSyncCursor(*v)
+	}
+	return _c
+}
+
+// SetSyncStatus sets the "sync_status" field.
+func (_c *ProviderConnectionCreate) SetSyncStatus(v providerconnection.SyncStatus) *ProviderConnectionCreate {
+	_c.mutation.SetSyncStatus(v)
+	return _c
+}
+
+// SetNillableSyncStatus sets the "sync_status" field if the given value is not nil.
+func (_c *ProviderConnectionCreate) SetNillableSyncStatus(v *providerconnection.SyncStatus) *ProviderConnectionCreate {
+	if v != nil {
+		_c.SetSyncStatus(*v)
+	}
+	return _c
+}
+
+// SetLastError sets the "last_error" field.
+func (_c *ProviderConnectionCreate) SetLastError(v string) *ProviderConnectionCreate {
+	_c.mutation.SetLastError(v)
+	return _c
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_c *ProviderConnectionCreate) SetNillableLastError(v *string) *ProviderConnectionCreate {
+	if v != nil {
+		_c.SetLastError(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ProviderConnectionCreate) SetID(v string) *ProviderConnectionCreate {
 	_c.mutation.SetID(v)
@@ -208,6 +292,10 @@ func (_c *ProviderConnectionCreate) defaults() error {
 		v := providerconnection.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.SyncStatus(); !ok {
+		v := providerconnection.DefaultSyncStatus
+		_c.mutation.SetSyncStatus(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if providerconnection.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized providerconnection.DefaultID (forgotten import ent/runtime?)")
@@ -253,6 +341,34 @@ func (_c *ProviderConnectionCreate) check() error {
 	if v, ok := _c.mutation.ExternalUserID(); ok {
 		if err := providerconnection.ExternalUserIDValidator(v); err != nil {
 			return &ValidationError{Name: "external_user_id", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.external_user_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.AccessTokenSealed(); ok {
+		if err := providerconnection.AccessTokenSealedValidator(v); err != nil {
+			return &ValidationError{Name: "access_token_sealed", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.access_token_sealed": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.RefreshTokenSealed(); ok {
+		if err := providerconnection.RefreshTokenSealedValidator(v); err != nil {
+			return &ValidationError{Name: "refresh_token_sealed", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.refresh_token_sealed": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.SyncCursor(); ok {
+		if err := providerconnection.SyncCursorValidator(v); err != nil {
+			return &ValidationError{Name: "sync_cursor", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.sync_cursor": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.SyncStatus(); !ok {
+		return &ValidationError{Name: "sync_status", err: errors.New(`ent: missing required field "ProviderConnection.sync_status"`)}
+	}
+	if v, ok := _c.mutation.SyncStatus(); ok {
+		if err := providerconnection.SyncStatusValidator(v); err != nil {
+			return &ValidationError{Name: "sync_status", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.sync_status": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.LastError(); ok {
+		if err := providerconnection.LastErrorValidator(v); err != nil {
+			return &ValidationError{Name: "last_error", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.last_error": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
@@ -330,6 +446,30 @@ func (_c *ProviderConnectionCreate) createSpec() (*ProviderConnection, *sqlgraph
 	if value, ok := _c.mutation.LastSyncAt(); ok {
 		_spec.SetField(providerconnection.FieldLastSyncAt, field.TypeTime, value)
 		_node.LastSyncAt = &value
+	}
+	if value, ok := _c.mutation.AccessTokenSealed(); ok {
+		_spec.SetField(providerconnection.FieldAccessTokenSealed, field.TypeString, value)
+		_node.AccessTokenSealed = value
+	}
+	if value, ok := _c.mutation.RefreshTokenSealed(); ok {
+		_spec.SetField(providerconnection.FieldRefreshTokenSealed, field.TypeString, value)
+		_node.RefreshTokenSealed = value
+	}
+	if value, ok := _c.mutation.TokenExpiresAt(); ok {
+		_spec.SetField(providerconnection.FieldTokenExpiresAt, field.TypeTime, value)
+		_node.TokenExpiresAt = &value
+	}
+	if value, ok := _c.mutation.SyncCursor(); ok {
+		_spec.SetField(providerconnection.FieldSyncCursor, field.TypeString, value)
+		_node.SyncCursor = value
+	}
+	if value, ok := _c.mutation.SyncStatus(); ok {
+		_spec.SetField(providerconnection.FieldSyncStatus, field.TypeEnum, value)
+		_node.SyncStatus = value
+	}
+	if value, ok := _c.mutation.LastError(); ok {
+		_spec.SetField(providerconnection.FieldLastError, field.TypeString, value)
+		_node.LastError = &value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -505,6 +645,108 @@ func (u *ProviderConnectionUpsert) UpdateLastSyncAt() *ProviderConnectionUpsert 
 // ClearLastSyncAt clears the value of the "last_sync_at" field.
 func (u *ProviderConnectionUpsert) ClearLastSyncAt() *ProviderConnectionUpsert {
 	u.SetNull(providerconnection.FieldLastSyncAt)
+	return u
+}
+
+// SetAccessTokenSealed sets the "access_token_sealed" field.
+func (u *ProviderConnectionUpsert) SetAccessTokenSealed(v string) *ProviderConnectionUpsert {
+	u.Set(providerconnection.FieldAccessTokenSealed, v)
+	return u
+}
+
+// UpdateAccessTokenSealed sets the "access_token_sealed" field to the value that was provided on create.
+func (u *ProviderConnectionUpsert) UpdateAccessTokenSealed() *ProviderConnectionUpsert {
+	u.SetExcluded(providerconnection.FieldAccessTokenSealed)
+	return u
+}
+
+// ClearAccessTokenSealed clears the value of the "access_token_sealed" field.
+func (u *ProviderConnectionUpsert) ClearAccessTokenSealed() *ProviderConnectionUpsert {
+	u.SetNull(providerconnection.FieldAccessTokenSealed)
+	return u
+}
+
+// SetRefreshTokenSealed sets the "refresh_token_sealed" field.
+func (u *ProviderConnectionUpsert) SetRefreshTokenSealed(v string) *ProviderConnectionUpsert {
+	u.Set(providerconnection.FieldRefreshTokenSealed, v)
+	return u
+}
+
+// UpdateRefreshTokenSealed sets the "refresh_token_sealed" field to the value that was provided on create.
+func (u *ProviderConnectionUpsert) UpdateRefreshTokenSealed() *ProviderConnectionUpsert {
+	u.SetExcluded(providerconnection.FieldRefreshTokenSealed)
+	return u
+}
+
+// ClearRefreshTokenSealed clears the value of the "refresh_token_sealed" field.
+func (u *ProviderConnectionUpsert) ClearRefreshTokenSealed() *ProviderConnectionUpsert {
+	u.SetNull(providerconnection.FieldRefreshTokenSealed)
+	return u
+}
+
+// SetTokenExpiresAt sets the "token_expires_at" field.
+func (u *ProviderConnectionUpsert) SetTokenExpiresAt(v time.Time) *ProviderConnectionUpsert {
+	u.Set(providerconnection.FieldTokenExpiresAt, v)
+	return u
+}
+
+// UpdateTokenExpiresAt sets the "token_expires_at" field to the value that was provided on create.
+func (u *ProviderConnectionUpsert) UpdateTokenExpiresAt() *ProviderConnectionUpsert {
+	u.SetExcluded(providerconnection.FieldTokenExpiresAt)
+	return u
+}
+
+// ClearTokenExpiresAt clears the value of the "token_expires_at" field.
+func (u *ProviderConnectionUpsert) ClearTokenExpiresAt() *ProviderConnectionUpsert {
+	u.SetNull(providerconnection.FieldTokenExpiresAt)
+	return u
+}
+
+// SetSyncCursor sets the "sync_cursor" field.
+func (u *ProviderConnectionUpsert) SetSyncCursor(v string) *ProviderConnectionUpsert {
+	u.Set(providerconnection.FieldSyncCursor, v)
+	return u
+}
+
+// UpdateSyncCursor sets the "sync_cursor" field to the value that was provided on create.
+func (u *ProviderConnectionUpsert) UpdateSyncCursor() *ProviderConnectionUpsert {
+	u.SetExcluded(providerconnection.FieldSyncCursor)
+	return u
+}
+
+// ClearSyncCursor clears the value of the "sync_cursor" field.
+func (u *ProviderConnectionUpsert) ClearSyncCursor() *ProviderConnectionUpsert {
+	u.SetNull(providerconnection.FieldSyncCursor)
+	return u
+}
+
+// SetSyncStatus sets the "sync_status" field.
+func (u *ProviderConnectionUpsert) SetSyncStatus(v providerconnection.SyncStatus) *ProviderConnectionUpsert {
+	u.Set(providerconnection.FieldSyncStatus, v)
+	return u
+}
+
+// UpdateSyncStatus sets the "sync_status" field to the value that was provided on create.
+func (u *ProviderConnectionUpsert) UpdateSyncStatus() *ProviderConnectionUpsert {
+	u.SetExcluded(providerconnection.FieldSyncStatus)
+	return u
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ProviderConnectionUpsert) SetLastError(v string) *ProviderConnectionUpsert {
+	u.Set(providerconnection.FieldLastError, v)
+	return u
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ProviderConnectionUpsert) UpdateLastError() *ProviderConnectionUpsert {
+	u.SetExcluded(providerconnection.FieldLastError)
+	return u
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *ProviderConnectionUpsert) ClearLastError() *ProviderConnectionUpsert {
+	u.SetNull(providerconnection.FieldLastError)
 	return u
 }
 
@@ -685,6 +927,125 @@ func (u *ProviderConnectionUpsertOne) UpdateLastSyncAt() *ProviderConnectionUpse
 func (u *ProviderConnectionUpsertOne) ClearLastSyncAt() *ProviderConnectionUpsertOne {
 	return u.Update(func(s *ProviderConnectionUpsert) {
 		s.ClearLastSyncAt()
+	})
+}
+
+// SetAccessTokenSealed sets the "access_token_sealed" field.
+func (u *ProviderConnectionUpsertOne) SetAccessTokenSealed(v string) *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetAccessTokenSealed(v)
+	})
+}
+
+// UpdateAccessTokenSealed sets the "access_token_sealed" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertOne) UpdateAccessTokenSealed() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateAccessTokenSealed()
+	})
+}
+
+// ClearAccessTokenSealed clears the value of the "access_token_sealed" field.
+func (u *ProviderConnectionUpsertOne) ClearAccessTokenSealed() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearAccessTokenSealed()
+	})
+}
+
+// SetRefreshTokenSealed sets the "refresh_token_sealed" field.
+func (u *ProviderConnectionUpsertOne) SetRefreshTokenSealed(v string) *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetRefreshTokenSealed(v)
+	})
+}
+
+// UpdateRefreshTokenSealed sets the "refresh_token_sealed" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertOne) UpdateRefreshTokenSealed() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateRefreshTokenSealed()
+	})
+}
+
+// ClearRefreshTokenSealed clears the value of the "refresh_token_sealed" field.
+func (u *ProviderConnectionUpsertOne) ClearRefreshTokenSealed() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearRefreshTokenSealed()
+	})
+}
+
+// SetTokenExpiresAt sets the "token_expires_at" field.
+func (u *ProviderConnectionUpsertOne) SetTokenExpiresAt(v time.Time) *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetTokenExpiresAt(v)
+	})
+}
+
+// UpdateTokenExpiresAt sets the "token_expires_at" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertOne) UpdateTokenExpiresAt() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateTokenExpiresAt()
+	})
+}
+
+// ClearTokenExpiresAt clears the value of the "token_expires_at" field.
+func (u *ProviderConnectionUpsertOne) ClearTokenExpiresAt() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearTokenExpiresAt()
+	})
+}
+
+// SetSyncCursor sets the "sync_cursor" field.
+func (u *ProviderConnectionUpsertOne) SetSyncCursor(v string) *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetSyncCursor(v)
+	})
+}
+
+// UpdateSyncCursor sets the "sync_cursor" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertOne) UpdateSyncCursor() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateSyncCursor()
+	})
+}
+
+// ClearSyncCursor clears the value of the "sync_cursor" field.
+func (u *ProviderConnectionUpsertOne) ClearSyncCursor() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearSyncCursor()
+	})
+}
+
+// SetSyncStatus sets the "sync_status" field.
+func (u *ProviderConnectionUpsertOne) SetSyncStatus(v providerconnection.SyncStatus) *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetSyncStatus(v)
+	})
+}
+
+// UpdateSyncStatus sets the "sync_status" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertOne) UpdateSyncStatus() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateSyncStatus()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ProviderConnectionUpsertOne) SetLastError(v string) *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertOne) UpdateLastError() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *ProviderConnectionUpsertOne) ClearLastError() *ProviderConnectionUpsertOne {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearLastError()
 	})
 }
 
@@ -1032,6 +1393,125 @@ func (u *ProviderConnectionUpsertBulk) UpdateLastSyncAt() *ProviderConnectionUps
 func (u *ProviderConnectionUpsertBulk) ClearLastSyncAt() *ProviderConnectionUpsertBulk {
 	return u.Update(func(s *ProviderConnectionUpsert) {
 		s.ClearLastSyncAt()
+	})
+}
+
+// SetAccessTokenSealed sets the "access_token_sealed" field.
+func (u *ProviderConnectionUpsertBulk) SetAccessTokenSealed(v string) *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetAccessTokenSealed(v)
+	})
+}
+
+// UpdateAccessTokenSealed sets the "access_token_sealed" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertBulk) UpdateAccessTokenSealed() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateAccessTokenSealed()
+	})
+}
+
+// ClearAccessTokenSealed clears the value of the "access_token_sealed" field.
+func (u *ProviderConnectionUpsertBulk) ClearAccessTokenSealed() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearAccessTokenSealed()
+	})
+}
+
+// SetRefreshTokenSealed sets the "refresh_token_sealed" field.
+func (u *ProviderConnectionUpsertBulk) SetRefreshTokenSealed(v string) *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetRefreshTokenSealed(v)
+	})
+}
+
+// UpdateRefreshTokenSealed sets the "refresh_token_sealed" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertBulk) UpdateRefreshTokenSealed() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateRefreshTokenSealed()
+	})
+}
+
+// ClearRefreshTokenSealed clears the value of the "refresh_token_sealed" field.
+func (u *ProviderConnectionUpsertBulk) ClearRefreshTokenSealed() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearRefreshTokenSealed()
+	})
+}
+
+// SetTokenExpiresAt sets the "token_expires_at" field.
+func (u *ProviderConnectionUpsertBulk) SetTokenExpiresAt(v time.Time) *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetTokenExpiresAt(v)
+	})
+}
+
+// UpdateTokenExpiresAt sets the "token_expires_at" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertBulk) UpdateTokenExpiresAt() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateTokenExpiresAt()
+	})
+}
+
+// ClearTokenExpiresAt clears the value of the "token_expires_at" field.
+func (u *ProviderConnectionUpsertBulk) ClearTokenExpiresAt() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearTokenExpiresAt()
+	})
+}
+
+// SetSyncCursor sets the "sync_cursor" field.
+func (u *ProviderConnectionUpsertBulk) SetSyncCursor(v string) *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetSyncCursor(v)
+	})
+}
+
+// UpdateSyncCursor sets the "sync_cursor" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertBulk) UpdateSyncCursor() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateSyncCursor()
+	})
+}
+
+// ClearSyncCursor clears the value of the "sync_cursor" field.
+func (u *ProviderConnectionUpsertBulk) ClearSyncCursor() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearSyncCursor()
+	})
+}
+
+// SetSyncStatus sets the "sync_status" field.
+func (u *ProviderConnectionUpsertBulk) SetSyncStatus(v providerconnection.SyncStatus) *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetSyncStatus(v)
+	})
+}
+
+// UpdateSyncStatus sets the "sync_status" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertBulk) UpdateSyncStatus() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateSyncStatus()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ProviderConnectionUpsertBulk) SetLastError(v string) *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ProviderConnectionUpsertBulk) UpdateLastError() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *ProviderConnectionUpsertBulk) ClearLastError() *ProviderConnectionUpsertBulk {
+	return u.Update(func(s *ProviderConnectionUpsert) {
+		s.ClearLastError()
 	})
 }
 

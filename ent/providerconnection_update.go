@@ -143,6 +143,120 @@ func (_u *ProviderConnectionUpdate) ClearLastSyncAt() *ProviderConnectionUpdate 
 	return _u
 }
 
+// SetAccessTokenSealed sets the "access_token_sealed" field.
+func (_u *ProviderConnectionUpdate) SetAccessTokenSealed(v string) *ProviderConnectionUpdate {
+	_u.mutation.SetAccessTokenSealed(v)
+	return _u
+}
+
+// SetNillableAccessTokenSealed sets the "access_token_sealed" field if the given value is not nil.
+func (_u *ProviderConnectionUpdate) SetNillableAccessTokenSealed(v *string) *ProviderConnectionUpdate {
+	if v != nil {
+		_u.SetAccessTokenSealed(*v)
+	}
+	return _u
+}
+
+// ClearAccessTokenSealed clears the value of the "access_token_sealed" field.
+func (_u *ProviderConnectionUpdate) ClearAccessTokenSealed() *ProviderConnectionUpdate {
+	_u.mutation.ClearAccessTokenSealed()
+	return _u
+}
+
+// SetRefreshTokenSealed sets the "refresh_token_sealed" field.
+func (_u *ProviderConnectionUpdate) SetRefreshTokenSealed(v string) *ProviderConnectionUpdate {
+	_u.mutation.SetRefreshTokenSealed(v)
+	return _u
+}
+
+// SetNillableRefreshTokenSealed sets the "refresh_token_sealed" field if the given value is not nil.
+func (_u *ProviderConnectionUpdate) SetNillableRefreshTokenSealed(v *string) *ProviderConnectionUpdate {
+	if v != nil {
+		_u.SetRefreshTokenSealed(*v)
+	}
+	return _u
+}
+
+// ClearRefreshTokenSealed clears the value of the "refresh_token_sealed" field.
+func (_u *ProviderConnectionUpdate) ClearRefreshTokenSealed() *ProviderConnectionUpdate {
+	_u.mutation.ClearRefreshTokenSealed()
+	return _u
+}
+
+// SetTokenExpiresAt sets the "token_expires_at" field.
+func (_u *ProviderConnectionUpdate) SetTokenExpiresAt(v time.Time) *ProviderConnectionUpdate {
+	_u.mutation.SetTokenExpiresAt(v)
+	return _u
+}
+
+// SetNillableTokenExpiresAt sets the "token_expires_at" field if the given value is not nil.
+func (_u *ProviderConnectionUpdate) SetNillableTokenExpiresAt(v *time.Time) *ProviderConnectionUpdate {
+	if v != nil {
+		_u.SetTokenExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearTokenExpiresAt clears the value of the "token_expires_at" field.
+func (_u *ProviderConnectionUpdate) ClearTokenExpiresAt() *ProviderConnectionUpdate {
+	_u.mutation.ClearTokenExpiresAt()
+	return _u
+}
+
+// SetSyncCursor sets the "sync_cursor" field.
+func (_u *ProviderConnectionUpdate) SetSyncCursor(v string) *ProviderConnectionUpdate {
+	_u.mutation.SetSyncCursor(v)
+	return _u
+}
+
+// SetNillableSyncCursor sets the "sync_cursor" field if the given value is not nil.
+func (_u *ProviderConnectionUpdate) SetNillableSyncCursor(v *string) *ProviderConnectionUpdate {
+	if v != nil {
+		_u.SetSyncCursor(*v)
+	}
+	return _u
+}
+
+// ClearSyncCursor clears the value of the "sync_cursor" field.
+func (_u *ProviderConnectionUpdate) ClearSyncCursor() *ProviderConnectionUpdate {
+	_u.mutation.ClearSyncCursor()
+	return _u
+}
+
+// SetSyncStatus sets the "sync_status" field.
+func (_u *ProviderConnectionUpdate) SetSyncStatus(v providerconnection.SyncStatus) *ProviderConnectionUpdate {
+	_u.mutation.SetSyncStatus(v)
+	return _u
+}
+
+// SetNillableSyncStatus sets the "sync_status" field if the given value is not nil.
+func (_u *ProviderConnectionUpdate) SetNillableSyncStatus(v *providerconnection.SyncStatus) *ProviderConnectionUpdate {
+	if v != nil {
+		_u.SetSyncStatus(*v)
+	}
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *ProviderConnectionUpdate) SetLastError(v string) *ProviderConnectionUpdate {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *ProviderConnectionUpdate) SetNillableLastError(v *string) *ProviderConnectionUpdate {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (_u *ProviderConnectionUpdate) ClearLastError() *ProviderConnectionUpdate {
+	_u.mutation.ClearLastError()
+	return _u
+}
+
 // Mutation returns the ProviderConnectionMutation object of the builder.
 func (_u *ProviderConnectionUpdate) Mutation() *ProviderConnectionMutation {
 	return _u.mutation
@@ -207,6 +321,31 @@ func (_u *ProviderConnectionUpdate) check() error {
 			return &ValidationError{Name: "external_user_id", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.external_user_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AccessTokenSealed(); ok {
+		if err := providerconnection.AccessTokenSealedValidator(v); err != nil {
+			return &ValidationError{Name: "access_token_sealed", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.access_token_sealed": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RefreshTokenSealed(); ok {
+		if err := providerconnection.RefreshTokenSealedValidator(v); err != nil {
+			return &ValidationError{Name: "refresh_token_sealed", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.refresh_token_sealed": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SyncCursor(); ok {
+		if err := providerconnection.SyncCursorValidator(v); err != nil {
+			return &ValidationError{Name: "sync_cursor", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.sync_cursor": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SyncStatus(); ok {
+		if err := providerconnection.SyncStatusValidator(v); err != nil {
+			return &ValidationError{Name: "sync_status", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.sync_status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.LastError(); ok {
+		if err := providerconnection.LastErrorValidator(v); err != nil {
+			return &ValidationError{Name: "last_error", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.last_error": %w`, err)}
+		}
+	}
 	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ProviderConnection.user"`)
 	}
@@ -263,6 +402,39 @@ func (_u *ProviderConnectionUpdate) sqlSave(ctx context.Context) (_node int, err
 	}
 	if _u.mutation.LastSyncAtCleared() {
 		_spec.ClearField(providerconnection.FieldLastSyncAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AccessTokenSealed(); ok {
+		_spec.SetField(providerconnection.FieldAccessTokenSealed, field.TypeString, value)
+	}
+	if _u.mutation.AccessTokenSealedCleared() {
+		_spec.ClearField(providerconnection.FieldAccessTokenSealed, field.TypeString)
+	}
+	if value, ok := _u.mutation.RefreshTokenSealed(); ok {
+		_spec.SetField(providerconnection.FieldRefreshTokenSealed, field.TypeString, value)
+	}
+	if _u.mutation.RefreshTokenSealedCleared() {
+		_spec.ClearField(providerconnection.FieldRefreshTokenSealed, field.TypeString)
+	}
+	if value, ok := _u.mutation.TokenExpiresAt(); ok {
+		_spec.SetField(providerconnection.FieldTokenExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.TokenExpiresAtCleared() {
+		_spec.ClearField(providerconnection.FieldTokenExpiresAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SyncCursor(); ok {
+		_spec.SetField(providerconnection.FieldSyncCursor, field.TypeString, value)
+	}
+	if _u.mutation.SyncCursorCleared() {
+		_spec.ClearField(providerconnection.FieldSyncCursor, field.TypeString)
+	}
+	if value, ok := _u.mutation.SyncStatus(); ok {
+		_spec.SetField(providerconnection.FieldSyncStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(providerconnection.FieldLastError, field.TypeString, value)
+	}
+	if _u.mutation.LastErrorCleared() {
+		_spec.ClearField(providerconnection.FieldLastError, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -400,6 +572,120 @@ func (_u *ProviderConnectionUpdateOne) ClearLastSyncAt() *ProviderConnectionUpda
 	return _u
 }
 
+// SetAccessTokenSealed sets the "access_token_sealed" field.
+func (_u *ProviderConnectionUpdateOne) SetAccessTokenSealed(v string) *ProviderConnectionUpdateOne {
+	_u.mutation.SetAccessTokenSealed(v)
+	return _u
+}
+
+// SetNillableAccessTokenSealed sets the "access_token_sealed" field if the given value is not nil.
+func (_u *ProviderConnectionUpdateOne) SetNillableAccessTokenSealed(v *string) *ProviderConnectionUpdateOne {
+	if v != nil {
+		_u.SetAccessTokenSealed(*v)
+	}
+	return _u
+}
+
+// ClearAccessTokenSealed clears the value of the "access_token_sealed" field.
+func (_u *ProviderConnectionUpdateOne) ClearAccessTokenSealed() *ProviderConnectionUpdateOne {
+	_u.mutation.ClearAccessTokenSealed()
+	return _u
+}
+
+// SetRefreshTokenSealed sets the "refresh_token_sealed" field.
+func (_u *ProviderConnectionUpdateOne) SetRefreshTokenSealed(v string) *ProviderConnectionUpdateOne {
+	_u.mutation.SetRefreshTokenSealed(v)
+	return _u
+}
+
+// SetNillableRefreshTokenSealed sets the "refresh_token_sealed" field if the given value is not nil.
+func (_u *ProviderConnectionUpdateOne) SetNillableRefreshTokenSealed(v *string) *ProviderConnectionUpdateOne {
+	if v != nil {
+		_u.SetRefreshTokenSealed(*v)
+	}
+	return _u
+}
+
+// ClearRefreshTokenSealed clears the value of the "refresh_token_sealed" field.
+func (_u *ProviderConnectionUpdateOne) ClearRefreshTokenSealed() *ProviderConnectionUpdateOne {
+	_u.mutation.ClearRefreshTokenSealed()
+	return _u
+}
+
+// SetTokenExpiresAt sets the "token_expires_at" field.
+func (_u *ProviderConnectionUpdateOne) SetTokenExpiresAt(v time.Time) *ProviderConnectionUpdateOne {
+	_u.mutation.SetTokenExpiresAt(v)
+	return _u
+}
+
+// SetNillableTokenExpiresAt sets the "token_expires_at" field if the given value is not nil.
+func (_u *ProviderConnectionUpdateOne) SetNillableTokenExpiresAt(v *time.Time) *ProviderConnectionUpdateOne {
+	if v != nil {
+		_u.SetTokenExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearTokenExpiresAt clears the value of the "token_expires_at" field.
+func (_u *ProviderConnectionUpdateOne) ClearTokenExpiresAt() *ProviderConnectionUpdateOne {
+	_u.mutation.ClearTokenExpiresAt()
+	return _u
+}
+
+// SetSyncCursor sets the "sync_cursor" field.
+func (_u *ProviderConnectionUpdateOne) SetSyncCursor(v string) *ProviderConnectionUpdateOne {
+	_u.mutation.SetSyncCursor(v)
+	return _u
+}
+
+// SetNillableSyncCursor sets the "sync_cursor" field if the given value is not nil.
+func (_u *ProviderConnectionUpdateOne) SetNillableSyncCursor(v *string) *ProviderConnectionUpdateOne {
+	if v != nil {
+		_u.SetSyncCursor(*v)
+	}
+	return _u
+}
+
+// ClearSyncCursor clears the value of the "sync_cursor" field.
+func (_u *ProviderConnectionUpdateOne) ClearSyncCursor() *ProviderConnectionUpdateOne {
+	_u.mutation.ClearSyncCursor()
+	return _u
+}
+
+// SetSyncStatus sets the "sync_status" field.
+func (_u *ProviderConnectionUpdateOne) SetSyncStatus(v providerconnection.SyncStatus) *ProviderConnectionUpdateOne {
+	_u.mutation.SetSyncStatus(v)
+	return _u
+}
+
+// SetNillableSyncStatus sets the "sync_status" field if the given value is not nil.
+func (_u *ProviderConnectionUpdateOne) SetNillableSyncStatus(v *providerconnection.SyncStatus) *ProviderConnectionUpdateOne {
+	if v != nil {
+		_u.SetSyncStatus(*v)
+	}
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *ProviderConnectionUpdateOne) SetLastError(v string) *ProviderConnectionUpdateOne {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *ProviderConnectionUpdateOne) SetNillableLastError(v *string) *ProviderConnectionUpdateOne {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (_u *ProviderConnectionUpdateOne) ClearLastError() *ProviderConnectionUpdateOne {
+	_u.mutation.ClearLastError()
+	return _u
+}
+
 // Mutation returns the ProviderConnectionMutation object of the builder.
 func (_u *ProviderConnectionUpdateOne) Mutation() *ProviderConnectionMutation {
 	return _u.mutation
@@ -477,6 +763,31 @@ func (_u *ProviderConnectionUpdateOne) check() error {
 			return &ValidationError{Name: "external_user_id", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.external_user_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AccessTokenSealed(); ok {
+		if err := providerconnection.AccessTokenSealedValidator(v); err != nil {
+			return &ValidationError{Name: "access_token_sealed", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.access_token_sealed": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RefreshTokenSealed(); ok {
+		if err := providerconnection.RefreshTokenSealedValidator(v); err != nil {
+			return &ValidationError{Name: "refresh_token_sealed", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.refresh_token_sealed": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SyncCursor(); ok {
+		if err := providerconnection.SyncCursorValidator(v); err != nil {
+			return &ValidationError{Name: "sync_cursor", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.sync_cursor": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SyncStatus(); ok {
+		if err := providerconnection.SyncStatusValidator(v); err != nil {
+			return &ValidationError{Name: "sync_status", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.sync_status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.LastError(); ok {
+		if err := providerconnection.LastErrorValidator(v); err != nil {
+			return &ValidationError{Name: "last_error", err: fmt.Errorf(`ent: validator failed for field "ProviderConnection.last_error": %w`, err)}
+		}
+	}
 	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ProviderConnection.user"`)
 	}
@@ -550,6 +861,39 @@ func (_u *ProviderConnectionUpdateOne) sqlSave(ctx context.Context) (_node *Prov
 	}
 	if _u.mutation.LastSyncAtCleared() {
 		_spec.ClearField(providerconnection.FieldLastSyncAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AccessTokenSealed(); ok {
+		_spec.SetField(providerconnection.FieldAccessTokenSealed, field.TypeString, value)
+	}
+	if _u.mutation.AccessTokenSealedCleared() {
+		_spec.ClearField(providerconnection.FieldAccessTokenSealed, field.TypeString)
+	}
+	if value, ok := _u.mutation.RefreshTokenSealed(); ok {
+		_spec.SetField(providerconnection.FieldRefreshTokenSealed, field.TypeString, value)
+	}
+	if _u.mutation.RefreshTokenSealedCleared() {
+		_spec.ClearField(providerconnection.FieldRefreshTokenSealed, field.TypeString)
+	}
+	if value, ok := _u.mutation.TokenExpiresAt(); ok {
+		_spec.SetField(providerconnection.FieldTokenExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.TokenExpiresAtCleared() {
+		_spec.ClearField(providerconnection.FieldTokenExpiresAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SyncCursor(); ok {
+		_spec.SetField(providerconnection.FieldSyncCursor, field.TypeString, value)
+	}
+	if _u.mutation.SyncCursorCleared() {
+		_spec.ClearField(providerconnection.FieldSyncCursor, field.TypeString)
+	}
+	if value, ok := _u.mutation.SyncStatus(); ok {
+		_spec.SetField(providerconnection.FieldSyncStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(providerconnection.FieldLastError, field.TypeString, value)
+	}
+	if _u.mutation.LastErrorCleared() {
+		_spec.ClearField(providerconnection.FieldLastError, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &ProviderConnection{config: _u.config}

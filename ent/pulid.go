@@ -15,6 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
@@ -33,6 +34,7 @@ var prefixTables = map[string]string{
 	"itv": intervention.Table,
 	"nar": narrative.Table,
 	"obs": observation.Table,
+	"orv": observationrevision.Table,
 	"pcn": providerconnection.Table,
 	"rtk": refreshtoken.Table,
 	"usr": user.Table,

@@ -34,6 +34,8 @@ type Tx struct {
 	Narrative *NarrativeClient
 	// Observation is the client for interacting with the Observation builders.
 	Observation *ObservationClient
+	// ObservationRevision is the client for interacting with the ObservationRevision builders.
+	ObservationRevision *ObservationRevisionClient
 	// ProviderConnection is the client for interacting with the ProviderConnection builders.
 	ProviderConnection *ProviderConnectionClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
@@ -181,6 +183,7 @@ func (tx *Tx) init() {
 	tx.Intervention = NewInterventionClient(tx.config)
 	tx.Narrative = NewNarrativeClient(tx.config)
 	tx.Observation = NewObservationClient(tx.config)
+	tx.ObservationRevision = NewObservationRevisionClient(tx.config)
 	tx.ProviderConnection = NewProviderConnectionClient(tx.config)
 	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.User = NewUserClient(tx.config)

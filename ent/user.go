@@ -56,6 +56,8 @@ type UserEdges struct {
 	Observations []*Observation `json:"observations,omitempty"`
 	// IngestionBatches holds the value of the ingestion_batches edge.
 	IngestionBatches []*IngestionBatch `json:"ingestion_batches,omitempty"`
+	// ObservationRevisions holds the value of the observation_revisions edge.
+	ObservationRevisions []*ObservationRevision `json:"observation_revisions,omitempty"`
 	// Baselines holds the value of the baselines edge.
 	Baselines []*Baseline `json:"baselines,omitempty"`
 	// Insights holds the value of the insights edge.
@@ -76,22 +78,23 @@ type UserEdges struct {
 	RefreshTokens []*RefreshToken `json:"refresh_tokens,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [12]bool
+	loadedTypes [13]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedConnections      map[string][]*ProviderConnection
-	namedObservations     map[string][]*Observation
-	namedIngestionBatches map[string][]*IngestionBatch
-	namedBaselines        map[string][]*Baseline
-	namedInsights         map[string][]*Insight
-	namedInterventions    map[string][]*Intervention
-	namedAdherenceLogs    map[string][]*AdherenceLog
-	namedEvaluations      map[string][]*Evaluation
-	namedNarratives       map[string][]*Narrative
-	namedAuditEvents      map[string][]*AuditEvent
-	namedFeedEvents       map[string][]*FeedEvent
-	namedRefreshTokens    map[string][]*RefreshToken
+	namedConnections          map[string][]*ProviderConnection
+	namedObservations         map[string][]*Observation
+	namedIngestionBatches     map[string][]*IngestionBatch
+	namedObservationRevisions map[string][]*ObservationRevision
+	namedBaselines            map[string][]*Baseline
+	namedInsights             map[string][]*Insight
+	namedInterventions        map[string][]*Intervention
+	namedAdherenceLogs        map[string][]*AdherenceLog
+	namedEvaluations          map[string][]*Evaluation
+	namedNarratives           map[string][]*Narrative
+	namedAuditEvents          map[string][]*AuditEvent
+	namedFeedEvents           map[string][]*FeedEvent
+	namedRefreshTokens        map[string][]*RefreshToken
 }
 
 // ConnectionsOrErr returns the Connections value or an error if the edge
@@ -121,10 +124,19 @@ func (e UserEdges) IngestionBatchesOrErr() ([]*IngestionBatch, error) {
 	return nil, &NotLoadedError{edge: "ingestion_batches"}
 }
 
+// ObservationRevisionsOrErr returns the ObservationRevisions value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ObservationRevisionsOrErr() ([]*ObservationRevision, error) {
+	if e.loadedTypes[3] {
+		return e.ObservationRevisions, nil
+	}
+	return nil, &NotLoadedError{edge: "observation_revisions"}
+}
+
 // BaselinesOrErr returns the Baselines value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) BaselinesOrErr() ([]*Baseline, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.Baselines, nil
 	}
 	return nil, &NotLoadedError{edge: "baselines"}
@@ -133,7 +145,7 @@ func (e UserEdges) BaselinesOrErr() ([]*Baseline, error) {
 // InsightsOrErr returns the Insights value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) InsightsOrErr() ([]*Insight, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[5] {
 		return e.Insights, nil
 	}
 	return nil, &NotLoadedError{edge: "insights"}
@@ -142,7 +154,7 @@ func (e UserEdges) InsightsOrErr() ([]*Insight, error) {
 // InterventionsOrErr returns the Interventions value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) InterventionsOrErr() ([]*Intervention, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[6] {
 		return e.Interventions, nil
 	}
 	return nil, &NotLoadedError{edge: "interventions"}
@@ -151,7 +163,7 @@ func (e UserEdges) InterventionsOrErr() ([]*Intervention, error) {
 // AdherenceLogsOrErr returns the AdherenceLogs value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) AdherenceLogsOrErr() ([]*AdherenceLog, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.AdherenceLogs, nil
 	}
 	return nil, &NotLoadedError{edge: "adherence_logs"}
@@ -160,7 +172,7 @@ func (e UserEdges) AdherenceLogsOrErr() ([]*AdherenceLog, error) {
 // EvaluationsOrErr returns the Evaluations value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) EvaluationsOrErr() ([]*Evaluation, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.Evaluations, nil
 	}
 	return nil, &NotLoadedError{edge: "evaluations"}
@@ -169,7 +181,7 @@ func (e UserEdges) EvaluationsOrErr() ([]*Evaluation, error) {
 // NarrativesOrErr returns the Narratives value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) NarrativesOrErr() ([]*Narrative, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.Narratives, nil
 	}
 	return nil, &NotLoadedError{edge: "narratives"}
@@ -178,7 +190,7 @@ func (e UserEdges) NarrativesOrErr() ([]*Narrative, error) {
 // AuditEventsOrErr returns the AuditEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) AuditEventsOrErr() ([]*AuditEvent, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.AuditEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "audit_events"}
@@ -187,7 +199,7 @@ func (e UserEdges) AuditEventsOrErr() ([]*AuditEvent, error) {
 // FeedEventsOrErr returns the FeedEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) FeedEventsOrErr() ([]*FeedEvent, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[11] {
 		return e.FeedEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "feed_events"}
@@ -196,7 +208,7 @@ func (e UserEdges) FeedEventsOrErr() ([]*FeedEvent, error) {
 // RefreshTokensOrErr returns the RefreshTokens value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) RefreshTokensOrErr() ([]*RefreshToken, error) {
-	if e.loadedTypes[11] {
+	if e.loadedTypes[12] {
 		return e.RefreshTokens, nil
 	}
 	return nil, &NotLoadedError{edge: "refresh_tokens"}
@@ -339,6 +351,11 @@ func (_m *User) QueryObservations() *ObservationQuery {
 // QueryIngestionBatches queries the "ingestion_batches" edge of the User entity.
 func (_m *User) QueryIngestionBatches() *IngestionBatchQuery {
 	return NewUserClient(_m.config).QueryIngestionBatches(_m)
+}
+
+// QueryObservationRevisions queries the "observation_revisions" edge of the User entity.
+func (_m *User) QueryObservationRevisions() *ObservationRevisionQuery {
+	return NewUserClient(_m.config).QueryObservationRevisions(_m)
 }
 
 // QueryBaselines queries the "baselines" edge of the User entity.
@@ -520,6 +537,30 @@ func (_m *User) appendNamedIngestionBatches(name string, edges ...*IngestionBatc
 		_m.Edges.namedIngestionBatches[name] = []*IngestionBatch{}
 	} else {
 		_m.Edges.namedIngestionBatches[name] = append(_m.Edges.namedIngestionBatches[name], edges...)
+	}
+}
+
+// NamedObservationRevisions returns the ObservationRevisions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedObservationRevisions(name string) ([]*ObservationRevision, error) {
+	if _m.Edges.namedObservationRevisions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedObservationRevisions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedObservationRevisions(name string, edges ...*ObservationRevision) {
+	if _m.Edges.namedObservationRevisions == nil {
+		_m.Edges.namedObservationRevisions = make(map[string][]*ObservationRevision)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedObservationRevisions[name] = []*ObservationRevision{}
+	} else {
+		_m.Edges.namedObservationRevisions[name] = append(_m.Edges.namedObservationRevisions[name], edges...)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/user"
@@ -252,6 +253,21 @@ func (_c *UserCreate) AddIngestionBatches(v ...*IngestionBatch) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddIngestionBatchIDs(ids...)
+}
+
+// AddObservationRevisionIDs adds the "observation_revisions" edge to the ObservationRevision entity by IDs.
+func (_c *UserCreate) AddObservationRevisionIDs(ids ...string) *UserCreate {
+	_c.mutation.AddObservationRevisionIDs(ids...)
+	return _c
+}
+
+// AddObservationRevisions adds the "observation_revisions" edges to the ObservationRevision entity.
+func (_c *UserCreate) AddObservationRevisions(v ...*ObservationRevision) *UserCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddObservationRevisionIDs(ids...)
 }
 
 // AddBaselineIDs adds the "baselines" edge to the Baseline entity by IDs.
@@ -650,6 +666,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(ingestionbatch.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ObservationRevisionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ObservationRevisionsTable,
+			Columns: []string{user.ObservationRevisionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(observationrevision.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

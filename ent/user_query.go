@@ -24,6 +24,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
@@ -33,36 +34,38 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx                       *QueryContext
-	order                     []user.OrderOption
-	inters                    []Interceptor
-	predicates                []predicate.User
-	withConnections           *ProviderConnectionQuery
-	withObservations          *ObservationQuery
-	withIngestionBatches      *IngestionBatchQuery
-	withBaselines             *BaselineQuery
-	withInsights              *InsightQuery
-	withInterventions         *InterventionQuery
-	withAdherenceLogs         *AdherenceLogQuery
-	withEvaluations           *EvaluationQuery
-	withNarratives            *NarrativeQuery
-	withAuditEvents           *AuditEventQuery
-	withFeedEvents            *FeedEventQuery
-	withRefreshTokens         *RefreshTokenQuery
-	loadTotal                 []func(context.Context, []*User) error
-	modifiers                 []func(*sql.Selector)
-	withNamedConnections      map[string]*ProviderConnectionQuery
-	withNamedObservations     map[string]*ObservationQuery
-	withNamedIngestionBatches map[string]*IngestionBatchQuery
-	withNamedBaselines        map[string]*BaselineQuery
-	withNamedInsights         map[string]*InsightQuery
-	withNamedInterventions    map[string]*InterventionQuery
-	withNamedAdherenceLogs    map[string]*AdherenceLogQuery
-	withNamedEvaluations      map[string]*EvaluationQuery
-	withNamedNarratives       map[string]*NarrativeQuery
-	withNamedAuditEvents      map[string]*AuditEventQuery
-	withNamedFeedEvents       map[string]*FeedEventQuery
-	withNamedRefreshTokens    map[string]*RefreshTokenQuery
+	ctx                           *QueryContext
+	order                         []user.OrderOption
+	inters                        []Interceptor
+	predicates                    []predicate.User
+	withConnections               *ProviderConnectionQuery
+	withObservations              *ObservationQuery
+	withIngestionBatches          *IngestionBatchQuery
+	withObservationRevisions      *ObservationRevisionQuery
+	withBaselines                 *BaselineQuery
+	withInsights                  *InsightQuery
+	withInterventions             *InterventionQuery
+	withAdherenceLogs             *AdherenceLogQuery
+	withEvaluations               *EvaluationQuery
+	withNarratives                *NarrativeQuery
+	withAuditEvents               *AuditEventQuery
+	withFeedEvents                *FeedEventQuery
+	withRefreshTokens             *RefreshTokenQuery
+	loadTotal                     []func(context.Context, []*User) error
+	modifiers                     []func(*sql.Selector)
+	withNamedConnections          map[string]*ProviderConnectionQuery
+	withNamedObservations         map[string]*ObservationQuery
+	withNamedIngestionBatches     map[string]*IngestionBatchQuery
+	withNamedObservationRevisions map[string]*ObservationRevisionQuery
+	withNamedBaselines            map[string]*BaselineQuery
+	withNamedInsights             map[string]*InsightQuery
+	withNamedInterventions        map[string]*InterventionQuery
+	withNamedAdherenceLogs        map[string]*AdherenceLogQuery
+	withNamedEvaluations          map[string]*EvaluationQuery
+	withNamedNarratives           map[string]*NarrativeQuery
+	withNamedAuditEvents          map[string]*AuditEventQuery
+	withNamedFeedEvents           map[string]*FeedEventQuery
+	withNamedRefreshTokens        map[string]*RefreshTokenQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -158,6 +161,28 @@ func (_q *UserQuery) QueryIngestionBatches() *IngestionBatchQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(ingestionbatch.Table, ingestionbatch.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.IngestionBatchesTable, user.IngestionBatchesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryObservationRevisions chains the current query on the "observation_revisions" edge.
+func (_q *UserQuery) QueryObservationRevisions() *ObservationRevisionQuery {
+	query := (&ObservationRevisionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(observationrevision.Table, observationrevision.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ObservationRevisionsTable, user.ObservationRevisionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -550,23 +575,24 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:               _q.config,
-		ctx:                  _q.ctx.Clone(),
-		order:                append([]user.OrderOption{}, _q.order...),
-		inters:               append([]Interceptor{}, _q.inters...),
-		predicates:           append([]predicate.User{}, _q.predicates...),
-		withConnections:      _q.withConnections.Clone(),
-		withObservations:     _q.withObservations.Clone(),
-		withIngestionBatches: _q.withIngestionBatches.Clone(),
-		withBaselines:        _q.withBaselines.Clone(),
-		withInsights:         _q.withInsights.Clone(),
-		withInterventions:    _q.withInterventions.Clone(),
-		withAdherenceLogs:    _q.withAdherenceLogs.Clone(),
-		withEvaluations:      _q.withEvaluations.Clone(),
-		withNarratives:       _q.withNarratives.Clone(),
-		withAuditEvents:      _q.withAuditEvents.Clone(),
-		withFeedEvents:       _q.withFeedEvents.Clone(),
-		withRefreshTokens:    _q.withRefreshTokens.Clone(),
+		config:                   _q.config,
+		ctx:                      _q.ctx.Clone(),
+		order:                    append([]user.OrderOption{}, _q.order...),
+		inters:                   append([]Interceptor{}, _q.inters...),
+		predicates:               append([]predicate.User{}, _q.predicates...),
+		withConnections:          _q.withConnections.Clone(),
+		withObservations:         _q.withObservations.Clone(),
+		withIngestionBatches:     _q.withIngestionBatches.Clone(),
+		withObservationRevisions: _q.withObservationRevisions.Clone(),
+		withBaselines:            _q.withBaselines.Clone(),
+		withInsights:             _q.withInsights.Clone(),
+		withInterventions:        _q.withInterventions.Clone(),
+		withAdherenceLogs:        _q.withAdherenceLogs.Clone(),
+		withEvaluations:          _q.withEvaluations.Clone(),
+		withNarratives:           _q.withNarratives.Clone(),
+		withAuditEvents:          _q.withAuditEvents.Clone(),
+		withFeedEvents:           _q.withFeedEvents.Clone(),
+		withRefreshTokens:        _q.withRefreshTokens.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -604,6 +630,17 @@ func (_q *UserQuery) WithIngestionBatches(opts ...func(*IngestionBatchQuery)) *U
 		opt(query)
 	}
 	_q.withIngestionBatches = query
+	return _q
+}
+
+// WithObservationRevisions tells the query-builder to eager-load the nodes that are connected to
+// the "observation_revisions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithObservationRevisions(opts ...func(*ObservationRevisionQuery)) *UserQuery {
+	query := (&ObservationRevisionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withObservationRevisions = query
 	return _q
 }
 
@@ -790,10 +827,11 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [12]bool{
+		loadedTypes = [13]bool{
 			_q.withConnections != nil,
 			_q.withObservations != nil,
 			_q.withIngestionBatches != nil,
+			_q.withObservationRevisions != nil,
 			_q.withBaselines != nil,
 			_q.withInsights != nil,
 			_q.withInterventions != nil,
@@ -844,6 +882,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadIngestionBatches(ctx, query, nodes,
 			func(n *User) { n.Edges.IngestionBatches = []*IngestionBatch{} },
 			func(n *User, e *IngestionBatch) { n.Edges.IngestionBatches = append(n.Edges.IngestionBatches, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withObservationRevisions; query != nil {
+		if err := _q.loadObservationRevisions(ctx, query, nodes,
+			func(n *User) { n.Edges.ObservationRevisions = []*ObservationRevision{} },
+			func(n *User, e *ObservationRevision) {
+				n.Edges.ObservationRevisions = append(n.Edges.ObservationRevisions, e)
+			}); err != nil {
 			return nil, err
 		}
 	}
@@ -928,6 +975,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadIngestionBatches(ctx, query, nodes,
 			func(n *User) { n.appendNamedIngestionBatches(name) },
 			func(n *User, e *IngestionBatch) { n.appendNamedIngestionBatches(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedObservationRevisions {
+		if err := _q.loadObservationRevisions(ctx, query, nodes,
+			func(n *User) { n.appendNamedObservationRevisions(name) },
+			func(n *User, e *ObservationRevision) { n.appendNamedObservationRevisions(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1077,6 +1131,36 @@ func (_q *UserQuery) loadIngestionBatches(ctx context.Context, query *IngestionB
 	}
 	query.Where(predicate.IngestionBatch(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.IngestionBatchesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadObservationRevisions(ctx context.Context, query *ObservationRevisionQuery, nodes []*User, init func(*User), assign func(*User, *ObservationRevision)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(observationrevision.FieldUserID)
+	}
+	query.Where(predicate.ObservationRevision(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ObservationRevisionsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1521,6 +1605,20 @@ func (_q *UserQuery) WithNamedIngestionBatches(name string, opts ...func(*Ingest
 		_q.withNamedIngestionBatches = make(map[string]*IngestionBatchQuery)
 	}
 	_q.withNamedIngestionBatches[name] = query
+	return _q
+}
+
+// WithNamedObservationRevisions tells the query-builder to eager-load the nodes that are connected to the "observation_revisions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedObservationRevisions(name string, opts ...func(*ObservationRevisionQuery)) *UserQuery {
+	query := (&ObservationRevisionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedObservationRevisions == nil {
+		_q.withNamedObservationRevisions = make(map[string]*ObservationRevisionQuery)
+	}
+	_q.withNamedObservationRevisions[name] = query
 	return _q
 }
 

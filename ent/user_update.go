@@ -22,6 +22,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
@@ -269,6 +270,21 @@ func (_u *UserUpdate) AddIngestionBatches(v ...*IngestionBatch) *UserUpdate {
 	return _u.AddIngestionBatchIDs(ids...)
 }
 
+// AddObservationRevisionIDs adds the "observation_revisions" edge to the ObservationRevision entity by IDs.
+func (_u *UserUpdate) AddObservationRevisionIDs(ids ...string) *UserUpdate {
+	_u.mutation.AddObservationRevisionIDs(ids...)
+	return _u
+}
+
+// AddObservationRevisions adds the "observation_revisions" edges to the ObservationRevision entity.
+func (_u *UserUpdate) AddObservationRevisions(v ...*ObservationRevision) *UserUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObservationRevisionIDs(ids...)
+}
+
 // AddBaselineIDs adds the "baselines" edge to the Baseline entity by IDs.
 func (_u *UserUpdate) AddBaselineIDs(ids ...string) *UserUpdate {
 	_u.mutation.AddBaselineIDs(ids...)
@@ -470,6 +486,27 @@ func (_u *UserUpdate) RemoveIngestionBatches(v ...*IngestionBatch) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIngestionBatchIDs(ids...)
+}
+
+// ClearObservationRevisions clears all "observation_revisions" edges to the ObservationRevision entity.
+func (_u *UserUpdate) ClearObservationRevisions() *UserUpdate {
+	_u.mutation.ClearObservationRevisions()
+	return _u
+}
+
+// RemoveObservationRevisionIDs removes the "observation_revisions" edge to ObservationRevision entities by IDs.
+func (_u *UserUpdate) RemoveObservationRevisionIDs(ids ...string) *UserUpdate {
+	_u.mutation.RemoveObservationRevisionIDs(ids...)
+	return _u
+}
+
+// RemoveObservationRevisions removes "observation_revisions" edges to ObservationRevision entities.
+func (_u *UserUpdate) RemoveObservationRevisions(v ...*ObservationRevision) *UserUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObservationRevisionIDs(ids...)
 }
 
 // ClearBaselines clears all "baselines" edges to the Baseline entity.
@@ -930,6 +967,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(ingestionbatch.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ObservationRevisionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ObservationRevisionsTable,
+			Columns: []string{user.ObservationRevisionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(observationrevision.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObservationRevisionsIDs(); len(nodes) > 0 && !_u.mutation.ObservationRevisionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ObservationRevisionsTable,
+			Columns: []string{user.ObservationRevisionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(observationrevision.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObservationRevisionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ObservationRevisionsTable,
+			Columns: []string{user.ObservationRevisionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(observationrevision.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -1591,6 +1673,21 @@ func (_u *UserUpdateOne) AddIngestionBatches(v ...*IngestionBatch) *UserUpdateOn
 	return _u.AddIngestionBatchIDs(ids...)
 }
 
+// AddObservationRevisionIDs adds the "observation_revisions" edge to the ObservationRevision entity by IDs.
+func (_u *UserUpdateOne) AddObservationRevisionIDs(ids ...string) *UserUpdateOne {
+	_u.mutation.AddObservationRevisionIDs(ids...)
+	return _u
+}
+
+// AddObservationRevisions adds the "observation_revisions" edges to the ObservationRevision entity.
+func (_u *UserUpdateOne) AddObservationRevisions(v ...*ObservationRevision) *UserUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObservationRevisionIDs(ids...)
+}
+
 // AddBaselineIDs adds the "baselines" edge to the Baseline entity by IDs.
 func (_u *UserUpdateOne) AddBaselineIDs(ids ...string) *UserUpdateOne {
 	_u.mutation.AddBaselineIDs(ids...)
@@ -1792,6 +1889,27 @@ func (_u *UserUpdateOne) RemoveIngestionBatches(v ...*IngestionBatch) *UserUpdat
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIngestionBatchIDs(ids...)
+}
+
+// ClearObservationRevisions clears all "observation_revisions" edges to the ObservationRevision entity.
+func (_u *UserUpdateOne) ClearObservationRevisions() *UserUpdateOne {
+	_u.mutation.ClearObservationRevisions()
+	return _u
+}
+
+// RemoveObservationRevisionIDs removes the "observation_revisions" edge to ObservationRevision entities by IDs.
+func (_u *UserUpdateOne) RemoveObservationRevisionIDs(ids ...string) *UserUpdateOne {
+	_u.mutation.RemoveObservationRevisionIDs(ids...)
+	return _u
+}
+
+// RemoveObservationRevisions removes "observation_revisions" edges to ObservationRevision entities.
+func (_u *UserUpdateOne) RemoveObservationRevisions(v ...*ObservationRevision) *UserUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObservationRevisionIDs(ids...)
 }
 
 // ClearBaselines clears all "baselines" edges to the Baseline entity.
@@ -2282,6 +2400,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(ingestionbatch.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ObservationRevisionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ObservationRevisionsTable,
+			Columns: []string{user.ObservationRevisionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(observationrevision.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObservationRevisionsIDs(); len(nodes) > 0 && !_u.mutation.ObservationRevisionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ObservationRevisionsTable,
+			Columns: []string{user.ObservationRevisionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(observationrevision.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObservationRevisionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ObservationRevisionsTable,
+			Columns: []string{user.ObservationRevisionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(observationrevision.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -43,6 +43,9 @@ type InterventionResolver interface {
 	SafetyDecision(ctx context.Context, obj *ent.Intervention) (*model.SafetyDecision, error)
 	Schedule(ctx context.Context, obj *ent.Intervention) ([]*model.ScheduleDay, error)
 }
+type ProviderConnectionResolver interface {
+	LastSyncedAt(ctx context.Context, obj *ent.ProviderConnection) (*time.Time, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []string) ([]ent.Noder, error)
@@ -5811,6 +5814,75 @@ func (ec *executionContext) _ProviderConnection_lastSyncAt(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_ProviderConnection_lastSyncAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProviderConnection", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderConnection_syncStatus(ctx context.Context, field graphql.CollectedField, obj *ent.ProviderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderConnection_syncStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v providerconnection.SyncStatus) graphql.Marshaler {
+			return ec.marshalNProviderConnectionSyncStatus2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderConnection_syncStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderConnection", field, false, false, errors.New("field of type ProviderConnectionSyncStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderConnection_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.ProviderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderConnection_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderConnection_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderConnection", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderConnection_lastSyncedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ProviderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderConnection_lastSyncedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProviderConnection().LastSyncedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderConnection_lastSyncedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderConnection", field, true, true, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ProviderConnectionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProviderConnectionConnection) (ret graphql.Marshaler) {
@@ -16967,7 +17039,7 @@ func (ec *executionContext) unmarshalInputProviderConnectionWhereInput(ctx conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "provider", "providerNEQ", "providerIn", "providerNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "connectedAt", "connectedAtNEQ", "connectedAtIn", "connectedAtNotIn", "connectedAtGT", "connectedAtGTE", "connectedAtLT", "connectedAtLTE", "connectedAtIsNil", "connectedAtNotNil", "disconnectedAt", "disconnectedAtNEQ", "disconnectedAtIn", "disconnectedAtNotIn", "disconnectedAtGT", "disconnectedAtGTE", "disconnectedAtLT", "disconnectedAtLTE", "disconnectedAtIsNil", "disconnectedAtNotNil", "lastSyncAt", "lastSyncAtNEQ", "lastSyncAtIn", "lastSyncAtNotIn", "lastSyncAtGT", "lastSyncAtGTE", "lastSyncAtLT", "lastSyncAtLTE", "lastSyncAtIsNil", "lastSyncAtNotNil"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "provider", "providerNEQ", "providerIn", "providerNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "connectedAt", "connectedAtNEQ", "connectedAtIn", "connectedAtNotIn", "connectedAtGT", "connectedAtGTE", "connectedAtLT", "connectedAtLTE", "connectedAtIsNil", "connectedAtNotNil", "disconnectedAt", "disconnectedAtNEQ", "disconnectedAtIn", "disconnectedAtNotIn", "disconnectedAtGT", "disconnectedAtGTE", "disconnectedAtLT", "disconnectedAtLTE", "disconnectedAtIsNil", "disconnectedAtNotNil", "lastSyncAt", "lastSyncAtNEQ", "lastSyncAtIn", "lastSyncAtNotIn", "lastSyncAtGT", "lastSyncAtGTE", "lastSyncAtLT", "lastSyncAtLTE", "lastSyncAtIsNil", "lastSyncAtNotNil", "syncStatus", "syncStatusNEQ", "syncStatusIn", "syncStatusNotIn", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorIsNil", "lastErrorNotNil", "lastErrorEqualFold", "lastErrorContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17443,6 +17515,139 @@ func (ec *executionContext) unmarshalInputProviderConnectionWhereInput(ctx conte
 				return it, err
 			}
 			it.LastSyncAtNotNil = data
+		case "syncStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncStatus"))
+			data, err := ec.unmarshalOProviderConnectionSyncStatus2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncStatus = data
+		case "syncStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncStatusNEQ"))
+			data, err := ec.unmarshalOProviderConnectionSyncStatus2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncStatusNEQ = data
+		case "syncStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncStatusIn"))
+			data, err := ec.unmarshalOProviderConnectionSyncStatus2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncStatusIn = data
+		case "syncStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncStatusNotIn"))
+			data, err := ec.unmarshalOProviderConnectionSyncStatus2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncStatusNotIn = data
+		case "lastError":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastError"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastError = data
+		case "lastErrorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorNEQ = data
+		case "lastErrorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorIn = data
+		case "lastErrorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorNotIn = data
+		case "lastErrorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorGT = data
+		case "lastErrorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorGTE = data
+		case "lastErrorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorLT = data
+		case "lastErrorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorLTE = data
+		case "lastErrorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorContains = data
+		case "lastErrorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorHasPrefix = data
+		case "lastErrorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorHasSuffix = data
+		case "lastErrorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorIsNil = data
+		case "lastErrorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorNotNil = data
+		case "lastErrorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorEqualFold = data
+		case "lastErrorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorContainsFold = data
 		}
 	}
 	return it, nil
@@ -20422,43 +20627,91 @@ func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.Sel
 		case "id":
 			out.Values[i] = ec._ProviderConnection_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._ProviderConnection_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._ProviderConnection_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "provider":
 			out.Values[i] = ec._ProviderConnection_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._ProviderConnection_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connectedAt":
 			out.Values[i] = ec._ProviderConnection_connectedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "disconnectedAt":
 			out.Values[i] = ec._ProviderConnection_disconnectedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastSyncAt":
 			out.Values[i] = ec._ProviderConnection_lastSyncAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "syncStatus":
+			out.Values[i] = ec._ProviderConnection_syncStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._ProviderConnection_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSyncedAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProviderConnection_lastSyncedAt(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21859,6 +22112,16 @@ func (ec *executionContext) unmarshalNProviderConnectionStatus2githubᚗcomᚋvi
 }
 
 func (ec *executionContext) marshalNProviderConnectionStatus2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐStatus(ctx context.Context, sel ast.SelectionSet, v providerconnection.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNProviderConnectionSyncStatus2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx context.Context, v any) (providerconnection.SyncStatus, error) {
+	var res providerconnection.SyncStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProviderConnectionSyncStatus2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx context.Context, sel ast.SelectionSet, v providerconnection.SyncStatus) graphql.Marshaler {
 	return v
 }
 
@@ -23372,6 +23635,58 @@ func (ec *executionContext) unmarshalOProviderConnectionStatus2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalOProviderConnectionStatus2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐStatus(ctx context.Context, sel ast.SelectionSet, v *providerconnection.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOProviderConnectionSyncStatus2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatusᚄ(ctx context.Context, v any) ([]providerconnection.SyncStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]providerconnection.SyncStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProviderConnectionSyncStatus2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOProviderConnectionSyncStatus2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []providerconnection.SyncStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProviderConnectionSyncStatus2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOProviderConnectionSyncStatus2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx context.Context, v any) (*providerconnection.SyncStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(providerconnection.SyncStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOProviderConnectionSyncStatus2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐSyncStatus(ctx context.Context, sel ast.SelectionSet, v *providerconnection.SyncStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	Insight() InsightResolver
 	Intervention() InterventionResolver
 	Mutation() MutationResolver
+	ProviderConnection() ProviderConnectionResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 }
@@ -403,7 +404,9 @@ type ComplexityRoot struct {
 		AcknowledgeInsight    func(childComplexity int, id string) int
 		AdminRevokeSessions   func(childComplexity int, userID string) int
 		CompleteIntervention  func(childComplexity int, id string) int
+		ConnectProvider       func(childComplexity int, provider providerconnection.Provider) int
 		DeleteAccount         func(childComplexity int, password *string, userID *string, reason *string) int
+		DisconnectProvider    func(childComplexity int, provider providerconnection.Provider) int
 		DismissInsight        func(childComplexity int, id string, reason insight.DismissReason) int
 		EvaluateIntervention  func(childComplexity int, id string) int
 		IngestObservations    func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
@@ -418,6 +421,7 @@ type ComplexityRoot struct {
 		SignOut               func(childComplexity int, refreshToken string) int
 		SignUp                func(childComplexity int, email string, password string) int
 		StartIntervention     func(childComplexity int, input model.StartInterventionInput) int
+		SyncProvider          func(childComplexity int, provider providerconnection.Provider) int
 		UpdateSafetyFlags     func(childComplexity int, flags []string) int
 	}
 
@@ -495,14 +499,23 @@ type ComplexityRoot struct {
 		WithinLimits func(childComplexity int) int
 	}
 
+	ProviderAuthorization struct {
+		AuthorizationURL func(childComplexity int) int
+		ExpiresAt        func(childComplexity int) int
+		Provider         func(childComplexity int) int
+	}
+
 	ProviderConnection struct {
 		ConnectedAt    func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		DisconnectedAt func(childComplexity int) int
 		ID             func(childComplexity int) int
+		LastError      func(childComplexity int) int
 		LastSyncAt     func(childComplexity int) int
+		LastSyncedAt   func(childComplexity int) int
 		Provider       func(childComplexity int) int
 		Status         func(childComplexity int) int
+		SyncStatus     func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
 	}
 
@@ -2200,6 +2213,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteIntervention(childComplexity, args["id"].(string)), true
+	case "Mutation.connectProvider":
+		if e.ComplexityRoot.Mutation.ConnectProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_connectProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConnectProvider(childComplexity, args["provider"].(providerconnection.Provider)), true
 	case "Mutation.deleteAccount":
 		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
 			break
@@ -2211,6 +2235,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(*string), args["userId"].(*string), args["reason"].(*string)), true
+	case "Mutation.disconnectProvider":
+		if e.ComplexityRoot.Mutation.DisconnectProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disconnectProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisconnectProvider(childComplexity, args["provider"].(providerconnection.Provider)), true
 	case "Mutation.dismissInsight":
 		if e.ComplexityRoot.Mutation.DismissInsight == nil {
 			break
@@ -2365,6 +2400,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartIntervention(childComplexity, args["input"].(model.StartInterventionInput)), true
+	case "Mutation.syncProvider":
+		if e.ComplexityRoot.Mutation.SyncProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_syncProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SyncProvider(childComplexity, args["provider"].(providerconnection.Provider)), true
 	case "Mutation.updateSafetyFlags":
 		if e.ComplexityRoot.Mutation.UpdateSafetyFlags == nil {
 			break
@@ -2668,6 +2714,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PerformanceReport.WithinLimits(childComplexity), true
 
+	case "ProviderAuthorization.authorizationUrl":
+		if e.ComplexityRoot.ProviderAuthorization.AuthorizationURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.AuthorizationURL(childComplexity), true
+	case "ProviderAuthorization.expiresAt":
+		if e.ComplexityRoot.ProviderAuthorization.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.ExpiresAt(childComplexity), true
+	case "ProviderAuthorization.provider":
+		if e.ComplexityRoot.ProviderAuthorization.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.Provider(childComplexity), true
+
 	case "ProviderConnection.connectedAt":
 		if e.ComplexityRoot.ProviderConnection.ConnectedAt == nil {
 			break
@@ -2692,12 +2757,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderConnection.ID(childComplexity), true
+	case "ProviderConnection.lastError":
+		if e.ComplexityRoot.ProviderConnection.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.LastError(childComplexity), true
 	case "ProviderConnection.lastSyncAt":
 		if e.ComplexityRoot.ProviderConnection.LastSyncAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ProviderConnection.LastSyncAt(childComplexity), true
+	case "ProviderConnection.lastSyncedAt":
+		if e.ComplexityRoot.ProviderConnection.LastSyncedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.LastSyncedAt(childComplexity), true
 	case "ProviderConnection.provider":
 		if e.ComplexityRoot.ProviderConnection.Provider == nil {
 			break
@@ -2710,6 +2787,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderConnection.Status(childComplexity), true
+	case "ProviderConnection.syncStatus":
+		if e.ComplexityRoot.ProviderConnection.SyncStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.SyncStatus(childComplexity), true
 	case "ProviderConnection.updatedAt":
 		if e.ComplexityRoot.ProviderConnection.UpdatedAt == nil {
 			break
@@ -3407,7 +3490,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "ops.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "ops.graphqls" "providers.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3425,6 +3508,7 @@ var sources = []*ast.Source{
 	{Name: "intervene.graphqls", Input: sourceData("intervene.graphqls"), BuiltIn: false},
 	{Name: "observe.graphqls", Input: sourceData("observe.graphqls"), BuiltIn: false},
 	{Name: "ops.graphqls", Input: sourceData("ops.graphqls"), BuiltIn: false},
+	{Name: "providers.graphqls", Input: sourceData("providers.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
@@ -4270,6 +4354,18 @@ func (ec *executionContext) childFields_PerformanceReport(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type PerformanceReport", field.Name)
 }
 
+func (ec *executionContext) childFields_ProviderAuthorization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ProviderAuthorization_provider(ctx, field)
+	case "authorizationUrl":
+		return ec.fieldContext_ProviderAuthorization_authorizationUrl(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ProviderAuthorization_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderAuthorization", field.Name)
+}
+
 func (ec *executionContext) childFields_ProviderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4288,6 +4384,12 @@ func (ec *executionContext) childFields_ProviderConnection(ctx context.Context, 
 		return ec.fieldContext_ProviderConnection_disconnectedAt(ctx, field)
 	case "lastSyncAt":
 		return ec.fieldContext_ProviderConnection_lastSyncAt(ctx, field)
+	case "syncStatus":
+		return ec.fieldContext_ProviderConnection_syncStatus(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ProviderConnection_lastError(ctx, field)
+	case "lastSyncedAt":
+		return ec.fieldContext_ProviderConnection_lastSyncedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProviderConnection", field.Name)
 }

@@ -82,12 +82,18 @@ func (r *Resolver) Insight() graph.InsightResolver { return &insightResolver{r} 
 // Intervention returns graph.InterventionResolver implementation.
 func (r *Resolver) Intervention() graph.InterventionResolver { return &interventionResolver{r} }
 
+// ProviderConnection returns graph.ProviderConnectionResolver implementation.
+func (r *Resolver) ProviderConnection() graph.ProviderConnectionResolver {
+	return &providerConnectionResolver{r}
+}
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 type (
-	evaluationResolver   struct{ *Resolver }
-	insightResolver      struct{ *Resolver }
-	interventionResolver struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
+	evaluationResolver         struct{ *Resolver }
+	insightResolver            struct{ *Resolver }
+	interventionResolver       struct{ *Resolver }
+	providerConnectionResolver struct{ *Resolver }
+	queryResolver              struct{ *Resolver }
 )

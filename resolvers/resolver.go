@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/vitalgraph/vitalgraph/app/auth"
+	"github.com/vitalgraph/vitalgraph/app/connect"
 	"github.com/vitalgraph/vitalgraph/app/datarights"
 	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
@@ -43,6 +44,7 @@ type Resolver struct {
 	Live      *feed.Hub           // live feed subscriptions
 	Auth      *auth.Service       // accounts, tokens, admin operations
 	Rights    *datarights.Service // audit checkpoints, data export, account deletion
+	Connect   *connect.Service    // wearable OAuth connections and syncs
 	Status    SystemStatus        // reported by Query.systemStatus
 	// Performance builds the admin performance report (ops.go).
 	Performance *performance.Service

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vitalgraph/vitalgraph/app/auth"
+	"github.com/vitalgraph/vitalgraph/app/connect"
 	"github.com/vitalgraph/vitalgraph/app/datarights"
 	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
@@ -26,10 +27,12 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/llm"
 	"github.com/vitalgraph/vitalgraph/server/telemetry"
+	"github.com/vitalgraph/vitalgraph/wearable"
 )
 
 // App is one running Vitalgraph server: its configuration, logger and
@@ -48,6 +51,9 @@ type App struct {
 	Auth      *auth.Service       // accounts and tokens (security.go)
 	Rights    *datarights.Service // audit checkpoints, export, account deletion (data.go)
 	Metrics   *telemetry.Metrics  // Prometheus families (served on METRICS_ADDR; observability.go)
+	Connect   *connect.Service    // wearable OAuth connections and syncs (providers.go)
+	webhooks  *replayGuard        // seen webhook deliveries (providers.go)
+	wearables map[providerconnection.Provider]*wearable.Client
 	sec       *security
 	fixedNow  atomic.Int64 // unix nanos of a pinned clock (SetClock); 0 = real time
 	demoUser  string       // dev-mode default viewer id
@@ -133,11 +139,14 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		}
 		a.demoUser = id
 	}
+	a.setupProviders()
 	// Jobs start last: a queued job (on Redis, possibly left by an earlier
 	// process) may run at once and needs the whole App.
 	if err := a.setupJobs(); err != nil {
 		return fail(err)
 	}
+	a.Connect.Jobs = a.Jobs
+	a.startPeriodicSync()
 	return a, nil
 }
 
@@ -206,6 +215,10 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("/graphql", a.withViewer(a.withGraphQLLimits(gql)))
 	mux.HandleFunc("GET /exports/{id}", a.exportDownload) // data export download (data.go)
+	// wearable OAuth callbacks and webhooks (providers.go)
+	mux.HandleFunc("GET /oauth/{provider}/callback", a.oauthCallback)
+	mux.HandleFunc("POST /webhooks/{provider}", a.providerWebhook)
+	mux.HandleFunc("GET /webhooks/oura", a.ouraWebhookHandshake)
 	if a.Config.Dev() {
 		mux.Handle("GET /{$}", playground.Handler("Vitalgraph", "/graphql"))
 	}

@@ -54,6 +54,8 @@ type Config struct {
 	// get their own metrics label (with the persisted-query allow-list's);
 	// any other name is "other".
 	MetricsOperations []string
+	// Providers: WHOOP/Oura OAuth and sync (config_providers.go).
+	Providers ProvidersConfig
 }
 
 // Guardrails are the configurable limits of docs/design.md.
@@ -253,6 +255,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("MIGRATE_ON_START is refused in production: run `vitalgraph migrate` as a release step"))
 	}
 	c.Security = loadSecurityConfig(getenv, c.EnvMode, &errs)
+	c.Providers = loadProvidersConfig(getenv, c.EnvMode, &errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}

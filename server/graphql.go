@@ -41,6 +41,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 		Live:      a.Feed,
 		Auth:      a.Auth,
 		Rights:    a.Rights,
+		Connect:   a.Connect,
 		Status:    a.systemStatus(),
 		Performance: &performance.Service{Client: a.Store.Client, Timings: a.Metrics.Timings, Limits: performance.Limits{
 			LoopTimeout: a.Config.Guardrails.LoopTimeout, NarrativeTimeout: a.Config.Guardrails.NarrativeTimeout,

@@ -20,6 +20,8 @@ import (
 var withheld = map[string]map[string]bool{
 	"users":          {"password_hash": true},
 	"refresh_tokens": {"token_hash": true},
+	// sealed OAuth tokens of wearable connections (app/connect)
+	"provider_connections": {"access_token_sealed": true, "refresh_token_sealed": true},
 }
 
 // OwnedTables lists the tables holding a user_id column, children before

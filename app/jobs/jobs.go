@@ -10,8 +10,14 @@ import (
 	"time"
 )
 
-// TypeLoop is the task type of a per-user loop run.
-const TypeLoop = "loop:user"
+// Task types.
+const (
+	// TypeLoop is the task type of a per-user loop run (key: user id).
+	TypeLoop = "loop:user"
+	// TypeSync is the task type of a provider connection's sync (key:
+	// connection id).
+	TypeSync = "provider:sync"
+)
 
 // Defaults.
 const (
@@ -19,14 +25,19 @@ const (
 	DefaultMaxRetry = 3
 )
 
-// Handler runs the loop for one user; an error makes the job retry.
-type Handler func(ctx context.Context, userID string) error
+// Handler runs one job for its key (a user id for loop runs, a connection
+// id for syncs); an error makes the job retry.
+type Handler func(ctx context.Context, key string) error
 
 // Queue schedules loop runs.
 type Queue interface {
 	// EnqueueLoop schedules a loop run for userID after the debounce delay;
 	// requests for the same user within that delay collapse into one.
 	EnqueueLoop(ctx context.Context, userID string) error
+	// EnqueueSync schedules a sync of a provider connection now; requests
+	// for a connection whose sync is already waiting collapse into it.
+	// EINVALID when the queue has no sync handler (Options.Sync).
+	EnqueueSync(ctx context.Context, connectionID string) error
 	// Dead lists jobs that failed every retry.
 	Dead(ctx context.Context) ([]DeadJob, error)
 	// RetryDead re-queues a dead job now; DeleteDead forgets it.
@@ -39,7 +50,8 @@ type Queue interface {
 // DeadJob is a job parked after its last retry.
 type DeadJob struct {
 	ID        string
-	UserID    string
+	UserID    string // the job's key: a user id, or a connection id for a sync
+	Type      string // TypeLoop or TypeSync
 	LastError string
 	Retried   int
 	FailedAt  time.Time
@@ -52,6 +64,7 @@ type Options struct {
 	RetryDelay func(attempt int) time.Duration // nil: exponential from 1s, capped at 1m
 	Workers    int                             // concurrent jobs (≤ 0: 2)
 	Queue      string                          // asynq queue name ("": QueueName)
+	Sync       Handler                         // runs provider syncs (nil: EnqueueSync refuses)
 }
 
 func (o Options) withDefaults() Options {

@@ -105,3 +105,51 @@ func TestQueues(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncJobs: a sync job runs the Sync handler (not the loop handler) at
+// once, keyed by connection; a failing one is retried and parked as dead
+// with its type; a queue without a Sync handler refuses syncs.
+func TestSyncJobs(t *testing.T) {
+	t.Parallel()
+	impls := map[string]func(t *testing.T, loop jobs.Handler, opt jobs.Options) jobs.Queue{
+		"memory": func(t *testing.T, loop jobs.Handler, opt jobs.Options) jobs.Queue { return jobs.NewMemory(loop, opt) },
+		"redis": func(t *testing.T, loop jobs.Handler, opt jobs.Options) jobs.Queue {
+			q, err := jobs.NewRedis(servertest.RedisURL(), opt)
+			require.NoError(t, err)
+			require.NoError(t, q.Work(servertest.RedisURL(), loop, slog.New(slog.DiscardHandler)))
+			return q
+		},
+	}
+	for name, open := range impls {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			loops := &recorder{calls: map[string]int{}, fail: map[string]bool{}}
+			syncs := &recorder{calls: map[string]int{}, fail: map[string]bool{"pcn_bad": true}}
+			opt := fastOptions()
+			opt.Sync = syncs.handle
+			q := open(t, loops.handle, opt)
+			defer q.Close()
+			ctx := context.Background()
+			require.NoError(t, q.EnqueueSync(ctx, "pcn_ok"))
+			require.Eventually(t, func() bool { return syncs.count("pcn_ok") == 1 }, 10*time.Second, 20*time.Millisecond)
+			require.Zero(t, loops.count("pcn_ok"), "the loop handler never sees a sync")
+
+			require.NoError(t, q.EnqueueSync(ctx, "pcn_bad"))
+			var dead []jobs.DeadJob
+			require.Eventually(t, func() bool {
+				var err error
+				dead, err = q.Dead(ctx)
+				require.NoError(t, err)
+				return len(dead) == 1
+			}, 20*time.Second, 50*time.Millisecond)
+			require.Equal(t, 3, syncs.count("pcn_bad"), "first try + 2 retries")
+			require.Equal(t, jobs.TypeSync, dead[0].Type)
+			require.Equal(t, "pcn_bad", dead[0].UserID)
+			require.NoError(t, q.RetryDead(ctx, dead[0].ID))
+			require.Eventually(t, func() bool { return syncs.count("pcn_bad") >= 4 }, 20*time.Second, 50*time.Millisecond)
+		})
+	}
+	m := jobs.NewMemory(func(context.Context, string) error { return nil }, fastOptions())
+	defer m.Close()
+	require.Error(t, m.EnqueueSync(context.Background(), "pcn_x"), "no Sync handler")
+}

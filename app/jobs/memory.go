@@ -17,7 +17,7 @@ type Memory struct {
 	opt     Options
 	handler Handler
 	mu      sync.Mutex
-	pending map[string]*time.Timer // user → debounce timer
+	pending map[job]*time.Timer // job (attempt 0) → debounce timer
 	dead    map[string]DeadJob
 	work    chan job
 	wg      sync.WaitGroup
@@ -27,7 +27,8 @@ type Memory struct {
 }
 
 type job struct {
-	userID  string
+	kind    string // TypeLoop or TypeSync
+	userID  string // the key: a user id, or a connection id for a sync
 	attempt int
 }
 
@@ -36,7 +37,7 @@ func NewMemory(h Handler, opt Options) *Memory {
 	opt = opt.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Memory{
-		opt: opt, handler: h, pending: map[string]*time.Timer{}, dead: map[string]DeadJob{},
+		opt: opt, handler: h, pending: map[job]*time.Timer{}, dead: map[string]DeadJob{},
 		work: make(chan job, 1024), ctx: ctx, cancel: cancel,
 	}
 	for range opt.Workers {
@@ -53,16 +54,35 @@ func (m *Memory) EnqueueLoop(_ context.Context, userID string) error {
 	if m.ctx.Err() != nil {
 		return engine.Errorf(engine.EINTERNAL, "job queue is closed")
 	}
-	if _, ok := m.pending[userID]; ok {
+	j := job{kind: TypeLoop, userID: userID}
+	if _, ok := m.pending[j]; ok {
 		return nil // already scheduled: debounced
 	}
-	m.pending[userID] = time.AfterFunc(m.opt.Debounce, func() { m.submit(job{userID: userID}) })
+	m.pending[j] = time.AfterFunc(m.opt.Debounce, func() { m.submit(j) })
+	return nil
+}
+
+// EnqueueSync implements Queue.
+func (m *Memory) EnqueueSync(_ context.Context, connectionID string) error {
+	if m.opt.Sync == nil {
+		return engine.Errorf(engine.EINVALID, "this queue runs no provider syncs")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ctx.Err() != nil {
+		return engine.Errorf(engine.EINTERNAL, "job queue is closed")
+	}
+	j := job{kind: TypeSync, userID: connectionID}
+	if _, ok := m.pending[j]; ok {
+		return nil // already waiting
+	}
+	m.pending[j] = time.AfterFunc(0, func() { m.submit(j) })
 	return nil
 }
 
 func (m *Memory) submit(j job) {
 	m.mu.Lock()
-	delete(m.pending, j.userID)
+	delete(m.pending, job{kind: j.kind, userID: j.userID})
 	m.mu.Unlock()
 	select {
 	case m.work <- j:
@@ -77,12 +97,16 @@ func (m *Memory) worker() {
 		case <-m.ctx.Done():
 			return
 		case j := <-m.work:
-			err := m.handler(m.ctx, j.userID)
+			h := m.handler
+			if j.kind == TypeSync {
+				h = m.opt.Sync
+			}
+			err := h(m.ctx, j.userID)
 			if err == nil || m.ctx.Err() != nil {
 				continue
 			}
 			if j.attempt < m.opt.MaxRetry {
-				next := job{userID: j.userID, attempt: j.attempt + 1}
+				next := job{kind: j.kind, userID: j.userID, attempt: j.attempt + 1}
 				time.AfterFunc(m.opt.RetryDelay(next.attempt), func() {
 					select {
 					case m.work <- next:
@@ -94,7 +118,7 @@ func (m *Memory) worker() {
 			m.mu.Lock()
 			m.seq++
 			id := fmt.Sprintf("mem-%d", m.seq)
-			m.dead[id] = DeadJob{ID: id, UserID: j.userID, LastError: err.Error(), Retried: j.attempt, FailedAt: time.Now()}
+			m.dead[id] = DeadJob{ID: id, UserID: j.userID, Type: j.kind, LastError: err.Error(), Retried: j.attempt, FailedAt: time.Now()}
 			m.mu.Unlock()
 		}
 	}
@@ -121,7 +145,7 @@ func (m *Memory) RetryDead(_ context.Context, id string) error {
 	if !ok {
 		return engine.Errorf(engine.ENOTFOUND, "no dead job %q", id)
 	}
-	go m.submit(job{userID: d.UserID})
+	go m.submit(job{kind: d.Type, userID: d.UserID})
 	return nil
 }
 
@@ -142,7 +166,7 @@ func (m *Memory) Close() error {
 	for _, t := range m.pending {
 		t.Stop()
 	}
-	m.pending = map[string]*time.Timer{}
+	m.pending = map[job]*time.Timer{}
 	m.mu.Unlock()
 	m.cancel()
 	m.wg.Wait()

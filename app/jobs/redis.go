@@ -57,6 +57,25 @@ func (r *Redis) EnqueueLoop(ctx context.Context, userID string) error {
 	return nil
 }
 
+// EnqueueSync implements Queue: a sync runs at once; while one for the same
+// connection waits (a minute at most), others collapse into it.
+func (r *Redis) EnqueueSync(ctx context.Context, connectionID string) error {
+	t := asynq.NewTask(TypeSync, []byte(connectionID))
+	_, err := r.client.EnqueueContext(ctx, t,
+		asynq.Queue(r.opt.Queue),
+		asynq.MaxRetry(r.opt.MaxRetry),
+		asynq.Unique(time.Minute),
+		asynq.Timeout(10*time.Minute),
+	)
+	if errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enqueueing sync job: %w", err)
+	}
+	return nil
+}
+
 // Work starts processing loop jobs with h in this process (non-blocking).
 func (r *Redis) Work(redisURL string, h Handler, log *slog.Logger) error {
 	ro, err := redis.ParseURL(redisURL)
@@ -76,13 +95,19 @@ func (r *Redis) Work(redisURL string, h Handler, log *slog.Logger) error {
 		TaskCheckInterval:        200 * time.Millisecond,
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			log.WarnContext(ctx, "loop job failed", slog.String("user_id", string(t.Payload())), slog.Any("err", err))
+			log.WarnContext(ctx, "job failed", slog.String("type", t.Type()), slog.String("key", string(t.Payload())), slog.Any("err", err))
 		}),
 	})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeLoop, func(ctx context.Context, t *asynq.Task) error {
 		return h(ctx, string(t.Payload()))
 	})
+	if r.opt.Sync != nil {
+		sync := r.opt.Sync
+		mux.HandleFunc(TypeSync, func(ctx context.Context, t *asynq.Task) error {
+			return sync(ctx, string(t.Payload()))
+		})
+	}
 	return r.server.Start(mux)
 }
 
@@ -97,7 +122,7 @@ func (r *Redis) Dead(context.Context) ([]DeadJob, error) {
 	}
 	out := make([]DeadJob, len(tasks))
 	for i, t := range tasks {
-		out[i] = DeadJob{ID: t.ID, UserID: string(t.Payload), LastError: t.LastErr, Retried: t.Retried, FailedAt: t.LastFailedAt}
+		out[i] = DeadJob{ID: t.ID, UserID: string(t.Payload), Type: t.Type, LastError: t.LastErr, Retried: t.Retried, FailedAt: t.LastFailedAt}
 	}
 	return out, nil
 }

@@ -97,6 +97,7 @@ const (
 	KindNARRATIVE_CREATED    Kind = "NARRATIVE_CREATED"
 	KindINTERVENTION_UPDATED Kind = "INTERVENTION_UPDATED"
 	KindAUDIT_EVENT          Kind = "AUDIT_EVENT"
+	KindPROVIDER_SYNCED      Kind = "PROVIDER_SYNCED"
 )
 
 func (k Kind) String() string {
@@ -106,7 +107,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindINSIGHT_CREATED, KindINSIGHT_UPDATED, KindEVALUATION_CREATED, KindNARRATIVE_CREATED, KindINTERVENTION_UPDATED, KindAUDIT_EVENT:
+	case KindINSIGHT_CREATED, KindINSIGHT_UPDATED, KindEVALUATION_CREATED, KindNARRATIVE_CREATED, KindINTERVENTION_UPDATED, KindAUDIT_EVENT, KindPROVIDER_SYNCED:
 		return nil
 	default:
 		return fmt.Errorf("feedevent: invalid enum value for kind field: %q", k)

@@ -129,6 +129,18 @@ func (f ObservationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ObservationMutation", m)
 }
 
+// The ObservationRevisionFunc type is an adapter to allow the use of ordinary
+// function as ObservationRevision mutator.
+type ObservationRevisionFunc func(context.Context, *ent.ObservationRevisionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ObservationRevisionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ObservationRevisionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ObservationRevisionMutation", m)
+}
+
 // The ProviderConnectionFunc type is an adapter to allow the use of ordinary
 // function as ProviderConnection mutator.
 type ProviderConnectionFunc func(context.Context, *ent.ProviderConnectionMutation) (ent.Value, error)

@@ -18,6 +18,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
@@ -350,6 +351,33 @@ func (f TraverseObservation) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ObservationQuery", q)
 }
 
+// The ObservationRevisionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ObservationRevisionFunc func(context.Context, *ent.ObservationRevisionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ObservationRevisionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ObservationRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ObservationRevisionQuery", q)
+}
+
+// The TraverseObservationRevision type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseObservationRevision func(context.Context, *ent.ObservationRevisionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseObservationRevision) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseObservationRevision) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ObservationRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ObservationRevisionQuery", q)
+}
+
 // The ProviderConnectionFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ProviderConnectionFunc func(context.Context, *ent.ProviderConnectionQuery) (ent.Value, error)
 
@@ -454,6 +482,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.NarrativeQuery, predicate.Narrative, narrative.OrderOption]{typ: ent.TypeNarrative, tq: q}, nil
 	case *ent.ObservationQuery:
 		return &query[*ent.ObservationQuery, predicate.Observation, observation.OrderOption]{typ: ent.TypeObservation, tq: q}, nil
+	case *ent.ObservationRevisionQuery:
+		return &query[*ent.ObservationRevisionQuery, predicate.ObservationRevision, observationrevision.OrderOption]{typ: ent.TypeObservationRevision, tq: q}, nil
 	case *ent.ProviderConnectionQuery:
 		return &query[*ent.ProviderConnectionQuery, predicate.ProviderConnection, providerconnection.OrderOption]{typ: ent.TypeProviderConnection, tq: q}, nil
 	case *ent.RefreshTokenQuery:

@@ -225,7 +225,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "seq", Type: field.TypeInt64},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT", "PROVIDER_SYNCED"}},
 		{Name: "entity_id", Type: field.TypeString, Size: 40},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "user_id", Type: field.TypeString, Size: 40},
@@ -521,6 +521,48 @@ var (
 			},
 		},
 	}
+	// ObservationRevisionsColumns holds the columns for the "observation_revisions" table.
+	ObservationRevisionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "observation_id", Type: field.TypeString},
+		{Name: "revision", Type: field.TypeInt},
+		{Name: "metric", Type: field.TypeString, Size: 64},
+		{Name: "source", Type: field.TypeString, Size: 32},
+		{Name: "local_day", Type: field.TypeString},
+		{Name: "previous_value", Type: field.TypeFloat64, Nullable: true},
+		{Name: "previous_missing", Type: field.TypeBool, Default: false},
+		{Name: "value", Type: field.TypeFloat64, Nullable: true},
+		{Name: "missing", Type: field.TypeBool, Default: false},
+		{Name: "batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+	}
+	// ObservationRevisionsTable holds the schema information for the "observation_revisions" table.
+	ObservationRevisionsTable = &schema.Table{
+		Name:       "observation_revisions",
+		Columns:    ObservationRevisionsColumns,
+		PrimaryKey: []*schema.Column{ObservationRevisionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "observation_revisions_users_observation_revisions",
+				Columns:    []*schema.Column{ObservationRevisionsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "observationrevision_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{ObservationRevisionsColumns[12]},
+			},
+			{
+				Name:    "observationrevision_observation_id_revision",
+				Unique:  true,
+				Columns: []*schema.Column{ObservationRevisionsColumns[2], ObservationRevisionsColumns[3]},
+			},
+		},
+	}
 	// ProviderConnectionsColumns holds the columns for the "provider_connections" table.
 	ProviderConnectionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -532,6 +574,12 @@ var (
 		{Name: "connected_at", Type: field.TypeTime, Nullable: true},
 		{Name: "disconnected_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_sync_at", Type: field.TypeTime, Nullable: true},
+		{Name: "access_token_sealed", Type: field.TypeString, Nullable: true, Size: 4000},
+		{Name: "refresh_token_sealed", Type: field.TypeString, Nullable: true, Size: 4000},
+		{Name: "token_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "sync_cursor", Type: field.TypeString, Nullable: true, Size: 4000},
+		{Name: "sync_status", Type: field.TypeEnum, Enums: []string{"IDLE", "QUEUED", "SYNCING", "OK", "ERROR"}, Default: "IDLE"},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 500},
 		{Name: "user_id", Type: field.TypeString, Size: 40},
 	}
 	// ProviderConnectionsTable holds the schema information for the "provider_connections" table.
@@ -542,7 +590,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "provider_connections_users_connections",
-				Columns:    []*schema.Column{ProviderConnectionsColumns[9]},
+				Columns:    []*schema.Column{ProviderConnectionsColumns[15]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -551,12 +599,12 @@ var (
 			{
 				Name:    "providerconnection_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProviderConnectionsColumns[9]},
+				Columns: []*schema.Column{ProviderConnectionsColumns[15]},
 			},
 			{
 				Name:    "providerconnection_user_id_provider",
 				Unique:  true,
-				Columns: []*schema.Column{ProviderConnectionsColumns[9], ProviderConnectionsColumns[3]},
+				Columns: []*schema.Column{ProviderConnectionsColumns[15], ProviderConnectionsColumns[3]},
 			},
 		},
 	}
@@ -638,6 +686,7 @@ var (
 		InterventionsTable,
 		NarrativesTable,
 		ObservationsTable,
+		ObservationRevisionsTable,
 		ProviderConnectionsTable,
 		RefreshTokensTable,
 		UsersTable,
@@ -658,6 +707,7 @@ func init() {
 	NarrativesTable.ForeignKeys[0].RefTable = UsersTable
 	ObservationsTable.ForeignKeys[0].RefTable = IngestionBatchesTable
 	ObservationsTable.ForeignKeys[1].RefTable = UsersTable
+	ObservationRevisionsTable.ForeignKeys[0].RefTable = UsersTable
 	ProviderConnectionsTable.ForeignKeys[0].RefTable = UsersTable
 	RefreshTokensTable.ForeignKeys[0].RefTable = UsersTable
 }

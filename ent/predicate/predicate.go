@@ -36,6 +36,9 @@ type Narrative func(*sql.Selector)
 // Observation is the predicate function for observation builders.
 type Observation func(*sql.Selector)
 
+// ObservationRevision is the predicate function for observationrevision builders.
+type ObservationRevision func(*sql.Selector)
+
 // ProviderConnection is the predicate function for providerconnection builders.
 type ProviderConnection func(*sql.Selector)
 

@@ -351,6 +351,30 @@ func (f ObservationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ObservationMutation", m)
 }
 
+// The ObservationRevisionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ObservationRevisionQueryRuleFunc func(context.Context, *ent.ObservationRevisionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ObservationRevisionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ObservationRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ObservationRevisionQuery", q)
+}
+
+// The ObservationRevisionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ObservationRevisionMutationRuleFunc func(context.Context, *ent.ObservationRevisionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ObservationRevisionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ObservationRevisionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ObservationRevisionMutation", m)
+}
+
 // The ProviderConnectionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ProviderConnectionQueryRuleFunc func(context.Context, *ent.ProviderConnectionQuery) error
@@ -478,6 +502,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ObservationQuery:
 		return q.Filter(), nil
+	case *ent.ObservationRevisionQuery:
+		return q.Filter(), nil
 	case *ent.ProviderConnectionQuery:
 		return q.Filter(), nil
 	case *ent.RefreshTokenQuery:
@@ -510,6 +536,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.NarrativeMutation:
 		return m.Filter(), nil
 	case *ent.ObservationMutation:
+		return m.Filter(), nil
+	case *ent.ObservationRevisionMutation:
 		return m.Filter(), nil
 	case *ent.ProviderConnectionMutation:
 		return m.Filter(), nil

@@ -36,6 +36,18 @@ const (
 	FieldDisconnectedAt = "disconnected_at"
 	// FieldLastSyncAt holds the string denoting the last_sync_at field in the database.
 	FieldLastSyncAt = "last_sync_at"
+	// FieldAccessTokenSealed holds the string denoting the access_token_sealed field in the database.
+	FieldAccessTokenSealed = "access_token_sealed"
+	// FieldRefreshTokenSealed holds the string denoting the refresh_token_sealed field in the database.
+	FieldRefreshTokenSealed = "refresh_token_sealed"
+	// FieldTokenExpiresAt holds the string denoting the token_expires_at field in the database.
+	FieldTokenExpiresAt = "token_expires_at"
+	// FieldSyncCursor holds the string denoting the sync_cursor field in the database.
+	FieldSyncCursor = "sync_cursor"
+	// FieldSyncStatus holds the string denoting the sync_status field in the database.
+	FieldSyncStatus = "sync_status"
+	// FieldLastError holds the string denoting the last_error field in the database.
+	FieldLastError = "last_error"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the providerconnection in the database.
@@ -61,6 +73,12 @@ var Columns = []string{
 	FieldConnectedAt,
 	FieldDisconnectedAt,
 	FieldLastSyncAt,
+	FieldAccessTokenSealed,
+	FieldRefreshTokenSealed,
+	FieldTokenExpiresAt,
+	FieldSyncCursor,
+	FieldSyncStatus,
+	FieldLastError,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -91,6 +109,14 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// ExternalUserIDValidator is a validator for the "external_user_id" field. It is called by the builders before save.
 	ExternalUserIDValidator func(string) error
+	// AccessTokenSealedValidator is a validator for the "access_token_sealed" field. It is called by the builders before save.
+	AccessTokenSealedValidator func(string) error
+	// RefreshTokenSealedValidator is a validator for the "refresh_token_sealed" field. It is called by the builders before save.
+	RefreshTokenSealedValidator func(string) error
+	// SyncCursorValidator is a validator for the "sync_cursor" field. It is called by the builders before save.
+	SyncCursorValidator func(string) error
+	// LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	LastErrorValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -151,6 +177,35 @@ func StatusValidator(s Status) error {
 	}
 }
 
+// SyncStatus defines the type for the "sync_status" enum field.
+type SyncStatus string
+
+// SyncStatusIDLE is the default value of the SyncStatus enum.
+const DefaultSyncStatus = SyncStatusIDLE
+
+// SyncStatus values.
+const (
+	SyncStatusIDLE    SyncStatus = "IDLE"
+	SyncStatusQUEUED  SyncStatus = "QUEUED"
+	SyncStatusSYNCING SyncStatus = "SYNCING"
+	SyncStatusOK      SyncStatus = "OK"
+	SyncStatusERROR   SyncStatus = "ERROR"
+)
+
+func (ss SyncStatus) String() string {
+	return string(ss)
+}
+
+// SyncStatusValidator is a validator for the "sync_status" field enum values. It is called by the builders before save.
+func SyncStatusValidator(ss SyncStatus) error {
+	switch ss {
+	case SyncStatusIDLE, SyncStatusQUEUED, SyncStatusSYNCING, SyncStatusOK, SyncStatusERROR:
+		return nil
+	default:
+		return fmt.Errorf("providerconnection: invalid enum value for sync_status field: %q", ss)
+	}
+}
+
 // OrderOption defines the ordering options for the ProviderConnection queries.
 type OrderOption func(*sql.Selector)
 
@@ -204,6 +259,36 @@ func ByLastSyncAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastSyncAt, opts...).ToFunc()
 }
 
+// ByAccessTokenSealed orders the results by the access_token_sealed field.
+func ByAccessTokenSealed(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAccessTokenSealed, opts...).ToFunc()
+}
+
+// ByRefreshTokenSealed orders the results by the refresh_token_sealed field.
+func ByRefreshTokenSealed(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRefreshTokenSealed, opts...).ToFunc()
+}
+
+// ByTokenExpiresAt orders the results by the token_expires_at field.
+func ByTokenExpiresAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTokenExpiresAt, opts...).ToFunc()
+}
+
+// BySyncCursor orders the results by the sync_cursor field.
+func BySyncCursor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSyncCursor, opts...).ToFunc()
+}
+
+// BySyncStatus orders the results by the sync_status field.
+func BySyncStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSyncStatus, opts...).ToFunc()
+}
+
+// ByLastError orders the results by the last_error field.
+func ByLastError(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastError, opts...).ToFunc()
+}
+
 // ByUserField orders the results by user field.
 func ByUserField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -250,6 +335,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e SyncStatus) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *SyncStatus) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = SyncStatus(str)
+	if err := SyncStatusValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid SyncStatus", str)
 	}
 	return nil
 }

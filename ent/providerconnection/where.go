@@ -100,6 +100,31 @@ func LastSyncAt(v time.Time) predicate.ProviderConnection {
 	return predicate.ProviderConnection(sql.FieldEQ(FieldLastSyncAt, v))
 }
 
+// AccessTokenSealed applies equality check predicate on the "access_token_sealed" field. It's identical to AccessTokenSealedEQ.
+func AccessTokenSealed(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldAccessTokenSealed, v))
+}
+
+// RefreshTokenSealed applies equality check predicate on the "refresh_token_sealed" field. It's identical to RefreshTokenSealedEQ.
+func RefreshTokenSealed(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldRefreshTokenSealed, v))
+}
+
+// TokenExpiresAt applies equality check predicate on the "token_expires_at" field. It's identical to TokenExpiresAtEQ.
+func TokenExpiresAt(v time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldTokenExpiresAt, v))
+}
+
+// SyncCursor applies equality check predicate on the "sync_cursor" field. It's identical to SyncCursorEQ.
+func SyncCursor(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldSyncCursor, v))
+}
+
+// LastError applies equality check predicate on the "last_error" field. It's identical to LastErrorEQ.
+func LastError(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldLastError, v))
+}
+
 // UserIDEQ applies the EQ predicate on the "user_id" field.
 func UserIDEQ(v string) predicate.ProviderConnection {
 	return predicate.ProviderConnection(sql.FieldEQ(FieldUserID, v))
@@ -508,6 +533,376 @@ func LastSyncAtIsNil() predicate.ProviderConnection {
 // LastSyncAtNotNil applies the NotNil predicate on the "last_sync_at" field.
 func LastSyncAtNotNil() predicate.ProviderConnection {
 	return predicate.ProviderConnection(sql.FieldNotNull(FieldLastSyncAt))
+}
+
+// AccessTokenSealedEQ applies the EQ predicate on the "access_token_sealed" field.
+func AccessTokenSealedEQ(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedNEQ applies the NEQ predicate on the "access_token_sealed" field.
+func AccessTokenSealedNEQ(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNEQ(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedIn applies the In predicate on the "access_token_sealed" field.
+func AccessTokenSealedIn(vs ...string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIn(FieldAccessTokenSealed, vs...))
+}
+
+// AccessTokenSealedNotIn applies the NotIn predicate on the "access_token_sealed" field.
+func AccessTokenSealedNotIn(vs ...string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotIn(FieldAccessTokenSealed, vs...))
+}
+
+// AccessTokenSealedGT applies the GT predicate on the "access_token_sealed" field.
+func AccessTokenSealedGT(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGT(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedGTE applies the GTE predicate on the "access_token_sealed" field.
+func AccessTokenSealedGTE(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGTE(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedLT applies the LT predicate on the "access_token_sealed" field.
+func AccessTokenSealedLT(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLT(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedLTE applies the LTE predicate on the "access_token_sealed" field.
+func AccessTokenSealedLTE(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLTE(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedContains applies the Contains predicate on the "access_token_sealed" field.
+func AccessTokenSealedContains(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldContains(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedHasPrefix applies the HasPrefix predicate on the "access_token_sealed" field.
+func AccessTokenSealedHasPrefix(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldHasPrefix(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedHasSuffix applies the HasSuffix predicate on the "access_token_sealed" field.
+func AccessTokenSealedHasSuffix(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldHasSuffix(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedIsNil applies the IsNil predicate on the "access_token_sealed" field.
+func AccessTokenSealedIsNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIsNull(FieldAccessTokenSealed))
+}
+
+// AccessTokenSealedNotNil applies the NotNil predicate on the "access_token_sealed" field.
+func AccessTokenSealedNotNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotNull(FieldAccessTokenSealed))
+}
+
+// AccessTokenSealedEqualFold applies the EqualFold predicate on the "access_token_sealed" field.
+func AccessTokenSealedEqualFold(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEqualFold(FieldAccessTokenSealed, v))
+}
+
+// AccessTokenSealedContainsFold applies the ContainsFold predicate on the "access_token_sealed" field.
+func AccessTokenSealedContainsFold(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldContainsFold(FieldAccessTokenSealed, v))
+}
+
+// RefreshTokenSealedEQ applies the EQ predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedEQ(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedNEQ applies the NEQ predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedNEQ(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNEQ(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedIn applies the In predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedIn(vs ...string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIn(FieldRefreshTokenSealed, vs...))
+}
+
+// RefreshTokenSealedNotIn applies the NotIn predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedNotIn(vs ...string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotIn(FieldRefreshTokenSealed, vs...))
+}
+
+// RefreshTokenSealedGT applies the GT predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedGT(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGT(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedGTE applies the GTE predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedGTE(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGTE(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedLT applies the LT predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedLT(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLT(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedLTE applies the LTE predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedLTE(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLTE(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedContains applies the Contains predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedContains(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldContains(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedHasPrefix applies the HasPrefix predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedHasPrefix(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldHasPrefix(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedHasSuffix applies the HasSuffix predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedHasSuffix(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldHasSuffix(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedIsNil applies the IsNil predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedIsNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIsNull(FieldRefreshTokenSealed))
+}
+
+// RefreshTokenSealedNotNil applies the NotNil predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedNotNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotNull(FieldRefreshTokenSealed))
+}
+
+// RefreshTokenSealedEqualFold applies the EqualFold predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedEqualFold(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEqualFold(FieldRefreshTokenSealed, v))
+}
+
+// RefreshTokenSealedContainsFold applies the ContainsFold predicate on the "refresh_token_sealed" field.
+func RefreshTokenSealedContainsFold(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldContainsFold(FieldRefreshTokenSealed, v))
+}
+
+// TokenExpiresAtEQ applies the EQ predicate on the "token_expires_at" field.
+func TokenExpiresAtEQ(v time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldTokenExpiresAt, v))
+}
+
+// TokenExpiresAtNEQ applies the NEQ predicate on the "token_expires_at" field.
+func TokenExpiresAtNEQ(v time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNEQ(FieldTokenExpiresAt, v))
+}
+
+// TokenExpiresAtIn applies the In predicate on the "token_expires_at" field.
+func TokenExpiresAtIn(vs ...time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIn(FieldTokenExpiresAt, vs...))
+}
+
+// TokenExpiresAtNotIn applies the NotIn predicate on the "token_expires_at" field.
+func TokenExpiresAtNotIn(vs ...time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotIn(FieldTokenExpiresAt, vs...))
+}
+
+// TokenExpiresAtGT applies the GT predicate on the "token_expires_at" field.
+func TokenExpiresAtGT(v time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGT(FieldTokenExpiresAt, v))
+}
+
+// TokenExpiresAtGTE applies the GTE predicate on the "token_expires_at" field.
+func TokenExpiresAtGTE(v time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGTE(FieldTokenExpiresAt, v))
+}
+
+// TokenExpiresAtLT applies the LT predicate on the "token_expires_at" field.
+func TokenExpiresAtLT(v time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLT(FieldTokenExpiresAt, v))
+}
+
+// TokenExpiresAtLTE applies the LTE predicate on the "token_expires_at" field.
+func TokenExpiresAtLTE(v time.Time) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLTE(FieldTokenExpiresAt, v))
+}
+
+// TokenExpiresAtIsNil applies the IsNil predicate on the "token_expires_at" field.
+func TokenExpiresAtIsNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIsNull(FieldTokenExpiresAt))
+}
+
+// TokenExpiresAtNotNil applies the NotNil predicate on the "token_expires_at" field.
+func TokenExpiresAtNotNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotNull(FieldTokenExpiresAt))
+}
+
+// SyncCursorEQ applies the EQ predicate on the "sync_cursor" field.
+func SyncCursorEQ(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldSyncCursor, v))
+}
+
+// SyncCursorNEQ applies the NEQ predicate on the "sync_cursor" field.
+func SyncCursorNEQ(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNEQ(FieldSyncCursor, v))
+}
+
+// SyncCursorIn applies the In predicate on the "sync_cursor" field.
+func SyncCursorIn(vs ...string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIn(FieldSyncCursor, vs...))
+}
+
+// SyncCursorNotIn applies the NotIn predicate on the "sync_cursor" field.
+func SyncCursorNotIn(vs ...string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotIn(FieldSyncCursor, vs...))
+}
+
+// SyncCursorGT applies the GT predicate on the "sync_cursor" field.
+func SyncCursorGT(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGT(FieldSyncCursor, v))
+}
+
+// SyncCursorGTE applies the GTE predicate on the "sync_cursor" field.
+func SyncCursorGTE(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGTE(FieldSyncCursor, v))
+}
+
+// SyncCursorLT applies the LT predicate on the "sync_cursor" field.
+func SyncCursorLT(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLT(FieldSyncCursor, v))
+}
+
+// SyncCursorLTE applies the LTE predicate on the "sync_cursor" field.
+func SyncCursorLTE(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLTE(FieldSyncCursor, v))
+}
+
+// SyncCursorContains applies the Contains predicate on the "sync_cursor" field.
+func SyncCursorContains(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldContains(FieldSyncCursor, v))
+}
+
+// SyncCursorHasPrefix applies the HasPrefix predicate on the "sync_cursor" field.
+func SyncCursorHasPrefix(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldHasPrefix(FieldSyncCursor, v))
+}
+
+// SyncCursorHasSuffix applies the HasSuffix predicate on the "sync_cursor" field.
+func SyncCursorHasSuffix(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldHasSuffix(FieldSyncCursor, v))
+}
+
+// SyncCursorIsNil applies the IsNil predicate on the "sync_cursor" field.
+func SyncCursorIsNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIsNull(FieldSyncCursor))
+}
+
+// SyncCursorNotNil applies the NotNil predicate on the "sync_cursor" field.
+func SyncCursorNotNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotNull(FieldSyncCursor))
+}
+
+// SyncCursorEqualFold applies the EqualFold predicate on the "sync_cursor" field.
+func SyncCursorEqualFold(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEqualFold(FieldSyncCursor, v))
+}
+
+// SyncCursorContainsFold applies the ContainsFold predicate on the "sync_cursor" field.
+func SyncCursorContainsFold(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldContainsFold(FieldSyncCursor, v))
+}
+
+// SyncStatusEQ applies the EQ predicate on the "sync_status" field.
+func SyncStatusEQ(v SyncStatus) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldSyncStatus, v))
+}
+
+// SyncStatusNEQ applies the NEQ predicate on the "sync_status" field.
+func SyncStatusNEQ(v SyncStatus) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNEQ(FieldSyncStatus, v))
+}
+
+// SyncStatusIn applies the In predicate on the "sync_status" field.
+func SyncStatusIn(vs ...SyncStatus) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIn(FieldSyncStatus, vs...))
+}
+
+// SyncStatusNotIn applies the NotIn predicate on the "sync_status" field.
+func SyncStatusNotIn(vs ...SyncStatus) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotIn(FieldSyncStatus, vs...))
+}
+
+// LastErrorEQ applies the EQ predicate on the "last_error" field.
+func LastErrorEQ(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEQ(FieldLastError, v))
+}
+
+// LastErrorNEQ applies the NEQ predicate on the "last_error" field.
+func LastErrorNEQ(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNEQ(FieldLastError, v))
+}
+
+// LastErrorIn applies the In predicate on the "last_error" field.
+func LastErrorIn(vs ...string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIn(FieldLastError, vs...))
+}
+
+// LastErrorNotIn applies the NotIn predicate on the "last_error" field.
+func LastErrorNotIn(vs ...string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotIn(FieldLastError, vs...))
+}
+
+// LastErrorGT applies the GT predicate on the "last_error" field.
+func LastErrorGT(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGT(FieldLastError, v))
+}
+
+// LastErrorGTE applies the GTE predicate on the "last_error" field.
+func LastErrorGTE(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldGTE(FieldLastError, v))
+}
+
+// LastErrorLT applies the LT predicate on the "last_error" field.
+func LastErrorLT(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLT(FieldLastError, v))
+}
+
+// LastErrorLTE applies the LTE predicate on the "last_error" field.
+func LastErrorLTE(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldLTE(FieldLastError, v))
+}
+
+// LastErrorContains applies the Contains predicate on the "last_error" field.
+func LastErrorContains(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldContains(FieldLastError, v))
+}
+
+// LastErrorHasPrefix applies the HasPrefix predicate on the "last_error" field.
+func LastErrorHasPrefix(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldHasPrefix(FieldLastError, v))
+}
+
+// LastErrorHasSuffix applies the HasSuffix predicate on the "last_error" field.
+func LastErrorHasSuffix(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldHasSuffix(FieldLastError, v))
+}
+
+// LastErrorIsNil applies the IsNil predicate on the "last_error" field.
+func LastErrorIsNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldIsNull(FieldLastError))
+}
+
+// LastErrorNotNil applies the NotNil predicate on the "last_error" field.
+func LastErrorNotNil() predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldNotNull(FieldLastError))
+}
+
+// LastErrorEqualFold applies the EqualFold predicate on the "last_error" field.
+func LastErrorEqualFold(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldEqualFold(FieldLastError, v))
+}
+
+// LastErrorContainsFold applies the ContainsFold predicate on the "last_error" field.
+func LastErrorContainsFold(v string) predicate.ProviderConnection {
+	return predicate.ProviderConnection(sql.FieldContainsFold(FieldLastError, v))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

@@ -16,6 +16,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/observationrevision"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/refreshtoken"
 	"github.com/vitalgraph/vitalgraph/ent/schema"
@@ -1191,6 +1192,108 @@ func init() {
 			return nil
 		}
 	}()
+	observationrevisionMixin := schema.ObservationRevision{}.Mixin()
+	observationrevision.Policy = privacy.NewPolicies(observationrevisionMixin[1], observationrevisionMixin[2], schema.ObservationRevision{})
+	observationrevision.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := observationrevision.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	observationrevisionMixinFields0 := observationrevisionMixin[0].Fields()
+	_ = observationrevisionMixinFields0
+	observationrevisionMixinFields2 := observationrevisionMixin[2].Fields()
+	_ = observationrevisionMixinFields2
+	observationrevisionMixinFields3 := observationrevisionMixin[3].Fields()
+	_ = observationrevisionMixinFields3
+	observationrevisionFields := schema.ObservationRevision{}.Fields()
+	_ = observationrevisionFields
+	// observationrevisionDescUserID is the schema descriptor for user_id field.
+	observationrevisionDescUserID := observationrevisionMixinFields2[0].Descriptor()
+	// observationrevision.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	observationrevision.UserIDValidator = observationrevisionDescUserID.Validators[0].(func(string) error)
+	// observationrevisionDescCreatedAt is the schema descriptor for created_at field.
+	observationrevisionDescCreatedAt := observationrevisionMixinFields3[0].Descriptor()
+	// observationrevision.DefaultCreatedAt holds the default value on creation for the created_at field.
+	observationrevision.DefaultCreatedAt = observationrevisionDescCreatedAt.Default.(func() time.Time)
+	// observationrevisionDescObservationID is the schema descriptor for observation_id field.
+	observationrevisionDescObservationID := observationrevisionFields[0].Descriptor()
+	// observationrevision.ObservationIDValidator is a validator for the "observation_id" field. It is called by the builders before save.
+	observationrevision.ObservationIDValidator = observationrevisionDescObservationID.Validators[0].(func(string) error)
+	// observationrevisionDescRevision is the schema descriptor for revision field.
+	observationrevisionDescRevision := observationrevisionFields[1].Descriptor()
+	// observationrevision.RevisionValidator is a validator for the "revision" field. It is called by the builders before save.
+	observationrevision.RevisionValidator = observationrevisionDescRevision.Validators[0].(func(int) error)
+	// observationrevisionDescMetric is the schema descriptor for metric field.
+	observationrevisionDescMetric := observationrevisionFields[2].Descriptor()
+	// observationrevision.MetricValidator is a validator for the "metric" field. It is called by the builders before save.
+	observationrevision.MetricValidator = func() func(string) error {
+		validators := observationrevisionDescMetric.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(metric string) error {
+			for _, fn := range fns {
+				if err := fn(metric); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// observationrevisionDescSource is the schema descriptor for source field.
+	observationrevisionDescSource := observationrevisionFields[3].Descriptor()
+	// observationrevision.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	observationrevision.SourceValidator = func() func(string) error {
+		validators := observationrevisionDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// observationrevisionDescLocalDay is the schema descriptor for local_day field.
+	observationrevisionDescLocalDay := observationrevisionFields[4].Descriptor()
+	// observationrevision.LocalDayValidator is a validator for the "local_day" field. It is called by the builders before save.
+	observationrevision.LocalDayValidator = observationrevisionDescLocalDay.Validators[0].(func(string) error)
+	// observationrevisionDescPreviousMissing is the schema descriptor for previous_missing field.
+	observationrevisionDescPreviousMissing := observationrevisionFields[6].Descriptor()
+	// observationrevision.DefaultPreviousMissing holds the default value on creation for the previous_missing field.
+	observationrevision.DefaultPreviousMissing = observationrevisionDescPreviousMissing.Default.(bool)
+	// observationrevisionDescMissing is the schema descriptor for missing field.
+	observationrevisionDescMissing := observationrevisionFields[8].Descriptor()
+	// observationrevision.DefaultMissing holds the default value on creation for the missing field.
+	observationrevision.DefaultMissing = observationrevisionDescMissing.Default.(bool)
+	// observationrevisionDescID is the schema descriptor for id field.
+	observationrevisionDescID := observationrevisionMixinFields0[0].Descriptor()
+	// observationrevision.DefaultID holds the default value on creation for the id field.
+	observationrevision.DefaultID = observationrevisionDescID.Default.(func() string)
+	// observationrevision.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	observationrevision.IDValidator = func() func(string) error {
+		validators := observationrevisionDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	providerconnectionMixin := schema.ProviderConnection{}.Mixin()
 	providerconnection.Policy = privacy.NewPolicies(providerconnectionMixin[1], schema.ProviderConnection{})
 	providerconnection.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1229,6 +1332,22 @@ func init() {
 	providerconnectionDescExternalUserID := providerconnectionFields[2].Descriptor()
 	// providerconnection.ExternalUserIDValidator is a validator for the "external_user_id" field. It is called by the builders before save.
 	providerconnection.ExternalUserIDValidator = providerconnectionDescExternalUserID.Validators[0].(func(string) error)
+	// providerconnectionDescAccessTokenSealed is the schema descriptor for access_token_sealed field.
+	providerconnectionDescAccessTokenSealed := providerconnectionFields[6].Descriptor()
+	// providerconnection.AccessTokenSealedValidator is a validator for the "access_token_sealed" field. It is called by the builders before save.
+	providerconnection.AccessTokenSealedValidator = providerconnectionDescAccessTokenSealed.Validators[0].(func(string) error)
+	// providerconnectionDescRefreshTokenSealed is the schema descriptor for refresh_token_sealed field.
+	providerconnectionDescRefreshTokenSealed := providerconnectionFields[7].Descriptor()
+	// providerconnection.RefreshTokenSealedValidator is a validator for the "refresh_token_sealed" field. It is called by the builders before save.
+	providerconnection.RefreshTokenSealedValidator = providerconnectionDescRefreshTokenSealed.Validators[0].(func(string) error)
+	// providerconnectionDescSyncCursor is the schema descriptor for sync_cursor field.
+	providerconnectionDescSyncCursor := providerconnectionFields[9].Descriptor()
+	// providerconnection.SyncCursorValidator is a validator for the "sync_cursor" field. It is called by the builders before save.
+	providerconnection.SyncCursorValidator = providerconnectionDescSyncCursor.Validators[0].(func(string) error)
+	// providerconnectionDescLastError is the schema descriptor for last_error field.
+	providerconnectionDescLastError := providerconnectionFields[11].Descriptor()
+	// providerconnection.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	providerconnection.LastErrorValidator = providerconnectionDescLastError.Validators[0].(func(string) error)
 	// providerconnectionDescID is the schema descriptor for id field.
 	providerconnectionDescID := providerconnectionMixinFields0[0].Descriptor()
 	// providerconnection.DefaultID holds the default value on creation for the id field.

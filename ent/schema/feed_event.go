@@ -25,7 +25,7 @@ func (FeedEvent) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("seq").Positive().Immutable().Annotations(entgql.OrderField("SEQ")),
 		field.Enum("kind").
-			Values("INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT").
+			Values("INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT", "PROVIDER_SYNCED").
 			Immutable(),
 		field.String("entity_id").NotEmpty().MaxLen(40).Immutable(),
 		field.JSON("payload", map[string]any{}).Optional().Immutable().Annotations(entgql.Type("Map")),

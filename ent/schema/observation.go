@@ -27,9 +27,11 @@ func (Observation) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("metric").NotEmpty().MaxLen(64).Immutable().
 			Annotations(entgql.OrderField("METRIC")),
-		field.Float("value").Optional().Nillable().Immutable().
+		// value and missing change only through a provider revision
+		// (app/ingest/revise.go), which records the previous value.
+		field.Float("value").Optional().Nillable().
 			Annotations(entgql.OrderField("VALUE")),
-		field.Bool("missing").Default(false).Immutable(),
+		field.Bool("missing").Default(false),
 		field.String("unit").NotEmpty().MaxLen(32).Immutable(),
 		field.String("local_day").Match(localDayRe).Immutable().
 			Annotations(entgql.OrderField("LOCAL_DAY")),

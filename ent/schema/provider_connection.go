@@ -28,6 +28,15 @@ func (ProviderConnection) Fields() []ent.Field {
 		field.Time("connected_at").Optional().Nillable(),
 		field.Time("disconnected_at").Optional().Nillable(),
 		field.Time("last_sync_at").Optional().Nillable(),
+		// OAuth tokens, AES-GCM sealed under the provider token key ring
+		// (app/connect); never exposed, never logged.
+		field.String("access_token_sealed").Optional().Sensitive().MaxLen(4000).Annotations(entgql.Skip()),
+		field.String("refresh_token_sealed").Optional().Sensitive().MaxLen(4000).Annotations(entgql.Skip()),
+		field.Time("token_expires_at").Optional().Nillable().Annotations(entgql.Skip()),
+		// sync_cursor is the sync position (JSON, app/connect.Cursor).
+		field.String("sync_cursor").Optional().MaxLen(4000).Annotations(entgql.Skip()),
+		field.Enum("sync_status").Values("IDLE", "QUEUED", "SYNCING", "OK", "ERROR").Default("IDLE"),
+		field.String("last_error").Optional().Nillable().MaxLen(500),
 	}
 }
 

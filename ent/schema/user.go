@@ -53,6 +53,7 @@ func (User) Edges() []ent.Edge {
 			Annotations(entsql.OnDelete(entsql.Cascade)),
 		to("observations", Observation.Type),
 		to("ingestion_batches", IngestionBatch.Type),
+		to("observation_revisions", ObservationRevision.Type),
 		to("baselines", Baseline.Type),
 		to("insights", Insight.Type),
 		to("interventions", Intervention.Type),

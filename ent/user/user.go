@@ -48,6 +48,8 @@ const (
 	EdgeObservations = "observations"
 	// EdgeIngestionBatches holds the string denoting the ingestion_batches edge name in mutations.
 	EdgeIngestionBatches = "ingestion_batches"
+	// EdgeObservationRevisions holds the string denoting the observation_revisions edge name in mutations.
+	EdgeObservationRevisions = "observation_revisions"
 	// EdgeBaselines holds the string denoting the baselines edge name in mutations.
 	EdgeBaselines = "baselines"
 	// EdgeInsights holds the string denoting the insights edge name in mutations.
@@ -89,6 +91,13 @@ const (
 	IngestionBatchesInverseTable = "ingestion_batches"
 	// IngestionBatchesColumn is the table column denoting the ingestion_batches relation/edge.
 	IngestionBatchesColumn = "user_id"
+	// ObservationRevisionsTable is the table that holds the observation_revisions relation/edge.
+	ObservationRevisionsTable = "observation_revisions"
+	// ObservationRevisionsInverseTable is the table name for the ObservationRevision entity.
+	// It exists in this package in order to avoid circular dependency with the "observationrevision" package.
+	ObservationRevisionsInverseTable = "observation_revisions"
+	// ObservationRevisionsColumn is the table column denoting the observation_revisions relation/edge.
+	ObservationRevisionsColumn = "user_id"
 	// BaselinesTable is the table that holds the baselines relation/edge.
 	BaselinesTable = "baselines"
 	// BaselinesInverseTable is the table name for the Baseline entity.
@@ -348,6 +357,20 @@ func ByIngestionBatches(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption 
 	}
 }
 
+// ByObservationRevisionsCount orders the results by observation_revisions count.
+func ByObservationRevisionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newObservationRevisionsStep(), opts...)
+	}
+}
+
+// ByObservationRevisions orders the results by observation_revisions terms.
+func ByObservationRevisions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newObservationRevisionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByBaselinesCount orders the results by baselines count.
 func ByBaselinesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -492,6 +515,13 @@ func newIngestionBatchesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(IngestionBatchesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, IngestionBatchesTable, IngestionBatchesColumn),
+	)
+}
+func newObservationRevisionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ObservationRevisionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ObservationRevisionsTable, ObservationRevisionsColumn),
 	)
 }
 func newBaselinesStep() *sqlgraph.Step {

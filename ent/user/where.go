@@ -769,6 +769,29 @@ func HasIngestionBatchesWith(preds ...predicate.IngestionBatch) predicate.User {
 	})
 }
 
+// HasObservationRevisions applies the HasEdge predicate on the "observation_revisions" edge.
+func HasObservationRevisions() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ObservationRevisionsTable, ObservationRevisionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasObservationRevisionsWith applies the HasEdge predicate on the "observation_revisions" edge with a given conditions (other predicates).
+func HasObservationRevisionsWith(preds ...predicate.ObservationRevision) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newObservationRevisionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasBaselines applies the HasEdge predicate on the "baselines" edge.
 func HasBaselines() predicate.User {
 	return predicate.User(func(s *sql.Selector) {

@@ -12,6 +12,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
+	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 )
 
 // The server's Ed25519 signature over a user's audit chain head. Keep it: a
@@ -216,6 +217,15 @@ type PerformanceReport struct {
 	Breaches    []*GuardrailBreachCount `json:"breaches"`
 	// check_performance_limits: both p99s within their limits and no loop or narrative timeout in the window.
 	WithinLimits bool `json:"withinLimits"`
+}
+
+// The link that connects a wearable account.
+type ProviderAuthorization struct {
+	Provider providerconnection.Provider `json:"provider"`
+	// Open this URL in a browser: after the person agrees, the provider redirects to this server's /oauth/{provider}/callback, which completes the connection and queues the first sync.
+	AuthorizationURL string `json:"authorizationUrl"`
+	// The link is refused after this time.
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 type ProviderIngestResult struct {
