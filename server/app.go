@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/getsentry/sentry-go"
 	"github.com/redis/go-redis/v9"
 
@@ -199,9 +198,7 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("/graphql", a.withViewer(a.withGraphQLLimits(gql)))
 	mux.HandleFunc("GET /exports/{id}", a.exportDownload) // data export download (data.go)
-	if a.Config.Dev() {
-		mux.Handle("GET /{$}", playground.Handler("Vitalgraph", "/graphql"))
-	}
+	a.webRoutes(mux) // playground (dev), dashboard, assets: server/web.go
 	var h http.Handler = mux
 	h = a.withBodyLimit(h)
 	h = a.withTransportSecurity(h)

@@ -1,0 +1,113 @@
+// Every GraphQL operation of the dashboard, in one module: a schema rename is
+// a one-file edit here.
+
+const insightFields = `
+  id metric kind status title summary direction startDay endDay createdAt
+  evidenceGrade confidence sampleSize coverage why howConfident whatWouldChange
+`;
+
+const evaluationFields = `
+  id createdAt metric effect effectItt ciLow ciHigh effectPercent ciLowPercent ciHighPercent
+  mde reliable claim directionSupported interim adherence evidenceGrade confidence sampleSize
+  reasons caveats
+  baselineWindow { from to } interventionWindow { from to }
+  evidence { grade why howConfident whatWouldChange }
+  narrative { id text safetyText evidenceGrade }
+`;
+
+const interventionFields = `
+  id title protocolKind targetMetric expectedDirection plannedDays lagDays status statusReason
+  startDay endDay riskLevel evidenceGrade safetyBoundary requiresReview mde design retrospective
+  schedule { day cycle arm washout }
+  evaluations(first: 1, orderBy: [{ field: CREATED_AT, direction: DESC }]) { edges { node { ${evaluationFields} } } }
+`;
+
+const authFields = 'accessToken refreshToken expiresAt user { id email role displayName }';
+
+export const SIGN_UP = `mutation SignUp($email: String!, $password: String!) {
+  signUp(email: $email, password: $password) { ${authFields} }
+}`;
+
+export const SIGN_IN = `mutation SignIn($email: String!, $password: String!) {
+  signIn(email: $email, password: $password) { ${authFields} }
+}`;
+
+export const REFRESH = `mutation Refresh($token: String!) {
+  refreshToken(token: $token) { ${authFields} }
+}`;
+
+export const SIGN_OUT = `mutation SignOut($token: String!) { signOut(refreshToken: $token) }`;
+
+export const ME = `query Me { me { id email role displayName timezone } }`;
+
+export const INSIGHTS = `query Insights {
+  insights(first: 100, orderBy: [{ field: CREATED_AT, direction: DESC }]) {
+    edges { node { ${insightFields} } }
+  }
+}`;
+
+export const METRICS = `query Metrics { metrics { key name canonicalUnit direction } }`;
+
+export const METRIC_SERIES = `query MetricSeries($metric: String!) {
+  observations(first: 1000, where: { metric: $metric }, orderBy: [{ field: LOCAL_DAY, direction: ASC }]) {
+    edges { node { localDay value missing flags } }
+  }
+  baselines(metric: $metric) { asOfDay bandLow bandHigh median state }
+  insights(first: 100, where: { metric: $metric, kind: ANOMALY }) {
+    edges { node { id startDay endDay } }
+  }
+}`;
+
+export const OBSERVED_METRICS = `query ObservedMetrics {
+  observations(first: 1, orderBy: [{ field: CREATED_AT, direction: DESC }]) { totalCount }
+  baselines { metric }
+}`;
+
+export const INTERVENTIONS = `query Interventions {
+  interventions(first: 20, orderBy: [{ field: CREATED_AT, direction: DESC }]) {
+    edges { node { ${interventionFields} } }
+  }
+}`;
+
+export const ADHERENCE = `query Adherence($id: ID!) {
+  node(id: $id) { ... on Intervention { id adherenceLogs(first: 180) { edges { node { day adherent } } } } }
+}`;
+
+export const START_INTERVENTION = `mutation Start($input: StartInterventionInput!) {
+  startIntervention(input: $input) {
+    minimumDetectableEffect started message
+    intervention { ${interventionFields} }
+  }
+}`;
+
+export const LOG_ADHERENCE = `mutation LogAdherence($id: ID!, $day: String!, $adherent: Boolean!, $note: String) {
+  logAdherence(interventionId: $id, day: $day, adherent: $adherent, note: $note) { id }
+}`;
+
+export const EVALUATE = `mutation Evaluate($id: ID!) {
+  evaluateIntervention(id: $id) { ${evaluationFields} }
+}`;
+
+export const AUDIT_TRAIL = `query AuditTrail($entityID: String!) {
+  auditEvents(first: 50, where: { entityID: $entityID }, orderBy: [{ field: SEQ, direction: ASC }]) {
+    edges { node { id seq createdAt action decision reason actor } }
+  }
+}`;
+
+export const REVIEW_QUEUE = `query ReviewQueue {
+  interventions(first: 50, where: { status: PENDING_REVIEW }) {
+    edges { node { id title protocolKind targetMetric riskLevel safetyBoundary statusReason createdAt } }
+  }
+}`;
+
+export const APPROVE = `mutation Approve($id: ID!, $reason: String!) {
+  approveIntervention(id: $id, reason: $reason) { id status }
+}`;
+
+export const REJECT = `mutation Reject($id: ID!, $reason: String!) {
+  rejectIntervention(id: $id, reason: $reason) { id status }
+}`;
+
+export const INSIGHT_FEED = `subscription InsightFeed($after: FeedCursor) {
+  insightCreated(after: $after) { cursor insight { ${insightFields} } }
+}`;
