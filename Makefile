@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SERVICES := deploy/scripts/test-services.sh
 NAME ?= changes
 
-.PHONY: run build test test-short bench calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check
+.PHONY: web check-web run build test test-short bench calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check
 
 ## run: serve the API on the embedded SQLite database in ./data (dev mode)
 run:
@@ -49,6 +49,19 @@ fuzz:
 	    echo "fuzz $$pkg $$f"; bash deploy/scripts/fuzz.sh $$pkg $$f $(FUZZTIME) || exit 1; \
 	  done; \
 	done
+
+## web: rebuild the embedded front-end (web/dist: playground and dashboard)
+## from web/package-lock.json with the pinned Vite; commit the result
+web:
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build -- --logLevel warn
+
+## check-web: rebuild the front-end; fail if web/dist differs from the commit
+check-web: web
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- web/dist)" ]; then \
+	  git status --porcelain --untracked-files=all -- web/dist; \
+	  echo "web/dist is stale: run 'make web' and commit"; exit 1; \
+	fi
+	@echo "web/dist is current"
 
 ## generate: ent (+entgql) then gqlgen
 generate:

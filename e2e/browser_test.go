@@ -190,6 +190,7 @@ func newBrowser(t *testing.T, shots string) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true), // as on a phone: the page gets the full 375 px
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
@@ -226,6 +227,9 @@ func (b *browser) run(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
 // shot writes a full-page PNG of the current step.
 func (b *browser) shot(t *testing.T, name string) {
 	t.Helper()
+	var alerts []string
+	eval(t, b, `[...document.querySelectorAll('[role=alert]')].map(e => e.innerText)`, &alerts)
+	require.Empty(t, alerts, "the page shows an error at step %s", name)
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	b.n++
@@ -395,6 +399,16 @@ func TestBrowserPlaygroundAndDashboard(t *testing.T) {
 	eval(t, b, `document.documentElement.scrollWidth`, &width)
 	require.LessOrEqual(t, width, 375, "no horizontal scrolling at 375 px")
 	b.shot(t, "dashboard-signed-up")
+	// Keyboard: Tab reaches the sign-out button (focus order works).
+	var focused string
+	for range 8 {
+		b.run(t, chromedp.KeyEvent("\t"))
+		eval(t, b, `document.activeElement?.id || document.activeElement?.innerText || ''`, &focused)
+		if focused == "sign-out" {
+			break
+		}
+	}
+	require.Equal(t, "sign-out", focused, "the sign-out button is reachable with Tab")
 
 	// 3. Data is ingested through the API; the insight appears live, without reload, within 2 s.
 	api(t, nil, base, token, ingestMutation, map[string]any{"input": series("resting_hr", "bpm", 55, 90)}, nil)
@@ -437,6 +451,11 @@ func TestBrowserPlaygroundAndDashboard(t *testing.T) {
 	apiIDs, shown := insightIDs(t, base, token, b)
 	require.Equal(t, apiIDs, shown, "no gap: every insight of the user is on the page")
 	b.shot(t, "dashboard-resumed")
+
+	// The metric chart: observations, the baseline band and the anomaly marked.
+	b.waitJS(t, `document.querySelector('#metrics .chart-box canvas') && /[1-9]\d* anomalous/.test(document.querySelector('#metrics figcaption').innerText)`, 10*time.Second, "a chart with its anomaly")
+	b.run(t, chromedp.ScrollIntoView(chromedp.CSS("#metrics")))
+	b.shot(t, "metric-chart")
 
 	// 5. An experiment: start it (the minimum detectable effect first), log adherence, evaluate.
 	b.run(t, chromedp.Reload())

@@ -14,6 +14,10 @@ export default defineConfig({
     modulePreload: { polyfill: false }, // the polyfill is an inline script
     chunkSizeWarningLimit: 4096,
     rollupOptions: {
+      // React libraries mark modules "use client"; meaningless in a bundle.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
       input: {
         playground: resolve(import.meta.dirname, 'index.html'),
         dashboard: resolve(import.meta.dirname, 'dashboard/index.html'),

@@ -81,6 +81,22 @@ export async function gql(query, variables = {}) {
   }
 }
 
+// pages follows a connection aliased `page` (optionally under `node`) for at
+// most max pages and returns its nodes.
+export async function pages(query, variables, max = 10) {
+  const out = [];
+  let after = null;
+  for (let i = 0; i < max; i++) {
+    const d = await gql(query, { ...variables, after });
+    const page = d.page || d.node?.page;
+    if (!page) break;
+    out.push(...page.edges.map((e) => e.node));
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  return out;
+}
+
 // subscribeFeed follows a subscription whose variable `after` is a feed
 // cursor. After any disconnect it reconnects with `after` set to the last
 // cursor received, so nothing is missed and nothing repeats; onStatus gets

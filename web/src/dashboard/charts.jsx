@@ -3,17 +3,17 @@
 import { h } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
-import { gql } from './api.js';
-import { METRIC_SERIES } from './operations.js';
+import { gql, pages } from './api.js';
+import { METRIC_CONTEXT, OBSERVATIONS_PAGE } from './operations.js';
 
 const daySeconds = (d) => Date.parse(`${d}T00:00:00Z`) / 1000;
 
 // series builds uPlot's columns: x (days), value, band low, band high,
 // anomaly (the value on days inside an anomaly insight, else null).
 function series(data) {
-  const obs = data.observations.edges.map((e) => e.node).filter((o) => !o.missing && o.value != null);
+  const obs = data.observations.filter((o) => !o.missing && o.value != null);
   const byDay = new Map();
-  for (const o of obs) byDay.set(o.localDay, o.value); // one point a day (the last sample)
+  for (const o of obs) if (!byDay.has(o.localDay)) byDay.set(o.localDay, o.value); // one point a day
   const days = [...byDay.keys()].sort();
   const baselines = [...data.baselines].filter((b) => b.bandLow != null && b.bandHigh != null)
     .sort((a, b) => (a.asOfDay < b.asOfDay ? -1 : 1));
@@ -42,7 +42,8 @@ export function MetricChart({ metric, info, refreshKey }) {
     let plot = null;
     let cancelled = false;
     let observer = null;
-    gql(METRIC_SERIES, { metric }).then((data) => {
+    Promise.all([pages(OBSERVATIONS_PAGE, { metric }, 4), gql(METRIC_CONTEXT, { metric })]).then(([observations, ctx]) => {
+      const data = { ...ctx, observations };
       if (cancelled || !box.current) return;
       const s = series(data);
       setSummary(s);
@@ -76,7 +77,7 @@ export function MetricChart({ metric, info, refreshKey }) {
       <div ref={box} class="chart-box" role="img"
         aria-label={summary ? `${metric}: ${summary.days} days of data, ${summary.anomalies} anomalous days marked in red, baseline band shaded` : `${metric} chart`} />
       <figcaption id={`cap-${metric}`}>
-        {error ? error.message : `${info?.name || metric}: daily values, the baseline band (shaded) and anomalies (red)` }
+        {error ? <span role="alert">{error.message}</span> : `${info?.name || metric}: daily values, the baseline band (shaded) and anomalies (red)` }
         {summary ? ` · ${summary.days} days, ${summary.anomalies} anomalous` : ''}
       </figcaption>
     </figure>

@@ -1,7 +1,7 @@
 // The Vitalgraph dashboard: a Preact single-page app served by the binary.
 import { h, render, Fragment } from 'preact';
 import { useEffect, useState, useCallback } from 'preact/hooks';
-import { gql, session, subscribeFeed } from './api.js';
+import { gql, pages, session, subscribeFeed } from './api.js';
 import * as op from './operations.js';
 import { MetricChart, IntervalPlot } from './charts.jsx';
 import 'uplot/dist/uPlot.min.css';
@@ -289,8 +289,8 @@ function Schedule({ days }) {
 }
 
 function Adherence({ x, onChange }) {
-  const [logs, reload] = useAsync(() => gql(op.ADHERENCE, { id: x.id }), [x.id]);
-  const logged = new Map((logs.data?.node?.adherenceLogs.edges || []).map((e) => [e.node.day, e.node.adherent]));
+  const [logs, reload] = useAsync(() => pages(op.ADHERENCE_PAGE, { id: x.id }, 2), [x.id]);
+  const logged = new Map((logs.data || []).map((n) => [n.day, n.adherent]));
   const changed = () => { reload(); onChange(); };
   const days = x.schedule.map((d) => d.day).filter((d) => d <= today());
   const firstOpen = days.find((d) => !logged.has(d)) || days[days.length - 1] || '';

@@ -48,12 +48,17 @@ export const INSIGHTS = `query Insights {
 
 export const METRICS = `query Metrics { metrics { key name canonicalUnit direction } }`;
 
-export const METRIC_SERIES = `query MetricSeries($metric: String!) {
-  observations(first: 1000, where: { metric: $metric }, orderBy: [{ field: LOCAL_DAY, direction: ASC }]) {
+// Pages hold at most 100 items: the client follows pageInfo.endCursor.
+export const OBSERVATIONS_PAGE = `query Observations($metric: String!, $after: Cursor) {
+  page: observations(first: 100, after: $after, where: { metric: $metric }, orderBy: [{ field: LOCAL_DAY, direction: DESC }]) {
     edges { node { localDay value missing flags } }
+    pageInfo { hasNextPage endCursor }
   }
+}`;
+
+export const METRIC_CONTEXT = `query MetricContext($metric: String!) {
   baselines(metric: $metric) { asOfDay bandLow bandHigh median state }
-  insights(first: 100, where: { metric: $metric, kind: ANOMALY }) {
+  insights(first: 30, where: { metric: $metric, kind: ANOMALY }) {
     edges { node { id startDay endDay } }
   }
 }`;
@@ -69,8 +74,11 @@ export const INTERVENTIONS = `query Interventions {
   }
 }`;
 
-export const ADHERENCE = `query Adherence($id: ID!) {
-  node(id: $id) { ... on Intervention { id adherenceLogs(first: 180) { edges { node { day adherent } } } } }
+export const ADHERENCE_PAGE = `query Adherence($id: ID!, $after: Cursor) {
+  node(id: $id) { ... on Intervention { id page: adherenceLogs(first: 100, after: $after) {
+    edges { node { day adherent } }
+    pageInfo { hasNextPage endCursor }
+  } } }
 }`;
 
 export const START_INTERVENTION = `mutation Start($input: StartInterventionInput!) {
