@@ -183,6 +183,7 @@ type ComplexityRoot struct {
 
 	Evaluation struct {
 		Adherence          func(childComplexity int) int
+		AuditTrail         func(childComplexity int, after *entgql.Cursor[string], first *int) int
 		BaselineCoverage   func(childComplexity int) int
 		BaselineFrom       func(childComplexity int) int
 		BaselineTo         func(childComplexity int) int
@@ -287,6 +288,7 @@ type ComplexityRoot struct {
 
 	Insight struct {
 		AcknowledgedAt  func(childComplexity int) int
+		AuditTrail      func(childComplexity int, after *entgql.Cursor[string], first *int) int
 		Confidence      func(childComplexity int) int
 		Coverage        func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
@@ -330,6 +332,7 @@ type ComplexityRoot struct {
 
 	Intervention struct {
 		AdherenceLogs     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AdherenceLogOrder, where *ent.AdherenceLogWhereInput) int
+		AuditTrail        func(childComplexity int, after *entgql.Cursor[string], first *int) int
 		BlockDays         func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		Cycles            func(childComplexity int) int
@@ -397,6 +400,8 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AcknowledgeInsight    func(childComplexity int, id string) int
 		AdminRevokeSessions   func(childComplexity int, userID string) int
+		ApproveIntervention   func(childComplexity int, id string, reason string) int
+		CancelIntervention    func(childComplexity int, id string, reason *string) int
 		CompleteIntervention  func(childComplexity int, id string) int
 		DeleteAccount         func(childComplexity int, password *string, userID *string, reason *string) int
 		DismissInsight        func(childComplexity int, id string, reason insight.DismissReason) int
@@ -405,6 +410,7 @@ type ComplexityRoot struct {
 		IngestProviderPayload func(childComplexity int, provider string, payload string, idempotencyKey *string) int
 		LogAdherence          func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
 		RefreshToken          func(childComplexity int, token string) int
+		RejectIntervention    func(childComplexity int, id string, reason string) int
 		RequestDataExport     func(childComplexity int, userID *string) int
 		RunLoop               func(childComplexity int, userID *string) int
 		SetProviderConnection func(childComplexity int, provider providerconnection.Provider, status providerconnection.Status, at *time.Time) int
@@ -515,6 +521,7 @@ type ComplexityRoot struct {
 		Node             func(childComplexity int, id string) int
 		Nodes            func(childComplexity int, ids []string) int
 		Observations     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
+		PendingReviews   func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) int
 		SystemStatus     func(childComplexity int) int
 		VerifyAuditTrail func(childComplexity int, userID *string, against *model.AuditCheckpointInput) int
 		Version          func(childComplexity int) int
@@ -1163,6 +1170,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.Adherence(childComplexity), true
+	case "Evaluation.auditTrail":
+		if e.ComplexityRoot.Evaluation.AuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_Evaluation_auditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Evaluation.AuditTrail(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Evaluation.baselineCoverage":
 		if e.ComplexityRoot.Evaluation.BaselineCoverage == nil {
 			break
@@ -1634,6 +1652,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Insight.AcknowledgedAt(childComplexity), true
+	case "Insight.auditTrail":
+		if e.ComplexityRoot.Insight.AuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_Insight_auditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Insight.AuditTrail(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Insight.confidence":
 		if e.ComplexityRoot.Insight.Confidence == nil {
 			break
@@ -1829,6 +1858,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Intervention.AdherenceLogs(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AdherenceLogOrder), args["where"].(*ent.AdherenceLogWhereInput)), true
+	case "Intervention.auditTrail":
+		if e.ComplexityRoot.Intervention.AuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_Intervention_auditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Intervention.AuditTrail(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Intervention.blockDays":
 		if e.ComplexityRoot.Intervention.BlockDays == nil {
 			break
@@ -2144,6 +2184,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdminRevokeSessions(childComplexity, args["userId"].(string)), true
+	case "Mutation.approveIntervention":
+		if e.ComplexityRoot.Mutation.ApproveIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveIntervention(childComplexity, args["id"].(string), args["reason"].(string)), true
+	case "Mutation.cancelIntervention":
+		if e.ComplexityRoot.Mutation.CancelIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelIntervention(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.completeIntervention":
 		if e.ComplexityRoot.Mutation.CompleteIntervention == nil {
 			break
@@ -2232,6 +2294,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["token"].(string)), true
+	case "Mutation.rejectIntervention":
+		if e.ComplexityRoot.Mutation.RejectIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectIntervention(childComplexity, args["id"].(string), args["reason"].(string)), true
 	case "Mutation.requestDataExport":
 		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
 			break
@@ -2794,6 +2867,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Observations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.ObservationOrder), args["where"].(*ent.ObservationWhereInput)), true
+	case "Query.pendingReviews":
+		if e.ComplexityRoot.Query.PendingReviews == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pendingReviews_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PendingReviews(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int)), true
 	case "Query.systemStatus":
 		if e.ComplexityRoot.Query.SystemStatus == nil {
 			break
@@ -3604,6 +3688,8 @@ func (ec *executionContext) childFields_Evaluation(ctx context.Context, field gr
 		return ec.fieldContext_Evaluation_details(ctx, field)
 	case "intervention":
 		return ec.fieldContext_Evaluation_intervention(ctx, field)
+	case "auditTrail":
+		return ec.fieldContext_Evaluation_auditTrail(ctx, field)
 	case "baselineWindow":
 		return ec.fieldContext_Evaluation_baselineWindow(ctx, field)
 	case "interventionWindow":
@@ -3780,6 +3866,8 @@ func (ec *executionContext) childFields_Insight(ctx context.Context, field graph
 		return ec.fieldContext_Insight_whatWouldChange(ctx, field)
 	case "details":
 		return ec.fieldContext_Insight_details(ctx, field)
+	case "auditTrail":
+		return ec.fieldContext_Insight_auditTrail(ctx, field)
 	case "evidence":
 		return ec.fieldContext_Insight_evidence(ctx, field)
 	}
@@ -3868,6 +3956,8 @@ func (ec *executionContext) childFields_Intervention(ctx context.Context, field 
 		return ec.fieldContext_Intervention_adherenceLogs(ctx, field)
 	case "evaluations":
 		return ec.fieldContext_Intervention_evaluations(ctx, field)
+	case "auditTrail":
+		return ec.fieldContext_Intervention_auditTrail(ctx, field)
 	case "safetyDecision":
 		return ec.fieldContext_Intervention_safetyDecision(ctx, field)
 	case "schedule":

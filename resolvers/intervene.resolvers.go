@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/graph/model"
@@ -98,4 +99,44 @@ func (r *mutationResolver) UpdateSafetyFlags(ctx context.Context, flags []string
 		return nil, err
 	}
 	return r.Intervene.UpdateSafetyFlags(ctx, t, v.UserID, flags)
+}
+
+// ApproveIntervention is the resolver for the approveIntervention field.
+func (r *mutationResolver) ApproveIntervention(ctx context.Context, id string, reason string) (*ent.Intervention, error) {
+	t, err := tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Intervene.Approve(ctx, t, id, reason)
+}
+
+// RejectIntervention is the resolver for the rejectIntervention field.
+func (r *mutationResolver) RejectIntervention(ctx context.Context, id string, reason string) (*ent.Intervention, error) {
+	t, err := tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Intervene.Reject(ctx, t, id, reason)
+}
+
+// CancelIntervention is the resolver for the cancelIntervention field.
+func (r *mutationResolver) CancelIntervention(ctx context.Context, id string, reason *string) (*ent.Intervention, error) {
+	v, t, err := viewerTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Intervene.Cancel(ctx, t, v.UserID, id, reason)
+}
+
+// PendingReviews is the resolver for the pendingReviews field.
+func (r *queryResolver) PendingReviews(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) (*ent.InterventionConnection, error) {
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	q, err := r.Intervene.ReviewQueue(ctx, r.client(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return q.Paginate(ctx, after, first, before, last, ent.WithInterventionOrder(oldestFirst))
 }
