@@ -35,6 +35,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vitalgraph/vitalgraph/engine/viewer"
+	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/server"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
@@ -458,8 +460,18 @@ func TestBrowserPlaygroundAndDashboard(t *testing.T) {
 	b.shot(t, "metric-chart")
 
 	// 5. An experiment: start it (the minimum detectable effect first), log adherence, evaluate.
+	// Token refresh: an access token about to expire is rotated before use.
+	var oldRefresh string
+	eval(t, b, `(() => { const s = JSON.parse(sessionStorage.getItem('vitalgraph.session'));
+	  s.expiresAt = new Date(Date.now() + 1000).toISOString(); sessionStorage.setItem('vitalgraph.session', JSON.stringify(s));
+	  return s.refreshToken; })()`, &oldRefresh)
 	b.run(t, chromedp.Reload())
 	b.waitJS(t, `document.querySelector('#start-form')`, 10*time.Second, "the experiment form")
+	var refreshed struct{ AccessToken, RefreshToken string }
+	eval(t, b, `JSON.parse(sessionStorage.getItem('vitalgraph.session'))`, &refreshed)
+	require.NotEqual(t, oldRefresh, refreshed.RefreshToken, "the refresh token was rotated")
+	require.NotEqual(t, token, refreshed.AccessToken, "a new access token")
+	token = refreshed.AccessToken
 	start := time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
 	b.setField(t, "#x-title", "No coffee after noon")
 	b.setField(t, "#x-protocol", "CAFFEINE_CUTOFF")
@@ -490,5 +502,56 @@ func TestBrowserPlaygroundAndDashboard(t *testing.T) {
 	b.shot(t, "audit-trail")
 	eval(t, b, `document.documentElement.scrollWidth`, &width)
 	require.LessOrEqual(t, width, 375, "no horizontal scrolling at 375 px")
+
+	// 6. A HIGH-risk experiment waits for review; an admin approves it on the dashboard.
+	var high struct {
+		StartIntervention struct {
+			Intervention struct{ ID, Status string } `json:"intervention"`
+		} `json:"startIntervention"`
+	}
+	api(t, nil, base, token, `mutation($input: StartInterventionInput!) { startIntervention(input: $input) { intervention { id status } } }`,
+		map[string]any{"input": map[string]any{"title": "Change my medication", "protocolKind": "MEDICATION_CHANGE",
+			"targetMetric": "resting_hr", "expectedDirection": "DECREASE", "plannedDays": 21}}, &high)
+	pending := high.StartIntervention.Intervention
+	require.Equal(t, "PENDING_REVIEW", pending.Status)
+	var admin struct {
+		SignUp struct {
+			User struct{ ID string } `json:"user"`
+		} `json:"signUp"`
+	}
+	api(t, nil, base, "", `mutation { signUp(email: "admin@example.com", password: "admin password 1") { user { id } } }`, nil, &admin)
+	require.NoError(t, srv.app.Store.Client.User.UpdateOneID(admin.SignUp.User.ID).SetRole(user.RoleADMIN).
+		Exec(viewer.System(context.Background())), "an operator makes the account an admin")
+	b.run(t, chromedp.Click(chromedp.CSS("#sign-out")))
+	b.waitJS(t, `document.querySelector('#auth-form')`, 5*time.Second, "signed out")
+	b.setField(t, "#email", "admin@example.com")
+	b.setField(t, "#password", "admin password 1")
+	b.run(t, chromedp.Click(chromedp.CSS("#sign-in")))
+	item := fmt.Sprintf(`#review li[data-intervention-id=%q]`, pending.ID)
+	b.waitJS(t, fmt.Sprintf(`document.querySelector(%q)`, item), 10*time.Second, "the experiment in the review queue")
+	b.setField(t, item+" input", "reviewed with the user's doctor")
+	b.run(t, chromedp.ScrollIntoView(chromedp.CSS(item)))
+	b.shot(t, "review-queue")
+	b.run(t, chromedp.Click(chromedp.CSS(item+" button.approve")))
+	b.waitJS(t, fmt.Sprintf(`!document.querySelector(%q)`, item), 10*time.Second, "the approved experiment leaves the queue")
+	b.shot(t, "review-approved")
+	var approved struct {
+		Node struct {
+			Status     string `json:"status"`
+			AuditTrail struct {
+				Edges []struct {
+					Node struct{ Action, Reason, Actor string } `json:"node"`
+				} `json:"edges"`
+			} `json:"auditTrail"`
+		} `json:"node"`
+	}
+	api(t, nil, base, token, `query($id: ID!) { node(id: $id) { ... on Intervention { status auditTrail(first: 50) { edges { node { action reason actor } } } } } }`,
+		map[string]any{"id": pending.ID}, &approved)
+	require.Contains(t, []string{"ACTIVE", "SUPPRESSED"}, approved.Node.Status, "approved")
+	reasons := []string{}
+	for _, e := range approved.Node.AuditTrail.Edges {
+		reasons = append(reasons, e.Node.Reason)
+	}
+	require.Contains(t, reasons, "reviewed with the user's doctor", "the reason is in the owner's audit trail")
 	b.checkClean(t, base)
 }

@@ -87,8 +87,8 @@ function AuditTrail({ entityID }) {
     setOpen(next);
     if (next) {
       try {
-        const d = await gql(op.AUDIT_TRAIL, { entityID });
-        setState({ events: d.auditEvents.edges.map((e) => e.node), error: null });
+        const d = await gql(op.AUDIT_TRAIL, { id: entityID });
+        setState({ events: (d.node?.auditTrail?.edges || []).map((e) => e.node), error: null });
       } catch (error) {
         setState({ events: null, error });
       }
@@ -358,6 +358,10 @@ function ExperimentCard({ x, unit, onChange }) {
     setError(null);
     try { await gql(op.EVALUATE, { id: x.id }); onChange(); } catch (err) { setError(err); }
   };
+  const cancel = async () => {
+    setError(null);
+    try { await gql(op.CANCEL, { id: x.id, reason: 'cancelled from the dashboard' }); onChange(); } catch (err) { setError(err); }
+  };
   const ev = x.evaluations.edges[0]?.node;
   return (
     <article class="card experiment" data-intervention-id={x.id} aria-labelledby={`x-${x.id}`}>
@@ -369,7 +373,10 @@ function ExperimentCard({ x, unit, onChange }) {
       <p class="boundary"><strong>Safety:</strong> {x.safetyBoundary}</p>
       <Schedule days={x.schedule} />
       {x.status === 'ACTIVE' && <Adherence x={x} onChange={onChange} />}
-      {(x.status === 'ACTIVE' || x.status === 'COMPLETED') && <button type="button" class="evaluate" onClick={evaluate}>Evaluate now</button>}
+      <div class="row">
+        {(x.status === 'ACTIVE' || x.status === 'COMPLETED') && <button type="button" class="evaluate" onClick={evaluate}>Evaluate now</button>}
+        {(x.status === 'ACTIVE' || x.status === 'PENDING_REVIEW') && <button type="button" class="cancel" onClick={cancel}>Cancel experiment</button>}
+      </div>
       <ErrorText error={error} />
       {ev && <EvaluationView ev={ev} unit={unit} />}
       <AuditTrail entityID={x.id} />
@@ -423,7 +430,7 @@ function ReviewItem({ x, onDone }) {
 
 function ReviewQueue() {
   const [state, reload] = useAsync(() => gql(op.REVIEW_QUEUE), []);
-  const list = state.data ? state.data.interventions.edges.map((e) => e.node) : [];
+  const list = state.data ? state.data.pendingReviews.edges.map((e) => e.node) : [];
   return (
     <section id="review" aria-labelledby="review-title">
       <h2 id="review-title">Review queue</h2>

@@ -96,14 +96,19 @@ export const EVALUATE = `mutation Evaluate($id: ID!) {
   evaluateIntervention(id: $id) { ${evaluationFields} }
 }`;
 
-export const AUDIT_TRAIL = `query AuditTrail($entityID: String!) {
-  auditEvents(first: 50, where: { entityID: $entityID }, orderBy: [{ field: SEQ, direction: ASC }]) {
-    edges { node { id seq createdAt action decision reason actor } }
+const auditFields = 'auditTrail(first: 50) { totalCount edges { node { id seq createdAt action decision reason actor } } }';
+
+// The audit trail of an insight, experiment or evaluation (by global id).
+export const AUDIT_TRAIL = `query AuditTrail($id: ID!) {
+  node(id: $id) {
+    ... on Insight { ${auditFields} }
+    ... on Intervention { ${auditFields} }
+    ... on Evaluation { ${auditFields} }
   }
 }`;
 
 export const REVIEW_QUEUE = `query ReviewQueue {
-  interventions(first: 50, where: { status: PENDING_REVIEW }) {
+  pendingReviews(first: 50) {
     edges { node { id title protocolKind targetMetric riskLevel safetyBoundary statusReason createdAt } }
   }
 }`;
@@ -114,6 +119,10 @@ export const APPROVE = `mutation Approve($id: ID!, $reason: String!) {
 
 export const REJECT = `mutation Reject($id: ID!, $reason: String!) {
   rejectIntervention(id: $id, reason: $reason) { id status }
+}`;
+
+export const CANCEL = `mutation Cancel($id: ID!, $reason: String) {
+  cancelIntervention(id: $id, reason: $reason) { id status }
 }`;
 
 export const INSIGHT_FEED = `subscription InsightFeed($after: FeedCursor) {
