@@ -510,8 +510,10 @@ func TestBrowserPlaygroundAndDashboard(t *testing.T) {
 		} `json:"startIntervention"`
 	}
 	api(t, nil, base, token, `mutation($input: StartInterventionInput!) { startIntervention(input: $input) { intervention { id status } } }`,
-		map[string]any{"input": map[string]any{"title": "Change my medication", "protocolKind": "MEDICATION_CHANGE",
-			"targetMetric": "resting_hr", "expectedDirection": "DECREASE", "plannedDays": 21}}, &high)
+		map[string]any{"input": map[string]any{
+			"title": "Change my medication", "protocolKind": "MEDICATION_CHANGE",
+			"targetMetric": "resting_hr", "expectedDirection": "DECREASE", "plannedDays": 21,
+		}}, &high)
 	pending := high.StartIntervention.Intervention
 	require.Equal(t, "PENDING_REVIEW", pending.Status)
 	var admin struct {

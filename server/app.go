@@ -198,7 +198,7 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("/graphql", a.withViewer(a.withGraphQLLimits(gql)))
 	mux.HandleFunc("GET /exports/{id}", a.exportDownload) // data export download (data.go)
-	a.webRoutes(mux) // playground (dev), dashboard, assets: server/web.go
+	a.webRoutes(mux)                                      // playground (dev), dashboard, assets: server/web.go
 	var h http.Handler = mux
 	h = a.withBodyLimit(h)
 	h = a.withTransportSecurity(h)
