@@ -31,7 +31,7 @@ func TestWebPagesAreEmbeddedAndLockedDown(t *testing.T) {
 		require.Contains(t, csp, "default-src 'none'", page)
 		require.Contains(t, csp, "frame-ancestors 'none'", page)
 		require.NotContains(t, csp, "unsafe-eval")
-		require.NotRegexp(t, `script-src[^;]*unsafe-inline`, csp)
+		require.NotContains(t, csp, "unsafe-inline")
 		require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
 		html := string(body)
 		require.NotRegexp(t, `<script(?:\s+type="module")?>`, html, "no inline script on %s", page)
