@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // IANA zones for users' local days, also on images without zoneinfo
 
@@ -78,6 +79,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.New("no command")
 	}
 	cmd, args := args[0], args[1:]
+	if wantsHelp(args) {
+		return commandHelp(cmd, stdout, stderr)
+	}
 	switch cmd {
 	case "version":
 		fmt.Fprintf(stdout, "vitalgraph %s (%s)\n", version, commit)
@@ -183,5 +187,43 @@ func migrate(ctx context.Context, cfg server.Config, args []string, stdout io.Wr
 	for _, v := range applied {
 		fmt.Fprintln(stdout, "  ", v)
 	}
+	return nil
+}
+
+// wantsHelp reports whether a command's arguments ask for help (-h, -help,
+// --help): help is printed before any configuration is loaded, and exits 0.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
+}
+
+// commandHelp prints the usage entry of cmd (its line and the indented lines
+// under it); an unknown command is an error, with the full usage.
+func commandHelp(cmd string, stdout, stderr io.Writer) error {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(usage, "\n") {
+		switch {
+		case strings.HasPrefix(line, "  "+cmd+" ") || line == "  "+cmd:
+			in = true
+		case in && !strings.HasPrefix(line, "    "):
+			in = false
+		}
+		if in {
+			b.WriteString(line + "\n")
+		}
+	}
+	if b.Len() == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	fmt.Fprint(stdout, "usage: vitalgraph <command> [flags]\n\n"+b.String())
 	return nil
 }

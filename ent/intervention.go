@@ -28,7 +28,7 @@ type Intervention struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Title holds the value of the "title" field.
 	Title string `json:"title,omitempty"`
-	// ProtocolKind holds the value of the "protocol_kind" field.
+	// the protocol kind (engine/safety.ProtocolKind)
 	ProtocolKind string `json:"protocol_kind,omitempty"`
 	// TargetMetric holds the value of the "target_metric" field.
 	TargetMetric string `json:"target_metric,omitempty"`
