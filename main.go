@@ -23,6 +23,7 @@ import (
 
 	"github.com/getsentry/sentry-go"
 
+	"github.com/vitalgraph/vitalgraph/graph/schemadoc"
 	"github.com/vitalgraph/vitalgraph/server"
 	"github.com/vitalgraph/vitalgraph/server/migrations"
 )
@@ -70,6 +71,9 @@ commands:
                       restore a backup (server stopped); --verify checks it against the manifest
   anonymize --out DIR [--key-file F]
                       write a shareable anonymized SQLite dataset (load with restore)
+  schema              print the GraphQL schema (SDL with descriptions; committed as schema.graphql)
+  pq build DIR -o FILE
+                      turn a folder of .graphql client operations into the persisted-query allow-list (PERSISTED_QUERIES_FILE)
   version             print the version
 `
 
@@ -90,6 +94,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return healthcheckCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(args, stdout, stderr)
+	case "schema": // the SDL a client's code generator reads; needs no configuration
+		_, err := stdout.Write(schemadoc.Print())
+		return err
+	case "pq":
+		return pqCmd(args, stdout)
 	}
 	cfg, err := server.LoadConfig(getenv)
 	if err != nil {
