@@ -15,7 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// Intervention is the model entity for the Intervention schema.
+// An n-of-1 experiment on one target metric. It always carries a safety decision (risk level, prior evidence grade, boundary); HIGH risk waits for review.
 type Intervention struct {
 	config `json:"-"`
 	// ID of the ent.

@@ -46,15 +46,20 @@ func TestIngestProviderPayload(t *testing.T) {
 	require.Equal(t, 180, again.IngestProviderPayload.Result.Duplicates)
 
 	before := countObs(t, srv, uid)
-	for name, vars := range map[string]map[string]any{
-		"unknown provider":         {"p": "garmin", "payload": string(payload)},
-		"lower-case provider":      {"p": "whoop", "payload": string(payload)},
-		"provider with no adapter": {"p": "FITBIT", "payload": string(payload)},
-		"malformed JSON":           {"p": "WHOOP", "payload": `{"records": [`},
-		"not an object":            {"p": "OURA", "payload": `[1,2,3]`},
+	for name, c := range map[string]struct {
+		vars map[string]any
+		code string
+	}{
+		// Not a value of the enum: the variable does not validate.
+		"unknown provider":         {map[string]any{"p": "garmin", "payload": string(payload)}, "GRAPHQL_VALIDATION_FAILED"},
+		"lower-case provider":      {map[string]any{"p": "whoop", "payload": string(payload)}, "GRAPHQL_VALIDATION_FAILED"},
+		"provider with no adapter": {map[string]any{"p": "FITBIT", "payload": string(payload)}, "EINVALID"},
+		"malformed JSON":           {map[string]any{"p": "WHOOP", "payload": `{"records": [`}, "EINVALID"},
+		"not an object":            {map[string]any{"p": "OURA", "payload": `[1,2,3]`}, "EINVALID"},
 	} {
-		resp := srv.Do(t, uid, providerMutation, vars)
-		require.Equal(t, []string{"EINVALID"}, resp.Codes(), name)
+		resp := srv.Do(t, uid, providerMutation, c.vars)
+		require.Equal(t, []string{c.code}, resp.Codes(), name)
+		require.Contains(t, resp.Errors[0].Message, map[bool]string{true: "provider", false: "payload"}[name != "malformed JSON" && name != "not an object"], name)
 	}
 	require.Equal(t, before, countObs(t, srv, uid))
 }

@@ -80,5 +80,5 @@ func (Intervention) Indexes() []ent.Index {
 
 // Annotations of Intervention.
 func (Intervention) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
+	return []schema.Annotation{schema.Comment("An n-of-1 experiment on one target metric. It always carries a safety decision (risk level, prior evidence grade, boundary); HIGH risk waits for review."), entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
 }
