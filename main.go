@@ -38,9 +38,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
+	if code := exitCode(err); code != 0 {
 		fmt.Fprintln(os.Stderr, "vitalgraph:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 
@@ -199,18 +199,20 @@ func migrate(ctx context.Context, cfg server.Config, args []string, stdout io.Wr
 	return nil
 }
 
-// wantsHelp reports whether a command's arguments ask for help (-h, -help,
-// --help): help is printed before any configuration is loaded, and exits 0.
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "-h", "-help", "--help":
-			return true
-		case "--":
-			return false
-		}
+// exitCode is the process status for run's error: 0 for none and for a
+// help request (a flag set's -h after a subcommand, e.g. `keys generate -h`).
+func exitCode(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
-	return false
+	return 1
+}
+
+// wantsHelp reports whether a command's first argument asks for help (-h,
+// -help, --help): its usage is printed before any configuration is loaded.
+// Later help flags reach the command's flag set (flag.ErrHelp, exit 0).
+func wantsHelp(args []string) bool {
+	return len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")
 }
 
 // commandHelp prints the usage entry of cmd (its line and the indented lines

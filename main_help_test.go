@@ -34,5 +34,12 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		require.Equal(t, usage, out.String())
 	}
 	var out bytes.Buffer
-	require.Error(t, run(context.Background(), []string{"frobnicate", "--help"}, noEnv, &out, &out), "an unknown command is still an error")
+	err := run(context.Background(), []string{"frobnicate", "--help"}, noEnv, &out, &out)
+	require.Equal(t, 1, exitCode(err), "an unknown command is still an error")
+	// Help after a subcommand reaches its flag set, and still exits 0.
+	for _, args := range [][]string{{"keys", "generate", "-h"}, {"audit", "verify", "--help"}, {"pq", "build", "-h"}} {
+		out.Reset()
+		err := run(context.Background(), args, noEnv, &out, &out)
+		require.Equal(t, 0, exitCode(err), "%v: %v", args, err)
+	}
 }
