@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SERVICES := deploy/scripts/test-services.sh
 NAME ?= changes
 
-.PHONY: web check-web run build test test-short bench calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check
+.PHONY: web check-web run build test test-short bench calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check schema check-schema actionlint hadolint vulncheck deploy-check
 
 ## run: serve the API on the embedded SQLite database in ./data (dev mode)
 run:
@@ -79,6 +79,15 @@ check-generate: generate migrations
 	  echo "generated code or migrations are stale: run 'make generate' / 'make migrations NAME=…' and commit"; exit 1; \
 	fi
 	@echo "generated code and migrations are current"
+
+## schema: write schema.graphql, the executable GraphQL schema as SDL with descriptions (for client code generators)
+schema:
+	$(GO) run . schema > schema.graphql.tmp && mv schema.graphql.tmp schema.graphql
+
+## check-schema: fail if the committed schema.graphql differs from the executable schema
+check-schema:
+	@$(GO) run . schema | diff -u schema.graphql - || { echo "schema.graphql is stale: run 'make schema' and commit"; exit 1; }
+	@echo "schema.graphql is current"
 
 ## lint: golangci-lint v2 (installed at a pinned version if missing)
 lint: $(GOLANGCI)

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
@@ -43,6 +44,7 @@ type InsightResolver interface {
 }
 type InterventionResolver interface {
 	AuditTrail(ctx context.Context, obj *ent.Intervention, after *entgql.Cursor[string], first *int) (*ent.AuditEventConnection, error)
+	ProtocolKind(ctx context.Context, obj *ent.Intervention) (safety.ProtocolKind, error)
 	SafetyDecision(ctx context.Context, obj *ent.Intervention) (*model.SafetyDecision, error)
 	Schedule(ctx context.Context, obj *ent.Intervention) ([]*model.ScheduleDay, error)
 }
@@ -263,14 +265,14 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 func (ec *executionContext) field_Query_adminAuditTrail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNID2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
@@ -285,14 +287,14 @@ func (ec *executionContext) field_Query_adminAuditTrail_args(ctx context.Context
 func (ec *executionContext) field_Query_auditCheckpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
 	return args, nil
 }
 
@@ -733,14 +735,14 @@ func (ec *executionContext) field_Query_pendingReviews_args(ctx context.Context,
 func (ec *executionContext) field_Query_verifyAuditTrail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "against",
 		func(ctx context.Context, v any) (*model.AuditCheckpointInput, error) {
 			return ec.unmarshalOAuditCheckpointInput2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐAuditCheckpointInput(ctx, v)
@@ -4243,29 +4245,6 @@ func (ec *executionContext) fieldContext_Intervention_title(_ context.Context, f
 	return graphql.NewScalarFieldContext("Intervention", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Intervention_protocolKind(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Intervention_protocolKind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ProtocolKind, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Intervention_protocolKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Intervention", field, false, false, errors.New("field of type String does not have child fields"))
-}
-
 func (ec *executionContext) _Intervention_targetMetric(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4787,6 +4766,29 @@ func (ec *executionContext) fieldContext_Intervention_auditTrail(ctx context.Con
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Intervention_protocolKind(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Intervention_protocolKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Intervention().ProtocolKind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v safety.ProtocolKind) graphql.Marshaler {
+			return ec.marshalNProtocolKind2githubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐProtocolKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Intervention_protocolKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Intervention", field, true, true, errors.New("field of type ProtocolKind does not have child fields"))
 }
 
 func (ec *executionContext) _Intervention_safetyDecision(ctx context.Context, field graphql.CollectedField, obj *ent.Intervention) (ret graphql.Marshaler) {
@@ -6530,7 +6532,7 @@ func (ec *executionContext) _Query_adminAuditTrail(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AdminAuditTrail(ctx, fc.Args["userId"].(string), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().AdminAuditTrail(ctx, fc.Args["userID"].(string), fc.Args["first"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AuditEvent) graphql.Marshaler {
@@ -6574,7 +6576,7 @@ func (ec *executionContext) _Query_auditCheckpoint(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditCheckpoint(ctx, fc.Args["userId"].(*string))
+			return ec.Resolvers.Query().AuditCheckpoint(ctx, fc.Args["userID"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditCheckpoint) graphql.Marshaler {
@@ -6618,7 +6620,7 @@ func (ec *executionContext) _Query_verifyAuditTrail(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().VerifyAuditTrail(ctx, fc.Args["userId"].(*string), fc.Args["against"].(*model.AuditCheckpointInput))
+			return ec.Resolvers.Query().VerifyAuditTrail(ctx, fc.Args["userID"].(*string), fc.Args["against"].(*model.AuditCheckpointInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditVerification) graphql.Marshaler {
@@ -19948,11 +19950,6 @@ func (ec *executionContext) _Intervention(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "protocolKind":
-			out.Values[i] = ec._Intervention_protocolKind(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "targetMetric":
 			out.Values[i] = ec._Intervention_targetMetric(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20124,6 +20121,44 @@ func (ec *executionContext) _Intervention(ctx context.Context, sel ast.Selection
 					}
 				}()
 				res = ec._Intervention_auditTrail(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "protocolKind":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Intervention_protocolKind(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

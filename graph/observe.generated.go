@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
@@ -35,7 +36,7 @@ type MutationResolver interface {
 	LogAdherence(ctx context.Context, interventionID string, day string, adherent bool, note *string) (*ent.AdherenceLog, error)
 	CompleteIntervention(ctx context.Context, id string) (*ent.Intervention, error)
 	EvaluateIntervention(ctx context.Context, id string) (*ent.Evaluation, error)
-	UpdateSafetyFlags(ctx context.Context, flags []string) ([]*ent.Intervention, error)
+	UpdateSafetyFlags(ctx context.Context, flags []safety.Flag) ([]*ent.Intervention, error)
 	ApproveIntervention(ctx context.Context, id string, reason string) (*ent.Intervention, error)
 	RejectIntervention(ctx context.Context, id string, reason string) (*ent.Intervention, error)
 	CancelIntervention(ctx context.Context, id string, reason *string) (*ent.Intervention, error)
@@ -43,7 +44,7 @@ type MutationResolver interface {
 	DismissInsight(ctx context.Context, id string, reason insight.DismissReason) (*ent.Insight, error)
 	AcknowledgeInsight(ctx context.Context, id string) (*ent.Insight, error)
 	SetTimezone(ctx context.Context, timezone string) (*ent.User, error)
-	IngestProviderPayload(ctx context.Context, provider string, payload string, idempotencyKey *string) (*model.ProviderIngestResult, error)
+	IngestProviderPayload(ctx context.Context, provider providerconnection.Provider, payload string, idempotencyKey *string) (*model.ProviderIngestResult, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -67,14 +68,14 @@ func (ec *executionContext) field_Mutation_acknowledgeInsight_args(ctx context.C
 func (ec *executionContext) field_Mutation_adminRevokeSessions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNID2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
 	return args, nil
 }
 
@@ -147,14 +148,14 @@ func (ec *executionContext) field_Mutation_deleteAccount_args(ctx context.Contex
 		return nil, err
 	}
 	args["password"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg1
+	args["userID"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
@@ -228,8 +229,8 @@ func (ec *executionContext) field_Mutation_ingestProviderPayload_args(ctx contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
+		func(ctx context.Context, v any) (providerconnection.Provider, error) {
+			return ec.unmarshalNProviderConnectionProvider2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐProvider(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -257,14 +258,14 @@ func (ec *executionContext) field_Mutation_ingestProviderPayload_args(ctx contex
 func (ec *executionContext) field_Mutation_logAdherence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "interventionId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "interventionID",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNID2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["interventionId"] = arg0
+	args["interventionID"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "day",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNString2string(ctx, v)
@@ -331,28 +332,28 @@ func (ec *executionContext) field_Mutation_rejectIntervention_args(ctx context.C
 func (ec *executionContext) field_Mutation_requestDataExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_runLoop_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
 	return args, nil
 }
 
@@ -476,8 +477,8 @@ func (ec *executionContext) field_Mutation_updateSafetyFlags_args(ctx context.Co
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "flags",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]safety.Flag, error) {
+			return ec.unmarshalNSafetyFlag2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐFlagᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -766,13 +767,13 @@ func (ec *executionContext) fieldContext_Evidence_windowTo(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Evidence", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _IngestResult_batchId(ctx context.Context, field graphql.CollectedField, obj *model.IngestResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestResult_batchID(ctx context.Context, field graphql.CollectedField, obj *model.IngestResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IngestResult_batchId(ctx, field)
+			return ec.fieldContext_IngestResult_batchID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.BatchID, nil
@@ -785,7 +786,7 @@ func (ec *executionContext) _IngestResult_batchId(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_IngestResult_batchId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_IngestResult_batchID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IngestResult", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
@@ -1219,15 +1220,15 @@ func (ec *executionContext) _MetricInfo_direction(ctx context.Context, field gra
 			return obj.Direction, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.MetricDirection) graphql.Marshaler {
+			return ec.marshalNMetricDirection2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐMetricDirection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_MetricInfo_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MetricInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MetricInfo", field, false, false, errors.New("field of type MetricDirection does not have child fields"))
 }
 
 func (ec *executionContext) _MetricInfo_lnTransform(ctx context.Context, field graphql.CollectedField, obj *model.MetricInfo) (ret graphql.Marshaler) {
@@ -1399,7 +1400,7 @@ func (ec *executionContext) _Mutation_runLoop(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RunLoop(ctx, fc.Args["userId"].(*string))
+			return ec.Resolvers.Mutation().RunLoop(ctx, fc.Args["userID"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LoopRunResult) graphql.Marshaler {
@@ -1619,7 +1620,7 @@ func (ec *executionContext) _Mutation_adminRevokeSessions(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AdminRevokeSessions(ctx, fc.Args["userId"].(string))
+			return ec.Resolvers.Mutation().AdminRevokeSessions(ctx, fc.Args["userID"].(string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -1663,7 +1664,7 @@ func (ec *executionContext) _Mutation_requestDataExport(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RequestDataExport(ctx, fc.Args["userId"].(*string))
+			return ec.Resolvers.Mutation().RequestDataExport(ctx, fc.Args["userID"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DataExport) graphql.Marshaler {
@@ -1707,7 +1708,7 @@ func (ec *executionContext) _Mutation_deleteAccount(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["password"].(*string), fc.Args["userId"].(*string), fc.Args["reason"].(*string))
+			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["password"].(*string), fc.Args["userID"].(*string), fc.Args["reason"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteAccountPayload) graphql.Marshaler {
@@ -1795,7 +1796,7 @@ func (ec *executionContext) _Mutation_logAdherence(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().LogAdherence(ctx, fc.Args["interventionId"].(string), fc.Args["day"].(string), fc.Args["adherent"].(bool), fc.Args["note"].(*string))
+			return ec.Resolvers.Mutation().LogAdherence(ctx, fc.Args["interventionID"].(string), fc.Args["day"].(string), fc.Args["adherent"].(bool), fc.Args["note"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdherenceLog) graphql.Marshaler {
@@ -1927,7 +1928,7 @@ func (ec *executionContext) _Mutation_updateSafetyFlags(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateSafetyFlags(ctx, fc.Args["flags"].([]string))
+			return ec.Resolvers.Mutation().UpdateSafetyFlags(ctx, fc.Args["flags"].([]safety.Flag))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Intervention) graphql.Marshaler {
@@ -2279,7 +2280,7 @@ func (ec *executionContext) _Mutation_ingestProviderPayload(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().IngestProviderPayload(ctx, fc.Args["provider"].(string), fc.Args["payload"].(string), fc.Args["idempotencyKey"].(*string))
+			return ec.Resolvers.Mutation().IngestProviderPayload(ctx, fc.Args["provider"].(providerconnection.Provider), fc.Args["payload"].(string), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderIngestResult) graphql.Marshaler {
@@ -2377,13 +2378,13 @@ func (ec *executionContext) fieldContext_ProviderIngestResult_skipped(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SkippedRecord_recordId(ctx context.Context, field graphql.CollectedField, obj *model.SkippedRecord) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkippedRecord_recordID(ctx context.Context, field graphql.CollectedField, obj *model.SkippedRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SkippedRecord_recordId(ctx, field)
+			return ec.fieldContext_SkippedRecord_recordID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.RecordID, nil
@@ -2396,7 +2397,7 @@ func (ec *executionContext) _SkippedRecord_recordId(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_SkippedRecord_recordId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_SkippedRecord_recordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SkippedRecord", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -2708,8 +2709,8 @@ func (ec *executionContext) _IngestResult(ctx context.Context, sel ast.Selection
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("IngestResult")
-		case "batchId":
-			out.Values[i] = ec._IngestResult_batchId(ctx, field, obj)
+		case "batchID":
+			out.Values[i] = ec._IngestResult_batchID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3198,8 +3199,8 @@ func (ec *executionContext) _SkippedRecord(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SkippedRecord")
-		case "recordId":
-			out.Values[i] = ec._SkippedRecord_recordId(ctx, field, obj)
+		case "recordID":
+			out.Values[i] = ec._SkippedRecord_recordID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3314,6 +3315,16 @@ func (ec *executionContext) marshalNLoopRunResult2ᚖgithubᚗcomᚋvitalgraph�
 		return graphql.Null
 	}
 	return ec._LoopRunResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMetricDirection2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐMetricDirection(ctx context.Context, v any) (model.MetricDirection, error) {
+	var res model.MetricDirection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMetricDirection2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐMetricDirection(ctx context.Context, sel ast.SelectionSet, v model.MetricDirection) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNMetricInfo2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐMetricInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MetricInfo) graphql.Marshaler {

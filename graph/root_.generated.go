@@ -15,6 +15,7 @@ import (
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
@@ -407,7 +408,7 @@ type ComplexityRoot struct {
 		DismissInsight        func(childComplexity int, id string, reason insight.DismissReason) int
 		EvaluateIntervention  func(childComplexity int, id string) int
 		IngestObservations    func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
-		IngestProviderPayload func(childComplexity int, provider string, payload string, idempotencyKey *string) int
+		IngestProviderPayload func(childComplexity int, provider providerconnection.Provider, payload string, idempotencyKey *string) int
 		LogAdherence          func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
 		RefreshToken          func(childComplexity int, token string) int
 		RejectIntervention    func(childComplexity int, id string, reason string) int
@@ -419,7 +420,7 @@ type ComplexityRoot struct {
 		SignOut               func(childComplexity int, refreshToken string) int
 		SignUp                func(childComplexity int, email string, password string) int
 		StartIntervention     func(childComplexity int, input model.StartInterventionInput) int
-		UpdateSafetyFlags     func(childComplexity int, flags []string) int
+		UpdateSafetyFlags     func(childComplexity int, flags []safety.Flag) int
 	}
 
 	Narrative struct {
@@ -706,7 +707,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditCheckpoint.HeadHash(childComplexity), true
-	case "AuditCheckpoint.keyId":
+	case "AuditCheckpoint.keyID":
 		if e.ComplexityRoot.AuditCheckpoint.KeyID == nil {
 			break
 		}
@@ -842,7 +843,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
-	case "AuditProblem.eventId":
+	case "AuditProblem.eventID":
 		if e.ComplexityRoot.AuditProblem.EventID == nil {
 			break
 		}
@@ -867,7 +868,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditProblem.Seq(childComplexity), true
 
-	case "AuditPublicKey.keyId":
+	case "AuditPublicKey.keyID":
 		if e.ComplexityRoot.AuditPublicKey.KeyID == nil {
 			break
 		}
@@ -1131,7 +1132,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataExport.Status(childComplexity), true
-	case "DataExport.userId":
+	case "DataExport.userID":
 		if e.ComplexityRoot.DataExport.UserID == nil {
 			break
 		}
@@ -1151,7 +1152,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DayWindow.To(childComplexity), true
 
-	case "DeleteAccountPayload.deletedUserId":
+	case "DeleteAccountPayload.deletedUserID":
 		if e.ComplexityRoot.DeleteAccountPayload.DeletedUserID == nil {
 			break
 		}
@@ -1584,7 +1585,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FeedItem.Cursor(childComplexity), true
-	case "FeedItem.entityId":
+	case "FeedItem.entityID":
 		if e.ComplexityRoot.FeedItem.EntityID == nil {
 			break
 		}
@@ -1603,7 +1604,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedItem.Payload(childComplexity), true
 
-	case "IngestResult.batchId":
+	case "IngestResult.batchID":
 		if e.ComplexityRoot.IngestResult.BatchID == nil {
 			break
 		}
@@ -2183,7 +2184,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AdminRevokeSessions(childComplexity, args["userId"].(string)), true
+		return e.ComplexityRoot.Mutation.AdminRevokeSessions(childComplexity, args["userID"].(string)), true
 	case "Mutation.approveIntervention":
 		if e.ComplexityRoot.Mutation.ApproveIntervention == nil {
 			break
@@ -2227,7 +2228,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(*string), args["userId"].(*string), args["reason"].(*string)), true
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(*string), args["userID"].(*string), args["reason"].(*string)), true
 	case "Mutation.dismissInsight":
 		if e.ComplexityRoot.Mutation.DismissInsight == nil {
 			break
@@ -2271,7 +2272,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.IngestProviderPayload(childComplexity, args["provider"].(string), args["payload"].(string), args["idempotencyKey"].(*string)), true
+		return e.ComplexityRoot.Mutation.IngestProviderPayload(childComplexity, args["provider"].(providerconnection.Provider), args["payload"].(string), args["idempotencyKey"].(*string)), true
 	case "Mutation.logAdherence":
 		if e.ComplexityRoot.Mutation.LogAdherence == nil {
 			break
@@ -2282,7 +2283,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.LogAdherence(childComplexity, args["interventionId"].(string), args["day"].(string), args["adherent"].(bool), args["note"].(*string)), true
+		return e.ComplexityRoot.Mutation.LogAdherence(childComplexity, args["interventionID"].(string), args["day"].(string), args["adherent"].(bool), args["note"].(*string)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -2315,7 +2316,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity, args["userId"].(*string)), true
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity, args["userID"].(*string)), true
 	case "Mutation.runLoop":
 		if e.ComplexityRoot.Mutation.RunLoop == nil {
 			break
@@ -2326,7 +2327,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RunLoop(childComplexity, args["userId"].(*string)), true
+		return e.ComplexityRoot.Mutation.RunLoop(childComplexity, args["userID"].(*string)), true
 	case "Mutation.setProviderConnection":
 		if e.ComplexityRoot.Mutation.SetProviderConnection == nil {
 			break
@@ -2403,7 +2404,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateSafetyFlags(childComplexity, args["flags"].([]string)), true
+		return e.ComplexityRoot.Mutation.UpdateSafetyFlags(childComplexity, args["flags"].([]safety.Flag)), true
 
 	case "Narrative.createdAt":
 		if e.ComplexityRoot.Narrative.CreatedAt == nil {
@@ -2726,7 +2727,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AdminAuditTrail(childComplexity, args["userId"].(string), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.AdminAuditTrail(childComplexity, args["userID"].(string), args["first"].(*int)), true
 	case "Query.auditCheckpoint":
 		if e.ComplexityRoot.Query.AuditCheckpoint == nil {
 			break
@@ -2737,7 +2738,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditCheckpoint(childComplexity, args["userId"].(*string)), true
+		return e.ComplexityRoot.Query.AuditCheckpoint(childComplexity, args["userID"].(*string)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2894,7 +2895,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["userId"].(*string), args["against"].(*model.AuditCheckpointInput)), true
+		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["userID"].(*string), args["against"].(*model.AuditCheckpointInput)), true
 	case "Query.version":
 		if e.ComplexityRoot.Query.Version == nil {
 			break
@@ -2983,7 +2984,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SkippedRecord.Reason(childComplexity), true
-	case "SkippedRecord.recordId":
+	case "SkippedRecord.recordID":
 		if e.ComplexityRoot.SkippedRecord.RecordID == nil {
 			break
 		}
@@ -3406,8 +3407,8 @@ func (ec *executionContext) childFields_AuditCheckpoint(ctx context.Context, fie
 		return ec.fieldContext_AuditCheckpoint_headHash(ctx, field)
 	case "signedAt":
 		return ec.fieldContext_AuditCheckpoint_signedAt(ctx, field)
-	case "keyId":
-		return ec.fieldContext_AuditCheckpoint_keyId(ctx, field)
+	case "keyID":
+		return ec.fieldContext_AuditCheckpoint_keyID(ctx, field)
 	case "signature":
 		return ec.fieldContext_AuditCheckpoint_signature(ctx, field)
 	}
@@ -3472,8 +3473,8 @@ func (ec *executionContext) childFields_AuditProblem(ctx context.Context, field 
 	switch field.Name {
 	case "seq":
 		return ec.fieldContext_AuditProblem_seq(ctx, field)
-	case "eventId":
-		return ec.fieldContext_AuditProblem_eventId(ctx, field)
+	case "eventID":
+		return ec.fieldContext_AuditProblem_eventID(ctx, field)
 	case "kind":
 		return ec.fieldContext_AuditProblem_kind(ctx, field)
 	case "message":
@@ -3484,8 +3485,8 @@ func (ec *executionContext) childFields_AuditProblem(ctx context.Context, field 
 
 func (ec *executionContext) childFields_AuditPublicKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "keyId":
-		return ec.fieldContext_AuditPublicKey_keyId(ctx, field)
+	case "keyID":
+		return ec.fieldContext_AuditPublicKey_keyID(ctx, field)
 	case "publicKey":
 		return ec.fieldContext_AuditPublicKey_publicKey(ctx, field)
 	}
@@ -3580,8 +3581,8 @@ func (ec *executionContext) childFields_DataExport(ctx context.Context, field gr
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_DataExport_id(ctx, field)
-	case "userId":
-		return ec.fieldContext_DataExport_userId(ctx, field)
+	case "userID":
+		return ec.fieldContext_DataExport_userID(ctx, field)
 	case "status":
 		return ec.fieldContext_DataExport_status(ctx, field)
 	case "progress":
@@ -3612,8 +3613,8 @@ func (ec *executionContext) childFields_DayWindow(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "deletedUserId":
-		return ec.fieldContext_DeleteAccountPayload_deletedUserId(ctx, field)
+	case "deletedUserID":
+		return ec.fieldContext_DeleteAccountPayload_deletedUserID(ctx, field)
 	case "erasedRows":
 		return ec.fieldContext_DeleteAccountPayload_erasedRows(ctx, field)
 	}
@@ -3788,8 +3789,8 @@ func (ec *executionContext) childFields_FeedItem(ctx context.Context, field grap
 		return ec.fieldContext_FeedItem_cursor(ctx, field)
 	case "kind":
 		return ec.fieldContext_FeedItem_kind(ctx, field)
-	case "entityId":
-		return ec.fieldContext_FeedItem_entityId(ctx, field)
+	case "entityID":
+		return ec.fieldContext_FeedItem_entityID(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_FeedItem_createdAt(ctx, field)
 	case "payload":
@@ -3800,8 +3801,8 @@ func (ec *executionContext) childFields_FeedItem(ctx context.Context, field grap
 
 func (ec *executionContext) childFields_IngestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "batchId":
-		return ec.fieldContext_IngestResult_batchId(ctx, field)
+	case "batchID":
+		return ec.fieldContext_IngestResult_batchID(ctx, field)
 	case "received":
 		return ec.fieldContext_IngestResult_received(ctx, field)
 	case "inserted":
@@ -3916,8 +3917,6 @@ func (ec *executionContext) childFields_Intervention(ctx context.Context, field 
 		return ec.fieldContext_Intervention_updatedAt(ctx, field)
 	case "title":
 		return ec.fieldContext_Intervention_title(ctx, field)
-	case "protocolKind":
-		return ec.fieldContext_Intervention_protocolKind(ctx, field)
 	case "targetMetric":
 		return ec.fieldContext_Intervention_targetMetric(ctx, field)
 	case "expectedDirection":
@@ -3958,6 +3957,8 @@ func (ec *executionContext) childFields_Intervention(ctx context.Context, field 
 		return ec.fieldContext_Intervention_evaluations(ctx, field)
 	case "auditTrail":
 		return ec.fieldContext_Intervention_auditTrail(ctx, field)
+	case "protocolKind":
+		return ec.fieldContext_Intervention_protocolKind(ctx, field)
 	case "safetyDecision":
 		return ec.fieldContext_Intervention_safetyDecision(ctx, field)
 	case "schedule":
@@ -4238,8 +4239,8 @@ func (ec *executionContext) childFields_ScheduleDay(ctx context.Context, field g
 
 func (ec *executionContext) childFields_SkippedRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "recordId":
-		return ec.fieldContext_SkippedRecord_recordId(ctx, field)
+	case "recordID":
+		return ec.fieldContext_SkippedRecord_recordID(ctx, field)
 	case "reason":
 		return ec.fieldContext_SkippedRecord_reason(ctx, field)
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"entgo.io/contrib/entgql"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/graph/model"
@@ -31,6 +32,11 @@ func (r *evaluationResolver) Narrative(ctx context.Context, obj *ent.Evaluation)
 		return nil, nil
 	}
 	return n, err
+}
+
+// ProtocolKind is the resolver for the protocolKind field.
+func (r *interventionResolver) ProtocolKind(ctx context.Context, obj *ent.Intervention) (safety.ProtocolKind, error) {
+	return safety.ProtocolKind(obj.ProtocolKind), nil
 }
 
 // SafetyDecision is the resolver for the safetyDecision field.
@@ -93,12 +99,12 @@ func (r *mutationResolver) EvaluateIntervention(ctx context.Context, id string) 
 }
 
 // UpdateSafetyFlags is the resolver for the updateSafetyFlags field.
-func (r *mutationResolver) UpdateSafetyFlags(ctx context.Context, flags []string) ([]*ent.Intervention, error) {
+func (r *mutationResolver) UpdateSafetyFlags(ctx context.Context, flags []safety.Flag) ([]*ent.Intervention, error) {
 	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Intervene.UpdateSafetyFlags(ctx, t, v.UserID, flags)
+	return r.Intervene.UpdateSafetyFlags(ctx, t, v.UserID, flagNames(flags))
 }
 
 // ApproveIntervention is the resolver for the approveIntervention field.

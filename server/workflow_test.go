@@ -84,7 +84,7 @@ func TestReviewAndCancelWorkflows(t *testing.T) {
 		require.Equal(t, []string{"EFORBIDDEN"}, srv.Do(t, uid, `query Q { pendingReviews { totalCount } }`, nil).Codes())
 		var q struct {
 			PendingReviews struct {
-				TotalCount int `json:"totalCount"`
+				TotalCount int                          `json:"totalCount"`
 				Edges      []struct{ Node workflowItv } `json:"edges"`
 			} `json:"pendingReviews"`
 		}
