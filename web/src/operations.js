@@ -26,7 +26,7 @@ mutation IngestOne($input: [ObservationInput!]!) {
     query: `# A subscription over graphql-transport-ws: every event of your feed.
 # Resume after a disconnect with after: "<last cursor>".
 subscription Feed {
-  feed { cursor kind entityId createdAt }
+  feed { cursor kind entityID createdAt }
 }
 `,
   },

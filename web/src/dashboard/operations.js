@@ -89,7 +89,7 @@ export const START_INTERVENTION = `mutation Start($input: StartInterventionInput
 }`;
 
 export const LOG_ADHERENCE = `mutation LogAdherence($id: ID!, $day: String!, $adherent: Boolean!, $note: String) {
-  logAdherence(interventionId: $id, day: $day, adherent: $adherent, note: $note) { id }
+  logAdherence(interventionID: $id, day: $day, adherent: $adherent, note: $note) { id }
 }`;
 
 export const EVALUATE = `mutation Evaluate($id: ID!) {

@@ -51,7 +51,7 @@ import{c as Ca}from"./client-BKeHFvJL.js";var On,we,Ur,Yt,Go,Gr,Br,yi,An,on,qr,G
     intervention { ${rs} }
   }
 }`,lr=`mutation LogAdherence($id: ID!, $day: String!, $adherent: Boolean!, $note: String) {
-  logAdherence(interventionId: $id, day: $day, adherent: $adherent, note: $note) { id }
+  logAdherence(interventionID: $id, day: $day, adherent: $adherent, note: $note) { id }
 }`,Xa=`mutation Evaluate($id: ID!) {
   evaluateIntervention(id: $id) { ${os} }
 }`,vi="auditTrail(first: 50) { totalCount edges { node { id seq createdAt action decision reason actor } } }",ec=`query AuditTrail($id: ID!) {
