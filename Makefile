@@ -53,15 +53,15 @@ fuzz:
 ## web: rebuild the embedded front-end (web/dist: playground and dashboard)
 ## from web/package-lock.json with the pinned Vite; commit the result
 web:
-	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build -- --logLevel warn
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 ## check-web: rebuild the front-end; fail if web/dist differs from the commit
 check-web: web
-	@if [ -n "$$(git status --porcelain --untracked-files=all -- web/dist)" ]; then \
-	  git status --porcelain --untracked-files=all -- web/dist; \
-	  echo "web/dist is stale: run 'make web' and commit"; exit 1; \
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- web/dist web/operations)" ]; then \
+	  git status --porcelain --untracked-files=all -- web/dist web/operations; \
+	  echo "web/dist or web/operations is stale: run 'make web' and commit"; exit 1; \
 	fi
-	@echo "web/dist is current"
+	@echo "web/dist and web/operations are current"
 
 ## generate: ent (+entgql) then gqlgen
 generate:

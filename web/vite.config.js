@@ -6,6 +6,7 @@ import { defineConfig } from 'vite';
 // names, no timestamps, no source maps.
 export default defineConfig({
   base: '/',
+  logLevel: 'warn',
   esbuild: { jsxFactory: 'h', jsxFragment: 'Fragment' },
   build: {
     outDir: 'dist',

@@ -38,8 +38,6 @@ export const REFRESH = `mutation Refresh($token: String!) {
 
 export const SIGN_OUT = `mutation SignOut($token: String!) { signOut(refreshToken: $token) }`;
 
-export const ME = `query Me { me { id email role displayName timezone } }`;
-
 export const INSIGHTS = `query Insights {
   insights(first: 100, orderBy: [{ field: CREATED_AT, direction: DESC }]) {
     edges { node { ${insightFields} } }
