@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SERVICES := deploy/scripts/test-services.sh
 NAME ?= changes
 
-.PHONY: run build test test-short bench bench-go calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check actionlint hadolint vulncheck deploy-check alerts-test
+.PHONY: web check-web run build test test-short bench bench-go calibrate fuzz generate check-generate migrations check-migrations lint tools clean tidy-check schema check-schema actionlint hadolint vulncheck deploy-check alerts-test
 
 ## run: serve the API on the embedded SQLite database in ./data (dev mode)
 run:
@@ -56,6 +56,19 @@ fuzz:
 	  done; \
 	done
 
+## web: rebuild the embedded front-end (web/dist: playground and dashboard)
+## from web/package-lock.json with the pinned Vite; commit the result
+web:
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+## check-web: rebuild the front-end; fail if web/dist differs from the commit
+check-web: web
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- web/dist web/operations)" ]; then \
+	  git status --porcelain --untracked-files=all -- web/dist web/operations; \
+	  echo "web/dist or web/operations is stale: run 'make web' and commit"; exit 1; \
+	fi
+	@echo "web/dist and web/operations are current"
+
 ## generate: ent (+entgql) then gqlgen
 generate:
 	@if command -v flock >/dev/null; then flock -w 900 /tmp/vitalgraph-generate.lock $(GO) generate ./generate.go; else $(GO) generate ./generate.go; fi
@@ -72,6 +85,15 @@ check-generate: generate migrations
 	  echo "generated code or migrations are stale: run 'make generate' / 'make migrations NAME=…' and commit"; exit 1; \
 	fi
 	@echo "generated code and migrations are current"
+
+## schema: write schema.graphql, the executable GraphQL schema as SDL with descriptions (for client code generators)
+schema:
+	$(GO) run . schema > schema.graphql.tmp && mv schema.graphql.tmp schema.graphql
+
+## check-schema: fail if the committed schema.graphql differs from the executable schema
+check-schema:
+	@$(GO) run . schema | diff -u schema.graphql - || { echo "schema.graphql is stale: run 'make schema' and commit"; exit 1; }
+	@echo "schema.graphql is current"
 
 ## lint: golangci-lint v2 (installed at a pinned version if missing)
 lint: $(GOLANGCI)

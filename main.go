@@ -17,12 +17,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // IANA zones for users' local days, also on images without zoneinfo
 
 	"github.com/getsentry/sentry-go"
 
+	"github.com/vitalgraph/vitalgraph/graph/schemadoc"
 	"github.com/vitalgraph/vitalgraph/server"
 	"github.com/vitalgraph/vitalgraph/server/migrations"
 	"github.com/vitalgraph/vitalgraph/server/telemetry"
@@ -38,9 +40,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
+	if code := exitCode(err); code != 0 {
 		fmt.Fprintln(os.Stderr, "vitalgraph:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 
@@ -76,6 +78,9 @@ commands:
   doctor [--url URL] [--skip-golden]
                       check the deployment as configured (and the running server):
                       PASS/FAIL with the fix per line; non-zero exit on a failure
+  schema              print the GraphQL schema (SDL with descriptions; committed as schema.graphql)
+  pq build DIR -o FILE
+                      turn a folder of .graphql client operations into the persisted-query allow-list (PERSISTED_QUERIES_FILE)
   version             print the version
 `
 
@@ -85,6 +90,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.New("no command")
 	}
 	cmd, args := args[0], args[1:]
+	if wantsHelp(args) {
+		return commandHelp(cmd, stdout, stderr)
+	}
 	switch cmd {
 	case "version":
 		fmt.Fprintf(stdout, "vitalgraph %s (%s)\n", version, commit)
@@ -95,6 +103,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return keysCmd(args, stdout, stderr)
 	case "doctor": // reports a bad configuration as a failed check
 		return doctorCmd(ctx, args, getenv, stdout)
+	case "schema": // the SDL a client's code generator reads; needs no configuration
+		_, err := stdout.Write(schemadoc.Print())
+		return err
+	case "pq":
+		return pqCmd(args, stdout)
 	}
 	cfg, err := server.LoadConfig(getenv)
 	if err != nil {
@@ -217,4 +230,44 @@ func startTracing(ctx context.Context, cfg server.Config, log *slog.Logger) (fun
 		defer cancel()
 		_ = shutdown(sctx)
 	}, nil
+}
+
+// exitCode is the process status for run's error: 0 for none and for a
+// help request (a flag set's -h after a subcommand, e.g. `keys generate -h`).
+func exitCode(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
+}
+
+// wantsHelp reports whether a command's first argument asks for help (-h,
+// -help, --help): its usage is printed before any configuration is loaded.
+// Later help flags reach the command's flag set (flag.ErrHelp, exit 0).
+func wantsHelp(args []string) bool {
+	return len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")
+}
+
+// commandHelp prints the usage entry of cmd (its line and the indented lines
+// under it); an unknown command is an error, with the full usage.
+func commandHelp(cmd string, stdout, stderr io.Writer) error {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(usage, "\n") {
+		switch {
+		case strings.HasPrefix(line, "  "+cmd+" ") || line == "  "+cmd:
+			in = true
+		case in && !strings.HasPrefix(line, "    "):
+			in = false
+		}
+		if in {
+			b.WriteString(line + "\n")
+		}
+	}
+	if b.Len() == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	fmt.Fprint(stdout, "usage: vitalgraph <command> [flags]\n\n"+b.String())
+	return nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// AdherenceLog is the model entity for the AdherenceLog schema.
+// Whether the protocol was followed on one day of an experiment (one per day; logging it again overwrites).
 type AdherenceLog struct {
 	config `json:"-"`
 	// ID of the ent.

@@ -14,7 +14,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// AuditEvent is the model entity for the AuditEvent schema.
+// One decision, explained: append-only and hash-chained per user (hash = sha256(prevHash ‖ canonical event)), so any edit is detectable (docs/audit.md).
 type AuditEvent struct {
 	config `json:"-"`
 	// ID of the ent.

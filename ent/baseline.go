@@ -13,7 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// Baseline is the model entity for the Baseline schema.
+// A metric's personal baseline on one day: the 60-day median with its MAD band, the 7-day EWMA, its state and the anomaly detector's state.
 type Baseline struct {
 	config `json:"-"`
 	// ID of the ent.

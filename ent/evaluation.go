@@ -16,7 +16,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// Evaluation is the model entity for the Evaluation schema.
+// The honest result of an experiment: windows, coverage, adherence, per-protocol and intention-to-treat effects with their interval, effect size, minimum detectable effect, reliability and evidence grade (docs/statistics.md).
 type Evaluation struct {
 	config `json:"-"`
 	// ID of the ent.

@@ -14,7 +14,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// FeedEvent is the model entity for the FeedEvent schema.
+// One event of a user's live feed (the transactional outbox); its per-user seq is the feed cursor.
 type FeedEvent struct {
 	config `json:"-"`
 	// ID of the ent.

@@ -1244,11 +1244,6 @@ func (_q *InterventionQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, intervention.FieldTitle)
 				fieldSeen[intervention.FieldTitle] = struct{}{}
 			}
-		case "protocolKind":
-			if _, ok := fieldSeen[intervention.FieldProtocolKind]; !ok {
-				selectedFields = append(selectedFields, intervention.FieldProtocolKind)
-				fieldSeen[intervention.FieldProtocolKind] = struct{}{}
-			}
 		case "targetMetric":
 			if _, ok := fieldSeen[intervention.FieldTargetMetric]; !ok {
 				selectedFields = append(selectedFields, intervention.FieldTargetMetric)

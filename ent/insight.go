@@ -15,7 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// Insight is the model entity for the Insight schema.
+// A finding about one metric (anomaly, change point, trend, data gap…) with its evidence: grade, confidence, sample size, coverage and why / how confident / what would change it.
 type Insight struct {
 	config `json:"-"`
 	// ID of the ent.

@@ -15,7 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// Intervention is the model entity for the Intervention schema.
+// An n-of-1 experiment on one target metric. It always carries a safety decision (risk level, prior evidence grade, boundary); HIGH risk waits for review.
 type Intervention struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -28,7 +28,7 @@ type Intervention struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Title holds the value of the "title" field.
 	Title string `json:"title,omitempty"`
-	// ProtocolKind holds the value of the "protocol_kind" field.
+	// the protocol kind (engine/safety.ProtocolKind)
 	ProtocolKind string `json:"protocol_kind,omitempty"`
 	// TargetMetric holds the value of the "target_metric" field.
 	TargetMetric string `json:"target_metric,omitempty"`

@@ -14,7 +14,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// Narrative is the model entity for the Narrative schema.
+// Plain-language text explaining an evaluation or insight, from the template narrator or a claim-checked LLM answer, with the safety boundary carried verbatim.
 type Narrative struct {
 	config `json:"-"`
 	// ID of the ent.

@@ -15,7 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// Observation is the model entity for the Observation schema.
+// One daily value of one metric from one source, in the metric's canonical unit; provider zeros are stored as missing (value null).
 type Observation struct {
 	config `json:"-"`
 	// ID of the ent.

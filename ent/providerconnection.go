@@ -13,7 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// ProviderConnection is the model entity for the ProviderConnection schema.
+// A user's link to a wearable provider; while it is not CONNECTED the metrics it feeds keep their baselines frozen.
 type ProviderConnection struct {
 	config `json:"-"`
 	// ID of the ent.

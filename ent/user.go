@@ -13,7 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// User is the model entity for the User schema.
+// A person using Vitalgraph: role, time zone and the cursors of their audit trail and live feed. Users see only themselves; admins see everyone.
 type User struct {
 	config `json:"-"`
 	// ID of the ent.

@@ -225,7 +225,7 @@ func runStep(ctx context.Context, c *Client, fsys fs.FS, dir string, sc Scenario
 		}
 		sort.Strings(days)
 		for _, d := range days {
-			if err := c.Do(ctx, `mutation($id: ID!, $d: String!, $a: Boolean!) { logAdherence(interventionId: $id, day: $d, adherent: $a) { id } }`,
+			if err := c.Do(ctx, `mutation($id: ID!, $d: String!, $a: Boolean!) { logAdherence(interventionID: $id, day: $d, adherent: $a) { id } }`,
 				map[string]any{"id": ids[i], "d": d, "a": sc.Interventions[i].Adherence[d]}, nil); err != nil {
 				return fmt.Errorf("adherence %s: %w", d, err)
 			}

@@ -94,13 +94,13 @@ func (ec *executionContext) fieldContext_AuditCheckpoint_signedAt(_ context.Cont
 	return graphql.NewScalarFieldContext("AuditCheckpoint", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _AuditCheckpoint_keyId(ctx context.Context, field graphql.CollectedField, obj *model.AuditCheckpoint) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditCheckpoint_keyID(ctx context.Context, field graphql.CollectedField, obj *model.AuditCheckpoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditCheckpoint_keyId(ctx, field)
+			return ec.fieldContext_AuditCheckpoint_keyID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.KeyID, nil
@@ -113,7 +113,7 @@ func (ec *executionContext) _AuditCheckpoint_keyId(ctx context.Context, field gr
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_AuditCheckpoint_keyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_AuditCheckpoint_keyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditCheckpoint", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -163,13 +163,13 @@ func (ec *executionContext) fieldContext_AuditProblem_seq(_ context.Context, fie
 	return graphql.NewScalarFieldContext("AuditProblem", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _AuditProblem_eventId(ctx context.Context, field graphql.CollectedField, obj *model.AuditProblem) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditProblem_eventID(ctx context.Context, field graphql.CollectedField, obj *model.AuditProblem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditProblem_eventId(ctx, field)
+			return ec.fieldContext_AuditProblem_eventID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.EventID, nil
@@ -182,7 +182,7 @@ func (ec *executionContext) _AuditProblem_eventId(ctx context.Context, field gra
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_AuditProblem_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_AuditProblem_eventID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditProblem", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
@@ -232,13 +232,13 @@ func (ec *executionContext) fieldContext_AuditProblem_message(_ context.Context,
 	return graphql.NewScalarFieldContext("AuditProblem", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _AuditPublicKey_keyId(ctx context.Context, field graphql.CollectedField, obj *model.AuditPublicKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditPublicKey_keyID(ctx context.Context, field graphql.CollectedField, obj *model.AuditPublicKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditPublicKey_keyId(ctx, field)
+			return ec.fieldContext_AuditPublicKey_keyID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.KeyID, nil
@@ -251,7 +251,7 @@ func (ec *executionContext) _AuditPublicKey_keyId(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_AuditPublicKey_keyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_AuditPublicKey_keyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditPublicKey", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -480,13 +480,13 @@ func (ec *executionContext) fieldContext_DataExport_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _DataExport_userId(ctx context.Context, field graphql.CollectedField, obj *model.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_userID(ctx context.Context, field graphql.CollectedField, obj *model.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataExport_userId(ctx, field)
+			return ec.fieldContext_DataExport_userID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.UserID, nil
@@ -499,7 +499,7 @@ func (ec *executionContext) _DataExport_userId(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_DataExport_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_DataExport_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
@@ -664,13 +664,13 @@ func (ec *executionContext) fieldContext_DataExport_bytes(_ context.Context, fie
 	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _DeleteAccountPayload_deletedUserId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeleteAccountPayload_deletedUserID(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DeleteAccountPayload_deletedUserId(ctx, field)
+			return ec.fieldContext_DeleteAccountPayload_deletedUserID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.DeletedUserID, nil
@@ -683,7 +683,7 @@ func (ec *executionContext) _DeleteAccountPayload_deletedUserId(ctx context.Cont
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_DeleteAccountPayload_deletedUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_DeleteAccountPayload_deletedUserID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
@@ -725,7 +725,7 @@ func (ec *executionContext) unmarshalInputAuditCheckpointInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"seq", "headHash", "signedAt", "keyId", "signature"}
+	fieldsInOrder := [...]string{"seq", "headHash", "signedAt", "keyID", "signature"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -753,8 +753,8 @@ func (ec *executionContext) unmarshalInputAuditCheckpointInput(ctx context.Conte
 				return it, err
 			}
 			it.SignedAt = data
-		case "keyId":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keyId"))
+		case "keyID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keyID"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
@@ -807,8 +807,8 @@ func (ec *executionContext) _AuditCheckpoint(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "keyId":
-			out.Values[i] = ec._AuditCheckpoint_keyId(ctx, field, obj)
+		case "keyID":
+			out.Values[i] = ec._AuditCheckpoint_keyID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -855,8 +855,8 @@ func (ec *executionContext) _AuditProblem(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "eventId":
-			out.Values[i] = ec._AuditProblem_eventId(ctx, field, obj)
+		case "eventID":
+			out.Values[i] = ec._AuditProblem_eventID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -903,8 +903,8 @@ func (ec *executionContext) _AuditPublicKey(ctx context.Context, sel ast.Selecti
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AuditPublicKey")
-		case "keyId":
-			out.Values[i] = ec._AuditPublicKey_keyId(ctx, field, obj)
+		case "keyID":
+			out.Values[i] = ec._AuditPublicKey_keyID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -1019,8 +1019,8 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "userId":
-			out.Values[i] = ec._DataExport_userId(ctx, field, obj)
+		case "userID":
+			out.Values[i] = ec._DataExport_userID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -1092,8 +1092,8 @@ func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.S
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DeleteAccountPayload")
-		case "deletedUserId":
-			out.Values[i] = ec._DeleteAccountPayload_deletedUserId(ctx, field, obj)
+		case "deletedUserID":
+			out.Values[i] = ec._DeleteAccountPayload_deletedUserID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -131,13 +131,13 @@ func (ec *executionContext) fieldContext_FeedItem_kind(_ context.Context, field 
 	return graphql.NewScalarFieldContext("FeedItem", field, false, false, errors.New("field of type FeedEventKind does not have child fields"))
 }
 
-func (ec *executionContext) _FeedItem_entityId(ctx context.Context, field graphql.CollectedField, obj *feed.Event) (ret graphql.Marshaler) {
+func (ec *executionContext) _FeedItem_entityID(ctx context.Context, field graphql.CollectedField, obj *feed.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FeedItem_entityId(ctx, field)
+			return ec.fieldContext_FeedItem_entityID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.EntityID, nil
@@ -150,7 +150,7 @@ func (ec *executionContext) _FeedItem_entityId(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_FeedItem_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_FeedItem_entityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedItem", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -377,8 +377,8 @@ func (ec *executionContext) _FeedItem(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "entityId":
-			out.Values[i] = ec._FeedItem_entityId(ctx, field, obj)
+		case "entityID":
+			out.Values[i] = ec._FeedItem_entityID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

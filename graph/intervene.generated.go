@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/graph/model"
@@ -490,7 +491,7 @@ func (ec *executionContext) unmarshalInputStartInterventionInput(ctx context.Con
 			it.Title = data
 		case "protocolKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("protocolKind"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNProtocolKind2githubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐProtocolKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -833,6 +834,16 @@ func (ec *executionContext) marshalNDayWindow2ᚖgithubᚗcomᚋvitalgraphᚋvit
 	return ec._DayWindow(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNProtocolKind2githubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐProtocolKind(ctx context.Context, v any) (safety.ProtocolKind, error) {
+	var res safety.ProtocolKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProtocolKind2githubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐProtocolKind(ctx context.Context, sel ast.SelectionSet, v safety.ProtocolKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSafetyCheck2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐSafetyCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SafetyCheck) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -867,6 +878,46 @@ func (ec *executionContext) marshalNSafetyDecision2ᚖgithubᚗcomᚋvitalgraph�
 		return graphql.Null
 	}
 	return ec._SafetyDecision(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSafetyFlag2githubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐFlag(ctx context.Context, v any) (safety.Flag, error) {
+	var res safety.Flag
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSafetyFlag2githubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐFlag(ctx context.Context, sel ast.SelectionSet, v safety.Flag) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSafetyFlag2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐFlagᚄ(ctx context.Context, v any) ([]safety.Flag, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]safety.Flag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSafetyFlag2githubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐFlag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNSafetyFlag2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐFlagᚄ(ctx context.Context, sel ast.SelectionSet, v []safety.Flag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSafetyFlag2githubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐFlag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNScheduleDay2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐScheduleDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ScheduleDay) graphql.Marshaler {

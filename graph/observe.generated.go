@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
@@ -35,12 +36,15 @@ type MutationResolver interface {
 	LogAdherence(ctx context.Context, interventionID string, day string, adherent bool, note *string) (*ent.AdherenceLog, error)
 	CompleteIntervention(ctx context.Context, id string) (*ent.Intervention, error)
 	EvaluateIntervention(ctx context.Context, id string) (*ent.Evaluation, error)
-	UpdateSafetyFlags(ctx context.Context, flags []string) ([]*ent.Intervention, error)
+	UpdateSafetyFlags(ctx context.Context, flags []safety.Flag) ([]*ent.Intervention, error)
+	ApproveIntervention(ctx context.Context, id string, reason string) (*ent.Intervention, error)
+	RejectIntervention(ctx context.Context, id string, reason string) (*ent.Intervention, error)
+	CancelIntervention(ctx context.Context, id string, reason *string) (*ent.Intervention, error)
 	SetProviderConnection(ctx context.Context, provider providerconnection.Provider, status providerconnection.Status, at *time.Time) (*ent.ProviderConnection, error)
 	DismissInsight(ctx context.Context, id string, reason insight.DismissReason) (*ent.Insight, error)
 	AcknowledgeInsight(ctx context.Context, id string) (*ent.Insight, error)
 	SetTimezone(ctx context.Context, timezone string) (*ent.User, error)
-	IngestProviderPayload(ctx context.Context, provider string, payload string, idempotencyKey *string) (*model.ProviderIngestResult, error)
+	IngestProviderPayload(ctx context.Context, provider providerconnection.Provider, payload string, idempotencyKey *string) (*model.ProviderIngestResult, error)
 	ConnectProvider(ctx context.Context, provider providerconnection.Provider) (*model.ProviderAuthorization, error)
 	SyncProvider(ctx context.Context, provider providerconnection.Provider) (*ent.ProviderConnection, error)
 	DisconnectProvider(ctx context.Context, provider providerconnection.Provider) (*ent.ProviderConnection, error)
@@ -67,14 +71,58 @@ func (ec *executionContext) field_Mutation_acknowledgeInsight_args(ctx context.C
 func (ec *executionContext) field_Mutation_adminRevokeSessions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNID2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveIntervention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelIntervention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -117,14 +165,14 @@ func (ec *executionContext) field_Mutation_deleteAccount_args(ctx context.Contex
 		return nil, err
 	}
 	args["password"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg1
+	args["userID"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
@@ -212,8 +260,8 @@ func (ec *executionContext) field_Mutation_ingestProviderPayload_args(ctx contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
+		func(ctx context.Context, v any) (providerconnection.Provider, error) {
+			return ec.unmarshalNProviderConnectionProvider2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋproviderconnectionᚐProvider(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -241,14 +289,14 @@ func (ec *executionContext) field_Mutation_ingestProviderPayload_args(ctx contex
 func (ec *executionContext) field_Mutation_logAdherence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "interventionId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "interventionID",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNID2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["interventionId"] = arg0
+	args["interventionID"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "day",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNString2string(ctx, v)
@@ -290,31 +338,53 @@ func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rejectIntervention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestDataExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
 	return args, nil
 }
 
 func (ec *executionContext) field_Mutation_runLoop_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["userId"] = arg0
+	args["userID"] = arg0
 	return args, nil
 }
 
@@ -452,8 +522,8 @@ func (ec *executionContext) field_Mutation_updateSafetyFlags_args(ctx context.Co
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "flags",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]safety.Flag, error) {
+			return ec.unmarshalNSafetyFlag2ᚕgithubᚗcomᚋvitalgraphᚋvitalgraphᚋengineᚋsafetyᚐFlagᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -742,13 +812,13 @@ func (ec *executionContext) fieldContext_Evidence_windowTo(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Evidence", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _IngestResult_batchId(ctx context.Context, field graphql.CollectedField, obj *model.IngestResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestResult_batchID(ctx context.Context, field graphql.CollectedField, obj *model.IngestResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IngestResult_batchId(ctx, field)
+			return ec.fieldContext_IngestResult_batchID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.BatchID, nil
@@ -761,7 +831,7 @@ func (ec *executionContext) _IngestResult_batchId(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_IngestResult_batchId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_IngestResult_batchID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IngestResult", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
@@ -1195,15 +1265,15 @@ func (ec *executionContext) _MetricInfo_direction(ctx context.Context, field gra
 			return obj.Direction, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.MetricDirection) graphql.Marshaler {
+			return ec.marshalNMetricDirection2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐMetricDirection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_MetricInfo_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MetricInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MetricInfo", field, false, false, errors.New("field of type MetricDirection does not have child fields"))
 }
 
 func (ec *executionContext) _MetricInfo_lnTransform(ctx context.Context, field graphql.CollectedField, obj *model.MetricInfo) (ret graphql.Marshaler) {
@@ -1375,7 +1445,7 @@ func (ec *executionContext) _Mutation_runLoop(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RunLoop(ctx, fc.Args["userId"].(*string))
+			return ec.Resolvers.Mutation().RunLoop(ctx, fc.Args["userID"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LoopRunResult) graphql.Marshaler {
@@ -1595,7 +1665,7 @@ func (ec *executionContext) _Mutation_adminRevokeSessions(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AdminRevokeSessions(ctx, fc.Args["userId"].(string))
+			return ec.Resolvers.Mutation().AdminRevokeSessions(ctx, fc.Args["userID"].(string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -1639,7 +1709,7 @@ func (ec *executionContext) _Mutation_requestDataExport(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RequestDataExport(ctx, fc.Args["userId"].(*string))
+			return ec.Resolvers.Mutation().RequestDataExport(ctx, fc.Args["userID"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DataExport) graphql.Marshaler {
@@ -1683,7 +1753,7 @@ func (ec *executionContext) _Mutation_deleteAccount(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["password"].(*string), fc.Args["userId"].(*string), fc.Args["reason"].(*string))
+			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["password"].(*string), fc.Args["userID"].(*string), fc.Args["reason"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteAccountPayload) graphql.Marshaler {
@@ -1771,7 +1841,7 @@ func (ec *executionContext) _Mutation_logAdherence(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().LogAdherence(ctx, fc.Args["interventionId"].(string), fc.Args["day"].(string), fc.Args["adherent"].(bool), fc.Args["note"].(*string))
+			return ec.Resolvers.Mutation().LogAdherence(ctx, fc.Args["interventionID"].(string), fc.Args["day"].(string), fc.Args["adherent"].(bool), fc.Args["note"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdherenceLog) graphql.Marshaler {
@@ -1903,7 +1973,7 @@ func (ec *executionContext) _Mutation_updateSafetyFlags(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateSafetyFlags(ctx, fc.Args["flags"].([]string))
+			return ec.Resolvers.Mutation().UpdateSafetyFlags(ctx, fc.Args["flags"].([]safety.Flag))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Intervention) graphql.Marshaler {
@@ -1931,6 +2001,138 @@ func (ec *executionContext) fieldContext_Mutation_updateSafetyFlags(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateSafetyFlags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveIntervention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveIntervention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveIntervention(ctx, fc.Args["id"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Intervention) graphql.Marshaler {
+			return ec.marshalNIntervention2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐIntervention(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveIntervention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intervention(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveIntervention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectIntervention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectIntervention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectIntervention(ctx, fc.Args["id"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Intervention) graphql.Marshaler {
+			return ec.marshalNIntervention2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐIntervention(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectIntervention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intervention(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectIntervention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelIntervention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelIntervention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelIntervention(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Intervention) graphql.Marshaler {
+			return ec.marshalNIntervention2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐIntervention(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelIntervention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intervention(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelIntervention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2123,7 +2325,7 @@ func (ec *executionContext) _Mutation_ingestProviderPayload(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().IngestProviderPayload(ctx, fc.Args["provider"].(string), fc.Args["payload"].(string), fc.Args["idempotencyKey"].(*string))
+			return ec.Resolvers.Mutation().IngestProviderPayload(ctx, fc.Args["provider"].(providerconnection.Provider), fc.Args["payload"].(string), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderIngestResult) graphql.Marshaler {
@@ -2353,13 +2555,13 @@ func (ec *executionContext) fieldContext_ProviderIngestResult_skipped(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SkippedRecord_recordId(ctx context.Context, field graphql.CollectedField, obj *model.SkippedRecord) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkippedRecord_recordID(ctx context.Context, field graphql.CollectedField, obj *model.SkippedRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SkippedRecord_recordId(ctx, field)
+			return ec.fieldContext_SkippedRecord_recordID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.RecordID, nil
@@ -2372,7 +2574,7 @@ func (ec *executionContext) _SkippedRecord_recordId(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_SkippedRecord_recordId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_SkippedRecord_recordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SkippedRecord", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -2684,8 +2886,8 @@ func (ec *executionContext) _IngestResult(ctx context.Context, sel ast.Selection
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("IngestResult")
-		case "batchId":
-			out.Values[i] = ec._IngestResult_batchId(ctx, field, obj)
+		case "batchID":
+			out.Values[i] = ec._IngestResult_batchID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3042,6 +3244,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "approveIntervention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveIntervention(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectIntervention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectIntervention(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelIntervention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelIntervention(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setProviderConnection":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setProviderConnection(ctx, field)
@@ -3174,8 +3397,8 @@ func (ec *executionContext) _SkippedRecord(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SkippedRecord")
-		case "recordId":
-			out.Values[i] = ec._SkippedRecord_recordId(ctx, field, obj)
+		case "recordID":
+			out.Values[i] = ec._SkippedRecord_recordID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3290,6 +3513,16 @@ func (ec *executionContext) marshalNLoopRunResult2ᚖgithubᚗcomᚋvitalgraph�
 		return graphql.Null
 	}
 	return ec._LoopRunResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMetricDirection2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐMetricDirection(ctx context.Context, v any) (model.MetricDirection, error) {
+	var res model.MetricDirection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMetricDirection2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐMetricDirection(ctx context.Context, sel ast.SelectionSet, v model.MetricDirection) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNMetricInfo2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐMetricInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MetricInfo) graphql.Marshaler {

@@ -15,6 +15,7 @@ import (
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
@@ -184,6 +185,7 @@ type ComplexityRoot struct {
 
 	Evaluation struct {
 		Adherence          func(childComplexity int) int
+		AuditTrail         func(childComplexity int, after *entgql.Cursor[string], first *int) int
 		BaselineCoverage   func(childComplexity int) int
 		BaselineFrom       func(childComplexity int) int
 		BaselineTo         func(childComplexity int) int
@@ -293,6 +295,7 @@ type ComplexityRoot struct {
 
 	Insight struct {
 		AcknowledgedAt  func(childComplexity int) int
+		AuditTrail      func(childComplexity int, after *entgql.Cursor[string], first *int) int
 		Confidence      func(childComplexity int) int
 		Coverage        func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
@@ -336,6 +339,7 @@ type ComplexityRoot struct {
 
 	Intervention struct {
 		AdherenceLogs     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AdherenceLogOrder, where *ent.AdherenceLogWhereInput) int
+		AuditTrail        func(childComplexity int, after *entgql.Cursor[string], first *int) int
 		BlockDays         func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		Cycles            func(childComplexity int) int
@@ -403,6 +407,8 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AcknowledgeInsight    func(childComplexity int, id string) int
 		AdminRevokeSessions   func(childComplexity int, userID string) int
+		ApproveIntervention   func(childComplexity int, id string, reason string) int
+		CancelIntervention    func(childComplexity int, id string, reason *string) int
 		CompleteIntervention  func(childComplexity int, id string) int
 		ConnectProvider       func(childComplexity int, provider providerconnection.Provider) int
 		DeleteAccount         func(childComplexity int, password *string, userID *string, reason *string) int
@@ -410,9 +416,10 @@ type ComplexityRoot struct {
 		DismissInsight        func(childComplexity int, id string, reason insight.DismissReason) int
 		EvaluateIntervention  func(childComplexity int, id string) int
 		IngestObservations    func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
-		IngestProviderPayload func(childComplexity int, provider string, payload string, idempotencyKey *string) int
+		IngestProviderPayload func(childComplexity int, provider providerconnection.Provider, payload string, idempotencyKey *string) int
 		LogAdherence          func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
 		RefreshToken          func(childComplexity int, token string) int
+		RejectIntervention    func(childComplexity int, id string, reason string) int
 		RequestDataExport     func(childComplexity int, userID *string) int
 		RunLoop               func(childComplexity int, userID *string) int
 		SetProviderConnection func(childComplexity int, provider providerconnection.Provider, status providerconnection.Status, at *time.Time) int
@@ -422,7 +429,7 @@ type ComplexityRoot struct {
 		SignUp                func(childComplexity int, email string, password string) int
 		StartIntervention     func(childComplexity int, input model.StartInterventionInput) int
 		SyncProvider          func(childComplexity int, provider providerconnection.Provider) int
-		UpdateSafetyFlags     func(childComplexity int, flags []string) int
+		UpdateSafetyFlags     func(childComplexity int, flags []safety.Flag) int
 	}
 
 	Narrative struct {
@@ -551,6 +558,7 @@ type ComplexityRoot struct {
 		Node              func(childComplexity int, id string) int
 		Nodes             func(childComplexity int, ids []string) int
 		Observations      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
+		PendingReviews    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) int
 		PerformanceReport func(childComplexity int, windowHours *int) int
 		SystemStatus      func(childComplexity int) int
 		VerifyAuditTrail  func(childComplexity int, userID *string, against *model.AuditCheckpointInput) int
@@ -744,7 +752,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditCheckpoint.HeadHash(childComplexity), true
-	case "AuditCheckpoint.keyId":
+	case "AuditCheckpoint.keyID":
 		if e.ComplexityRoot.AuditCheckpoint.KeyID == nil {
 			break
 		}
@@ -880,7 +888,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
-	case "AuditProblem.eventId":
+	case "AuditProblem.eventID":
 		if e.ComplexityRoot.AuditProblem.EventID == nil {
 			break
 		}
@@ -905,7 +913,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditProblem.Seq(childComplexity), true
 
-	case "AuditPublicKey.keyId":
+	case "AuditPublicKey.keyID":
 		if e.ComplexityRoot.AuditPublicKey.KeyID == nil {
 			break
 		}
@@ -1169,7 +1177,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataExport.Status(childComplexity), true
-	case "DataExport.userId":
+	case "DataExport.userID":
 		if e.ComplexityRoot.DataExport.UserID == nil {
 			break
 		}
@@ -1189,7 +1197,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DayWindow.To(childComplexity), true
 
-	case "DeleteAccountPayload.deletedUserId":
+	case "DeleteAccountPayload.deletedUserID":
 		if e.ComplexityRoot.DeleteAccountPayload.DeletedUserID == nil {
 			break
 		}
@@ -1208,6 +1216,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.Adherence(childComplexity), true
+	case "Evaluation.auditTrail":
+		if e.ComplexityRoot.Evaluation.AuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_Evaluation_auditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Evaluation.AuditTrail(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Evaluation.baselineCoverage":
 		if e.ComplexityRoot.Evaluation.BaselineCoverage == nil {
 			break
@@ -1611,7 +1630,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FeedItem.Cursor(childComplexity), true
-	case "FeedItem.entityId":
+	case "FeedItem.entityID":
 		if e.ComplexityRoot.FeedItem.EntityID == nil {
 			break
 		}
@@ -1643,7 +1662,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GuardrailBreachCount.Guardrail(childComplexity), true
 
-	case "IngestResult.batchId":
+	case "IngestResult.batchID":
 		if e.ComplexityRoot.IngestResult.BatchID == nil {
 			break
 		}
@@ -1692,6 +1711,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Insight.AcknowledgedAt(childComplexity), true
+	case "Insight.auditTrail":
+		if e.ComplexityRoot.Insight.AuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_Insight_auditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Insight.AuditTrail(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Insight.confidence":
 		if e.ComplexityRoot.Insight.Confidence == nil {
 			break
@@ -1887,6 +1917,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Intervention.AdherenceLogs(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.AdherenceLogOrder), args["where"].(*ent.AdherenceLogWhereInput)), true
+	case "Intervention.auditTrail":
+		if e.ComplexityRoot.Intervention.AuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_Intervention_auditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Intervention.AuditTrail(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int)), true
 	case "Intervention.blockDays":
 		if e.ComplexityRoot.Intervention.BlockDays == nil {
 			break
@@ -2201,7 +2242,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AdminRevokeSessions(childComplexity, args["userId"].(string)), true
+		return e.ComplexityRoot.Mutation.AdminRevokeSessions(childComplexity, args["userID"].(string)), true
+	case "Mutation.approveIntervention":
+		if e.ComplexityRoot.Mutation.ApproveIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveIntervention(childComplexity, args["id"].(string), args["reason"].(string)), true
+	case "Mutation.cancelIntervention":
+		if e.ComplexityRoot.Mutation.CancelIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelIntervention(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.completeIntervention":
 		if e.ComplexityRoot.Mutation.CompleteIntervention == nil {
 			break
@@ -2234,7 +2297,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(*string), args["userId"].(*string), args["reason"].(*string)), true
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(*string), args["userID"].(*string), args["reason"].(*string)), true
 	case "Mutation.disconnectProvider":
 		if e.ComplexityRoot.Mutation.DisconnectProvider == nil {
 			break
@@ -2289,7 +2352,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.IngestProviderPayload(childComplexity, args["provider"].(string), args["payload"].(string), args["idempotencyKey"].(*string)), true
+		return e.ComplexityRoot.Mutation.IngestProviderPayload(childComplexity, args["provider"].(providerconnection.Provider), args["payload"].(string), args["idempotencyKey"].(*string)), true
 	case "Mutation.logAdherence":
 		if e.ComplexityRoot.Mutation.LogAdherence == nil {
 			break
@@ -2300,7 +2363,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.LogAdherence(childComplexity, args["interventionId"].(string), args["day"].(string), args["adherent"].(bool), args["note"].(*string)), true
+		return e.ComplexityRoot.Mutation.LogAdherence(childComplexity, args["interventionID"].(string), args["day"].(string), args["adherent"].(bool), args["note"].(*string)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -2312,6 +2375,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["token"].(string)), true
+	case "Mutation.rejectIntervention":
+		if e.ComplexityRoot.Mutation.RejectIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectIntervention(childComplexity, args["id"].(string), args["reason"].(string)), true
 	case "Mutation.requestDataExport":
 		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
 			break
@@ -2322,7 +2396,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity, args["userId"].(*string)), true
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity, args["userID"].(*string)), true
 	case "Mutation.runLoop":
 		if e.ComplexityRoot.Mutation.RunLoop == nil {
 			break
@@ -2333,7 +2407,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RunLoop(childComplexity, args["userId"].(*string)), true
+		return e.ComplexityRoot.Mutation.RunLoop(childComplexity, args["userID"].(*string)), true
 	case "Mutation.setProviderConnection":
 		if e.ComplexityRoot.Mutation.SetProviderConnection == nil {
 			break
@@ -2421,7 +2495,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateSafetyFlags(childComplexity, args["flags"].([]string)), true
+		return e.ComplexityRoot.Mutation.UpdateSafetyFlags(childComplexity, args["flags"].([]safety.Flag)), true
 
 	case "Narrative.createdAt":
 		if e.ComplexityRoot.Narrative.CreatedAt == nil {
@@ -2855,7 +2929,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AdminAuditTrail(childComplexity, args["userId"].(string), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.AdminAuditTrail(childComplexity, args["userID"].(string), args["first"].(*int)), true
 	case "Query.auditCheckpoint":
 		if e.ComplexityRoot.Query.AuditCheckpoint == nil {
 			break
@@ -2866,7 +2940,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditCheckpoint(childComplexity, args["userId"].(*string)), true
+		return e.ComplexityRoot.Query.AuditCheckpoint(childComplexity, args["userID"].(*string)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2996,6 +3070,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Observations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.ObservationOrder), args["where"].(*ent.ObservationWhereInput)), true
+	case "Query.pendingReviews":
+		if e.ComplexityRoot.Query.PendingReviews == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pendingReviews_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PendingReviews(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int)), true
 	case "Query.performanceReport":
 		if e.ComplexityRoot.Query.PerformanceReport == nil {
 			break
@@ -3023,7 +3108,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["userId"].(*string), args["against"].(*model.AuditCheckpointInput)), true
+		return e.ComplexityRoot.Query.VerifyAuditTrail(childComplexity, args["userID"].(*string), args["against"].(*model.AuditCheckpointInput)), true
 	case "Query.version":
 		if e.ComplexityRoot.Query.Version == nil {
 			break
@@ -3112,7 +3197,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SkippedRecord.Reason(childComplexity), true
-	case "SkippedRecord.recordId":
+	case "SkippedRecord.recordID":
 		if e.ComplexityRoot.SkippedRecord.RecordID == nil {
 			break
 		}
@@ -3568,8 +3653,8 @@ func (ec *executionContext) childFields_AuditCheckpoint(ctx context.Context, fie
 		return ec.fieldContext_AuditCheckpoint_headHash(ctx, field)
 	case "signedAt":
 		return ec.fieldContext_AuditCheckpoint_signedAt(ctx, field)
-	case "keyId":
-		return ec.fieldContext_AuditCheckpoint_keyId(ctx, field)
+	case "keyID":
+		return ec.fieldContext_AuditCheckpoint_keyID(ctx, field)
 	case "signature":
 		return ec.fieldContext_AuditCheckpoint_signature(ctx, field)
 	}
@@ -3634,8 +3719,8 @@ func (ec *executionContext) childFields_AuditProblem(ctx context.Context, field 
 	switch field.Name {
 	case "seq":
 		return ec.fieldContext_AuditProblem_seq(ctx, field)
-	case "eventId":
-		return ec.fieldContext_AuditProblem_eventId(ctx, field)
+	case "eventID":
+		return ec.fieldContext_AuditProblem_eventID(ctx, field)
 	case "kind":
 		return ec.fieldContext_AuditProblem_kind(ctx, field)
 	case "message":
@@ -3646,8 +3731,8 @@ func (ec *executionContext) childFields_AuditProblem(ctx context.Context, field 
 
 func (ec *executionContext) childFields_AuditPublicKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "keyId":
-		return ec.fieldContext_AuditPublicKey_keyId(ctx, field)
+	case "keyID":
+		return ec.fieldContext_AuditPublicKey_keyID(ctx, field)
 	case "publicKey":
 		return ec.fieldContext_AuditPublicKey_publicKey(ctx, field)
 	}
@@ -3742,8 +3827,8 @@ func (ec *executionContext) childFields_DataExport(ctx context.Context, field gr
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_DataExport_id(ctx, field)
-	case "userId":
-		return ec.fieldContext_DataExport_userId(ctx, field)
+	case "userID":
+		return ec.fieldContext_DataExport_userID(ctx, field)
 	case "status":
 		return ec.fieldContext_DataExport_status(ctx, field)
 	case "progress":
@@ -3774,8 +3859,8 @@ func (ec *executionContext) childFields_DayWindow(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "deletedUserId":
-		return ec.fieldContext_DeleteAccountPayload_deletedUserId(ctx, field)
+	case "deletedUserID":
+		return ec.fieldContext_DeleteAccountPayload_deletedUserID(ctx, field)
 	case "erasedRows":
 		return ec.fieldContext_DeleteAccountPayload_erasedRows(ctx, field)
 	}
@@ -3850,6 +3935,8 @@ func (ec *executionContext) childFields_Evaluation(ctx context.Context, field gr
 		return ec.fieldContext_Evaluation_details(ctx, field)
 	case "intervention":
 		return ec.fieldContext_Evaluation_intervention(ctx, field)
+	case "auditTrail":
+		return ec.fieldContext_Evaluation_auditTrail(ctx, field)
 	case "baselineWindow":
 		return ec.fieldContext_Evaluation_baselineWindow(ctx, field)
 	case "interventionWindow":
@@ -3948,8 +4035,8 @@ func (ec *executionContext) childFields_FeedItem(ctx context.Context, field grap
 		return ec.fieldContext_FeedItem_cursor(ctx, field)
 	case "kind":
 		return ec.fieldContext_FeedItem_kind(ctx, field)
-	case "entityId":
-		return ec.fieldContext_FeedItem_entityId(ctx, field)
+	case "entityID":
+		return ec.fieldContext_FeedItem_entityID(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_FeedItem_createdAt(ctx, field)
 	case "payload":
@@ -3970,8 +4057,8 @@ func (ec *executionContext) childFields_GuardrailBreachCount(ctx context.Context
 
 func (ec *executionContext) childFields_IngestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "batchId":
-		return ec.fieldContext_IngestResult_batchId(ctx, field)
+	case "batchID":
+		return ec.fieldContext_IngestResult_batchID(ctx, field)
 	case "received":
 		return ec.fieldContext_IngestResult_received(ctx, field)
 	case "inserted":
@@ -4036,6 +4123,8 @@ func (ec *executionContext) childFields_Insight(ctx context.Context, field graph
 		return ec.fieldContext_Insight_whatWouldChange(ctx, field)
 	case "details":
 		return ec.fieldContext_Insight_details(ctx, field)
+	case "auditTrail":
+		return ec.fieldContext_Insight_auditTrail(ctx, field)
 	case "evidence":
 		return ec.fieldContext_Insight_evidence(ctx, field)
 	}
@@ -4084,8 +4173,6 @@ func (ec *executionContext) childFields_Intervention(ctx context.Context, field 
 		return ec.fieldContext_Intervention_updatedAt(ctx, field)
 	case "title":
 		return ec.fieldContext_Intervention_title(ctx, field)
-	case "protocolKind":
-		return ec.fieldContext_Intervention_protocolKind(ctx, field)
 	case "targetMetric":
 		return ec.fieldContext_Intervention_targetMetric(ctx, field)
 	case "expectedDirection":
@@ -4124,6 +4211,10 @@ func (ec *executionContext) childFields_Intervention(ctx context.Context, field 
 		return ec.fieldContext_Intervention_adherenceLogs(ctx, field)
 	case "evaluations":
 		return ec.fieldContext_Intervention_evaluations(ctx, field)
+	case "auditTrail":
+		return ec.fieldContext_Intervention_auditTrail(ctx, field)
+	case "protocolKind":
+		return ec.fieldContext_Intervention_protocolKind(ctx, field)
 	case "safetyDecision":
 		return ec.fieldContext_Intervention_safetyDecision(ctx, field)
 	case "schedule":
@@ -4458,8 +4549,8 @@ func (ec *executionContext) childFields_ScheduleDay(ctx context.Context, field g
 
 func (ec *executionContext) childFields_SkippedRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "recordId":
-		return ec.fieldContext_SkippedRecord_recordId(ctx, field)
+	case "recordID":
+		return ec.fieldContext_SkippedRecord_recordID(ctx, field)
 	case "reason":
 		return ec.fieldContext_SkippedRecord_reason(ctx, field)
 	}

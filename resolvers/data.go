@@ -5,9 +5,14 @@ import (
 	"encoding/base64"
 	"sort"
 
+	"entgo.io/contrib/entgql"
+
 	"github.com/vitalgraph/vitalgraph/app/datarights"
 	"github.com/vitalgraph/vitalgraph/auditverify"
 	"github.com/vitalgraph/vitalgraph/engine"
+	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/auditevent"
+	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/graph/model"
 )
 
@@ -157,4 +162,30 @@ func (r *Resolver) deleteAccount(ctx context.Context, password, userID, reason *
 		m[k] = v
 	}
 	return &model.DeleteAccountPayload{DeletedUserID: target, ErasedRows: m}, nil
+}
+
+// oldestFirst orders interventions by creation time, oldest first.
+var oldestFirst = []*ent.InterventionOrder{{Direction: entgql.OrderDirectionAsc, Field: ent.InterventionOrderFieldCreatedAt}}
+
+// auditTrail pages through the audit events about entityIDs in chain order
+// (seq ascending); the privacy layer scopes them to the viewer.
+func (r *Resolver) auditTrail(ctx context.Context, after *entgql.Cursor[string], first *int, entityIDs ...string) (*ent.AuditEventConnection, error) {
+	first, _, err := page(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.client(ctx).AuditEvent.Query().Where(auditevent.EntityIDIn(entityIDs...)).
+		Paginate(ctx, after, first, nil, nil, ent.WithAuditEventOrder([]*ent.AuditEventOrder{
+			{Direction: entgql.OrderDirectionAsc, Field: ent.AuditEventOrderFieldSeq},
+		}))
+}
+
+// evaluationAuditTrail pages through the audit events about an evaluation
+// and its narratives.
+func (r *Resolver) evaluationAuditTrail(ctx context.Context, obj *ent.Evaluation, after *entgql.Cursor[string], first *int) (*ent.AuditEventConnection, error) {
+	ids, err := r.client(ctx).Narrative.Query().Where(narrative.SubjectID(obj.ID)).IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.auditTrail(ctx, after, first, append(ids, obj.ID)...)
 }

@@ -8,8 +8,25 @@ package resolvers
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
+	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/graph/model"
 )
+
+// AuditTrail is the resolver for the auditTrail field.
+func (r *evaluationResolver) AuditTrail(ctx context.Context, obj *ent.Evaluation, after *entgql.Cursor[string], first *int) (*ent.AuditEventConnection, error) {
+	return r.evaluationAuditTrail(ctx, obj, after, first)
+}
+
+// AuditTrail is the resolver for the auditTrail field.
+func (r *insightResolver) AuditTrail(ctx context.Context, obj *ent.Insight, after *entgql.Cursor[string], first *int) (*ent.AuditEventConnection, error) {
+	return r.auditTrail(ctx, after, first, obj.ID)
+}
+
+// AuditTrail is the resolver for the auditTrail field.
+func (r *interventionResolver) AuditTrail(ctx context.Context, obj *ent.Intervention, after *entgql.Cursor[string], first *int) (*ent.AuditEventConnection, error) {
+	return r.auditTrail(ctx, after, first, obj.ID)
+}
 
 // RequestDataExport is the resolver for the requestDataExport field.
 func (r *mutationResolver) RequestDataExport(ctx context.Context, userID *string) (*model.DataExport, error) {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/vitalgraph/vitalgraph/app/intervene"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/graph/model"
@@ -26,7 +27,7 @@ func safetyDecisionOf(obj *ent.Intervention) *model.SafetyDecision {
 
 func startInput(in model.StartInterventionInput) intervene.StartInput {
 	return intervene.StartInput{
-		Title: in.Title, ProtocolKind: in.ProtocolKind, TargetMetric: in.TargetMetric,
+		Title: in.Title, ProtocolKind: string(in.ProtocolKind), TargetMetric: in.TargetMetric,
 		ExpectedDirection: in.ExpectedDirection, LagDays: in.LagDays, StartDay: in.StartDay,
 		PlannedDays: intOr0(in.PlannedDays), Design: designOf(in.Design), Cycles: in.Cycles, BlockDays: in.BlockDays,
 	}
@@ -57,4 +58,12 @@ func scheduleOf(itv *ent.Intervention) ([]*model.ScheduleDay, error) {
 		out[i] = &model.ScheduleDay{Day: d.Day.Format(time.DateOnly), Cycle: d.Cycle, Arm: d.Arm, Washout: d.Washout}
 	}
 	return out, nil
+}
+
+func flagNames(flags []safety.Flag) []string {
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		out[i] = string(f)
+	}
+	return out
 }

@@ -8,6 +8,8 @@ package resolvers
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/graph/model"
@@ -30,6 +32,11 @@ func (r *evaluationResolver) Narrative(ctx context.Context, obj *ent.Evaluation)
 		return nil, nil
 	}
 	return n, err
+}
+
+// ProtocolKind is the resolver for the protocolKind field.
+func (r *interventionResolver) ProtocolKind(ctx context.Context, obj *ent.Intervention) (safety.ProtocolKind, error) {
+	return safety.ProtocolKind(obj.ProtocolKind), nil
 }
 
 // SafetyDecision is the resolver for the safetyDecision field.
@@ -92,10 +99,50 @@ func (r *mutationResolver) EvaluateIntervention(ctx context.Context, id string) 
 }
 
 // UpdateSafetyFlags is the resolver for the updateSafetyFlags field.
-func (r *mutationResolver) UpdateSafetyFlags(ctx context.Context, flags []string) ([]*ent.Intervention, error) {
+func (r *mutationResolver) UpdateSafetyFlags(ctx context.Context, flags []safety.Flag) ([]*ent.Intervention, error) {
 	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Intervene.UpdateSafetyFlags(ctx, t, v.UserID, flags)
+	return r.Intervene.UpdateSafetyFlags(ctx, t, v.UserID, flagNames(flags))
+}
+
+// ApproveIntervention is the resolver for the approveIntervention field.
+func (r *mutationResolver) ApproveIntervention(ctx context.Context, id string, reason string) (*ent.Intervention, error) {
+	t, err := tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Intervene.Approve(ctx, t, id, reason)
+}
+
+// RejectIntervention is the resolver for the rejectIntervention field.
+func (r *mutationResolver) RejectIntervention(ctx context.Context, id string, reason string) (*ent.Intervention, error) {
+	t, err := tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Intervene.Reject(ctx, t, id, reason)
+}
+
+// CancelIntervention is the resolver for the cancelIntervention field.
+func (r *mutationResolver) CancelIntervention(ctx context.Context, id string, reason *string) (*ent.Intervention, error) {
+	v, t, err := viewerTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Intervene.Cancel(ctx, t, v.UserID, id, reason)
+}
+
+// PendingReviews is the resolver for the pendingReviews field.
+func (r *queryResolver) PendingReviews(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) (*ent.InterventionConnection, error) {
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	q, err := r.Intervene.ReviewQueue(ctx, r.client(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return q.Paginate(ctx, after, first, before, last, ent.WithInterventionOrder(oldestFirst))
 }

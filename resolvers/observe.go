@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/engine"
@@ -13,6 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/providers"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/graph/model"
 )
 
@@ -35,7 +38,7 @@ func viewerTx(ctx context.Context) (viewer.Viewer, *ent.Tx, error) {
 	return v, t, err
 }
 
-// targetUser resolves an optional userId argument: the viewer by default;
+// targetUser resolves an optional userID argument: the viewer by default;
 // another user only for admins (EFORBIDDEN otherwise).
 func targetUser(ctx context.Context, userID *string) (string, error) {
 	v, err := requireViewer(ctx)
@@ -68,11 +71,11 @@ func metricInfo(m metrics.Metric) *model.MetricInfo {
 		aliases := append([]string{}, u.Aliases...)
 		units[i] = &model.MetricUnit{Token: u.Token, Aliases: aliases}
 	}
-	dir := map[metrics.Direction]string{
-		metrics.HigherIsBetter: "HIGHER_IS_BETTER", metrics.LowerIsBetter: "LOWER_IS_BETTER",
+	dir := map[metrics.Direction]model.MetricDirection{
+		metrics.HigherIsBetter: model.MetricDirectionHigherIsBetter, metrics.LowerIsBetter: model.MetricDirectionLowerIsBetter,
 	}[m.Direction]
 	if dir == "" {
-		dir = "NEUTRAL"
+		dir = model.MetricDirectionNeutral
 	}
 	return &model.MetricInfo{
 		Key: m.Key, Name: m.Name, CanonicalUnit: m.CanonicalUnit, Units: units,
@@ -167,4 +170,14 @@ func skipped(in []providers.Skip) []*model.SkippedRecord {
 		out[i] = &model.SkippedRecord{RecordID: s.RecordID, Reason: s.Reason}
 	}
 	return out
+}
+
+// providerSource maps a provider enum to the source name of its adapter
+// (engine/providers); EINVALID for a provider without one.
+func providerSource(p providerconnection.Provider) (string, error) {
+	src := strings.ToLower(string(p))
+	if !slices.Contains(providers.Providers, src) {
+		return "", engine.Errorf(engine.EINVALID, "%s has no payload adapter; use WHOOP, OURA or APPLE_HEALTH", p).WithDetails("field", "provider")
+	}
+	return src, nil
 }

@@ -110,12 +110,16 @@ func (r *mutationResolver) SetTimezone(ctx context.Context, timezone string) (*e
 }
 
 // IngestProviderPayload is the resolver for the ingestProviderPayload field.
-func (r *mutationResolver) IngestProviderPayload(ctx context.Context, provider string, payload string, idempotencyKey *string) (*model.ProviderIngestResult, error) {
+func (r *mutationResolver) IngestProviderPayload(ctx context.Context, provider providerconnection.Provider, payload string, idempotencyKey *string) (*model.ProviderIngestResult, error) {
 	v, t, err := viewerTx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := providers.Parse(provider, []byte(payload))
+	src, err := providerSource(provider)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := providers.Parse(src, []byte(payload))
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/getsentry/sentry-go"
 	"github.com/redis/go-redis/v9"
 
@@ -219,9 +218,7 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /oauth/{provider}/callback", a.oauthCallback)
 	mux.HandleFunc("POST /webhooks/{provider}", a.providerWebhook)
 	mux.HandleFunc("GET /webhooks/oura", a.ouraWebhookHandshake)
-	if a.Config.Dev() {
-		mux.Handle("GET /{$}", playground.Handler("Vitalgraph", "/graphql"))
-	}
+	a.webRoutes(mux)                                      // playground (dev), dashboard, assets: server/web.go
 	var h http.Handler = mux
 	h = a.withBodyLimit(h)
 	h = a.withTransportSecurity(h)

@@ -173,7 +173,7 @@ func edgeCases(t *testing.T, token string, signFor func(kid, sub string) string,
 	for _, q := range []string{
 		`{ me { id } }`, `{ insights { totalCount } }`, `{ auditEvents { totalCount } }`, `{ observations { totalCount } }`,
 		`{ evaluations { totalCount } }`, `{ interventions { totalCount } }`, `{ narratives { totalCount } }`,
-		`{ node(id: "x") { id } }`, `{ adminAuditTrail(userId: "x") { id } }`, `mutation { runLoop { __typename } }`,
+		`{ node(id: "x") { id } }`, `{ adminAuditTrail(userID: "x") { id } }`, `mutation { runLoop { __typename } }`,
 		sample(`metric: "resting_hr", value: 60, unit: "bpm", observedAt: "2024-03-01T08:00:00Z", localDay: "2024-03-01", source: "manual"`),
 		`{ insights(where: {idIn: []}) { totalCount } }`,
 	} {

@@ -128,7 +128,7 @@ func TestBadInput(t *testing.T) {
 		{"sign up with a short password", post(string(gqlBody(`mutation { signUp(email: "carol@example.com", password: "short") { accessToken } }`, nil))), 200, "EINVALID", nil},
 		{"unknown refresh token", post(string(gqlBody(`mutation { refreshToken(token: "vgr_nope") { accessToken } }`, nil))), 200, "EUNAUTHORIZED", nil},
 		{"another user's node(id:)", authed(alice.AccessToken, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": bob.User.ID}), 200, "ENOTFOUND", nil},
-		{"another user's audit trail (admin only)", authed(alice.AccessToken, `query($id: ID!) { adminAuditTrail(userId: $id) { id } }`, map[string]any{"id": bob.User.ID}), 200, "EFORBIDDEN", nil},
+		{"another user's audit trail (admin only)", authed(alice.AccessToken, `query($id: ID!) { adminAuditTrail(userID: $id) { id } }`, map[string]any{"id": bob.User.ID}), 200, "EFORBIDDEN", nil},
 		{"plain HTTP in production", request{method: http.MethodPost, contentType: "application/json", body: gqlBody(`{ me { id } }`, nil), plain: true}, 403, "EFORBIDDEN", nil},
 	}
 	// Documents whose validation cost is quadratic are refused before it.
@@ -138,8 +138,8 @@ func TestBadInput(t *testing.T) {
 	// Every mutation argument that takes an id, with another user's id: add
 	// new mutations here.
 	idMutations := []struct{ name, query string }{
-		{"runLoop(userId:)", `mutation($id: ID!) { runLoop(userId: $id) { __typename } }`},
-		{"adminRevokeSessions(userId:)", `mutation($id: ID!) { adminRevokeSessions(userId: $id) }`},
+		{"runLoop(userID:)", `mutation($id: ID!) { runLoop(userID: $id) { __typename } }`},
+		{"adminRevokeSessions(userID:)", `mutation($id: ID!) { adminRevokeSessions(userID: $id) }`},
 	}
 	for _, m := range idMutations {
 		cases = append(cases, badCase{"another user's id in " + m.name, authed(alice.AccessToken, m.query, map[string]any{"id": bob.User.ID}), 200, "EFORBIDDEN", nil})

@@ -80,7 +80,7 @@ func logAll(t *testing.T, srv *servertest.Server, uid, id string, from time.Time
 	t.Helper()
 	for k := range days {
 		d := from.AddDate(0, 0, k)
-		srv.Do(t, uid, `mutation($id: ID!, $day: String!, $a: Boolean!) { logAdherence(interventionId: $id, day: $day, adherent: $a) { id } }`,
+		srv.Do(t, uid, `mutation($id: ID!, $day: String!, $a: Boolean!) { logAdherence(interventionID: $id, day: $day, adherent: $a) { id } }`,
 			map[string]any{"id": id, "day": d.Format(time.DateOnly), "a": adherent(d)}).Decode(t, &struct{}{})
 	}
 }

@@ -209,7 +209,7 @@ type result struct {
 type feedItem struct {
 	Cursor   string `json:"cursor"`
 	Kind     string `json:"kind"`
-	EntityID string `json:"entityId"`
+	EntityID string `json:"entityID"`
 }
 
 // nextItem reads the next data message of subscription id and decodes its
@@ -235,7 +235,7 @@ func (c *wsClient) requireQuiet() {
 }
 
 const feedSub = `subscription($after: FeedCursor, $kinds: [FeedEventKind!]) {
-  feed(after: $after, kinds: $kinds) { cursor kind entityId createdAt payload }
+  feed(after: $after, kinds: $kinds) { cursor kind entityID createdAt payload }
 }`
 
 const insightSub = `subscription($after: FeedCursor, $minGrade: EvidenceGrade, $metrics: [String!]) {

@@ -172,7 +172,7 @@ func runExperiment(t *testing.T, srv *servertest.Server, uid string, fx fixture,
 		if k >= fx.lagDays && k < fx.lagDays+nonAdherent {
 			adherent = false
 		}
-		srv.Do(t, uid, `mutation($id: ID!, $day: String!, $a: Boolean!) { logAdherence(interventionId: $id, day: $day, adherent: $a) { id } }`,
+		srv.Do(t, uid, `mutation($id: ID!, $day: String!, $a: Boolean!) { logAdherence(interventionID: $id, day: $day, adherent: $a) { id } }`,
 			map[string]any{"id": st.StartIntervention.Intervention.ID, "day": day, "a": adherent}).Decode(t, &struct{}{})
 	}
 	var ev evalOut
@@ -281,7 +281,7 @@ func TestExperimentGuardrailsAndSafety(t *testing.T) {
 				ID, Status, StatusReason string
 			} `json:"updateSafetyFlags"`
 		}
-		srv.Do(t, uid, `mutation { updateSafetyFlags(flags: ["CARDIAC_CONDITION"]) { id status statusReason } }`, nil).Decode(t, &out)
+		srv.Do(t, uid, `mutation { updateSafetyFlags(flags: [CARDIAC_CONDITION]) { id status statusReason } }`, nil).Decode(t, &out)
 		// The training experiment (now HIGH risk) and the pending medication
 		// change on resting_hr (its target-metric check now fails) are both
 		// invalidated; the sleep experiments are untouched.
@@ -296,11 +296,12 @@ func TestExperimentGuardrailsAndSafety(t *testing.T) {
 			require.NotContains(t, got, id)
 		}
 		require.Contains(t, auditActions(t, srv, st.StartIntervention.Intervention.ID), "invalidate:invalidated")
-		resp := srv.Do(t, uid, `mutation { updateSafetyFlags(flags: ["LIKES_CATS"]) { id } }`, nil)
-		require.Equal(t, []string{"EINVALID"}, resp.Codes())
+		resp := srv.Do(t, uid, `mutation($f: [SafetyFlag!]!) { updateSafetyFlags(flags: $f) { id } }`, map[string]any{"f": []string{"LIKES_CATS"}})
+		require.Equal(t, []string{"GRAPHQL_VALIDATION_FAILED"}, resp.Codes(), "not a SafetyFlag")
+		require.Contains(t, resp.Errors[0].Message, "flags")
 	})
 	t.Run("complete is audited; adherence only on experiment days", func(t *testing.T) {
-		resp := srv.Do(t, uid, `mutation($id: ID!) { logAdherence(interventionId: $id, day: "2026-01-01", adherent: true) { id } }`,
+		resp := srv.Do(t, uid, `mutation($id: ID!) { logAdherence(interventionID: $id, day: "2026-01-01", adherent: true) { id } }`,
 			map[string]any{"id": ids[0]})
 		require.Equal(t, []string{"EINVALID"}, resp.Codes())
 		srv.Do(t, uid, `mutation($id: ID!) { completeIntervention(id: $id) { status } }`, map[string]any{"id": ids[0]}).Decode(t, &struct{}{})
@@ -311,7 +312,7 @@ func TestExperimentGuardrailsAndSafety(t *testing.T) {
 		for _, q := range []string{
 			`mutation($id: ID!) { evaluateIntervention(id: $id) { id } }`,
 			`mutation($id: ID!) { completeIntervention(id: $id) { id } }`,
-			`mutation($id: ID!) { logAdherence(interventionId: $id, day: "2026-03-31", adherent: true) { id } }`,
+			`mutation($id: ID!) { logAdherence(interventionID: $id, day: "2026-03-31", adherent: true) { id } }`,
 		} {
 			resp := srv.Do(t, other, q, map[string]any{"id": ids[1]})
 			require.Equal(t, []string{"ENOTFOUND"}, resp.Codes(), q)

@@ -43,12 +43,12 @@ func rhr(n int, v float64) sample {
 }
 
 const ingestMutation = `mutation($input: [ObservationInput!]!, $key: String) {
-  ingestObservations(input: $input, idempotencyKey: $key) { batchId received inserted duplicates missing rejected replayed }
+  ingestObservations(input: $input, idempotencyKey: $key) { batchID received inserted duplicates missing rejected replayed }
 }`
 
 type ingestOut struct {
 	IngestObservations struct {
-		BatchID    string `json:"batchId"`
+		BatchID    string `json:"batchID"`
 		Received   int    `json:"received"`
 		Inserted   int    `json:"inserted"`
 		Duplicates int    `json:"duplicates"`

@@ -9,10 +9,10 @@ import (
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 
-const providerMutation = `mutation($p: String!, $payload: String!) {
+const providerMutation = `mutation($p: ProviderConnectionProvider!, $payload: String!) {
   ingestProviderPayload(provider: $p, payload: $payload) {
     result { inserted duplicates missing }
-    skipped { recordId reason }
+    skipped { recordID reason }
   }
 }`
 
@@ -34,25 +34,32 @@ func TestIngestProviderPayload(t *testing.T) {
 		} `json:"ingestProviderPayload"`
 	}
 	var first out
-	srv.Do(t, uid, providerMutation, map[string]any{"p": "whoop", "payload": string(payload)}).Decode(t, &first)
+	srv.Do(t, uid, providerMutation, map[string]any{"p": "WHOOP", "payload": string(payload)}).Decode(t, &first)
 	r := first.IngestProviderPayload
 	require.Equal(t, 180, r.Result.Inserted, "sleep, efficiency and respiratory rate for 60 nights")
 	require.Len(t, r.Skipped, 1)
 	require.Contains(t, r.Skipped[0].Reason, "nap")
 
 	var again out
-	srv.Do(t, uid, providerMutation, map[string]any{"p": "whoop", "payload": string(payload)}).Decode(t, &again)
+	srv.Do(t, uid, providerMutation, map[string]any{"p": "WHOOP", "payload": string(payload)}).Decode(t, &again)
 	require.Zero(t, again.IngestProviderPayload.Result.Inserted)
 	require.Equal(t, 180, again.IngestProviderPayload.Result.Duplicates)
 
 	before := countObs(t, srv, uid)
-	for name, vars := range map[string]map[string]any{
-		"unknown provider": {"p": "garmin", "payload": string(payload)},
-		"malformed JSON":   {"p": "whoop", "payload": `{"records": [`},
-		"not an object":    {"p": "oura", "payload": `[1,2,3]`},
+	for name, c := range map[string]struct {
+		vars map[string]any
+		code string
+	}{
+		// Not a value of the enum: the variable does not validate.
+		"unknown provider":         {map[string]any{"p": "garmin", "payload": string(payload)}, "GRAPHQL_VALIDATION_FAILED"},
+		"lower-case provider":      {map[string]any{"p": "whoop", "payload": string(payload)}, "GRAPHQL_VALIDATION_FAILED"},
+		"provider with no adapter": {map[string]any{"p": "FITBIT", "payload": string(payload)}, "EINVALID"},
+		"malformed JSON":           {map[string]any{"p": "WHOOP", "payload": `{"records": [`}, "EINVALID"},
+		"not an object":            {map[string]any{"p": "OURA", "payload": `[1,2,3]`}, "EINVALID"},
 	} {
-		resp := srv.Do(t, uid, providerMutation, vars)
-		require.Equal(t, []string{"EINVALID"}, resp.Codes(), name)
+		resp := srv.Do(t, uid, providerMutation, c.vars)
+		require.Equal(t, []string{c.code}, resp.Codes(), name)
+		require.Contains(t, resp.Errors[0].Message, map[bool]string{true: "provider", false: "payload"}[name != "malformed JSON" && name != "not an object"], name)
 	}
 	require.Equal(t, before, countObs(t, srv, uid))
 }

@@ -87,7 +87,7 @@ func TestAdminActionsAreCheckedAndAudited(t *testing.T) {
 	var trail struct {
 		AdminAuditTrail []struct{ ID string } `json:"adminAuditTrail"`
 	}
-	s.gql(t, adminTok, `query($id: ID!) { adminAuditTrail(userId: $id, first: 10) { id } }`, map[string]any{"id": bob.User.ID}).Decode(t, &trail)
+	s.gql(t, adminTok, `query($id: ID!) { adminAuditTrail(userID: $id, first: 10) { id } }`, map[string]any{"id": bob.User.ID}).Decode(t, &trail)
 	var actor, action string
 	require.NoError(t, s.DB.QueryRow(`SELECT actor, action FROM audit_events WHERE user_id = $1 ORDER BY seq DESC LIMIT 1`, bob.User.ID).Scan(&actor, &action))
 	require.Equal(t, adminID, actor)
@@ -95,7 +95,7 @@ func TestAdminActionsAreCheckedAndAudited(t *testing.T) {
 	require.Equal(t, before["audit_events"]+1, counts(t, s.DB)["audit_events"])
 
 	var rev struct{ AdminRevokeSessions int }
-	s.gql(t, adminTok, `mutation($id: ID!) { adminRevokeSessions(userId: $id) }`, map[string]any{"id": bob.User.ID}).Decode(t, &rev)
+	s.gql(t, adminTok, `mutation($id: ID!) { adminRevokeSessions(userID: $id) }`, map[string]any{"id": bob.User.ID}).Decode(t, &rev)
 	require.Equal(t, 1, rev.AdminRevokeSessions)
 	out := s.gql(t, "", `mutation($t: String!) { refreshToken(token: $t) { accessToken } }`, map[string]any{"t": bob.RefreshToken})
 	require.Equal(t, []string{"EUNAUTHORIZED"}, out.Codes())

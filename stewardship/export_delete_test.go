@@ -30,19 +30,19 @@ import (
 )
 
 const (
-	qCheckpoint = `{ auditCheckpoint { seq headHash signedAt keyId signature } }`
-	qVerify     = `query($cp: AuditCheckpointInput) { verifyAuditTrail(against: $cp) { ok events headSeq checkedAgainst problems { seq kind message } checkpoint { seq keyId } } }`
-	qKeys       = `{ auditPublicKeys { keyId publicKey } }`
-	mExport     = `mutation($u: ID) { requestDataExport(userId: $u) { id status } }`
-	qExport     = `query($id: ID!) { dataExport(id: $id) { id userId status progress downloadUrl sha256 bytes expiresAt } }`
-	mDelete     = `mutation($pw: String, $u: ID, $r: String) { deleteAccount(password: $pw, userId: $u, reason: $r) { deletedUserId erasedRows } }`
+	qCheckpoint = `{ auditCheckpoint { seq headHash signedAt keyID signature } }`
+	qVerify     = `query($cp: AuditCheckpointInput) { verifyAuditTrail(against: $cp) { ok events headSeq checkedAgainst problems { seq kind message } checkpoint { seq keyID } } }`
+	qKeys       = `{ auditPublicKeys { keyID publicKey } }`
+	mExport     = `mutation($u: ID) { requestDataExport(userID: $u) { id status } }`
+	qExport     = `query($id: ID!) { dataExport(id: $id) { id userID status progress downloadUrl sha256 bytes expiresAt } }`
+	mDelete     = `mutation($pw: String, $u: ID, $r: String) { deleteAccount(password: $pw, userID: $u, reason: $r) { deletedUserID erasedRows } }`
 )
 
 type checkpointJSON struct {
 	Seq       int       `json:"seq"`
 	HeadHash  string    `json:"headHash"`
 	SignedAt  time.Time `json:"signedAt"`
-	KeyID     string    `json:"keyId"`
+	KeyID     string    `json:"keyID"`
 	Signature string    `json:"signature"`
 }
 

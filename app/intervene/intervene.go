@@ -185,14 +185,7 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 	}
 	var mdeBasis map[string]any
 	out.MDE, mdeBasis = evaluate.PlannedMDE(m, hist, start, in.PlannedDays, lag, crossover)
-	opt := detect.DefaultOptions()
-	res := detect.Run(detect.Input{Metric: m.Key, LnTransform: m.LnTransform, Series: hist, AsOf: series.AddDays(start, -1)}, opt)
-	inSwing := false
-	for _, sw := range res.Swings {
-		if series.DaysBetween(sw.To, series.AddDays(start, -1)) <= 2 {
-			inSwing = true
-		}
-	}
+	inSwing := swingBefore(m, hist, start)
 	status := intervention.StatusACTIVE
 	reason := "safety checks passed; started"
 	decision := "started"
@@ -241,6 +234,18 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 	}
 	_, err = s.Recorder.Feed(ctx, tx, userID, feedevent.KindINTERVENTION_UPDATED, itv.ID, map[string]any{"status": string(status)})
 	return out, err
+}
+
+// swingBefore reports whether the metric's series hist is in a rapid swing
+// that ended at most 2 days before start (the detector's swing finding).
+func swingBefore(m metrics.Metric, hist series.Series, start series.Day) bool {
+	res := detect.Run(detect.Input{Metric: m.Key, LnTransform: m.LnTransform, Series: hist, AsOf: series.AddDays(start, -1)}, detect.DefaultOptions())
+	for _, sw := range res.Swings {
+		if series.DaysBetween(sw.To, series.AddDays(start, -1)) <= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) activeLimit() int {
@@ -311,8 +316,8 @@ func (s *Service) Complete(ctx context.Context, tx *ent.Tx, userID, intervention
 	if err != nil {
 		return nil, err
 	}
-	if itv.Status != intervention.StatusACTIVE {
-		return nil, engine.Errorf(engine.ECONFLICT, "only an active experiment can be completed (this one is %s)", itv.Status)
+	if err := safety.CheckStep(safety.StepComplete, safety.Status(itv.Status)); err != nil {
+		return nil, err
 	}
 	today, _, err := s.today(ctx, tx, userID)
 	if err != nil {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Finds, starts or installs the PostgreSQL and Redis that the tests need and
-# prints `export TEST_DATABASE_URL=… TEST_REDIS_URL=… REDIS_SERVER_BIN=…` for
-# the Makefile to eval. Messages go to stderr. Order for each service:
+# Finds, starts or installs the PostgreSQL and Redis that the tests need, and
+# the headless Chromium of the browser test (e2e/), and prints
+# `export TEST_DATABASE_URL=… TEST_REDIS_URL=… REDIS_SERVER_BIN=… CHROMIUM_BIN=…`
+# for the Makefile to eval. Messages go to stderr. Order for each service:
 #   1. TEST_DATABASE_URL / TEST_REDIS_URL when set;
 #   2. a server already answering on the default port (5432 / 6379);
 #   3. the machine's own service, started (pg_ctlcluster / redis-server);
@@ -123,3 +124,16 @@ if ! command -v redis-server >/dev/null 2>&1; then apt_install redis-server || t
 printf 'export TEST_DATABASE_URL=%q\n' "$pg_url"
 printf 'export TEST_REDIS_URL=%q\n' "$redis_url"
 printf 'export REDIS_SERVER_BIN=%q\n' "$(command -v redis-server || true)"
+
+# The browser test (e2e/) drives Debian's Chromium: CHROMIUM_BIN, else the
+# installed one, else apt-get install chromium.
+find_chromium() {
+  local c
+  for c in "${CHROMIUM_BIN:-}" chromium chromium-browser; do
+    if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then command -v "$c"; return 0; fi
+  done
+  if apt_install chromium && command -v chromium >/dev/null 2>&1; then command -v chromium; return 0; fi
+  say "Chromium is needed by e2e/: install it (Debian: apt-get install chromium) or set CHROMIUM_BIN"
+  return 1
+}
+printf 'export CHROMIUM_BIN=%q\n' "$(find_chromium || true)"

@@ -45,5 +45,5 @@ func (AdherenceLog) Indexes() []ent.Index {
 
 // Annotations of AdherenceLog.
 func (AdherenceLog) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{schema.Comment("Whether the protocol was followed on one day of an experiment (one per day; logging it again overwrites)."), entgql.RelayConnection()}
 }

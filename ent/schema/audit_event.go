@@ -52,5 +52,5 @@ func (AuditEvent) Indexes() []ent.Index {
 
 // Annotations of AuditEvent.
 func (AuditEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
+	return []schema.Annotation{schema.Comment("One decision, explained: append-only and hash-chained per user (hash = sha256(prevHash ‖ canonical event)), so any edit is detectable (docs/audit.md)."), entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
 }

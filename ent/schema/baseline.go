@@ -54,5 +54,5 @@ func (Baseline) Indexes() []ent.Index {
 
 // Annotations of Baseline.
 func (Baseline) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{schema.Comment("A metric's personal baseline on one day: the 60-day median with its MAD band, the 7-day EWMA, its state and the anomaly detector's state."), entgql.RelayConnection()}
 }

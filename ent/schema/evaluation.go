@@ -71,5 +71,5 @@ func (Evaluation) Indexes() []ent.Index {
 
 // Annotations of Evaluation.
 func (Evaluation) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
+	return []schema.Annotation{schema.Comment("The honest result of an experiment: windows, coverage, adherence, per-protocol and intention-to-treat effects with their interval, effect size, minimum detectable effect, reliability and evidence grade (docs/statistics.md)."), entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
 }

@@ -42,5 +42,5 @@ func (FeedEvent) Indexes() []ent.Index {
 
 // Annotations of FeedEvent.
 func (FeedEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{schema.Comment("One event of a user's live feed (the transactional outbox); its per-user seq is the feed cursor."), entgql.RelayConnection()}
 }

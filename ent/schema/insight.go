@@ -83,5 +83,5 @@ func (Insight) Indexes() []ent.Index {
 // Annotations of Insight. The insights query is declared by hand in
 // graph/observe.graphqls (it adds minGrade).
 func (Insight) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder()}
+	return []schema.Annotation{schema.Comment("A finding about one metric (anomaly, change point, trend, data gap…) with its evidence: grade, confidence, sample size, coverage and why / how confident / what would change it."), entgql.RelayConnection(), entgql.MultiOrder()}
 }

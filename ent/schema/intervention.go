@@ -26,7 +26,9 @@ func (Intervention) Mixin() []ent.Mixin {
 func (Intervention) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("title").NotEmpty().MaxLen(200),
-		field.String("protocol_kind").NotEmpty().MaxLen(64).Immutable(),
+		field.String("protocol_kind").NotEmpty().MaxLen(64).Immutable().
+			Annotations(entgql.Skip(entgql.SkipType)). // exposed as the ProtocolKind enum (graph/intervene.graphqls)
+			Comment("the protocol kind (engine/safety.ProtocolKind)"),
 		field.String("target_metric").NotEmpty().MaxLen(64).Immutable().
 			Annotations(entgql.OrderField("TARGET_METRIC")),
 		field.Enum("expected_direction").Values("INCREASE", "DECREASE").Immutable(),
@@ -78,5 +80,5 @@ func (Intervention) Indexes() []ent.Index {
 
 // Annotations of Intervention.
 func (Intervention) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
+	return []schema.Annotation{schema.Comment("An n-of-1 experiment on one target metric. It always carries a safety decision (risk level, prior evidence grade, boundary); HIGH risk waits for review."), entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
 }

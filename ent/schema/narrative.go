@@ -46,5 +46,5 @@ func (Narrative) Indexes() []ent.Index {
 
 // Annotations of Narrative.
 func (Narrative) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection()}
+	return []schema.Annotation{schema.Comment("Plain-language text explaining an evaluation or insight, from the template narrator or a claim-checked LLM answer, with the safety boundary carried verbatim."), entgql.QueryField(), entgql.RelayConnection()}
 }

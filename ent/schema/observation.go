@@ -64,5 +64,5 @@ func (Observation) Indexes() []ent.Index {
 
 // Annotations of Observation.
 func (Observation) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
+	return []schema.Annotation{schema.Comment("One daily value of one metric from one source, in the metric's canonical unit; provider zeros are stored as missing (value null)."), entgql.QueryField(), entgql.RelayConnection(), entgql.MultiOrder()}
 }

@@ -52,5 +52,5 @@ func (ProviderConnection) Indexes() []ent.Index {
 
 // Annotations of ProviderConnection.
 func (ProviderConnection) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{schema.Comment("A user's link to a wearable provider; while it is not CONNECTED the metrics it feeds keep their baselines frozen."), entgql.RelayConnection()}
 }

@@ -68,5 +68,5 @@ func (User) Edges() []ent.Edge {
 
 // Annotations of User.
 func (User) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{schema.Comment("A person using Vitalgraph: role, time zone and the cursors of their audit trail and live feed. Users see only themselves; admins see everyone."), entgql.RelayConnection()}
 }

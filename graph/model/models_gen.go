@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
+	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
@@ -22,7 +23,7 @@ type AuditCheckpoint struct {
 	Seq      int       `json:"seq"`
 	HeadHash string    `json:"headHash"`
 	SignedAt time.Time `json:"signedAt"`
-	KeyID    string    `json:"keyId"`
+	KeyID    string    `json:"keyID"`
 	// base64 Ed25519 signature
 	Signature string `json:"signature"`
 }
@@ -31,21 +32,21 @@ type AuditCheckpointInput struct {
 	Seq       int       `json:"seq"`
 	HeadHash  string    `json:"headHash"`
 	SignedAt  time.Time `json:"signedAt"`
-	KeyID     string    `json:"keyId"`
+	KeyID     string    `json:"keyID"`
 	Signature string    `json:"signature"`
 }
 
 // One finding of a verification: which event and what is wrong with it.
 type AuditProblem struct {
 	Seq     int     `json:"seq"`
-	EventID *string `json:"eventId,omitempty"`
+	EventID *string `json:"eventID,omitempty"`
 	// gap | altered | rehashed | bad_link | rewritten | truncated | signature | wrong_user
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
 }
 
 type AuditPublicKey struct {
-	KeyID string `json:"keyId"`
+	KeyID string `json:"keyID"`
 	// base64 Ed25519 public key
 	PublicKey string `json:"publicKey"`
 }
@@ -75,7 +76,7 @@ type AuthPayload struct {
 
 type DataExport struct {
 	ID     string           `json:"id"`
-	UserID string           `json:"userId"`
+	UserID string           `json:"userID"`
 	Status DataExportStatus `json:"status"`
 	// 0..1
 	Progress  float64   `json:"progress"`
@@ -95,7 +96,7 @@ type DayWindow struct {
 }
 
 type DeleteAccountPayload struct {
-	DeletedUserID string `json:"deletedUserId"`
+	DeletedUserID string `json:"deletedUserID"`
 	// rows erased per table
 	ErasedRows map[string]any `json:"erasedRows"`
 }
@@ -133,7 +134,7 @@ type GuardrailBreachCount struct {
 
 // What an ingestion call stored. A batch with any bad sample is refused whole with an EINVALID error whose extensions.problems lists every bad sample (index, field, code, message); then nothing is stored.
 type IngestResult struct {
-	BatchID  string `json:"batchId"`
+	BatchID  string `json:"batchID"`
 	Received int    `json:"received"`
 	Inserted int    `json:"inserted"`
 	// Samples already stored (same metric, source, local day and time).
@@ -166,8 +167,8 @@ type MetricInfo struct {
 	RejectRange *ValueRange `json:"rejectRange"`
 	// Values outside are stored but flagged.
 	FlagRange *ValueRange `json:"flagRange"`
-	// HIGHER_IS_BETTER, LOWER_IS_BETTER or NEUTRAL.
-	Direction string `json:"direction"`
+	// Which way of the metric is better (it words insights and evaluations).
+	Direction MetricDirection `json:"direction"`
 	// Baselines are computed on ln(value) (HRV).
 	LnTransform bool `json:"lnTransform"`
 	// Provider zeros mean no data.
@@ -266,14 +267,14 @@ type ScheduleDay struct {
 
 // A provider record the adapter did not ingest, and why (not scored yet, a nap, inconsistent stages…).
 type SkippedRecord struct {
-	RecordID string `json:"recordId"`
+	RecordID string `json:"recordID"`
 	Reason   string `json:"reason"`
 }
 
 type StartInterventionInput struct {
 	Title string `json:"title"`
-	// CAFFEINE_CUTOFF, SLEEP_SCHEDULE, SCREEN_CURFEW, ALCOHOL_REDUCTION, EXERCISE_TIMING, MEDITATION, FASTING, SUPPLEMENT, COLD_EXPOSURE, TRAINING_LOAD_INCREASE or MEDICATION_CHANGE.
-	ProtocolKind      string                         `json:"protocolKind"`
+	// What the experiment changes; it sets the base risk and the boundary text.
+	ProtocolKind      safety.ProtocolKind            `json:"protocolKind"`
 	TargetMetric      string                         `json:"targetMetric"`
 	ExpectedDirection intervention.ExpectedDirection `json:"expectedDirection"`
 	// Length of the intervention window including the lag, 7 to 180 days. Required for BASELINE_AB; for CROSSOVER it is cycles × 2 × blockDays (omit it or give exactly that).
@@ -396,6 +397,67 @@ func (e *DataExportStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e DataExportStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which way of a metric is better.
+type MetricDirection string
+
+const (
+	// Higher values are better (e.g. HRV, sleep duration).
+	MetricDirectionHigherIsBetter MetricDirection = "HIGHER_IS_BETTER"
+	// Lower values are better (e.g. resting heart rate).
+	MetricDirectionLowerIsBetter MetricDirection = "LOWER_IS_BETTER"
+	// Neither way is better in itself (e.g. skin temperature).
+	MetricDirectionNeutral MetricDirection = "NEUTRAL"
+)
+
+var AllMetricDirection = []MetricDirection{
+	MetricDirectionHigherIsBetter,
+	MetricDirectionLowerIsBetter,
+	MetricDirectionNeutral,
+}
+
+func (e MetricDirection) IsValid() bool {
+	switch e {
+	case MetricDirectionHigherIsBetter, MetricDirectionLowerIsBetter, MetricDirectionNeutral:
+		return true
+	}
+	return false
+}
+
+func (e MetricDirection) String() string {
+	return string(e)
+}
+
+func (e *MetricDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MetricDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MetricDirection", str)
+	}
+	return nil
+}
+
+func (e MetricDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MetricDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MetricDirection) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

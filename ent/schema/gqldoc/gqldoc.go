@@ -1,0 +1,129 @@
+// Package gqldoc is an entgql schema hook (ent/entc.go) that gives the
+// generated GraphQL schema the descriptions entgql leaves out: each entity
+// type's schema.Comment, every where-input predicate, order fields and the
+// pagination arguments. Field descriptions come from field.Comment.
+package gqldoc
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"entgo.io/ent/entc/gen"
+	entschema "entgo.io/ent/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Hook implements entgql.SchemaHook.
+func Hook(g *gen.Graph, s *ast.Schema) error {
+	for _, n := range g.Nodes {
+		if def := s.Types[n.Name]; def != nil && def.Description == "" {
+			def.Description = typeComment(n)
+		}
+	}
+	names := make([]string, 0, len(s.Types))
+	for name := range s.Types {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		def := s.Types[name]
+		switch {
+		case def.Kind == ast.InputObject && strings.HasSuffix(name, "WhereInput"):
+			for _, f := range def.Fields {
+				if f.Description == "" || strings.HasSuffix(f.Description, " field predicates") || strings.HasSuffix(f.Description, " edge predicates") {
+					f.Description = predicate(strings.TrimSuffix(name, "WhereInput"), f.Name)
+				}
+			}
+		case def.Kind == ast.Enum && strings.HasSuffix(name, "OrderField"):
+			for _, v := range def.EnumValues {
+				if v.Description == "" {
+					v.Description = "Order by " + strings.ToLower(strings.ReplaceAll(v.Name, "_", " ")) + "."
+				}
+			}
+		case def.Kind == ast.InputObject && strings.HasSuffix(name, "Order"):
+			for _, f := range def.Fields {
+				switch f.Name {
+				case "direction":
+					f.Description = "The ordering direction."
+				case "field":
+					f.Description = "The field by which to order " + strings.TrimSuffix(name, "Order") + "s."
+				}
+			}
+		}
+		for _, f := range def.Fields {
+			for _, a := range f.Arguments {
+				if a.Description == "" {
+					a.Description = pageArgs[a.Name]
+				}
+			}
+		}
+	}
+	return nil
+}
+
+var pageArgs = map[string]string{
+	"after":   "Returns the elements in the list that come after the specified cursor.",
+	"first":   "Returns the first n elements from the list (at most 100; default 20).",
+	"before":  "Returns the elements in the list that come before the specified cursor.",
+	"last":    "Returns the last n elements from the list (at most 100).",
+	"orderBy": "Ordering options for the returned elements.",
+	"where":   "Filtering options for the returned elements.",
+}
+
+// typeComment returns the schema.Comment annotation of n.
+func typeComment(n *gen.Type) string {
+	ant := &entschema.CommentAnnotation{}
+	if n.Annotations == nil || n.Annotations[ant.Name()] == nil {
+		return ""
+	}
+	if b, err := json.Marshal(n.Annotations[ant.Name()]); err == nil {
+		_ = json.Unmarshal(b, ant)
+	}
+	return ant.Text
+}
+
+// suffixes of entgql's where-input predicates, longest first where one
+// ends another.
+var suffixes = []struct{ suffix, text string }{
+	{"ContainsFold", "%s contains the value, ignoring case."},
+	{"EqualFold", "%s equals the value, ignoring case."},
+	{"HasPrefix", "%s starts with the value."},
+	{"HasSuffix", "%s ends with the value."},
+	{"Contains", "%s contains the value."},
+	{"NotNil", "%s is set (true)."},
+	{"IsNil", "%s is not set (true)."},
+	{"NotIn", "%s is none of the values."},
+	{"NEQ", "%s differs from the value."},
+	{"GTE", "%s is greater than or equal to the value."},
+	{"LTE", "%s is less than or equal to the value."},
+	{"GT", "%s is greater than the value."},
+	{"LT", "%s is less than the value."},
+	{"In", "%s is one of the values."},
+}
+
+// predicate describes one where-input field of typ.
+func predicate(typ, name string) string {
+	switch name {
+	case "not":
+		return "The filter must not hold."
+	case "and":
+		return "Every filter of the list must hold."
+	case "or":
+		return "At least one filter of the list must hold."
+	}
+	if strings.HasPrefix(name, "has") && len(name) > 3 && name[3] >= 'A' && name[3] <= 'Z' {
+		edge := strings.ToLower(name[3:4]) + name[4:]
+		if e, ok := strings.CutSuffix(edge, "With"); ok {
+			return fmt.Sprintf("The %s has %s matching at least one of the filters.", typ, e)
+		}
+		return fmt.Sprintf("The %s has %s (true) or has none (false).", typ, edge)
+	}
+	for _, s := range suffixes {
+		if f, ok := strings.CutSuffix(name, s.suffix); ok && f != "" {
+			return fmt.Sprintf(s.text, f)
+		}
+	}
+	return name + " equals the value."
+}
