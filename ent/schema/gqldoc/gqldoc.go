@@ -22,6 +22,16 @@ func Hook(g *gen.Graph, s *ast.Schema) error {
 			def.Description = typeComment(n)
 		}
 	}
+	if q := s.Types["Query"]; q != nil {
+		if q.Description == "" {
+			q.Description = "Every read of the API. Users see only their own data; admins see everyone's."
+		}
+		for _, f := range q.Fields {
+			if f.Description == "" && f.Type.Name() != "" && strings.HasSuffix(f.Type.Name(), "Connection") {
+				f.Description = "The viewer's " + strings.TrimSuffix(f.Type.Name(), "Connection") + " rows (admins: everyone's), paginated, ordered and filtered."
+			}
+		}
+	}
 	names := make([]string, 0, len(s.Types))
 	for name := range s.Types {
 		names = append(names, name)
