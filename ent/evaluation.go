@@ -72,21 +72,21 @@ type Evaluation struct {
 	CiLowPercent *float64 `json:"ci_low_percent,omitempty"`
 	// CiHighPercent holds the value of the "ci_high_percent" field.
 	CiHighPercent *float64 `json:"ci_high_percent,omitempty"`
-	// EvidenceGrade holds the value of the "evidence_grade" field.
+	// evidence grade, A (strongest) to D
 	EvidenceGrade evidence.Grade `json:"evidence_grade,omitempty"`
-	// Confidence holds the value of the "confidence" field.
+	// probability in [0, 1] behind the claim (see Evidence.confidence)
 	Confidence float64 `json:"confidence,omitempty"`
-	// SampleSize holds the value of the "sample_size" field.
+	// days behind the grade
 	SampleSize int `json:"sample_size,omitempty"`
-	// Coverage holds the value of the "coverage" field.
+	// share of those days with data, in [0, 1]
 	Coverage float64 `json:"coverage,omitempty"`
-	// Why holds the value of the "why" field.
+	// why this grade: the thresholds that hold and the rules that lowered it
 	Why string `json:"why,omitempty"`
-	// HowConfident holds the value of the "how_confident" field.
+	// the certainty level and the numbers behind it
 	HowConfident string `json:"how_confident,omitempty"`
-	// WhatWouldChange holds the value of the "what_would_change" field.
+	// what would change the grade, concretely
 	WhatWouldChange string `json:"what_would_change,omitempty"`
-	// Details holds the value of the "details" field.
+	// source metrics, windows, detectors and thresholds behind the finding
 	Details map[string]interface{} `json:"details,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EvaluationQuery when eager-loading is set.

@@ -183,7 +183,7 @@ var enumValues = map[string]string{
 	"InsightStatus.ACTIVE":                      "Current and shown.",
 	"InsightStatus.ACKNOWLEDGED":                "Seen by the person; still shown.",
 	"InsightStatus.DISMISSED":                   "Dismissed with a reason; left out of the default lists.",
-	"InsightStatus.SUPERSEDED":                  "Replaced by a newer insight on the same finding.",
+	"InsightStatus.SUPERSEDED":                  "A later finding on the same metric reversed it (see supersededBy).",
 	"InterventionDesign.BASELINE_AB":            "The 28 days before the start against the window after the lag.",
 	"InterventionDesign.CROSSOVER":              "Randomized intervention and control blocks within cycles.",
 	"InterventionExpectedDirection.INCREASE":    "The target metric is expected to rise.",
