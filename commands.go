@@ -108,10 +108,10 @@ func jobsCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []st
 		}
 		fmt.Fprintf(stdout, "%d dead job(s)\n", len(dead))
 		return nil
-	case args[0] == "retry" && len(args) == 2:
-		return app.Jobs.RetryDead(ctx, args[1])
-	case args[0] == "delete" && len(args) == 2:
-		return app.Jobs.DeleteDead(ctx, args[1])
+	case len(args) == 2 && args[0] == "retry":
+		return app.Jobs.RetryDead(ctx, jobID(args))
+	case len(args) == 2 && args[0] == "delete":
+		return app.Jobs.DeleteDead(ctx, jobID(args))
 	}
 	return errors.New("jobs: dead | retry ID | delete ID")
 }
@@ -183,4 +183,12 @@ func pruneCmd(ctx context.Context, cfg server.Config, args []string, stdout io.W
 	}
 	fmt.Fprintf(stdout, "pruned %d feed event(s) older than %s\n", n, *olderThan)
 	return nil
+}
+
+// jobID is the ID argument of `jobs retry|delete ID` ("" when missing).
+func jobID(args []string) string {
+	if len(args) < 2 {
+		return ""
+	}
+	return args[1]
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -56,7 +57,7 @@ func pqCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, append(data, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(*out, append(data, '\n'), 0o600); err != nil { //nolint:gosec // the operator names the output file
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d documents, %d operations (%s)\n", *out, len(list), len(ops), strings.Join(ops, ", "))
@@ -72,21 +73,23 @@ func buildAllowList(dir string) (map[string]string, []string, error) {
 	seen := map[string]string{}
 	var ops []string
 	var errs []error
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(path) != ".graphql" {
+	fsys := os.DirFS(dir) // reads stay inside dir
+	err := fs.WalkDir(fsys, ".", func(rel string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(rel) != ".graphql" {
 			return err
 		}
-		raw, err := os.ReadFile(filepath.Clean(path))
+		raw, err := fs.ReadFile(fsys, rel)
 		if err != nil {
 			return err
 		}
+		path := filepath.Join(dir, filepath.FromSlash(rel))
 		text := string(raw)
 		doc, perr := parser.ParseQuery(&ast.Source{Name: path, Input: text})
 		if perr != nil {
 			errs = append(errs, perr)
 			return nil
 		}
-		if verrs := validator.Validate(schema, doc); len(verrs) > 0 {
+		if verrs := validator.ValidateWithRules(schema, doc, nil); len(verrs) > 0 {
 			errs = append(errs, verrs)
 			return nil
 		}

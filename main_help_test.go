@@ -43,3 +43,13 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		require.Equal(t, 0, exitCode(err), "%v: %v", args, err)
 	}
 }
+
+func TestBrowseURL(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]string{
+		":8080": "http://localhost:8080/", "0.0.0.0:9000": "http://localhost:9000/",
+		"127.0.0.1:9123": "http://127.0.0.1:9123/", "[::]:8081": "http://localhost:8081/", "[::1]:8082": "http://[::1]:8082/",
+	} {
+		require.Equal(t, want, browseURL(addr), addr)
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 // TestCommands runs the CLI end to end on a fresh embedded database: migrate,
 // seed the demo, run the loop for everyone, grant admin, and the errors.
+var runMain = run
+
 func TestCommands(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error"}
@@ -34,9 +36,15 @@ func TestCommands(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, out, "pending")
 
-	out, err = run("seed", "--demo")
-	require.NoError(t, err)
-	require.Contains(t, out, "seeded g1_clean")
+	// The seed is quiet even at LOG_LEVEL=info and names the address in use.
+	env["LOG_LEVEL"], env["ADDR"] = "info", "127.0.0.1:9123"
+	var seedOut, seedErr bytes.Buffer
+	require.NoError(t, runMain(context.Background(), []string{"seed", "--demo"}, getenv, &seedOut, &seedErr))
+	env["LOG_LEVEL"] = "error"
+	require.Contains(t, seedOut.String(), "seeded g1_clean")
+	require.Contains(t, seedOut.String(), "open http://127.0.0.1:9123/ ")
+	require.NotContains(t, seedErr.String(), "http request", "no access-log lines")
+	require.NotContains(t, seedErr.String(), "level=INFO")
 	out, err = run("seed", "--demo")
 	require.NoError(t, err)
 	require.Contains(t, out, "nothing to do", "seeding twice changes nothing")

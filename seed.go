@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
@@ -31,6 +32,9 @@ func seedCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []st
 	}
 	cfg.MigrateOnStart = true
 	cfg.JobsDebounce = time.Hour // the seed runs the loop itself
+	// Quiet: the seed's own requests are not worth an access-log line each;
+	// warnings and errors still show.
+	log = slog.New(minLevel{log.Handler(), slog.LevelWarn})
 	app, err := server.NewApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -53,6 +57,37 @@ func seedCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []st
 		fmt.Fprintf(stdout, "seeded %s for the demo user\n", name)
 	}
 	app.SetClock(time.Time{})
-	fmt.Fprintln(stdout, "open http://localhost:8080/ and query: { insights(minGrade: C) { edges { node { title evidenceGrade } } } }")
+	fmt.Fprintf(stdout, "open %s and query: { insights(minGrade: C) { edges { node { title evidenceGrade } } } }\n", browseURL(cfg.Addr))
 	return nil
+}
+
+// browseURL is the address a browser on this machine opens for a server
+// listening on addr (ADDR, e.g. ":8080" or "0.0.0.0:9000").
+func browseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + "/"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// minLevel drops records below min (the seed's access-log lines).
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }

@@ -20,44 +20,45 @@ import (
 type Evaluation struct {
 	config `json:"-"`
 	// ID of the ent.
+	// global id: a type prefix and a ULID; node(id:) loads it
 	ID string `json:"id,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID string `json:"user_id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// InterventionID holds the value of the "intervention_id" field.
 	InterventionID string `json:"intervention_id,omitempty"`
-	// Metric holds the value of the "metric" field.
+	// the target metric key
 	Metric string `json:"metric,omitempty"`
-	// BaselineFrom holds the value of the "baseline_from" field.
+	// first day of the baseline window, YYYY-MM-DD
 	BaselineFrom string `json:"baseline_from,omitempty"`
-	// BaselineTo holds the value of the "baseline_to" field.
+	// last day of the baseline window, YYYY-MM-DD
 	BaselineTo string `json:"baseline_to,omitempty"`
-	// InterventionFrom holds the value of the "intervention_from" field.
+	// first evaluated day of the intervention window (after the lag), YYYY-MM-DD
 	InterventionFrom string `json:"intervention_from,omitempty"`
-	// InterventionTo holds the value of the "intervention_to" field.
+	// last evaluated day of the intervention window, YYYY-MM-DD
 	InterventionTo string `json:"intervention_to,omitempty"`
-	// BaselineCoverage holds the value of the "baseline_coverage" field.
+	// share of baseline days with data, in [0, 1]
 	BaselineCoverage float64 `json:"baseline_coverage,omitempty"`
-	// Adherence holds the value of the "adherence" field.
+	// adherent days over the elapsed intervention days, in [0, 1]; below 0.8 the result is unreliable
 	Adherence float64 `json:"adherence,omitempty"`
 	// per-protocol Δ = mean(B) − mean(A), canonical unit
 	Effect *float64 `json:"effect,omitempty"`
 	// intention-to-treat Δ, canonical unit
 	EffectItt *float64 `json:"effect_itt,omitempty"`
-	// CiLow holds the value of the "ci_low" field.
+	// lower end of the effect's 95% interval, canonical unit
 	CiLow *float64 `json:"ci_low,omitempty"`
-	// CiHigh holds the value of the "ci_high" field.
+	// upper end of the effect's 95% interval, canonical unit
 	CiHigh *float64 `json:"ci_high,omitempty"`
-	// HedgesG holds the value of the "hedges_g" field.
+	// standardized effect size (Hedges' g)
 	HedgesG *float64 `json:"hedges_g,omitempty"`
-	// Mde holds the value of the "mde" field.
+	// minimum detectable effect at 80% power for these data, canonical unit
 	Mde *float64 `json:"mde,omitempty"`
-	// Reliable holds the value of the "reliable" field.
+	// false when a reason (e.g. low adherence or coverage) makes the result unreliable
 	Reliable bool `json:"reliable,omitempty"`
-	// Reasons holds the value of the "reasons" field.
+	// why the result is unreliable, if it is
 	Reasons []string `json:"reasons,omitempty"`
-	// Caveats holds the value of the "caveats" field.
+	// what qualifies the result without making it unreliable (e.g. a trend in the data)
 	Caveats []string `json:"caveats,omitempty"`
 	// what the evidence lets a narrative say (docs/statistics.md, Words)
 	Claim evaluation.Claim `json:"claim,omitempty"`
@@ -67,25 +68,25 @@ type Evaluation struct {
 	Interim bool `json:"interim,omitempty"`
 	// log-scale metrics: the effect as a percent change
 	EffectPercent *float64 `json:"effect_percent,omitempty"`
-	// CiLowPercent holds the value of the "ci_low_percent" field.
+	// log-scale metrics: ciLow as a percent change
 	CiLowPercent *float64 `json:"ci_low_percent,omitempty"`
-	// CiHighPercent holds the value of the "ci_high_percent" field.
+	// log-scale metrics: ciHigh as a percent change
 	CiHighPercent *float64 `json:"ci_high_percent,omitempty"`
-	// EvidenceGrade holds the value of the "evidence_grade" field.
+	// evidence grade, A (strongest) to D
 	EvidenceGrade evidence.Grade `json:"evidence_grade,omitempty"`
-	// Confidence holds the value of the "confidence" field.
+	// probability in [0, 1] behind the claim (see Evidence.confidence)
 	Confidence float64 `json:"confidence,omitempty"`
-	// SampleSize holds the value of the "sample_size" field.
+	// days behind the grade
 	SampleSize int `json:"sample_size,omitempty"`
-	// Coverage holds the value of the "coverage" field.
+	// share of those days with data, in [0, 1]
 	Coverage float64 `json:"coverage,omitempty"`
-	// Why holds the value of the "why" field.
+	// why this grade: the thresholds that hold and the rules that lowered it
 	Why string `json:"why,omitempty"`
-	// HowConfident holds the value of the "how_confident" field.
+	// the certainty level and the numbers behind it
 	HowConfident string `json:"how_confident,omitempty"`
-	// WhatWouldChange holds the value of the "what_would_change" field.
+	// what would change the grade, concretely
 	WhatWouldChange string `json:"what_would_change,omitempty"`
-	// Details holds the value of the "details" field.
+	// source metrics, windows, detectors and thresholds behind the finding
 	Details map[string]interface{} `json:"details,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EvaluationQuery when eager-loading is set.

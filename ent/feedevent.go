@@ -18,10 +18,11 @@ import (
 type FeedEvent struct {
 	config `json:"-"`
 	// ID of the ent.
+	// global id: a type prefix and a ULID; node(id:) loads it
 	ID string `json:"id,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID string `json:"user_id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Seq holds the value of the "seq" field.
 	Seq int64 `json:"seq,omitempty"`

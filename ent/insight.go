@@ -19,54 +19,55 @@ import (
 type Insight struct {
 	config `json:"-"`
 	// ID of the ent.
+	// global id: a type prefix and a ULID; node(id:) loads it
 	ID string `json:"id,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID string `json:"user_id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// when the row last changed
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Metric holds the value of the "metric" field.
+	// the metric key the finding is about
 	Metric string `json:"metric,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// what kind of finding
 	Kind insight.Kind `json:"kind,omitempty"`
 	// ACKNOWLEDGED and DISMISSED are the user's; SUPERSEDED: a later finding on the same metric reversed it
 	Status insight.Status `json:"status,omitempty"`
 	// why the user dismissed the insight, kept for tuning the detectors
 	DismissReason *insight.DismissReason `json:"dismiss_reason,omitempty"`
-	// DismissedAt holds the value of the "dismissed_at" field.
+	// when the user dismissed it
 	DismissedAt *time.Time `json:"dismissed_at,omitempty"`
-	// AcknowledgedAt holds the value of the "acknowledged_at" field.
+	// when the user acknowledged it
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
 	// id of the insight that reversed this one
 	SupersededBy *string `json:"superseded_by,omitempty"`
-	// Title holds the value of the "title" field.
+	// one-line statement of the finding, hedged by its grade
 	Title string `json:"title,omitempty"`
-	// Summary holds the value of the "summary" field.
+	// a few sentences on the finding and its evidence
 	Summary string `json:"summary,omitempty"`
-	// Direction holds the value of the "direction" field.
+	// which way the metric moved: UP or DOWN; NONE (or none) for a finding without a direction
 	Direction string `json:"direction,omitempty"`
-	// StartDay holds the value of the "start_day" field.
+	// first day of the finding, YYYY-MM-DD
 	StartDay string `json:"start_day,omitempty"`
 	// last day of the finding; an ongoing data gap extends it
 	EndDay string `json:"end_day,omitempty"`
 	// stable key of the finding; re-running the loop on the same data finds the same key
 	DedupeKey string `json:"dedupe_key,omitempty"`
-	// EvidenceGrade holds the value of the "evidence_grade" field.
+	// evidence grade, A (strongest) to D
 	EvidenceGrade evidence.Grade `json:"evidence_grade,omitempty"`
-	// Confidence holds the value of the "confidence" field.
+	// probability in [0, 1] behind the claim (see Evidence.confidence)
 	Confidence float64 `json:"confidence,omitempty"`
-	// SampleSize holds the value of the "sample_size" field.
+	// days behind the grade
 	SampleSize int `json:"sample_size,omitempty"`
-	// Coverage holds the value of the "coverage" field.
+	// share of those days with data, in [0, 1]
 	Coverage float64 `json:"coverage,omitempty"`
-	// Why holds the value of the "why" field.
+	// why this grade: the thresholds that hold and the rules that lowered it
 	Why string `json:"why,omitempty"`
-	// HowConfident holds the value of the "how_confident" field.
+	// the certainty level and the numbers behind it
 	HowConfident string `json:"how_confident,omitempty"`
-	// WhatWouldChange holds the value of the "what_would_change" field.
+	// what would change the grade, concretely
 	WhatWouldChange string `json:"what_would_change,omitempty"`
-	// Details holds the value of the "details" field.
+	// source metrics, windows, detectors and thresholds behind the finding
 	Details map[string]interface{} `json:"details,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the InsightQuery when eager-loading is set.

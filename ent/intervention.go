@@ -19,40 +19,41 @@ import (
 type Intervention struct {
 	config `json:"-"`
 	// ID of the ent.
+	// global id: a type prefix and a ULID; node(id:) loads it
 	ID string `json:"id,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID string `json:"user_id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// when the row last changed
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Title holds the value of the "title" field.
+	// a short name, 1 to 200 characters
 	Title string `json:"title,omitempty"`
 	// the protocol kind (engine/safety.ProtocolKind)
 	ProtocolKind string `json:"protocol_kind,omitempty"`
-	// TargetMetric holds the value of the "target_metric" field.
+	// the metric key the experiment should change
 	TargetMetric string `json:"target_metric,omitempty"`
-	// ExpectedDirection holds the value of the "expected_direction" field.
+	// which way the target metric is expected to move
 	ExpectedDirection intervention.ExpectedDirection `json:"expected_direction,omitempty"`
-	// PlannedDays holds the value of the "planned_days" field.
+	// length of the intervention window including the lag, in days
 	PlannedDays int `json:"planned_days,omitempty"`
-	// LagDays holds the value of the "lag_days" field.
+	// lag/washout days at the start, excluded from the evaluation
 	LagDays int `json:"lag_days,omitempty"`
-	// Status holds the value of the "status" field.
+	// where the experiment is in its workflow
 	Status intervention.Status `json:"status,omitempty"`
-	// StatusReason holds the value of the "status_reason" field.
+	// why it has its status (the safety decision, a review, a cancellation…)
 	StatusReason string `json:"status_reason,omitempty"`
-	// StartDay holds the value of the "start_day" field.
+	// first day, YYYY-MM-DD; null until it starts
 	StartDay *string `json:"start_day,omitempty"`
-	// EndDay holds the value of the "end_day" field.
+	// the day it was completed, YYYY-MM-DD; null while it runs
 	EndDay *string `json:"end_day,omitempty"`
-	// RiskLevel holds the value of the "risk_level" field.
+	// the safety decision's risk level
 	RiskLevel intervention.RiskLevel `json:"risk_level,omitempty"`
-	// EvidenceGrade holds the value of the "evidence_grade" field.
+	// prior evidence for this protocol on this metric
 	EvidenceGrade evidence.Grade `json:"evidence_grade,omitempty"`
-	// SafetyBoundary holds the value of the "safety_boundary" field.
+	// what not to do and when to stop; narratives carry it verbatim
 	SafetyBoundary string `json:"safety_boundary,omitempty"`
-	// RequiresReview holds the value of the "requires_review" field.
+	// HIGH risk: an administrator must approve it before it starts
 	RequiresReview bool `json:"requires_review,omitempty"`
 	// SafetyChecks holds the value of the "safety_checks" field.
 	SafetyChecks []map[string]interface{} `json:"safety_checks,omitempty"`
@@ -80,9 +81,9 @@ type Intervention struct {
 type InterventionEdges struct {
 	// User holds the value of the user edge.
 	User *User `json:"user,omitempty"`
-	// AdherenceLogs holds the value of the adherence_logs edge.
+	// adherence logged per experiment day
 	AdherenceLogs []*AdherenceLog `json:"adherence_logs,omitempty"`
-	// Evaluations holds the value of the evaluations edge.
+	// evaluations of this experiment, interim and final
 	Evaluations []*Evaluation `json:"evaluations,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

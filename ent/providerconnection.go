@@ -17,12 +17,13 @@ import (
 type ProviderConnection struct {
 	config `json:"-"`
 	// ID of the ent.
+	// global id: a type prefix and a ULID; node(id:) loads it
 	ID string `json:"id,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID string `json:"user_id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// when the row last changed
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Provider holds the value of the "provider" field.
 	Provider providerconnection.Provider `json:"provider,omitempty"`

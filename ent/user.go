@@ -17,10 +17,11 @@ import (
 type User struct {
 	config `json:"-"`
 	// ID of the ent.
+	// global id: a type prefix and a ULID; node(id:) loads it
 	ID string `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// when the row last changed
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Email holds the value of the "email" field.
 	Email *string `json:"email,omitempty"`

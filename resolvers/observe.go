@@ -177,7 +177,7 @@ func skipped(in []providers.Skip) []*model.SkippedRecord {
 func providerSource(p providerconnection.Provider) (string, error) {
 	src := strings.ToLower(string(p))
 	if !slices.Contains(providers.Providers, src) {
-		return "", engine.Errorf(engine.EINVALID, "%s has no payload adapter; use WHOOP, OURA or APPLE_HEALTH", p).WithDetails("field", "provider")
+		return "", engine.Errorf(engine.EINVALID, "provider %s has no payload adapter; use WHOOP, OURA or APPLE_HEALTH", p).WithDetails("field", "provider")
 	}
 	return src, nil
 }

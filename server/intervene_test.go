@@ -298,7 +298,7 @@ func TestExperimentGuardrailsAndSafety(t *testing.T) {
 		require.Contains(t, auditActions(t, srv, st.StartIntervention.Intervention.ID), "invalidate:invalidated")
 		resp := srv.Do(t, uid, `mutation($f: [SafetyFlag!]!) { updateSafetyFlags(flags: $f) { id } }`, map[string]any{"f": []string{"LIKES_CATS"}})
 		require.Equal(t, []string{"GRAPHQL_VALIDATION_FAILED"}, resp.Codes(), "not a SafetyFlag")
-		require.Contains(t, resp.Errors[0].Message, "flags")
+		require.Contains(t, resp.Errors[0].Message, "LIKES_CATS")
 	})
 	t.Run("complete is audited; adherence only on experiment days", func(t *testing.T) {
 		resp := srv.Do(t, uid, `mutation($id: ID!) { logAdherence(interventionID: $id, day: "2026-01-01", adherent: true) { id } }`,

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,14 +53,16 @@ func TestIngestProviderPayload(t *testing.T) {
 	}{
 		// Not a value of the enum: the variable does not validate.
 		"unknown provider":         {map[string]any{"p": "garmin", "payload": string(payload)}, "GRAPHQL_VALIDATION_FAILED"},
-		"lower-case provider":      {map[string]any{"p": "whoop", "payload": string(payload)}, "GRAPHQL_VALIDATION_FAILED"},
+		"lower-case provider":      {map[string]any{"p": "whoop", "payload": string(payload)}, "EINVALID"},
 		"provider with no adapter": {map[string]any{"p": "FITBIT", "payload": string(payload)}, "EINVALID"},
 		"malformed JSON":           {map[string]any{"p": "WHOOP", "payload": `{"records": [`}, "EINVALID"},
 		"not an object":            {map[string]any{"p": "OURA", "payload": `[1,2,3]`}, "EINVALID"},
 	} {
 		resp := srv.Do(t, uid, providerMutation, c.vars)
 		require.Equal(t, []string{c.code}, resp.Codes(), name)
-		require.Contains(t, resp.Errors[0].Message, map[bool]string{true: "provider", false: "payload"}[name != "malformed JSON" && name != "not an object"], name)
+		if name != "malformed JSON" && name != "not an object" {
+			require.Contains(t, strings.ToLower(resp.Errors[0].Message), "provider", name)
+		}
 	}
 	require.Equal(t, before, countObs(t, srv, uid))
 }

@@ -25,24 +25,24 @@ func (Evaluation) Mixin() []ent.Mixin {
 func (Evaluation) Fields() []ent.Field {
 	return append([]ent.Field{
 		field.String("intervention_id").Immutable().Annotations(entgql.Skip()),
-		field.String("metric").NotEmpty().MaxLen(64).Immutable(),
-		field.String("baseline_from").Match(localDayRe).Immutable(),
-		field.String("baseline_to").Match(localDayRe).Immutable(),
-		field.String("intervention_from").Match(localDayRe).Immutable(),
-		field.String("intervention_to").Match(localDayRe).Immutable(),
-		field.Float("baseline_coverage").Min(0).Max(1).Immutable(),
-		field.Float("adherence").Min(0).Max(1).Immutable(),
+		field.String("metric").NotEmpty().MaxLen(64).Immutable().Comment("the target metric key"),
+		field.String("baseline_from").Match(localDayRe).Immutable().Comment("first day of the baseline window, YYYY-MM-DD"),
+		field.String("baseline_to").Match(localDayRe).Immutable().Comment("last day of the baseline window, YYYY-MM-DD"),
+		field.String("intervention_from").Match(localDayRe).Immutable().Comment("first evaluated day of the intervention window (after the lag), YYYY-MM-DD"),
+		field.String("intervention_to").Match(localDayRe).Immutable().Comment("last evaluated day of the intervention window, YYYY-MM-DD"),
+		field.Float("baseline_coverage").Min(0).Max(1).Immutable().Comment("share of baseline days with data, in [0, 1]"),
+		field.Float("adherence").Min(0).Max(1).Immutable().Comment("adherent days over the elapsed intervention days, in [0, 1]; below 0.8 the result is unreliable"),
 		field.Float("effect").Optional().Nillable().Immutable().
 			Comment("per-protocol Δ = mean(B) − mean(A), canonical unit"),
 		field.Float("effect_itt").Optional().Nillable().Immutable().
 			Comment("intention-to-treat Δ, canonical unit"),
-		field.Float("ci_low").Optional().Nillable().Immutable(),
-		field.Float("ci_high").Optional().Nillable().Immutable(),
-		field.Float("hedges_g").Optional().Nillable().Immutable(),
-		field.Float("mde").Optional().Nillable().Immutable(),
-		field.Bool("reliable").Immutable(),
-		field.Strings("reasons").Optional().Immutable(),
-		field.Strings("caveats").Optional().Immutable(),
+		field.Float("ci_low").Optional().Nillable().Immutable().Comment("lower end of the effect's 95% interval, canonical unit"),
+		field.Float("ci_high").Optional().Nillable().Immutable().Comment("upper end of the effect's 95% interval, canonical unit"),
+		field.Float("hedges_g").Optional().Nillable().Immutable().Comment("standardized effect size (Hedges' g)"),
+		field.Float("mde").Optional().Nillable().Immutable().Comment("minimum detectable effect at 80% power for these data, canonical unit"),
+		field.Bool("reliable").Immutable().Comment("false when a reason (e.g. low adherence or coverage) makes the result unreliable"),
+		field.Strings("reasons").Optional().Immutable().Comment("why the result is unreliable, if it is"),
+		field.Strings("caveats").Optional().Immutable().Comment("what qualifies the result without making it unreliable (e.g. a trend in the data)"),
 		field.Enum("claim").Values("DIRECTION", "NO_CLEAR_CHANGE", "CANT_TELL").Default("CANT_TELL").Immutable().
 			Comment("what the evidence lets a narrative say (docs/statistics.md, Words)"),
 		field.Bool("direction_supported").Default(false).Immutable().
@@ -50,8 +50,8 @@ func (Evaluation) Fields() []ent.Field {
 		field.Bool("interim").Default(false).Immutable().Comment("evaluated before the planned end"),
 		field.Float("effect_percent").Optional().Nillable().Immutable().
 			Comment("log-scale metrics: the effect as a percent change"),
-		field.Float("ci_low_percent").Optional().Nillable().Immutable(),
-		field.Float("ci_high_percent").Optional().Nillable().Immutable(),
+		field.Float("ci_low_percent").Optional().Nillable().Immutable().Comment("log-scale metrics: ciLow as a percent change"),
+		field.Float("ci_high_percent").Optional().Nillable().Immutable().Comment("log-scale metrics: ciHigh as a percent change"),
 	}, evidenceFields()...)
 }
 

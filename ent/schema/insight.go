@@ -24,23 +24,23 @@ func (Insight) Mixin() []ent.Mixin {
 // Fields of Insight.
 func (Insight) Fields() []ent.Field {
 	return append([]ent.Field{
-		field.String("metric").NotEmpty().MaxLen(64).Immutable().
+		field.String("metric").NotEmpty().MaxLen(64).Immutable().Comment("the metric key the finding is about").
 			Annotations(entgql.OrderField("METRIC")),
 		field.Enum("kind").Values("ANOMALY", "CHANGE", "TREND", "DATA_GAP", "CONFLICTING_SOURCES", "DATA_QUALITY").
-			Immutable().Annotations(entgql.OrderField("KIND")),
+			Immutable().Annotations(entgql.OrderField("KIND")).Comment("what kind of finding"),
 		field.Enum("status").Values("ACTIVE", "ACKNOWLEDGED", "SUPPRESSED", "DISMISSED", "RESOLVED", "SUPERSEDED").Default("ACTIVE").
 			Annotations(entgql.OrderField("STATUS")).
 			Comment("ACKNOWLEDGED and DISMISSED are the user's; SUPERSEDED: a later finding on the same metric reversed it"),
 		field.Enum("dismiss_reason").Values("NOT_USEFUL", "ALREADY_KNEW", "WRONG").Optional().Nillable().
 			Comment("why the user dismissed the insight, kept for tuning the detectors"),
-		field.Time("dismissed_at").Optional().Nillable(),
-		field.Time("acknowledged_at").Optional().Nillable(),
+		field.Time("dismissed_at").Optional().Nillable().Comment("when the user dismissed it"),
+		field.Time("acknowledged_at").Optional().Nillable().Comment("when the user acknowledged it"),
 		field.String("superseded_by").Optional().Nillable().MaxLen(40).
 			Comment("id of the insight that reversed this one"),
-		field.String("title").NotEmpty().MaxLen(300),
-		field.Text("summary").Default(""),
-		field.String("direction").Default("none").MaxLen(8),
-		field.String("start_day").Match(localDayRe).Immutable().
+		field.String("title").NotEmpty().MaxLen(300).Comment("one-line statement of the finding, hedged by its grade"),
+		field.Text("summary").Default("").Comment("a few sentences on the finding and its evidence"),
+		field.String("direction").Default("none").MaxLen(8).Comment("which way the metric moved: UP or DOWN; NONE (or none) for a finding without a direction"),
+		field.String("start_day").Match(localDayRe).Immutable().Comment("first day of the finding, YYYY-MM-DD").
 			Annotations(entgql.OrderField("START_DAY")),
 		field.String("end_day").Match(localDayRe).
 			Comment("last day of the finding; an ongoing data gap extends it"),
@@ -55,16 +55,17 @@ func (Insight) Fields() []ent.Field {
 // thresholds crossed).
 func evidenceFields() []ent.Field {
 	return []ent.Field{
-		field.Enum("evidence_grade").GoType(evidence.Grade("")).
+		field.Enum("evidence_grade").GoType(evidence.Grade("")).Comment("evidence grade, A (strongest) to D").
 			Annotations(entgql.Type("EvidenceGrade"), entgql.OrderField("EVIDENCE_GRADE")),
-		field.Float("confidence").Min(0).Max(1).
+		field.Float("confidence").Min(0).Max(1).Comment("probability in [0, 1] behind the claim (see Evidence.confidence)").
 			Annotations(entgql.OrderField("CONFIDENCE")),
-		field.Int("sample_size").NonNegative(),
-		field.Float("coverage").Min(0).Max(1),
-		field.Text("why").Default(""),
-		field.Text("how_confident").Default(""),
-		field.Text("what_would_change").Default(""),
-		field.JSON("details", map[string]any{}).Optional().Annotations(entgql.Type("Map")),
+		field.Int("sample_size").NonNegative().Comment("days behind the grade"),
+		field.Float("coverage").Min(0).Max(1).Comment("share of those days with data, in [0, 1]"),
+		field.Text("why").Default("").Comment("why this grade: the thresholds that hold and the rules that lowered it"),
+		field.Text("how_confident").Default("").Comment("the certainty level and the numbers behind it"),
+		field.Text("what_would_change").Default("").Comment("what would change the grade, concretely"),
+		field.JSON("details", map[string]any{}).Optional().Annotations(entgql.Type("Map")).
+			Comment("source metrics, windows, detectors and thresholds behind the finding"),
 	}
 }
 

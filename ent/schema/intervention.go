@@ -25,27 +25,30 @@ func (Intervention) Mixin() []ent.Mixin {
 // Fields of Intervention.
 func (Intervention) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("title").NotEmpty().MaxLen(200),
+		field.String("title").NotEmpty().MaxLen(200).Comment("a short name, 1 to 200 characters"),
 		field.String("protocol_kind").NotEmpty().MaxLen(64).Immutable().
 			Annotations(entgql.Skip(entgql.SkipType)). // exposed as the ProtocolKind enum (graph/intervene.graphqls)
 			Comment("the protocol kind (engine/safety.ProtocolKind)"),
-		field.String("target_metric").NotEmpty().MaxLen(64).Immutable().
+		field.String("target_metric").NotEmpty().MaxLen(64).Immutable().Comment("the metric key the experiment should change").
 			Annotations(entgql.OrderField("TARGET_METRIC")),
-		field.Enum("expected_direction").Values("INCREASE", "DECREASE").Immutable(),
-		field.Int("planned_days").Positive().Immutable(),
-		field.Int("lag_days").NonNegative().Immutable(),
+		field.Enum("expected_direction").Values("INCREASE", "DECREASE").Immutable().Comment("which way the target metric is expected to move"),
+		field.Int("planned_days").Positive().Immutable().Comment("length of the intervention window including the lag, in days"),
+		field.Int("lag_days").NonNegative().Immutable().Comment("lag/washout days at the start, excluded from the evaluation"),
 		field.Enum("status").
 			Values("PENDING_REVIEW", "ACTIVE", "COMPLETED", "SUPPRESSED", "INVALIDATED", "CANCELLED").
+			Comment("where the experiment is in its workflow").
 			Annotations(entgql.OrderField("STATUS")),
-		field.Text("status_reason").Default(""),
+		field.Text("status_reason").Default("").Comment("why it has its status (the safety decision, a review, a cancellation…)"),
 		field.String("start_day").Optional().Nillable().Match(localDayRe).
+			Comment("first day, YYYY-MM-DD; null until it starts").
 			Annotations(entgql.OrderField("START_DAY")),
-		field.String("end_day").Optional().Nillable().Match(localDayRe),
-		field.Enum("risk_level").Values("LOW", "MODERATE", "HIGH"),
+		field.String("end_day").Optional().Nillable().Match(localDayRe).Comment("the day it was completed, YYYY-MM-DD; null while it runs"),
+		field.Enum("risk_level").Values("LOW", "MODERATE", "HIGH").Comment("the safety decision's risk level"),
 		field.Enum("evidence_grade").GoType(evidence.Grade("")).
+			Comment("prior evidence for this protocol on this metric").
 			Annotations(entgql.Type("EvidenceGrade"), entgql.OrderField("EVIDENCE_GRADE")),
-		field.Text("safety_boundary").NotEmpty(),
-		field.Bool("requires_review").Default(false),
+		field.Text("safety_boundary").NotEmpty().Comment("what not to do and when to stop; narratives carry it verbatim"),
+		field.Bool("requires_review").Default(false).Comment("HIGH risk: an administrator must approve it before it starts"),
 		field.JSON("safety_checks", []map[string]any{}).Optional().Annotations(entgql.Skip()),
 		field.Float("mde").Optional().Nillable().
 			Comment("minimum detectable effect at 80% power, in the metric's canonical unit, reported before start"),
@@ -66,9 +69,9 @@ func (Intervention) Fields() []ent.Field {
 func (Intervention) Edges() []ent.Edge {
 	return []ent.Edge{
 		ownerEdge("interventions"),
-		edge.To("adherence_logs", AdherenceLog.Type).
+		edge.To("adherence_logs", AdherenceLog.Type).Comment("adherence logged per experiment day").
 			Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.Cascade)),
-		edge.To("evaluations", Evaluation.Type).
+		edge.To("evaluations", Evaluation.Type).Comment("evaluations of this experiment, interim and final").
 			Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.Cascade)),
 	}
 }

@@ -21,6 +21,7 @@ type CreatedAtMixin struct{ mixin.Schema }
 func (CreatedAtMixin) Fields() []ent.Field {
 	return []ent.Field{
 		field.Time("created_at").
+			Comment("when the row was created").
 			Immutable().
 			Default(time.Now).
 			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
@@ -34,6 +35,7 @@ type UpdatedAtMixin struct{ mixin.Schema }
 func (UpdatedAtMixin) Fields() []ent.Field {
 	return []ent.Field{
 		field.Time("updated_at").
+			Comment("when the row last changed").
 			Default(time.Now).
 			UpdateDefault(time.Now).
 			Annotations(entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),

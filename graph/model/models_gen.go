@@ -20,45 +20,66 @@ import (
 // later verifyAuditTrail(against: …) proves the history up to seq was not
 // rewritten since. The signed message is documented in docs/audit.md.
 type AuditCheckpoint struct {
-	Seq      int       `json:"seq"`
-	HeadHash string    `json:"headHash"`
+	// Sequence number of the newest audit event covered.
+	Seq int `json:"seq"`
+	// Hash of the event at seq: the head of the chain.
+	HeadHash string `json:"headHash"`
+	// When the server signed.
 	SignedAt time.Time `json:"signedAt"`
-	KeyID    string    `json:"keyID"`
+	// Id of the key that signed (see auditPublicKeys).
+	KeyID string `json:"keyID"`
 	// base64 Ed25519 signature
 	Signature string `json:"signature"`
 }
 
+// A checkpoint kept from auditCheckpoint or verifyAuditTrail, given back unchanged.
 type AuditCheckpointInput struct {
-	Seq       int       `json:"seq"`
-	HeadHash  string    `json:"headHash"`
-	SignedAt  time.Time `json:"signedAt"`
-	KeyID     string    `json:"keyID"`
-	Signature string    `json:"signature"`
+	// As received in AuditCheckpoint.seq.
+	Seq int `json:"seq"`
+	// As received in AuditCheckpoint.headHash.
+	HeadHash string `json:"headHash"`
+	// As received in AuditCheckpoint.signedAt.
+	SignedAt time.Time `json:"signedAt"`
+	// As received in AuditCheckpoint.keyID.
+	KeyID string `json:"keyID"`
+	// As received in AuditCheckpoint.signature.
+	Signature string `json:"signature"`
 }
 
 // One finding of a verification: which event and what is wrong with it.
 type AuditProblem struct {
-	Seq     int     `json:"seq"`
+	// Sequence number where the problem is.
+	Seq int `json:"seq"`
+	// The audit event concerned, when it still exists.
 	EventID *string `json:"eventID,omitempty"`
 	// gap | altered | rehashed | bad_link | rewritten | truncated | signature | wrong_user
-	Kind    string `json:"kind"`
+	Kind string `json:"kind"`
+	// What is wrong, in words.
 	Message string `json:"message"`
 }
 
+// A public key that verifies checkpoint signatures.
 type AuditPublicKey struct {
+	// The id checkpoints name in keyID.
 	KeyID string `json:"keyID"`
 	// base64 Ed25519 public key
 	PublicKey string `json:"publicKey"`
 }
 
+// The result of recomputing a user's audit hash chain.
 type AuditVerification struct {
-	Ok       bool   `json:"ok"`
-	Events   int    `json:"events"`
-	HeadSeq  int    `json:"headSeq"`
+	// True when the whole chain (and the checkpoint, if given) verifies.
+	Ok bool `json:"ok"`
+	// How many audit events were checked.
+	Events int `json:"events"`
+	// Sequence number of the newest event.
+	HeadSeq int `json:"headSeq"`
+	// Hash of the newest event.
 	HeadHash string `json:"headHash"`
 	// true when the trail was also checked against a kept checkpoint
-	CheckedAgainst bool            `json:"checkedAgainst"`
-	Problems       []*AuditProblem `json:"problems"`
+	CheckedAgainst bool `json:"checkedAgainst"`
+	// Every problem found; empty when ok.
+	Problems []*AuditProblem `json:"problems"`
 	// a fresh checkpoint of the current head (sign-and-keep)
 	Checkpoint *AuditCheckpoint `json:"checkpoint,omitempty"`
 }
@@ -71,31 +92,43 @@ type AuthPayload struct {
 	RefreshToken string `json:"refreshToken"`
 	// When accessToken expires.
 	ExpiresAt time.Time `json:"expiresAt"`
-	User      *ent.User `json:"user"`
+	// The signed-in user.
+	User *ent.User `json:"user"`
 }
 
+// A background export of everything held about a user.
 type DataExport struct {
-	ID     string           `json:"id"`
-	UserID string           `json:"userID"`
+	// Id to poll with dataExport(id:).
+	ID string `json:"id"`
+	// Whose data it holds.
+	UserID string `json:"userID"`
+	// Where the job is.
 	Status DataExportStatus `json:"status"`
 	// 0..1
-	Progress  float64   `json:"progress"`
+	Progress float64 `json:"progress"`
+	// When the export was requested.
 	CreatedAt time.Time `json:"createdAt"`
 	// when the download link dies; null until READY
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// relative URL of the zip archive while READY and unexpired
 	DownloadURL *string `json:"downloadUrl,omitempty"`
-	Sha256      *string `json:"sha256,omitempty"`
-	Bytes       *int    `json:"bytes,omitempty"`
+	// SHA-256 of the archive (hex); null until READY.
+	Sha256 *string `json:"sha256,omitempty"`
+	// Size of the archive; null until READY.
+	Bytes *int `json:"bytes,omitempty"`
 }
 
 // An evaluation window.
 type DayWindow struct {
+	// First day, YYYY-MM-DD (inclusive).
 	From string `json:"from"`
-	To   string `json:"to"`
+	// Last day, YYYY-MM-DD (inclusive).
+	To string `json:"to"`
 }
 
+// What deleteAccount erased.
 type DeleteAccountPayload struct {
+	// The deleted account.
 	DeletedUserID string `json:"deletedUserID"`
 	// rows erased per table
 	ErasedRows map[string]any `json:"erasedRows"`
@@ -103,6 +136,7 @@ type DeleteAccountPayload struct {
 
 // The evidence behind an insight or evaluation: how it was graded and why.
 type Evidence struct {
+	// Evidence grade, A (strongest) to D.
 	Grade evidence.Grade `json:"grade"`
 	// A probability in [0, 1] behind the claim. For an evaluation that states a direction: the chance a repeat of the experiment would again show a clear change the same way; for no clear change: the chance any real change is smaller than the metric's minimal important difference (docs/statistics.md).
 	Confidence float64 `json:"confidence"`
@@ -115,14 +149,17 @@ type Evidence struct {
 	// How confident: the certainty level and the numbers behind it.
 	HowConfident string `json:"howConfident"`
 	// What would change the grade, concretely.
-	WhatWouldChange string   `json:"whatWouldChange"`
-	SourceMetrics   []string `json:"sourceMetrics"`
-	Detectors       []string `json:"detectors"`
+	WhatWouldChange string `json:"whatWouldChange"`
+	// Metric keys the evidence rests on.
+	SourceMetrics []string `json:"sourceMetrics"`
+	// Detectors that produced the finding (e.g. robust_z, pelt, trend).
+	Detectors []string `json:"detectors"`
 	// Thresholds crossed, by name.
 	Thresholds map[string]any `json:"thresholds,omitempty"`
 	// The window the evidence covers.
 	WindowFrom *string `json:"windowFrom,omitempty"`
-	WindowTo   *string `json:"windowTo,omitempty"`
+	// Last day of the window, YYYY-MM-DD.
+	WindowTo *string `json:"windowTo,omitempty"`
 }
 
 // How often a guardrail was breached in the window, from the audit trail of every user.
@@ -134,9 +171,12 @@ type GuardrailBreachCount struct {
 
 // What an ingestion call stored. A batch with any bad sample is refused whole with an EINVALID error whose extensions.problems lists every bad sample (index, field, code, message); then nothing is stored.
 type IngestResult struct {
-	BatchID  string `json:"batchID"`
-	Received int    `json:"received"`
-	Inserted int    `json:"inserted"`
+	// Id of the stored ingestion batch.
+	BatchID string `json:"batchID"`
+	// Samples in the request.
+	Received int `json:"received"`
+	// Samples stored.
+	Inserted int `json:"inserted"`
 	// Samples already stored (same metric, source, local day and time).
 	Duplicates int `json:"duplicates"`
 	// Provider zeros stored as missing, never as 0.
@@ -149,20 +189,28 @@ type IngestResult struct {
 
 // What one loop run did.
 type LoopRunResult struct {
-	Metrics         []string `json:"metrics"`
-	InsightsCreated int      `json:"insightsCreated"`
-	InsightsSkipped int      `json:"insightsSkipped"`
-	StateChanges    int      `json:"stateChanges"`
+	// Metrics the run looked at.
+	Metrics []string `json:"metrics"`
+	// New insights.
+	InsightsCreated int `json:"insightsCreated"`
+	// Findings not turned into insights (the daily cap; each skip is audited).
+	InsightsSkipped int `json:"insightsSkipped"`
+	// Baselines whose state changed (e.g. calibrating to ready).
+	StateChanges int `json:"stateChanges"`
 	// Experiments whose window had ended, now completed, evaluated and narrated.
 	EvaluationsCreated int `json:"evaluationsCreated"`
 }
 
 // A metric of the registry.
 type MetricInfo struct {
-	Key           string        `json:"key"`
-	Name          string        `json:"name"`
-	CanonicalUnit string        `json:"canonicalUnit"`
-	Units         []*MetricUnit `json:"units"`
+	// Stable key used in the API, e.g. resting_hr.
+	Key string `json:"key"`
+	// Display name.
+	Name string `json:"name"`
+	// The unit values are stored and reported in.
+	CanonicalUnit string `json:"canonicalUnit"`
+	// Units accepted on input (converted to canonicalUnit).
+	Units []*MetricUnit `json:"units"`
 	// Values outside are refused.
 	RejectRange *ValueRange `json:"rejectRange"`
 	// Values outside are stored but flagged.
@@ -177,16 +225,20 @@ type MetricInfo struct {
 	LagDays int `json:"lagDays"`
 }
 
+// A unit a metric accepts.
 type MetricUnit struct {
-	Token   string   `json:"token"`
+	// The unit as written, e.g. bpm.
+	Token string `json:"token"`
+	// Other spellings accepted for the same unit.
 	Aliases []string `json:"aliases"`
 }
 
 // One sample of one metric, in any unit the metric accepts.
 type ObservationInput struct {
 	// Metric key from the registry (see `metrics`), e.g. resting_hr.
-	Metric string  `json:"metric"`
-	Value  float64 `json:"value"`
+	Metric string `json:"metric"`
+	// The measured value, in unit.
+	Value float64 `json:"value"`
 	// A unit the metric accepts, e.g. bpm, ms, min, h, percent, fraction.
 	Unit string `json:"unit"`
 	// When the value was measured (for night metrics: the end of the night).
@@ -229,28 +281,36 @@ type ProviderAuthorization struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// What ingestProviderPayload stored and skipped.
 type ProviderIngestResult struct {
-	Result  *IngestResult    `json:"result"`
+	// What was stored, as for ingestObservations.
+	Result *IngestResult `json:"result"`
+	// Records of the payload that were not ingested, with the reason.
 	Skipped []*SkippedRecord `json:"skipped"`
 }
 
 // One safety rule as evaluated, kept for the audit trail.
 type SafetyCheck struct {
-	Name   string `json:"name"`
-	Passed bool   `json:"passed"`
+	// The rule, e.g. kind_base_risk or flag_pregnant.
+	Name string `json:"name"`
+	// False when the rule raised the risk or found a concern.
+	Passed bool `json:"passed"`
+	// What the rule found.
 	Detail string `json:"detail"`
 }
 
 // The safety decision every intervention carries.
 type SafetyDecision struct {
+	// LOW, MODERATE or HIGH: the highest floor any rule raised.
 	RiskLevel intervention.RiskLevel `json:"riskLevel"`
 	// Prior evidence for this protocol on this metric.
 	EvidenceGrade evidence.Grade `json:"evidenceGrade"`
 	// What you must not do and when to stop. Narratives carry it verbatim.
 	Boundary string `json:"boundary"`
 	// HIGH risk: a human must review before it can start.
-	RequiresReview bool           `json:"requiresReview"`
-	Checks         []*SafetyCheck `json:"checks"`
+	RequiresReview bool `json:"requiresReview"`
+	// Every rule as evaluated, in order.
+	Checks []*SafetyCheck `json:"checks"`
 }
 
 // One planned day of an experiment.
@@ -267,15 +327,21 @@ type ScheduleDay struct {
 
 // A provider record the adapter did not ingest, and why (not scored yet, a nap, inconsistent stages…).
 type SkippedRecord struct {
+	// The provider's id of the record.
 	RecordID string `json:"recordID"`
-	Reason   string `json:"reason"`
+	// Why it was skipped.
+	Reason string `json:"reason"`
 }
 
+// A proposed experiment.
 type StartInterventionInput struct {
+	// A short name, 1 to 200 characters.
 	Title string `json:"title"`
 	// What the experiment changes; it sets the base risk and the boundary text.
-	ProtocolKind      safety.ProtocolKind            `json:"protocolKind"`
-	TargetMetric      string                         `json:"targetMetric"`
+	ProtocolKind safety.ProtocolKind `json:"protocolKind"`
+	// Metric key the experiment should change, e.g. sleep_duration.
+	TargetMetric string `json:"targetMetric"`
+	// Which way you expect the target metric to move.
 	ExpectedDirection intervention.ExpectedDirection `json:"expectedDirection"`
 	// Length of the intervention window including the lag, 7 to 180 days. Required for BASELINE_AB; for CROSSOVER it is cycles × 2 × blockDays (omit it or give exactly that).
 	PlannedDays *int `json:"plannedDays,omitempty"`
@@ -291,15 +357,19 @@ type StartInterventionInput struct {
 	BlockDays *int `json:"blockDays,omitempty"`
 }
 
+// The outcome of startIntervention.
 type StartInterventionPayload struct {
+	// The experiment, in whatever state the safety decision gave it.
 	Intervention *ent.Intervention `json:"intervention"`
 	// True when the experiment is ACTIVE; false when it waits for review or was suppressed.
-	Started bool   `json:"started"`
+	Started bool `json:"started"`
+	// Why it started, waits for review or was suppressed.
 	Message string `json:"message"`
 	// Smallest effect this plan can detect with 80% power, in the metric's unit — shown before you commit.
 	MinimumDetectableEffect float64 `json:"minimumDetectableEffect"`
 }
 
+// Live updates of the viewer's feed, resumable from a cursor (graphql-transport-ws, graphql-ws or SSE).
 type Subscription struct {
 }
 
@@ -308,12 +378,15 @@ type SystemStatus struct {
 	// dev | staging | production
 	EnvMode string `json:"envMode"`
 	// optional (dev: demo user) | required
-	AuthMode         string   `json:"authMode"`
+	AuthMode string `json:"authMode"`
+	// Providers whose payloads can be ingested.
 	ProvidersEnabled []string `json:"providersEnabled"`
 	// standard (dev) | strict
 	SafetyStatus string `json:"safetyStatus"`
+	// The log level.
 	LoggingLevel string `json:"loggingLevel"`
-	LlmEnabled   bool   `json:"llmEnabled"`
+	// Whether an LLM narrator is configured (narratives are claim-checked either way).
+	LlmEnabled bool `json:"llmEnabled"`
 }
 
 // Recent durations of one kind of work on the instance that answers (at most its last 1,024 runs).
@@ -330,26 +403,40 @@ type TimingSummary struct {
 	WithinLimit bool `json:"withinLimit"`
 }
 
+// A range of values; a null bound is open.
 type ValueRange struct {
-	Min          *float64 `json:"min,omitempty"`
-	Max          *float64 `json:"max,omitempty"`
-	MinExclusive bool     `json:"minExclusive"`
-	MaxExclusive bool     `json:"maxExclusive"`
+	// Lower bound; null for none.
+	Min *float64 `json:"min,omitempty"`
+	// Upper bound; null for none.
+	Max *float64 `json:"max,omitempty"`
+	// True when min itself is outside the range.
+	MinExclusive bool `json:"minExclusive"`
+	// True when max itself is outside the range.
+	MaxExclusive bool `json:"maxExclusive"`
 }
 
+// Which build is running.
 type VersionInfo struct {
+	// The release version.
 	Version string `json:"version"`
-	Commit  string `json:"commit"`
+	// The git commit it was built from.
+	Commit string `json:"commit"`
+	// dev, staging or production.
 	EnvMode string `json:"envMode"`
 }
 
+// The state of a data export job.
 type DataExportStatus string
 
 const (
-	DataExportStatusQueued  DataExportStatus = "QUEUED"
+	// Waiting for a worker.
+	DataExportStatusQueued DataExportStatus = "QUEUED"
+	// Being built; see progress.
 	DataExportStatusRunning DataExportStatus = "RUNNING"
-	DataExportStatusReady   DataExportStatus = "READY"
-	DataExportStatusFailed  DataExportStatus = "FAILED"
+	// The archive can be downloaded from downloadUrl until expiresAt.
+	DataExportStatusReady DataExportStatus = "READY"
+	// The job failed; request a new export.
+	DataExportStatusFailed DataExportStatus = "FAILED"
 )
 
 var AllDataExportStatus = []DataExportStatus{

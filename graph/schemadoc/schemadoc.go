@@ -72,7 +72,9 @@ func Undocumented(s *ast.Schema) []string {
 		}
 	}
 	for name, d := range s.Directives {
-		if d.Position != nil && d.Position.Src != nil && d.Position.Src.BuiltIn {
+		// Built-in directives are gqlparser's; @go… are gqlgen's binding
+		// directives, left out of the printed schema (Print).
+		if d.Position != nil && d.Position.Src != nil && d.Position.Src.BuiltIn || strings.HasPrefix(name, "go") {
 			continue
 		}
 		if strings.TrimSpace(d.Description) == "" {

@@ -22,6 +22,24 @@ func Hook(g *gen.Graph, s *ast.Schema) error {
 			def.Description = typeComment(n)
 		}
 	}
+	if q := s.Types["Query"]; q != nil {
+		if q.Description == "" {
+			q.Description = "Every read of the API. Users see only their own data; admins see everyone's."
+		}
+		for _, f := range q.Fields {
+			if f.Description == "" && f.Type.Name() != "" && strings.HasSuffix(f.Type.Name(), "Connection") {
+				f.Description = "The viewer's " + strings.TrimSuffix(f.Type.Name(), "Connection") + " rows (admins: everyone's), paginated, ordered and filtered."
+			}
+		}
+	}
+	for key, text := range enumValues {
+		typ, value, _ := strings.Cut(key, ".")
+		if def := s.Types[typ]; def != nil {
+			if v := def.EnumValues.ForName(value); v != nil && v.Description == "" {
+				v.Description = text
+			}
+		}
+	}
 	names := make([]string, 0, len(s.Types))
 	for name := range s.Types {
 		names = append(names, name)
@@ -126,4 +144,72 @@ func predicate(typ, name string) string {
 		}
 	}
 	return name + " equals the value."
+}
+
+// enumValues describes the values of the entity enums (Type.VALUE).
+var enumValues = map[string]string{
+	"BaselineDetectorState.OK":                  "Insights are generated for this metric.",
+	"BaselineDetectorState.CALIBRATING":         "Not enough history yet: the baseline is still forming.",
+	"BaselineDetectorState.INSUFFICIENT_DATA":   "Too few recent days with data.",
+	"BaselineDetectorState.PAUSED_DATA_QUALITY": "Paused: low coverage of the last 7 days.",
+	"BaselineDetectorState.CONFLICTING_SOURCES": "Two sources disagree; no source is trusted over the other.",
+	"BaselineDetectorState.FROZEN":              "The source is not connected: the baseline is frozen.",
+	"BaselineState.CALIBRATING":                 "The baseline is still forming.",
+	"BaselineState.INSUFFICIENT":                "Too little recent data for a baseline.",
+	"BaselineState.READY":                       "The baseline is usable.",
+	"BaselineState.FROZEN":                      "Frozen while the source is not connected.",
+	"EvaluationClaim.DIRECTION":                 "The interval excludes zero and the grade allows stating a direction.",
+	"EvaluationClaim.NO_CLEAR_CHANGE":           "Any real change is smaller than the metric's minimal important difference.",
+	"EvaluationClaim.CANT_TELL":                 "The data cannot tell either way.",
+	"EvidenceGrade.A":                           "Strongest: confidence ≥ 0.8, n ≥ 30, coverage ≥ 0.7 (an evaluation also needs an interval that excludes zero).",
+	"EvidenceGrade.B":                           "Confidence ≥ 0.6, n ≥ 14, coverage ≥ 0.5.",
+	"EvidenceGrade.C":                           "Confidence ≥ 0.4, n ≥ 7, coverage ≥ 0.3.",
+	"EvidenceGrade.D":                           "Weakest: below grade C's thresholds.",
+	"FeedEventKind.INSIGHT_CREATED":             "A new insight.",
+	"FeedEventKind.INSIGHT_UPDATED":             "An insight changed (dismissed, acknowledged, superseded…).",
+	"FeedEventKind.EVALUATION_CREATED":          "An experiment was evaluated.",
+	"FeedEventKind.NARRATIVE_CREATED":           "A narrative was written.",
+	"FeedEventKind.INTERVENTION_UPDATED":        "An experiment was started, reviewed, cancelled, completed or invalidated.",
+	"FeedEventKind.AUDIT_EVENT":                 "An audit event was recorded.",
+	"InsightDismissReason.NOT_USEFUL":           "The insight was not useful.",
+	"InsightDismissReason.WRONG":                "The insight was wrong.",
+	"InsightDismissReason.ALREADY_KNEW":         "The person already knew.",
+	"InsightKind.ANOMALY":                       "A day far outside the personal baseline.",
+	"InsightKind.CHANGE":                        "A change point: a new level.",
+	"InsightKind.TREND":                         "A steady drift over weeks.",
+	"InsightKind.DATA_GAP":                      "Days without data.",
+	"InsightKind.CONFLICTING_SOURCES":           "Two sources of the same metric disagree.",
+	"InsightKind.DATA_QUALITY":                  "Too little recent data to generate insights.",
+	"InsightStatus.ACTIVE":                      "Current and shown.",
+	"InsightStatus.ACKNOWLEDGED":                "Seen by the person; still shown.",
+	"InsightStatus.DISMISSED":                   "Dismissed with a reason; left out of the default lists.",
+	"InsightStatus.SUPERSEDED":                  "A later finding on the same metric reversed it (see supersededBy).",
+	"InterventionDesign.BASELINE_AB":            "The 28 days before the start against the window after the lag.",
+	"InterventionDesign.CROSSOVER":              "Randomized intervention and control blocks within cycles.",
+	"InterventionExpectedDirection.INCREASE":    "The target metric is expected to rise.",
+	"InterventionExpectedDirection.DECREASE":    "The target metric is expected to fall.",
+	"InterventionRiskLevel.LOW":                 "Starts automatically.",
+	"InterventionRiskLevel.MODERATE":            "Starts automatically; its boundary text says what to watch for.",
+	"InterventionRiskLevel.HIGH":                "Never starts without an administrator's review.",
+	"InterventionStatus.PENDING_REVIEW":         "HIGH risk: waits for approveIntervention or rejectIntervention.",
+	"InterventionStatus.ACTIVE":                 "Running.",
+	"InterventionStatus.COMPLETED":              "Ended; it can be evaluated.",
+	"InterventionStatus.SUPPRESSED":             "Not started: the target metric was in a rapid swing.",
+	"InterventionStatus.INVALIDATED":            "Stopped because it became unsafe, or rejected after review.",
+	"InterventionStatus.CANCELLED":              "Cancelled by its owner; never evaluated.",
+	"NarrativeSource.TEMPLATE":                  "Written by the template narrator.",
+	"NarrativeSource.LLM":                       "Written by the LLM and passed the claim checker.",
+	"NarrativeSubjectType.EVALUATION":           "The narrative explains an evaluation.",
+	"NarrativeSubjectType.INSIGHT":              "The narrative explains an insight.",
+	"ProviderConnectionProvider.WHOOP":          "WHOOP (payloads: ingestProviderPayload).",
+	"ProviderConnectionProvider.OURA":           "Oura (payloads: ingestProviderPayload).",
+	"ProviderConnectionProvider.APPLE_HEALTH":   "Apple Health / HealthKit exports (payloads: ingestProviderPayload).",
+	"ProviderConnectionProvider.FITBIT":         "Fitbit (samples through ingestObservations).",
+	"ProviderConnectionProvider.MANUAL":         "Values entered by hand.",
+	"ProviderConnectionProvider.API":            "Values sent by another program through the API.",
+	"ProviderConnectionStatus.CONNECTED":        "Data flows.",
+	"ProviderConnectionStatus.DISCONNECTED":     "Disconnected: the source's baselines are frozen.",
+	"ProviderConnectionStatus.REVOKED":          "Access revoked: the source's baselines are frozen.",
+	"UserRole.USER":                             "Sees and changes only their own data.",
+	"UserRole.ADMIN":                            "Also reviews experiments and reads others' audit trails (audited).",
 }

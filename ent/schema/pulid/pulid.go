@@ -49,7 +49,8 @@ func (m Mixin) Fields() []ent.Field {
 			Immutable().
 			NotEmpty().
 			MaxLen(40).
-			DefaultFunc(func() string { return New(m.prefix) }),
+			DefaultFunc(func() string { return New(m.prefix) }).
+			Comment("global id: a type prefix and a ULID; node(id:) loads it"),
 	}
 }
 
