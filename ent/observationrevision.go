@@ -17,10 +17,11 @@ import (
 type ObservationRevision struct {
 	config `json:"-"`
 	// ID of the ent.
+	// global id: a type prefix and a ULID; node(id:) loads it
 	ID string `json:"id,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID string `json:"user_id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ObservationID holds the value of the "observation_id" field.
 	ObservationID string `json:"observation_id,omitempty"`
