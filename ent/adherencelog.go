@@ -28,11 +28,11 @@ type AdherenceLog struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// InterventionID holds the value of the "intervention_id" field.
 	InterventionID string `json:"intervention_id,omitempty"`
-	// Day holds the value of the "day" field.
+	// the experiment day logged, YYYY-MM-DD in the user's time zone; one log per day
 	Day string `json:"day,omitempty"`
-	// Adherent holds the value of the "adherent" field.
+	// true when the protocol was followed that day, false when it was not
 	Adherent bool `json:"adherent,omitempty"`
-	// Note holds the value of the "note" field.
+	// the user's free-text note on the day (at most 1000 characters; empty when none)
 	Note string `json:"note,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AdherenceLogQuery when eager-loading is set.
@@ -44,7 +44,7 @@ type AdherenceLog struct {
 type AdherenceLogEdges struct {
 	// User holds the value of the user edge.
 	User *User `json:"user,omitempty"`
-	// Intervention holds the value of the intervention edge.
+	// the experiment this day belongs to
 	Intervention *Intervention `json:"intervention,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

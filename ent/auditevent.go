@@ -26,25 +26,25 @@ type AuditEvent struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// per-user sequence number; the hash chain runs in seq order
 	Seq int64 `json:"seq,omitempty"`
-	// EntityType holds the value of the "entity_type" field.
+	// type of the entity the decision is about, e.g. Insight, Intervention, Evaluation, Narrative, ProviderConnection
 	EntityType string `json:"entity_type,omitempty"`
-	// EntityID holds the value of the "entity_id" field.
+	// global id of the entity the decision is about
 	EntityID string `json:"entity_id,omitempty"`
-	// Action holds the value of the "action" field.
+	// what was done, e.g. create, suppress, skip, start, evaluate, revoke
 	Action string `json:"action,omitempty"`
-	// Decision holds the value of the "decision" field.
+	// the outcome as a machine-readable code, e.g. created, suppressed, guardrail_skipped (empty when the action says it all)
 	Decision string `json:"decision,omitempty"`
-	// Reason holds the value of the "reason" field.
+	// why, in one human-readable sentence
 	Reason string `json:"reason,omitempty"`
-	// Details holds the value of the "details" field.
+	// the evidence behind the decision: source metrics, windows, detectors, thresholds, safety checks (JSON object)
 	Details map[string]interface{} `json:"details,omitempty"`
-	// Actor holds the value of the "actor" field.
+	// who decided: the id of the signed-in user or admin, or system for background work
 	Actor string `json:"actor,omitempty"`
-	// RequestID holds the value of the "request_id" field.
+	// id of the request that caused the decision, to match server logs (empty for background work)
 	RequestID string `json:"request_id,omitempty"`
-	// PrevHash holds the value of the "prev_hash" field.
+	// hash of the user's previous audit event (empty for the first); links the chain
 	PrevHash string `json:"prev_hash,omitempty"`
-	// Hash holds the value of the "hash" field.
+	// hex SHA-256 of prevHash and the canonical JSON of this event; recompute it to detect tampering
 	Hash string `json:"hash,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AuditEventQuery when eager-loading is set.

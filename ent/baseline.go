@@ -23,35 +23,35 @@ type Baseline struct {
 	UserID string `json:"user_id,omitempty"`
 	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Metric holds the value of the "metric" field.
+	// the metric key the baseline is for
 	Metric string `json:"metric,omitempty"`
-	// AsOfDay holds the value of the "as_of_day" field.
+	// the day the baseline was computed for (through its end), YYYY-MM-DD
 	AsOfDay string `json:"as_of_day,omitempty"`
-	// State holds the value of the "state" field.
+	// whether the baseline is usable; the statistics are set only when it is READY, or FROZEN over a READY one
 	State baseline.State `json:"state,omitempty"`
-	// Median holds the value of the "median" field.
+	// rolling median of the valid days of the 60-day window, in the metric's canonical unit; null when not usable
 	Median *float64 `json:"median,omitempty"`
-	// Mad holds the value of the "mad" field.
+	// unscaled median absolute deviation about the median, in analysis space: natural-log units for log-transformed metrics, the canonical unit otherwise; null when not usable
 	Mad *float64 `json:"mad,omitempty"`
-	// BandLow holds the value of the "band_low" field.
+	// lower edge of the normal band, median minus 2 robust SDs (the scaled MAD, or a fallback when MAD is 0), in the canonical unit; null when not usable
 	BandLow *float64 `json:"band_low,omitempty"`
-	// BandHigh holds the value of the "band_high" field.
+	// upper edge of the normal band, median plus 2 robust SDs (the scaled MAD, or a fallback when MAD is 0), in the canonical unit; null when not usable
 	BandHigh *float64 `json:"band_high,omitempty"`
-	// Ewma holds the value of the "ewma" field.
+	// short baseline: exponentially weighted moving average (7-day) of the window's valid days, in the canonical unit; null when not usable
 	Ewma *float64 `json:"ewma,omitempty"`
-	// ValidDays holds the value of the "valid_days" field.
+	// number of days with a valid value in the 60-day window
 	ValidDays int `json:"valid_days,omitempty"`
-	// ValidDaysLast28 holds the value of the "valid_days_last_28" field.
+	// number of days with a valid value in the last 28 days of the window
 	ValidDaysLast28 int `json:"valid_days_last_28,omitempty"`
-	// WindowFrom holds the value of the "window_from" field.
+	// first day of the window the statistics come from, YYYY-MM-DD; empty when not usable
 	WindowFrom string `json:"window_from,omitempty"`
-	// WindowTo holds the value of the "window_to" field.
+	// last day of that window, YYYY-MM-DD (for a frozen baseline, before frozenSince); empty when not usable
 	WindowTo string `json:"window_to,omitempty"`
 	// whether insights are being generated for this metric, and why not
 	DetectorState baseline.DetectorState `json:"detector_state,omitempty"`
-	// StateReason holds the value of the "state_reason" field.
+	// one plain sentence explaining the detector state
 	StateReason string `json:"state_reason,omitempty"`
-	// FrozenSince holds the value of the "frozen_since" field.
+	// first day the source was disconnected or missing when the baseline is FROZEN, YYYY-MM-DD; null otherwise
 	FrozenSince *string `json:"frozen_since,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the BaselineQuery when eager-loading is set.

@@ -98,7 +98,7 @@ type Evaluation struct {
 type EvaluationEdges struct {
 	// User holds the value of the user edge.
 	User *User `json:"user,omitempty"`
-	// Intervention holds the value of the intervention edge.
+	// the experiment evaluated
 	Intervention *Intervention `json:"intervention,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -24,13 +24,13 @@ type FeedEvent struct {
 	UserID string `json:"user_id,omitempty"`
 	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Seq holds the value of the "seq" field.
+	// per-user, gap-free increasing number of the event: the feed cursor to resume after
 	Seq int64 `json:"seq,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// what happened
 	Kind feedevent.Kind `json:"kind,omitempty"`
-	// EntityID holds the value of the "entity_id" field.
+	// global id of the entity the event announces (insight, evaluation, narrative, intervention, audit event or provider connection); read it for the full record
 	EntityID string `json:"entity_id,omitempty"`
-	// Payload holds the value of the "payload" field.
+	// a small JSON summary of the change for the client, by kind (e.g. provider, status and sample counts for PROVIDER_SYNCED)
 	Payload map[string]interface{} `json:"payload,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FeedEventQuery when eager-loading is set.

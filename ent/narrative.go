@@ -24,21 +24,21 @@ type Narrative struct {
 	UserID string `json:"user_id,omitempty"`
 	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// SubjectType holds the value of the "subject_type" field.
+	// what kind of entity the narrative explains
 	SubjectType narrative.SubjectType `json:"subject_type,omitempty"`
-	// SubjectID holds the value of the "subject_id" field.
+	// global id of the insight or evaluation it explains
 	SubjectID string `json:"subject_id,omitempty"`
-	// Text holds the value of the "text" field.
+	// the plain-language explanation shown to the user; it passed the claim policy of its evidence grade
 	Text string `json:"text,omitempty"`
-	// Source holds the value of the "source" field.
+	// which narrator wrote the text
 	Source narrative.Source `json:"source,omitempty"`
-	// EvidenceGrade holds the value of the "evidence_grade" field.
+	// evidence grade of the subject; it bounds how strong a claim the text may make
 	EvidenceGrade evidence.Grade `json:"evidence_grade,omitempty"`
-	// SafetyText holds the value of the "safety_text" field.
+	// the experiment's safety boundary (what not to do, when to stop), carried verbatim; empty when there is none
 	SafetyText string `json:"safety_text,omitempty"`
-	// Replaced holds the value of the "replaced" field.
+	// true when a candidate text (an LLM answer) was discarded and the template narrative stored instead
 	Replaced bool `json:"replaced,omitempty"`
-	// ReplaceReason holds the value of the "replace_reason" field.
+	// why the candidate was discarded, e.g. claim_violation; empty when not replaced
 	ReplaceReason string `json:"replace_reason,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the NarrativeQuery when eager-loading is set.

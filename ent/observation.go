@@ -25,23 +25,23 @@ type Observation struct {
 	UserID string `json:"user_id,omitempty"`
 	// when the row was created
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Metric holds the value of the "metric" field.
+	// the metric key, e.g. resting_hr (see the metrics query)
 	Metric string `json:"metric,omitempty"`
-	// Value holds the value of the "value" field.
+	// the value in the metric's canonical unit; null when missing
 	Value *float64 `json:"value,omitempty"`
-	// Missing holds the value of the "missing" field.
+	// true when the source reported no data for the day (e.g. a provider zero); value is then null
 	Missing bool `json:"missing,omitempty"`
-	// Unit holds the value of the "unit" field.
+	// the metric's canonical unit the value is stored in (sent values are converted)
 	Unit string `json:"unit,omitempty"`
-	// LocalDay holds the value of the "local_day" field.
+	// the user's local calendar day the sample belongs to, YYYY-MM-DD: the local date of observedAt
 	LocalDay string `json:"local_day,omitempty"`
-	// ObservedAt holds the value of the "observed_at" field.
+	// when the value was measured, as sent by the source
 	ObservedAt time.Time `json:"observed_at,omitempty"`
-	// UtcOffsetSeconds holds the value of the "utc_offset_seconds" field.
+	// the local time's offset from UTC at observedAt, in seconds (at most 14 hours either way)
 	UtcOffsetSeconds int `json:"utc_offset_seconds,omitempty"`
-	// Source holds the value of the "source" field.
+	// where the value came from: whoop, oura, fitbit, apple_health, manual (entered by the user) or api (posted by an API client)
 	Source string `json:"source,omitempty"`
-	// Flags holds the value of the "flags" field.
+	// soft quality flags: FLAG_LOW or FLAG_HIGH when the value was accepted but lies outside the metric's usual range; empty when none
 	Flags []string `json:"flags,omitempty"`
 	// BatchID holds the value of the "batch_id" field.
 	BatchID string `json:"batch_id,omitempty"`

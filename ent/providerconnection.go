@@ -25,17 +25,17 @@ type ProviderConnection struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// when the row last changed
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Provider holds the value of the "provider" field.
+	// the data source; one connection per user and provider
 	Provider providerconnection.Provider `json:"provider,omitempty"`
-	// Status holds the value of the "status" field.
+	// whether data flows from the provider; while not CONNECTED its baselines are frozen
 	Status providerconnection.Status `json:"status,omitempty"`
 	// ExternalUserID holds the value of the "external_user_id" field.
 	ExternalUserID string `json:"external_user_id,omitempty"`
-	// ConnectedAt holds the value of the "connected_at" field.
+	// when the connection was last made CONNECTED
 	ConnectedAt *time.Time `json:"connected_at,omitempty"`
-	// DisconnectedAt holds the value of the "disconnected_at" field.
+	// when the connection stopped being CONNECTED; null while connected
 	DisconnectedAt *time.Time `json:"disconnected_at,omitempty"`
-	// LastSyncAt holds the value of the "last_sync_at" field.
+	// when the last successful provider sync completed (OAuth providers); null before the first
 	LastSyncAt *time.Time `json:"last_sync_at,omitempty"`
 	// AccessTokenSealed holds the value of the "access_token_sealed" field.
 	AccessTokenSealed string `json:"-"`
@@ -45,9 +45,9 @@ type ProviderConnection struct {
 	TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
 	// SyncCursor holds the value of the "sync_cursor" field.
 	SyncCursor string `json:"sync_cursor,omitempty"`
-	// SyncStatus holds the value of the "sync_status" field.
+	// where the provider sync stands
 	SyncStatus providerconnection.SyncStatus `json:"sync_status,omitempty"`
-	// LastError holds the value of the "last_error" field.
+	// user-safe message of the last sync's problem: why it failed (ERROR), or how many samples it left out (OK); null when the last sync was clean or none has run since connecting
 	LastError *string `json:"last_error,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProviderConnectionQuery when eager-loading is set.

@@ -23,11 +23,11 @@ type User struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// when the row last changed
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Email holds the value of the "email" field.
+	// the sign-in email address, unique; null once the account was erased (deleteAccount)
 	Email *string `json:"email,omitempty"`
-	// DisplayName holds the value of the "display_name" field.
+	// the name to show for the user; may be empty
 	DisplayName string `json:"display_name,omitempty"`
-	// Role holds the value of the "role" field.
+	// what the user may see and do
 	Role user.Role `json:"role,omitempty"`
 	// argon2id/bcrypt hash; never exposed
 	PasswordHash *string `json:"-"`
@@ -51,7 +51,7 @@ type User struct {
 
 // UserEdges holds the relations/edges for other nodes in the graph.
 type UserEdges struct {
-	// Connections holds the value of the connections edge.
+	// the user's provider connections, one per provider
 	Connections []*ProviderConnection `json:"connections,omitempty"`
 	// Observations holds the value of the observations edge.
 	Observations []*Observation `json:"observations,omitempty"`

@@ -23,9 +23,10 @@ func (AdherenceLog) Mixin() []ent.Mixin {
 func (AdherenceLog) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("intervention_id").Immutable().Annotations(entgql.Skip()),
-		field.String("day").Match(localDayRe).Immutable().Annotations(entgql.OrderField("DAY")),
-		field.Bool("adherent"),
-		field.String("note").Default("").MaxLen(1000),
+		field.String("day").Match(localDayRe).Immutable().Annotations(entgql.OrderField("DAY")).
+			Comment("the experiment day logged, YYYY-MM-DD in the user's time zone; one log per day"),
+		field.Bool("adherent").Comment("true when the protocol was followed that day, false when it was not"),
+		field.String("note").Default("").MaxLen(1000).Comment("the user's free-text note on the day (at most 1000 characters; empty when none)"),
 	}
 }
 
@@ -34,7 +35,8 @@ func (AdherenceLog) Edges() []ent.Edge {
 	return []ent.Edge{
 		ownerEdge("adherence_logs"),
 		edge.From("intervention", Intervention.Type).Ref("adherence_logs").
-			Field("intervention_id").Unique().Required().Immutable(),
+			Field("intervention_id").Unique().Required().Immutable().
+			Comment("the experiment this day belongs to"),
 	}
 }
 

@@ -60,7 +60,8 @@ func (Evaluation) Edges() []ent.Edge {
 	return []ent.Edge{
 		ownerEdge("evaluations"),
 		edge.From("intervention", Intervention.Type).Ref("evaluations").
-			Field("intervention_id").Unique().Required().Immutable(),
+			Field("intervention_id").Unique().Required().Immutable().
+			Comment("the experiment evaluated"),
 	}
 }
 

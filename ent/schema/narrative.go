@@ -24,15 +24,23 @@ func (Narrative) Mixin() []ent.Mixin {
 // Fields of Narrative.
 func (Narrative) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("subject_type").Values("INSIGHT", "EVALUATION").Immutable(),
-		field.String("subject_id").NotEmpty().MaxLen(40).Immutable(),
-		field.Text("text").NotEmpty().Immutable(),
-		field.Enum("source").Values("TEMPLATE", "LLM").Immutable(),
+		field.Enum("subject_type").Values("INSIGHT", "EVALUATION").Immutable().
+			Comment("what kind of entity the narrative explains"),
+		field.String("subject_id").NotEmpty().MaxLen(40).Immutable().
+			Comment("global id of the insight or evaluation it explains"),
+		field.Text("text").NotEmpty().Immutable().
+			Comment("the plain-language explanation shown to the user; it passed the claim policy of its evidence grade"),
+		field.Enum("source").Values("TEMPLATE", "LLM").Immutable().
+			Comment("which narrator wrote the text"),
 		field.Enum("evidence_grade").GoType(evidence.Grade("")).Immutable().
-			Annotations(entgql.Type("EvidenceGrade"), entgql.OrderField("EVIDENCE_GRADE")),
-		field.Text("safety_text").Default("").Immutable(),
-		field.Bool("replaced").Default(false).Immutable(),
-		field.String("replace_reason").Default("").Immutable(),
+			Annotations(entgql.Type("EvidenceGrade"), entgql.OrderField("EVIDENCE_GRADE")).
+			Comment("evidence grade of the subject; it bounds how strong a claim the text may make"),
+		field.Text("safety_text").Default("").Immutable().
+			Comment("the experiment's safety boundary (what not to do, when to stop), carried verbatim; empty when there is none"),
+		field.Bool("replaced").Default(false).Immutable().
+			Comment("true when a candidate text (an LLM answer) was discarded and the template narrative stored instead"),
+		field.String("replace_reason").Default("").Immutable().
+			Comment("why the candidate was discarded, e.g. claim_violation; empty when not replaced"),
 	}
 }
 

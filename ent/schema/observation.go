@@ -26,20 +26,29 @@ func (Observation) Mixin() []ent.Mixin {
 func (Observation) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("metric").NotEmpty().MaxLen(64).Immutable().
-			Annotations(entgql.OrderField("METRIC")),
+			Annotations(entgql.OrderField("METRIC")).
+			Comment("the metric key, e.g. resting_hr (see the metrics query)"),
 		// value and missing change only through a provider revision
 		// (app/ingest/revise.go), which records the previous value.
 		field.Float("value").Optional().Nillable().
-			Annotations(entgql.OrderField("VALUE")),
-		field.Bool("missing").Default(false),
-		field.String("unit").NotEmpty().MaxLen(32).Immutable(),
+			Annotations(entgql.OrderField("VALUE")).
+			Comment("the value in the metric's canonical unit; null when missing"),
+		field.Bool("missing").Default(false).
+			Comment("true when the source reported no data for the day (e.g. a provider zero); value is then null"),
+		field.String("unit").NotEmpty().MaxLen(32).Immutable().
+			Comment("the metric's canonical unit the value is stored in (sent values are converted)"),
 		field.String("local_day").Match(localDayRe).Immutable().
-			Annotations(entgql.OrderField("LOCAL_DAY")),
+			Annotations(entgql.OrderField("LOCAL_DAY")).
+			Comment("the user's local calendar day the sample belongs to, YYYY-MM-DD: the local date of observedAt"),
 		field.Time("observed_at").Immutable().
-			Annotations(entgql.OrderField("OBSERVED_AT")),
-		field.Int("utc_offset_seconds").Default(0).Immutable(),
-		field.String("source").NotEmpty().MaxLen(32).Immutable(),
-		field.Strings("flags").Optional().Immutable(),
+			Annotations(entgql.OrderField("OBSERVED_AT")).
+			Comment("when the value was measured, as sent by the source"),
+		field.Int("utc_offset_seconds").Default(0).Immutable().
+			Comment("the local time's offset from UTC at observedAt, in seconds (at most 14 hours either way)"),
+		field.String("source").NotEmpty().MaxLen(32).Immutable().
+			Comment("where the value came from: whoop, oura, fitbit, apple_health, manual (entered by the user) or api (posted by an API client)"),
+		field.Strings("flags").Optional().Immutable().
+			Comment("soft quality flags: FLAG_LOW or FLAG_HIGH when the value was accepted but lies outside the metric's usual range; empty when none"),
 		field.String("batch_id").Optional().Immutable().Annotations(entgql.Skip()),
 	}
 }

@@ -22,12 +22,16 @@ func (ProviderConnection) Mixin() []ent.Mixin {
 // Fields of ProviderConnection.
 func (ProviderConnection) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("provider").Values("WHOOP", "OURA", "FITBIT", "APPLE_HEALTH", "MANUAL", "API"),
-		field.Enum("status").Values("CONNECTED", "DISCONNECTED", "REVOKED").Default("CONNECTED"),
+		field.Enum("provider").Values("WHOOP", "OURA", "FITBIT", "APPLE_HEALTH", "MANUAL", "API").
+			Comment("the data source; one connection per user and provider"),
+		field.Enum("status").Values("CONNECTED", "DISCONNECTED", "REVOKED").Default("CONNECTED").
+			Comment("whether data flows from the provider; while not CONNECTED its baselines are frozen"),
 		field.String("external_user_id").Optional().MaxLen(200).Annotations(entgql.Skip()),
-		field.Time("connected_at").Optional().Nillable(),
-		field.Time("disconnected_at").Optional().Nillable(),
-		field.Time("last_sync_at").Optional().Nillable(),
+		field.Time("connected_at").Optional().Nillable().Comment("when the connection was last made CONNECTED"),
+		field.Time("disconnected_at").Optional().Nillable().
+			Comment("when the connection stopped being CONNECTED; null while connected"),
+		field.Time("last_sync_at").Optional().Nillable().
+			Comment("when the last successful provider sync completed (OAuth providers); null before the first"),
 		// OAuth tokens, AES-GCM sealed under the provider token key ring
 		// (app/connect); never exposed, never logged.
 		field.String("access_token_sealed").Optional().Sensitive().MaxLen(4000).Annotations(entgql.Skip()),
@@ -35,8 +39,10 @@ func (ProviderConnection) Fields() []ent.Field {
 		field.Time("token_expires_at").Optional().Nillable().Annotations(entgql.Skip()),
 		// sync_cursor is the sync position (JSON, app/connect.Cursor).
 		field.String("sync_cursor").Optional().MaxLen(4000).Annotations(entgql.Skip()),
-		field.Enum("sync_status").Values("IDLE", "QUEUED", "SYNCING", "OK", "ERROR").Default("IDLE"),
-		field.String("last_error").Optional().Nillable().MaxLen(500),
+		field.Enum("sync_status").Values("IDLE", "QUEUED", "SYNCING", "OK", "ERROR").Default("IDLE").
+			Comment("where the provider sync stands"),
+		field.String("last_error").Optional().Nillable().MaxLen(500).
+			Comment("user-safe message of the last sync's problem: why it failed (ERROR), or how many samples it left out (OK); null when the last sync was clean or none has run since connecting"),
 	}
 }
 

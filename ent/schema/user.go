@@ -23,9 +23,10 @@ func (User) Mixin() []ent.Mixin {
 // Fields of User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").Optional().Nillable().Unique().MaxLen(320),
-		field.String("display_name").Default("").MaxLen(200),
-		field.Enum("role").Values("USER", "ADMIN").Default("USER"),
+		field.String("email").Optional().Nillable().Unique().MaxLen(320).
+			Comment("the sign-in email address, unique; null once the account was erased (deleteAccount)"),
+		field.String("display_name").Default("").MaxLen(200).Comment("the name to show for the user; may be empty"),
+		field.Enum("role").Values("USER", "ADMIN").Default("USER").Comment("what the user may see and do"),
 		field.String("password_hash").Optional().Nillable().Sensitive().Annotations(entgql.Skip()).
 			Comment("argon2id/bcrypt hash; never exposed"),
 		field.String("timezone").Default("UTC").MaxLen(64).
@@ -50,6 +51,7 @@ func (User) Edges() []ent.Edge {
 	}
 	return []ent.Edge{
 		edge.To("connections", ProviderConnection.Type).
+			Comment("the user's provider connections, one per provider").
 			Annotations(entsql.OnDelete(entsql.Cascade)),
 		to("observations", Observation.Type),
 		to("ingestion_batches", IngestionBatch.Type),

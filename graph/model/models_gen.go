@@ -166,7 +166,8 @@ type Evidence struct {
 type GuardrailBreachCount struct {
 	// loop_timeout | narrative_timeout | insights_per_day
 	Guardrail string `json:"guardrail"`
-	Count     int    `json:"count"`
+	// Audited breaches of that guardrail in the window.
+	Count int `json:"count"`
 }
 
 // What an ingestion call stored. A batch with any bad sample is refused whole with an EINVALID error whose extensions.problems lists every bad sample (index, field, code, message); then nothing is stored.
@@ -253,27 +254,39 @@ type ObservationInput struct {
 
 // The configured guardrails (docs/design.md).
 type PerformanceLimits struct {
-	LoopTimeoutMs        int `json:"loopTimeoutMs"`
-	NarrativeTimeoutMs   int `json:"narrativeTimeoutMs"`
-	InsightsPerDay       int `json:"insightsPerDay"`
-	IngestMaxBatch       int `json:"ingestMaxBatch"`
+	// Time one user's insight loop may run before it is stopped, in milliseconds (GUARDRAIL_LOOP_TIMEOUT).
+	LoopTimeoutMs int `json:"loopTimeoutMs"`
+	// Time narrative generation may take before the template narrative is used, in milliseconds (GUARDRAIL_NARRATIVE_TIMEOUT).
+	NarrativeTimeoutMs int `json:"narrativeTimeoutMs"`
+	// Most insights created per user per day; further findings are skipped and audited (GUARDRAIL_INSIGHTS_PER_DAY).
+	InsightsPerDay int `json:"insightsPerDay"`
+	// Most samples accepted in one ingestion call (GUARDRAIL_INGEST_MAX_BATCH).
+	IngestMaxBatch int `json:"ingestMaxBatch"`
+	// Most active experiments on one metric at a time (GUARDRAIL_EXPERIMENTS_PER_METRIC).
 	ExperimentsPerMetric int `json:"experimentsPerMetric"`
-	AttributionLagDays   int `json:"attributionLagDays"`
+	// Longest lag, in days, an experiment may set between the protocol and its effect (its lagDays; GUARDRAIL_ATTRIBUTION_LAG_DAYS).
+	AttributionLagDays int `json:"attributionLagDays"`
 }
 
 // The performance report.
 type PerformanceReport struct {
-	WindowHours int                     `json:"windowHours"`
-	Limits      *PerformanceLimits      `json:"limits"`
-	Loop        *TimingSummary          `json:"loop"`
-	Narrative   *TimingSummary          `json:"narrative"`
-	Breaches    []*GuardrailBreachCount `json:"breaches"`
+	// The window the report covers, in hours up to now.
+	WindowHours int `json:"windowHours"`
+	// The configured guardrails.
+	Limits *PerformanceLimits `json:"limits"`
+	// Durations of insight-loop runs in the window.
+	Loop *TimingSummary `json:"loop"`
+	// Durations of narrative generations in the window.
+	Narrative *TimingSummary `json:"narrative"`
+	// Breach counts of every guardrail, in a fixed order (zero counts included).
+	Breaches []*GuardrailBreachCount `json:"breaches"`
 	// check_performance_limits: both p99s within their limits and no loop or narrative timeout in the window.
 	WithinLimits bool `json:"withinLimits"`
 }
 
 // The link that connects a wearable account.
 type ProviderAuthorization struct {
+	// The provider the link connects.
 	Provider providerconnection.Provider `json:"provider"`
 	// Open this URL in a browser: after the person agrees, the provider redirects to this server's /oauth/{provider}/callback, which completes the connection and queues the first sync.
 	AuthorizationURL string `json:"authorizationUrl"`

@@ -1,7 +1,8 @@
 // Package gqldoc is an entgql schema hook (ent/entc.go) that gives the
 // generated GraphQL schema the descriptions entgql leaves out: each entity
 // type's schema.Comment, every where-input predicate, order fields and the
-// pagination arguments. Field descriptions come from field.Comment.
+// pagination arguments. Field descriptions come from field.Comment; edge
+// descriptions from edge.Comment (entgql leaves those out too).
 package gqldoc
 
 import (
@@ -18,8 +19,17 @@ import (
 // Hook implements entgql.SchemaHook.
 func Hook(g *gen.Graph, s *ast.Schema) error {
 	for _, n := range g.Nodes {
-		if def := s.Types[n.Name]; def != nil && def.Description == "" {
+		def := s.Types[n.Name]
+		if def == nil {
+			continue
+		}
+		if def.Description == "" {
 			def.Description = typeComment(n)
+		}
+		for _, e := range n.Edges {
+			if f := def.Fields.ForName(camel(e.Name)); f != nil && f.Description == "" {
+				f.Description = e.Comment()
+			}
 		}
 	}
 	if q := s.Types["Query"]; q != nil {
@@ -88,6 +98,17 @@ var pageArgs = map[string]string{
 	"last":    "Returns the last n elements from the list (at most 100).",
 	"orderBy": "Ordering options for the returned elements.",
 	"where":   "Filtering options for the returned elements.",
+}
+
+// camel is entgql's GraphQL name of an ent edge: adherence_logs → adherenceLogs.
+func camel(name string) string {
+	parts := strings.Split(name, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 // typeComment returns the schema.Comment annotation of n.
@@ -171,6 +192,7 @@ var enumValues = map[string]string{
 	"FeedEventKind.NARRATIVE_CREATED":           "A narrative was written.",
 	"FeedEventKind.INTERVENTION_UPDATED":        "An experiment was started, reviewed, cancelled, completed or invalidated.",
 	"FeedEventKind.AUDIT_EVENT":                 "An audit event was recorded.",
+	"FeedEventKind.PROVIDER_SYNCED":             "A provider sync ended, successfully or not (the payload says which, with counts or the error).",
 	"InsightDismissReason.NOT_USEFUL":           "The insight was not useful.",
 	"InsightDismissReason.WRONG":                "The insight was wrong.",
 	"InsightDismissReason.ALREADY_KNEW":         "The person already knew.",
@@ -184,6 +206,8 @@ var enumValues = map[string]string{
 	"InsightStatus.ACKNOWLEDGED":                "Seen by the person; still shown.",
 	"InsightStatus.DISMISSED":                   "Dismissed with a reason; left out of the default lists.",
 	"InsightStatus.SUPERSEDED":                  "A later finding on the same metric reversed it (see supersededBy).",
+	"InsightStatus.SUPPRESSED":                  "Reserved; not produced today (would mean: found but held back, e.g. by a guardrail).",
+	"InsightStatus.RESOLVED":                    "Reserved; not produced today (would mean: the finding no longer holds).",
 	"InterventionDesign.BASELINE_AB":            "The 28 days before the start against the window after the lag.",
 	"InterventionDesign.CROSSOVER":              "Randomized intervention and control blocks within cycles.",
 	"InterventionExpectedDirection.INCREASE":    "The target metric is expected to rise.",
@@ -210,6 +234,11 @@ var enumValues = map[string]string{
 	"ProviderConnectionStatus.CONNECTED":        "Data flows.",
 	"ProviderConnectionStatus.DISCONNECTED":     "Disconnected: the source's baselines are frozen.",
 	"ProviderConnectionStatus.REVOKED":          "Access revoked: the source's baselines are frozen.",
+	"ProviderConnectionSyncStatus.IDLE":         "No sync pending (never synced, or disconnected).",
+	"ProviderConnectionSyncStatus.QUEUED":       "A sync is queued (after connecting, syncProvider or a provider webhook).",
+	"ProviderConnectionSyncStatus.SYNCING":      "A sync is running.",
+	"ProviderConnectionSyncStatus.OK":           "The last sync succeeded (lastError counts any samples it left out).",
+	"ProviderConnectionSyncStatus.ERROR":        "The last sync failed (see lastError); it is retried.",
 	"UserRole.USER":                             "Sees and changes only their own data.",
 	"UserRole.ADMIN":                            "Also reviews experiments and reads others' audit trails (audited).",
 }
