@@ -218,7 +218,7 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /oauth/{provider}/callback", a.oauthCallback)
 	mux.HandleFunc("POST /webhooks/{provider}", a.providerWebhook)
 	mux.HandleFunc("GET /webhooks/oura", a.ouraWebhookHandshake)
-	a.webRoutes(mux)                                      // playground (dev), dashboard, assets: server/web.go
+	a.webRoutes(mux) // playground (dev), dashboard, assets: server/web.go
 	var h http.Handler = mux
 	h = a.withBodyLimit(h)
 	h = a.withTransportSecurity(h)
