@@ -479,6 +479,20 @@ func TestBrowserPlaygroundAndDashboard(t *testing.T) {
 	b.setField(t, "#x-direction", "DECREASE")
 	b.setField(t, "#x-days", "21")
 	b.setField(t, "#x-start", start)
+	// Start stays disabled until the plan's minimum detectable effect is shown
+	// (planIntervention: nothing stored until Start).
+	var disabled bool
+	eval(t, b, `document.querySelector('#start-button').disabled`, &disabled)
+	require.True(t, disabled, "Start is disabled before the minimum detectable effect is shown")
+	b.run(t, chromedp.Click(chromedp.CSS("#plan-button")))
+	b.waitJS(t, `document.querySelector('#plan-result')`, 10*time.Second, "the plan's minimum detectable effect")
+	plan := b.text(t, "#plan-result")
+	require.Regexp(t, `^Minimum detectable effect: \d+(\.\d+)? bpm`, strings.TrimSpace(plan))
+	require.Contains(t, plan, "21 days from "+start)
+	require.Contains(t, plan, "Day-by-day schedule (21 days)")
+	eval(t, b, `document.querySelector('#start-button').disabled`, &disabled)
+	require.False(t, disabled, "Start is enabled once the minimum detectable effect is shown")
+	b.shot(t, "experiment-planned")
 	b.run(t, chromedp.Click(chromedp.CSS("#start-button")))
 	b.waitJS(t, `document.querySelector('#start-result')`, 10*time.Second, "the start result")
 	res := b.text(t, "#start-result")

@@ -70,6 +70,7 @@ type QueryResolver interface {
 	Baselines(ctx context.Context, metric *string) ([]*ent.Baseline, error)
 	Insights(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade, includeDismissed *bool) (*ent.InsightConnection, error)
 	PerformanceReport(ctx context.Context, windowHours *int) (*model.PerformanceReport, error)
+	PlanIntervention(ctx context.Context, input model.StartInterventionInput) (*model.InterventionPlan, error)
 	Me(ctx context.Context) (*ent.User, error)
 	Version(ctx context.Context) (*model.VersionInfo, error)
 }
@@ -747,6 +748,20 @@ func (ec *executionContext) field_Query_performanceReport_args(ctx context.Conte
 		return nil, err
 	}
 	args["windowHours"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_planIntervention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartInterventionInput, error) {
+			return ec.unmarshalNStartInterventionInput2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐStartInterventionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -7019,6 +7034,50 @@ func (ec *executionContext) fieldContext_Query_performanceReport(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_performanceReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_planIntervention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_planIntervention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PlanIntervention(ctx, fc.Args["input"].(model.StartInterventionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InterventionPlan) graphql.Marshaler {
+			return ec.marshalNInterventionPlan2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐInterventionPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_planIntervention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InterventionPlan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_planIntervention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21661,6 +21720,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_performanceReport(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "planIntervention":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_planIntervention(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

@@ -378,6 +378,22 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InterventionPlan struct {
+		BlockDays               func(childComplexity int) int
+		Cycles                  func(childComplexity int) int
+		Design                  func(childComplexity int) int
+		LagDays                 func(childComplexity int) int
+		Message                 func(childComplexity int) int
+		MinimumDetectableEffect func(childComplexity int) int
+		PlannedDays             func(childComplexity int) int
+		Retrospective           func(childComplexity int) int
+		SafetyDecision          func(childComplexity int) int
+		Schedule                func(childComplexity int) int
+		StartDay                func(childComplexity int) int
+		Status                  func(childComplexity int) int
+		Unit                    func(childComplexity int) int
+	}
+
 	LoopRunResult struct {
 		EvaluationsCreated func(childComplexity int) int
 		InsightsCreated    func(childComplexity int) int
@@ -560,6 +576,7 @@ type ComplexityRoot struct {
 		Observations      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ObservationOrder, where *ent.ObservationWhereInput) int
 		PendingReviews    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int) int
 		PerformanceReport func(childComplexity int, windowHours *int) int
+		PlanIntervention  func(childComplexity int, input model.StartInterventionInput) int
 		SystemStatus      func(childComplexity int) int
 		VerifyAuditTrail  func(childComplexity int, userID *string, against *model.AuditCheckpointInput) int
 		Version           func(childComplexity int) int
@@ -2116,6 +2133,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InterventionEdge.Node(childComplexity), true
 
+	case "InterventionPlan.blockDays":
+		if e.ComplexityRoot.InterventionPlan.BlockDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.BlockDays(childComplexity), true
+	case "InterventionPlan.cycles":
+		if e.ComplexityRoot.InterventionPlan.Cycles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.Cycles(childComplexity), true
+	case "InterventionPlan.design":
+		if e.ComplexityRoot.InterventionPlan.Design == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.Design(childComplexity), true
+	case "InterventionPlan.lagDays":
+		if e.ComplexityRoot.InterventionPlan.LagDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.LagDays(childComplexity), true
+	case "InterventionPlan.message":
+		if e.ComplexityRoot.InterventionPlan.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.Message(childComplexity), true
+	case "InterventionPlan.minimumDetectableEffect":
+		if e.ComplexityRoot.InterventionPlan.MinimumDetectableEffect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.MinimumDetectableEffect(childComplexity), true
+	case "InterventionPlan.plannedDays":
+		if e.ComplexityRoot.InterventionPlan.PlannedDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.PlannedDays(childComplexity), true
+	case "InterventionPlan.retrospective":
+		if e.ComplexityRoot.InterventionPlan.Retrospective == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.Retrospective(childComplexity), true
+	case "InterventionPlan.safetyDecision":
+		if e.ComplexityRoot.InterventionPlan.SafetyDecision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.SafetyDecision(childComplexity), true
+	case "InterventionPlan.schedule":
+		if e.ComplexityRoot.InterventionPlan.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.Schedule(childComplexity), true
+	case "InterventionPlan.startDay":
+		if e.ComplexityRoot.InterventionPlan.StartDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.StartDay(childComplexity), true
+	case "InterventionPlan.status":
+		if e.ComplexityRoot.InterventionPlan.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.Status(childComplexity), true
+	case "InterventionPlan.unit":
+		if e.ComplexityRoot.InterventionPlan.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InterventionPlan.Unit(childComplexity), true
+
 	case "LoopRunResult.evaluationsCreated":
 		if e.ComplexityRoot.LoopRunResult.EvaluationsCreated == nil {
 			break
@@ -3092,6 +3188,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PerformanceReport(childComplexity, args["windowHours"].(*int)), true
+	case "Query.planIntervention":
+		if e.ComplexityRoot.Query.PlanIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Query_planIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PlanIntervention(childComplexity, args["input"].(model.StartInterventionInput)), true
 	case "Query.systemStatus":
 		if e.ComplexityRoot.Query.SystemStatus == nil {
 			break
@@ -3575,7 +3682,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "ops.graphqls" "providers.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "ops.graphqls" "plan.graphqls" "providers.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3593,6 +3700,7 @@ var sources = []*ast.Source{
 	{Name: "intervene.graphqls", Input: sourceData("intervene.graphqls"), BuiltIn: false},
 	{Name: "observe.graphqls", Input: sourceData("observe.graphqls"), BuiltIn: false},
 	{Name: "ops.graphqls", Input: sourceData("ops.graphqls"), BuiltIn: false},
+	{Name: "plan.graphqls", Input: sourceData("plan.graphqls"), BuiltIn: false},
 	{Name: "providers.graphqls", Input: sourceData("providers.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
@@ -4243,6 +4351,38 @@ func (ec *executionContext) childFields_InterventionEdge(ctx context.Context, fi
 		return ec.fieldContext_InterventionEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InterventionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InterventionPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "minimumDetectableEffect":
+		return ec.fieldContext_InterventionPlan_minimumDetectableEffect(ctx, field)
+	case "unit":
+		return ec.fieldContext_InterventionPlan_unit(ctx, field)
+	case "plannedDays":
+		return ec.fieldContext_InterventionPlan_plannedDays(ctx, field)
+	case "lagDays":
+		return ec.fieldContext_InterventionPlan_lagDays(ctx, field)
+	case "startDay":
+		return ec.fieldContext_InterventionPlan_startDay(ctx, field)
+	case "design":
+		return ec.fieldContext_InterventionPlan_design(ctx, field)
+	case "retrospective":
+		return ec.fieldContext_InterventionPlan_retrospective(ctx, field)
+	case "cycles":
+		return ec.fieldContext_InterventionPlan_cycles(ctx, field)
+	case "blockDays":
+		return ec.fieldContext_InterventionPlan_blockDays(ctx, field)
+	case "schedule":
+		return ec.fieldContext_InterventionPlan_schedule(ctx, field)
+	case "safetyDecision":
+		return ec.fieldContext_InterventionPlan_safetyDecision(ctx, field)
+	case "status":
+		return ec.fieldContext_InterventionPlan_status(ctx, field)
+	case "message":
+		return ec.fieldContext_InterventionPlan_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InterventionPlan", field.Name)
 }
 
 func (ec *executionContext) childFields_LoopRunResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -314,9 +314,15 @@ func Schedule(itv *ent.Intervention) ([]evaluate.ScheduleDay, error) {
 	if p.crossover != nil {
 		return p.crossover.Schedule(p.start, p.lag), nil
 	}
-	out := make([]evaluate.ScheduleDay, p.planned)
+	return baselineSchedule(p.start, p.planned, p.lag), nil
+}
+
+// baselineSchedule is a BASELINE_AB plan's days: one intervention window
+// from start whose first lag days are not analysed.
+func baselineSchedule(start series.Day, planned, lag int) []evaluate.ScheduleDay {
+	out := make([]evaluate.ScheduleDay, planned)
 	for i := range out {
-		out[i] = evaluate.ScheduleDay{Day: series.AddDays(p.start, i), Cycle: 1, Block: 1, Arm: evaluate.ArmIntervention, Washout: i < p.lag}
+		out[i] = evaluate.ScheduleDay{Day: series.AddDays(start, i), Cycle: 1, Block: 1, Arm: evaluate.ArmIntervention, Washout: i < lag}
 	}
-	return out, nil
+	return out
 }

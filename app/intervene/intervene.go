@@ -89,77 +89,94 @@ func (s *Service) today(ctx context.Context, tx *ent.Tx, userID string) (series.
 	return day, u, err
 }
 
-// Start validates a plan, takes the safety decision, reports the minimum
-// detectable effect and starts the experiment when it is safe to: HIGH risk
-// waits for human review (PENDING_REVIEW), a target metric in a rapid swing
-// suppresses the start (SUPPRESSED). Errors: EINVALID for a bad plan, ELIMIT
-// when the metric already has the maximum of active experiments.
-func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in StartInput) (Started, error) {
-	var out Started
+// planned is a validated plan with everything Start needs before it stores
+// anything: the one place the plan rules, the safety decision and the
+// minimum detectable effect are computed (Start and Plan share it).
+type planned struct {
+	in            StartInput // normalized: Design and PlannedDays set
+	metric        metrics.Metric
+	lag           int
+	start         series.Day
+	retrospective bool
+	crossover     *evaluate.Crossover
+	seed          uint64
+	decision      safety.Decision
+	active        int
+	mde           float64
+	mdeBasis      map[string]any
+	inSwing       bool
+	status        intervention.Status
+	outcome       string // the audit decision: started, pending_review or suppressed
+	reason        string
+}
+
+// plan validates in for userID and computes the decision Start would take,
+// reading only. seed draws a crossover's order. Errors: EINVALID for a bad
+// plan, ELIMIT when the metric already has the maximum of active experiments.
+func (s *Service) plan(ctx context.Context, tx *ent.Tx, userID string, in StartInput, seed func() uint64) (planned, error) {
+	var p planned
 	m, ok := metrics.Lookup(in.TargetMetric)
 	if !ok {
-		return out, engine.Errorf(engine.EINVALID, "unknown target metric %q", in.TargetMetric)
+		return p, engine.Errorf(engine.EINVALID, "unknown target metric %q", in.TargetMetric)
 	}
 	if strings.TrimSpace(in.Title) == "" || len(in.Title) > 200 {
-		return out, engine.Errorf(engine.EINVALID, "title must be 1 to 200 characters")
+		return p, engine.Errorf(engine.EINVALID, "title must be 1 to 200 characters")
 	}
 	lag := m.LagDays
 	if in.LagDays != nil {
 		lag = *in.LagDays
 	}
 	maxLag := s.MaxLagDays
-	var crossover *evaluate.Crossover
-	var seed uint64
 	switch in.Design {
 	case "", evaluate.DesignBaselineAB:
 		in.Design = evaluate.DesignBaselineAB
 		if in.Cycles != nil || in.BlockDays != nil {
-			return out, engine.Errorf(engine.EINVALID, "cycles and blockDays apply to the CROSSOVER design only")
+			return p, engine.Errorf(engine.EINVALID, "cycles and blockDays apply to the CROSSOVER design only")
 		}
 	case evaluate.DesignCrossover:
 		if in.Cycles == nil || in.BlockDays == nil {
-			return out, engine.Errorf(engine.EINVALID, "a CROSSOVER design needs cycles and blockDays")
+			return p, engine.Errorf(engine.EINVALID, "a CROSSOVER design needs cycles and blockDays")
 		}
 		if *in.BlockDays < lag+2 {
-			return out, engine.Errorf(engine.EINVALID, "blockDays must be at least %d (the %d washout days plus 2)", lag+2, lag)
+			return p, engine.Errorf(engine.EINVALID, "blockDays must be at least %d (the %d washout days plus 2)", lag+2, lag)
 		}
-		seed = s.seed()
-		x, err := evaluate.DrawCrossover(*in.Cycles, *in.BlockDays, seed)
+		p.seed = seed()
+		x, err := evaluate.DrawCrossover(*in.Cycles, *in.BlockDays, p.seed)
 		if err != nil {
-			return out, err
+			return p, err
 		}
 		if in.PlannedDays != 0 && in.PlannedDays != x.PlannedDays() {
-			return out, engine.Errorf(engine.EINVALID, "plannedDays must be cycles × 2 × blockDays = %d for this crossover (or omitted)", x.PlannedDays())
+			return p, engine.Errorf(engine.EINVALID, "plannedDays must be cycles × 2 × blockDays = %d for this crossover (or omitted)", x.PlannedDays())
 		}
-		in.PlannedDays, crossover = x.PlannedDays(), &x
+		in.PlannedDays, p.crossover = x.PlannedDays(), &x
 	default:
-		return out, engine.Errorf(engine.EINVALID, "design must be BASELINE_AB or CROSSOVER")
+		return p, engine.Errorf(engine.EINVALID, "design must be BASELINE_AB or CROSSOVER")
 	}
 	if in.PlannedDays < MinPlannedDays || in.PlannedDays > MaxPlannedDays {
-		return out, engine.Errorf(engine.EINVALID, "plannedDays must be between %d and %d", MinPlannedDays, MaxPlannedDays)
+		return p, engine.Errorf(engine.EINVALID, "plannedDays must be between %d and %d", MinPlannedDays, MaxPlannedDays)
 	}
 	if lag < 0 || lag > maxLag || lag >= in.PlannedDays-1 {
-		return out, engine.Errorf(engine.EINVALID, "lagDays must be between 0 and %d and leave at least 2 evaluation days", maxLag)
+		return p, engine.Errorf(engine.EINVALID, "lagDays must be between 0 and %d and leave at least 2 evaluation days", maxLag)
 	}
 	today, u, err := s.today(ctx, tx, userID)
 	if err != nil {
-		return out, err
+		return p, err
 	}
 	start := today
 	if in.StartDay != nil {
 		start, err = series.ParseDay(*in.StartDay)
 		if err != nil {
-			return out, engine.Errorf(engine.EINVALID, "startDay must be YYYY-MM-DD")
+			return p, engine.Errorf(engine.EINVALID, "startDay must be YYYY-MM-DD")
 		}
 		if d := series.DaysBetween(today, start); d < -MaxRetrospectiveDays || d > 30 {
-			return out, engine.Errorf(engine.EINVALID, "startDay must be within %d days before and 30 days after today", MaxRetrospectiveDays)
+			return p, engine.Errorf(engine.EINVALID, "startDay must be within %d days before and 30 days after today", MaxRetrospectiveDays)
 		}
 	}
 	// A start before today was chosen after the fact: an observational
 	// look back, not a planned experiment (grade at most C).
-	retrospective := start.Before(today)
-	if retrospective && crossover != nil {
-		return out, engine.Errorf(engine.EINVALID, "a CROSSOVER must start today or later: its order is randomized in advance")
+	p.retrospective = start.Before(today)
+	if p.retrospective && p.crossover != nil {
+		return p, engine.Errorf(engine.EINVALID, "a CROSSOVER must start today or later: its order is randomized in advance")
 	}
 	flags := make([]safety.Flag, 0, len(u.SafetyFlags))
 	for _, f := range u.SafetyFlags {
@@ -167,35 +184,105 @@ func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in Start
 	}
 	dec, err := safety.Decide(safety.Inputs{MetricKey: m.Key, Kind: safety.ProtocolKind(in.ProtocolKind), Flags: flags})
 	if err != nil {
-		return out, err
+		return p, err
 	}
-	out.Decision = dec
-	active, err := tx.Intervention.Query().
+	p.decision = dec
+	p.active, err = tx.Intervention.Query().
 		Where(intervention.UserID(userID), intervention.TargetMetric(m.Key), intervention.StatusEQ(intervention.StatusACTIVE)).
 		Count(ctx)
 	if err != nil {
-		return out, err
+		return p, err
 	}
-	if err := safety.CheckActiveLimit(active, s.ActiveLimit); err != nil {
-		return out, err
+	if err := safety.CheckActiveLimit(p.active, s.ActiveLimit); err != nil {
+		return p, err
 	}
 	hist, err := s.metricSeries(ctx, tx, userID, m.Key, series.AddDays(start, -60), start)
 	if err != nil {
+		return p, err
+	}
+	p.mde, p.mdeBasis = evaluate.PlannedMDE(m, hist, start, in.PlannedDays, lag, p.crossover)
+	p.inSwing = swingBefore(m, hist, start)
+	p.status, p.outcome, p.reason = intervention.StatusACTIVE, "started", "safety checks passed; started"
+	switch suppressed, why := safety.SuppressDuringSwing(p.inSwing); {
+	case !dec.CanAutoStart():
+		p.status, p.outcome = intervention.StatusPENDING_REVIEW, "pending_review"
+		p.reason = "HIGH risk: needs human review before it can start; " + strings.Join(dec.Reasons, "; ")
+	case suppressed:
+		p.status, p.outcome, p.reason = intervention.StatusSUPPRESSED, "suppressed", why
+	}
+	p.in, p.metric, p.lag, p.start = in, m, lag, start
+	return p, nil
+}
+
+// ArmUndrawn is the arm of every CROSSOVER day in a Plan: the order of the
+// blocks is drawn at random when the experiment starts, not before.
+const ArmUndrawn = "UNDRAWN"
+
+// Plan is what Start would do with a proposed experiment, computed without
+// storing anything (PlanStart).
+type Plan struct {
+	MDE           float64 // in Unit, the same value Start reports
+	Unit          string
+	PlannedDays   int
+	LagDays       int
+	StartDay      series.Day
+	Design        string
+	Retrospective bool
+	Cycles        int // CROSSOVER only
+	BlockDays     int // CROSSOVER only
+	// Schedule is every planned day from StartDay. For a CROSSOVER the
+	// cycles, blocks and washout days are as they will be, but every arm is
+	// ArmUndrawn: the order is drawn at random at the start.
+	Schedule []evaluate.ScheduleDay
+	Decision safety.Decision
+	// Status is the state Start would give the experiment now: ACTIVE,
+	// PENDING_REVIEW (HIGH risk) or SUPPRESSED (rapid swing).
+	Status  intervention.Status
+	Message string
+}
+
+// PlanStart validates a proposed experiment and reports what Start would
+// do with it now — the minimum detectable effect, the schedule and the
+// safety decision — reading only: nothing is stored, audited or published.
+// Errors are the ones Start gives for the same input (EINVALID, ELIMIT).
+func (s *Service) PlanStart(ctx context.Context, tx *ent.Tx, userID string, in StartInput) (Plan, error) {
+	// The order is not drawn here (the seed is irrelevant to the MDE and
+	// the block structure), so a plan cannot be re-run until the draw suits.
+	p, err := s.plan(ctx, tx, userID, in, func() uint64 { return 0 })
+	if err != nil {
+		return Plan{}, err
+	}
+	out := Plan{
+		MDE: p.mde, Unit: p.metric.CanonicalUnit, PlannedDays: p.in.PlannedDays, LagDays: p.lag, StartDay: p.start,
+		Design: p.in.Design, Retrospective: p.retrospective, Decision: p.decision, Status: p.status, Message: p.reason,
+	}
+	if p.crossover != nil {
+		out.Cycles, out.BlockDays = p.crossover.Cycles, p.crossover.BlockDays
+		out.Schedule = p.crossover.Schedule(p.start, p.lag)
+		for i := range out.Schedule {
+			out.Schedule[i].Arm = ArmUndrawn
+		}
+		return out, nil
+	}
+	out.Schedule = baselineSchedule(p.start, p.in.PlannedDays, p.lag)
+	return out, nil
+}
+
+// Start validates a plan, takes the safety decision, reports the minimum
+// detectable effect and starts the experiment when it is safe to: HIGH risk
+// waits for human review (PENDING_REVIEW), a target metric in a rapid swing
+// suppresses the start (SUPPRESSED). Errors: EINVALID for a bad plan, ELIMIT
+// when the metric already has the maximum of active experiments.
+func (s *Service) Start(ctx context.Context, tx *ent.Tx, userID string, in StartInput) (Started, error) {
+	var out Started
+	p, err := s.plan(ctx, tx, userID, in, s.seed)
+	if err != nil {
 		return out, err
 	}
-	var mdeBasis map[string]any
-	out.MDE, mdeBasis = evaluate.PlannedMDE(m, hist, start, in.PlannedDays, lag, crossover)
-	inSwing := swingBefore(m, hist, start)
-	status := intervention.StatusACTIVE
-	reason := "safety checks passed; started"
-	decision := "started"
-	switch suppressed, why := safety.SuppressDuringSwing(inSwing); {
-	case !dec.CanAutoStart():
-		status, decision = intervention.StatusPENDING_REVIEW, "pending_review"
-		reason = "HIGH risk: needs human review before it can start; " + strings.Join(dec.Reasons, "; ")
-	case suppressed:
-		status, decision, reason = intervention.StatusSUPPRESSED, "suppressed", why
-	}
+	in, m, lag, crossover, seed, dec := p.in, p.metric, p.lag, p.crossover, p.seed, p.decision
+	start, retrospective, active, mdeBasis, inSwing := p.start, p.retrospective, p.active, p.mdeBasis, p.inSwing
+	status, decision, reason := p.status, p.outcome, p.reason
+	out.Decision, out.MDE = dec, p.mde
 	checks := make([]map[string]any, len(dec.Checks))
 	for i, c := range dec.Checks {
 		checks[i] = map[string]any{"name": c.Name, "passed": c.Passed, "detail": c.Detail}

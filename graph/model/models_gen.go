@@ -188,6 +188,41 @@ type IngestResult struct {
 	Replayed bool `json:"replayed"`
 }
 
+// What startIntervention would do with a proposed experiment, computed without
+// storing anything: the minimum detectable effect, the schedule and the safety
+// decision, so they can be shown before you commit.
+type InterventionPlan struct {
+	// Smallest effect this plan can detect with 80% power, in unit: the same value startIntervention reports for the same input today.
+	MinimumDetectableEffect float64 `json:"minimumDetectableEffect"`
+	// The target metric's canonical unit, e.g. min or ms.
+	Unit string `json:"unit"`
+	// Length of the intervention window including the lag (for CROSSOVER: cycles × 2 × blockDays).
+	PlannedDays int `json:"plannedDays"`
+	// Lag/washout days excluded from the evaluation (per block for CROSSOVER).
+	LagDays int `json:"lagDays"`
+	// First day, YYYY-MM-DD.
+	StartDay string `json:"startDay"`
+	// BASELINE_AB or CROSSOVER.
+	Design intervention.Design `json:"design"`
+	// True when the start day lies in the past: an observational look back, graded at most C.
+	Retrospective bool `json:"retrospective"`
+	// CROSSOVER: number of cycles (null for BASELINE_AB).
+	Cycles *int `json:"cycles,omitempty"`
+	// CROSSOVER: days per block (null for BASELINE_AB).
+	BlockDays *int `json:"blockDays,omitempty"`
+	// Every planned day from startDay. BASELINE_AB: one INTERVENTION window whose
+	// first lagDays days are washout. CROSSOVER: cycles, blocks and washout days as
+	// they will be, but every arm is UNDRAWN — which block of a cycle gets the
+	// intervention is drawn at random when the experiment starts, never before.
+	Schedule []*ScheduleDay `json:"schedule"`
+	// The safety decision startIntervention would take; requiresReview says whether a human must review it before it can start.
+	SafetyDecision *SafetyDecision `json:"safetyDecision"`
+	// The state startIntervention would give it now: ACTIVE, PENDING_REVIEW (HIGH risk) or SUPPRESSED (the target metric is in a rapid swing).
+	Status intervention.Status `json:"status"`
+	// Why it would start, wait for review or be suppressed.
+	Message string `json:"message"`
+}
+
 // What one loop run did.
 type LoopRunResult struct {
 	// Metrics the run looked at.

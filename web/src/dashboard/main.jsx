@@ -221,15 +221,34 @@ function Metrics({ refreshKey }) {
 function StartForm({ metrics, onStarted }) {
   const [form, setForm] = useState({ title: '', protocolKind: 'CAFFEINE_CUTOFF', targetMetric: '', expectedDirection: 'INCREASE', design: 'BASELINE_AB', plannedDays: 21, startDay: today() });
   const [result, setResult] = useState(null);
+  const [plan, setPlan] = useState(null);
   const [error, setError] = useState(null);
   const set = (k) => (e) => setForm({ ...form, [k]: e.currentTarget.value });
   const target = form.targetMetric || metrics[0]?.key || '';
-  const submit = async (e) => {
-    e.preventDefault();
+  const input = { ...form, targetMetric: target, plannedDays: Number(form.plannedDays) };
+  if (!input.startDay) delete input.startDay;
+  // The plan shown is for exactly the current input: any edit disables Start
+  // until the minimum detectable effect of the edited plan has been shown.
+  const key = JSON.stringify(input);
+  const planned = plan && plan.key === key ? plan.data : null;
+  const check = async () => {
     setError(null);
     try {
-      const input = { ...form, targetMetric: target, plannedDays: Number(form.plannedDays) };
-      if (!input.startDay) delete input.startDay;
+      const d = await gql(op.PLAN_INTERVENTION, { input });
+      setPlan({ key, data: d.planIntervention });
+    } catch (err) {
+      setPlan(null);
+      setError(err);
+    }
+  };
+  const submit = async (e) => {
+    e.preventDefault();
+    if (!planned) {
+      await check();
+      return;
+    }
+    setError(null);
+    try {
       const d = await gql(op.START_INTERVENTION, { input });
       setResult(d.startIntervention);
       onStarted();
@@ -259,7 +278,17 @@ function StartForm({ metrics, onStarted }) {
       <input id="x-days" type="number" min={7} max={180} value={form.plannedDays} onInput={set('plannedDays')} />
       <label for="x-start">First day (a past day makes it a retrospective look back)</label>
       <input id="x-start" type="date" value={form.startDay} onInput={set('startDay')} />
-      <button type="submit" id="start-button">Start</button>
+      <button type="button" id="plan-button" onClick={check}>Show the minimum detectable effect</button>
+      {planned && (
+        <div id="plan-result" role="status">
+          <p class="mde"><strong>Minimum detectable effect: {fmt(planned.minimumDetectableEffect)} {planned.unit}</strong> — the smallest change this plan can detect with 80% power. Smaller true effects will likely read as “no clear effect”.</p>
+          <p>{planned.plannedDays} days from {planned.startDay}, the first {planned.lagDays} not analysed (lag).{planned.retrospective ? ' A retrospective look back: observational, graded at most C.' : ''}</p>
+          <p>{planned.safetyDecision.requiresReview ? `${human(planned.safetyDecision.riskLevel)} risk: it will wait for human review before it can start.` : `${human(planned.safetyDecision.riskLevel)} risk.`} {planned.message}</p>
+          {planned.design === 'CROSSOVER' && <p>Which block of each cycle gets the intervention is drawn at random when you start.</p>}
+          <Schedule days={planned.schedule} />
+        </div>
+      )}
+      <button type="submit" id="start-button" disabled={!planned} title={planned ? '' : 'Show the minimum detectable effect first'}>Start</button>
       <ErrorText error={error} />
       {result && (
         <div id="start-result" role="status">

@@ -79,6 +79,16 @@ export const ADHERENCE_PAGE = `query Adherence($id: ID!, $after: Cursor) {
   } } }
 }`;
 
+// What startIntervention would do (MDE, schedule, safety decision), read-only:
+// the form shows it before the Start button is enabled.
+export const PLAN_INTERVENTION = `query PlanIntervention($input: StartInterventionInput!) {
+  planIntervention(input: $input) {
+    minimumDetectableEffect unit plannedDays lagDays startDay design retrospective status message
+    safetyDecision { riskLevel requiresReview boundary }
+    schedule { day cycle arm washout }
+  }
+}`;
+
 export const START_INTERVENTION = `mutation Start($input: StartInterventionInput!) {
   startIntervention(input: $input) {
     minimumDetectableEffect started message
