@@ -367,7 +367,7 @@ type ScheduleDay struct {
 	Day string `json:"day"`
 	// 1-based cycle (always 1 for BASELINE_AB).
 	Cycle int `json:"cycle"`
-	// INTERVENTION or CONTROL.
+	// INTERVENTION or CONTROL; UNDRAWN in a planIntervention result (a crossover order is drawn at start).
 	Arm string `json:"arm"`
 	// Washout or lag day: not analysed, because the previous block's effect may linger or the new one has not started.
 	Washout bool `json:"washout"`
