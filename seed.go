@@ -17,7 +17,8 @@ import (
 )
 
 // seedCmd loads the golden demo scenarios for the dev demo user through the
-// real GraphQL handler (in-process), with the clock pinned to each scenario.
+// real GraphQL handler (in-process), with the clock pinned to each scenario
+// step, every date moved so that the data ends yesterday (demoShift).
 func seedCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "load the demo user's golden scenarios")
@@ -49,9 +50,13 @@ func seedCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []st
 		fmt.Fprintf(stdout, "demo user %s already has data; nothing to do\n", uid)
 		return nil
 	}
+	days, err := demoShift(time.Now())
+	if err != nil {
+		return err
+	}
 	c := &golden.Client{Handler: app.Handler(), UserID: uid}
 	for _, name := range golden.DemoCases {
-		if err := golden.Run(ctx, c, golden.Cases(), name, app.SetClock); err != nil {
+		if err := golden.RunShifted(ctx, c, golden.Cases(), name, app.SetClock, days); err != nil {
 			return fmt.Errorf("seeding %s: %w", name, err)
 		}
 		fmt.Fprintf(stdout, "seeded %s for the demo user\n", name)
@@ -59,6 +64,31 @@ func seedCmd(ctx context.Context, cfg server.Config, log *slog.Logger, args []st
 	app.SetClock(time.Time{})
 	fmt.Fprintf(stdout, "open %s and query: { insights(minGrade: C) { edges { node { title evidenceGrade } } } }\n", browseURL(cfg.Addr))
 	return nil
+}
+
+// demoShift is how many days the demo cases move so that the latest of
+// their scenario clocks falls on yesterday in the case's timezone: the data
+// then ends yesterday and the first loop at today's date finds no gap.
+func demoShift(now time.Time) (int, error) {
+	var days int
+	var found bool
+	for _, name := range golden.DemoCases {
+		sc, err := golden.LoadScenario(golden.Cases(), name)
+		if err != nil {
+			return 0, err
+		}
+		loc, err := time.LoadLocation(sc.Timezone)
+		if err != nil {
+			return 0, fmt.Errorf("%s: timezone: %w", name, err)
+		}
+		y, m, d := now.In(loc).AddDate(0, 0, -1).Date()
+		cy, cm, cd := sc.Clock.In(loc).Date()
+		n := int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(time.Date(cy, cm, cd, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+		if !found || n < days {
+			days, found = n, true
+		}
+	}
+	return days, nil
 }
 
 // browseURL is the address a browser on this machine opens for a server

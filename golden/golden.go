@@ -29,6 +29,61 @@ type Scenario struct {
 	ProviderConnections []ProviderConnection `json:"provider_connections"`
 	Interventions       []Intervention       `json:"interventions"`
 	Steps               []Step               `json:"steps"`
+
+	shift int // days every time and day was moved by (Shifted)
+}
+
+// Shifted returns the scenario with every time and day moved by days
+// calendar days (wall-clock times keep their offsets); its samples are
+// moved as they are ingested.
+func (s Scenario) Shifted(days int) Scenario {
+	if days == 0 {
+		return s
+	}
+	at := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := t.AddDate(0, 0, days)
+		return &u
+	}
+	out := s
+	out.shift = s.shift + days
+	out.Clock = s.Clock.AddDate(0, 0, days)
+	out.ProviderConnections = make([]ProviderConnection, len(s.ProviderConnections))
+	for i, pc := range s.ProviderConnections {
+		pc.DisconnectedAt = at(pc.DisconnectedAt)
+		out.ProviderConnections[i] = pc
+	}
+	out.Interventions = make([]Intervention, len(s.Interventions))
+	for i, iv := range s.Interventions {
+		iv.StartDay = shiftDay(iv.StartDay, days)
+		iv.EvaluateOn = shiftDay(iv.EvaluateOn, days)
+		adh := make(map[string]bool, len(iv.Adherence))
+		for d, v := range iv.Adherence {
+			adh[shiftDay(d, days)] = v
+		}
+		iv.Adherence = adh
+		out.Interventions[i] = iv
+	}
+	out.Steps = make([]Step, len(s.Steps))
+	for i, st := range s.Steps {
+		st.At = st.At.AddDate(0, 0, days)
+		st.DisconnectedAt = at(st.DisconnectedAt)
+		st.Through = shiftDay(st.Through, days)
+		out.Steps[i] = st
+	}
+	return out
+}
+
+// shiftDay moves a YYYY-MM-DD day by days; anything else (an empty field)
+// is returned as it is.
+func shiftDay(day string, days int) string {
+	d, err := time.Parse(time.DateOnly, day)
+	if err != nil || days == 0 {
+		return day
+	}
+	return d.AddDate(0, 0, days).Format(time.DateOnly)
 }
 
 // Step is one action of the scenario at a simulated time (golden/README.md).
@@ -146,10 +201,18 @@ func LoadScenario(fsys fs.FS, dir string) (Scenario, error) {
 // Run pushes the case in dir through the API step by step, pinning the
 // server's clock (setClock) to each step's time.
 func Run(ctx context.Context, c *Client, fsys fs.FS, dir string, setClock func(time.Time)) error {
+	return RunShifted(ctx, c, fsys, dir, setClock, 0)
+}
+
+// RunShifted is Run with every time and day of the case, its samples
+// included, moved by days calendar days (the demo seed moves the cases so
+// that their data ends yesterday).
+func RunShifted(ctx context.Context, c *Client, fsys fs.FS, dir string, setClock func(time.Time), days int) error {
 	sc, err := LoadScenario(fsys, dir)
 	if err != nil {
 		return err
 	}
+	sc = sc.Shifted(days)
 	if len(sc.Steps) == 0 {
 		return fmt.Errorf("%s: scenario has no steps", dir)
 	}
@@ -182,7 +245,7 @@ func runStep(ctx context.Context, c *Client, fsys fs.FS, dir string, sc Scenario
 	}
 	switch st.Action {
 	case "ingest":
-		return ingest(ctx, c, fsys, dir, st)
+		return ingest(ctx, c, fsys, dir, st, sc.shift)
 	case "set_connection":
 		at := st.DisconnectedAt
 		if at == nil {
@@ -244,7 +307,7 @@ func runStep(ctx context.Context, c *Client, fsys fs.FS, dir string, sc Scenario
 }
 
 // ingest parses one provider file and sends it as one batch per 1000 samples.
-func ingest(ctx context.Context, c *Client, fsys fs.FS, dir string, st Step) error {
+func ingest(ctx context.Context, c *Client, fsys fs.FS, dir string, st Step, days int) error {
 	b, err := fs.ReadFile(fsys, path.Join(dir, st.File))
 	if err != nil {
 		return err
@@ -255,6 +318,11 @@ func ingest(ctx context.Context, c *Client, fsys fs.FS, dir string, st Step) err
 	}
 	if len(res.Samples) != st.Samples {
 		return fmt.Errorf("%s: parsed %d samples, scenario says %d", st.File, len(res.Samples), st.Samples)
+	}
+	for i := range res.Samples {
+		s := &res.Samples[i]
+		s.ObservedAt = s.ObservedAt.AddDate(0, 0, days)
+		s.LocalDay = shiftDay(s.LocalDay, days)
 	}
 	for i := 0; i < len(res.Samples); i += 1000 {
 		if err := ingestBatch(ctx, c, res.Samples[i:min(i+1000, len(res.Samples))]); err != nil {
