@@ -202,6 +202,7 @@ func TestMetricsMoveWithAScriptedRun(t *testing.T) {
 	require.Positive(t, metricValue(after, "go_sql_open_connections", nil)+metricValue(after, "go_sql_idle_connections", nil), "database pool stats")
 	require.Positive(t, metricValue(after, "go_goroutines", nil), "Go runtime")
 	require.Zero(t, metricValue(after, "vitalgraph_jobs_dead", nil))
+	require.InDelta(t, 1.0, metricValue(after, "vitalgraph_jobs_waiting", nil), 1e-9, "the ingest's debounced loop run waits in the queue")
 
 	// The subscription ends: the gauge goes back.
 	stop()
@@ -281,4 +282,42 @@ func TestMetricsAreNotPublic(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, p)
 		require.NotEmpty(t, body, p)
 	}
+}
+
+// TestInsightMetricsByKindAndGrade: a loop run that creates insights counts
+// each by action, kind and grade, exactly as the API then lists them.
+func TestInsightMetricsByKindAndGrade(t *testing.T) {
+	t.Parallel()
+	srv, murl, _ := observedServer(t, servertest.NewPostgresStore(t), nil)
+	uid := srv.CreateUser(t, "insight-metrics@example.com")
+	pinClock(srv, 60)
+	before := scrape(t, murl)
+	srv.Do(t, uid, ingestMutation, map[string]any{"input": spikeSeries()}).Decode(t, &ingestOut{})
+	runLoopOK(t, srv, uid)
+	after := scrape(t, murl)
+	delta := func(labels map[string]string) float64 {
+		return metricValue(after, "vitalgraph_insights_total", labels) - metricValue(before, "vitalgraph_insights_total", labels)
+	}
+
+	var listed struct {
+		Insights struct {
+			Edges []struct {
+				Node struct{ Kind, EvidenceGrade string }
+			}
+		}
+	}
+	srv.Do(t, uid, `query { insights(first: 100, minGrade: D) { edges { node { kind evidenceGrade } } } }`, nil).Decode(t, &listed)
+	require.NotEmpty(t, listed.Insights.Edges, "the spike makes at least one insight")
+	byKindGrade := map[[2]string]float64{}
+	for _, e := range listed.Insights.Edges {
+		byKindGrade[[2]string{e.Node.Kind, e.Node.EvidenceGrade}]++
+	}
+	for kg, n := range byKindGrade {
+		require.InDelta(t, n, delta(map[string]string{"action": "create", "kind": kg[0], "grade": kg[1]}), 1e-9, "insights created %v", kg)
+	}
+	require.InDelta(t, float64(len(listed.Insights.Edges)), delta(map[string]string{"action": "create"}), 1e-9)
+	require.InDelta(t, float64(len(listed.Insights.Edges)),
+		metricValue(after, "vitalgraph_decisions_total", map[string]string{"entity": "Insight", "action": "create"})-
+			metricValue(before, "vitalgraph_decisions_total", map[string]string{"entity": "Insight", "action": "create"}), 1e-9)
+	t.Logf("insights created: %v", byKindGrade)
 }

@@ -319,6 +319,11 @@ func (n observedNarrator) Narrate(ctx context.Context, f narrate.Facts) narrate.
 // narratives by source, guardrail skips and loop timeouts.
 func (a *App) observeDecision(ev record.Audit) {
 	a.Metrics.Decision(ev.EntityType, ev.Action, ev.Decision)
+	if ev.EntityType == "Insight" {
+		kind, _ := ev.Details["kind"].(string)
+		grade, _ := ev.Details["evidenceGrade"].(string)
+		a.Metrics.Insight(ev.Action, kind, grade)
+	}
 	switch {
 	case ev.EntityType == "Insight" && ev.Decision == "guardrail_skipped":
 		a.Metrics.GuardrailBreach.WithLabelValues("insights_per_day").Inc()
@@ -419,6 +424,21 @@ func (a *App) setupMetrics() {
 			return -1
 		}
 		return float64(len(dead))
+	}))
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: telemetry.Namespace, Name: "jobs_waiting",
+		Help: "Jobs not yet run: debounced or scheduled, queued, or waiting for a retry (the queue depth); -1 when the queue cannot be read.",
+	}, func() float64 {
+		if a.Jobs == nil {
+			return 0
+		}
+		ctx, cancel := context.WithTimeout(a.baseCtx, 2*time.Second)
+		defer cancel()
+		n, err := a.Jobs.Waiting(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
 	}))
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: telemetry.Namespace, Name: "feed_outbox_expired_rows",

@@ -38,6 +38,9 @@ type Queue interface {
 	// for a connection whose sync is already waiting collapse into it.
 	// EINVALID when the queue has no sync handler (Options.Sync).
 	EnqueueSync(ctx context.Context, connectionID string) error
+	// Waiting counts jobs not yet run: debounced or scheduled, queued, or
+	// waiting for a retry (the queue depth).
+	Waiting(ctx context.Context) (int, error)
 	// Dead lists jobs that failed every retry.
 	Dead(ctx context.Context) ([]DeadJob, error)
 	// RetryDead re-queues a dead job now; DeleteDead forgets it.

@@ -106,6 +106,40 @@ func TestQueues(t *testing.T) {
 	}
 }
 
+// TestWaiting: the queue depth counts debounced jobs (one per user however
+// many requests), and a queue that never held a job reports 0.
+func TestWaiting(t *testing.T) {
+	t.Parallel()
+	for name, open := range map[string]func(t *testing.T, opt jobs.Options) jobs.Queue{
+		"memory": func(t *testing.T, opt jobs.Options) jobs.Queue {
+			return jobs.NewMemory(func(context.Context, string) error { return nil }, opt)
+		},
+		"redis": func(t *testing.T, opt jobs.Options) jobs.Queue {
+			q, err := jobs.NewRedis(servertest.RedisURL(), opt)
+			require.NoError(t, err)
+			return q
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			opt := fastOptions()
+			opt.Debounce = time.Hour
+			q := open(t, opt)
+			defer q.Close()
+			ctx := context.Background()
+			n, err := q.Waiting(ctx)
+			require.NoError(t, err)
+			require.Zero(t, n)
+			for _, u := range []string{"usr_a", "usr_a", "usr_b", "usr_a"} {
+				require.NoError(t, q.EnqueueLoop(ctx, u))
+			}
+			n, err = q.Waiting(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 2, n, "two users' debounced loop runs")
+		})
+	}
+}
+
 // TestSyncJobs: a sync job runs the Sync handler (not the loop handler) at
 // once, keyed by connection; a failing one is retried and parked as dead
 // with its type; a queue without a Sync handler refuses syncs.

@@ -24,6 +24,7 @@ type Memory struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	seq     int
+	retries int // retries scheduled and not yet handed to a worker
 }
 
 type job struct {
@@ -107,7 +108,15 @@ func (m *Memory) worker() {
 			}
 			if j.attempt < m.opt.MaxRetry {
 				next := job{kind: j.kind, userID: j.userID, attempt: j.attempt + 1}
+				m.mu.Lock()
+				m.retries++
+				m.mu.Unlock()
 				time.AfterFunc(m.opt.RetryDelay(next.attempt), func() {
+					defer func() {
+						m.mu.Lock()
+						m.retries--
+						m.mu.Unlock()
+					}()
 					select {
 					case m.work <- next:
 					case <-m.ctx.Done():
@@ -122,6 +131,13 @@ func (m *Memory) worker() {
 			m.mu.Unlock()
 		}
 	}
+}
+
+// Waiting implements Queue.
+func (m *Memory) Waiting(context.Context) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pending) + len(m.work) + m.retries, nil
 }
 
 // Dead implements Queue.

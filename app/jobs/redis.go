@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -109,6 +110,23 @@ func (r *Redis) Work(redisURL string, h Handler, log *slog.Logger) error {
 		})
 	}
 	return r.server.Start(mux)
+}
+
+// Waiting implements Queue: the queue's pending, scheduled (debounced)
+// and retry tasks; 0 before the queue's first task.
+func (r *Redis) Waiting(context.Context) (int, error) {
+	queues, err := r.inspector.Queues()
+	if err != nil {
+		return 0, err
+	}
+	if !slices.Contains(queues, r.opt.Queue) {
+		return 0, nil
+	}
+	info, err := r.inspector.GetQueueInfo(r.opt.Queue)
+	if err != nil {
+		return 0, err
+	}
+	return info.Pending + info.Scheduled + info.Retry, nil
 }
 
 // Dead implements Queue: the archived tasks.

@@ -402,6 +402,7 @@ func (r *Runner) skip(ctx context.Context, tx *ent.Tx, userID string, f detect.F
 func (r *Runner) hold(ctx context.Context, tx *ent.Tx, userID string, a insight.Action, plan insight.Plan) error {
 	details := findingDetails(a.Finding)
 	details["fdrThreshold"], details["fdrTests"], details["fdrLevel"] = plan.Threshold, plan.Tests, insight.FDRLevel
+	details["evidenceGrade"] = string(a.Assessment.Grade)
 	_, err := r.Recorder.Audit(ctx, tx, record.Audit{
 		UserID: userID, EntityType: "Insight", EntityID: a.Key, Action: "suppress", Decision: "fdr_held",
 		Reason: a.Reason, Details: details,
@@ -416,6 +417,7 @@ func (r *Runner) create(ctx context.Context, tx *ent.Tx, userID string, mr insig
 	details["detectorState"] = string(mr.Result.State)
 	details["pValue"], details["fdrThreshold"], details["fdrTests"], details["fdrLevel"] = f.PValue, plan.Threshold, plan.Tests, insight.FDRLevel
 	details["directionSupported"] = a.DirectionSupported
+	details["evidenceGrade"] = string(as.Grade)
 	in, err := tx.Insight.Create().
 		SetUserID(userID).SetMetric(f.Metric).SetKind(entinsight.Kind(f.Kind)).
 		SetTitle(a.Text.Title).SetSummary(a.Text.Summary).SetDirection(string(f.Direction)).
@@ -496,7 +498,7 @@ func (r *Runner) update(ctx context.Context, tx *ent.Tx, userID string, mr insig
 	}
 	auditDetails := map[string]any{
 		"previousEndDay": old.EndDay.Format(time.DateOnly), "endDay": f.EndDay.Format(time.DateOnly),
-		"previousGrade": string(old.Grade), "evidenceGrade": string(as.Grade),
+		"previousGrade": string(old.Grade), "evidenceGrade": string(as.Grade), "kind": string(f.Kind),
 		"previousConfidence": old.Confidence, "confidence": as.Confidence, "sourceMetrics": []string{f.Metric},
 	}
 	if _, err := r.Recorder.Audit(ctx, tx, record.Audit{
@@ -516,6 +518,7 @@ func (r *Runner) update(ctx context.Context, tx *ent.Tx, userID string, mr insig
 func findingDetails(f detect.Finding) map[string]any {
 	return map[string]any{
 		"key":            f.Key,
+		"kind":           string(f.Kind),
 		"sourceMetrics":  []string{f.Metric},
 		"detectors":      []string{f.Detector},
 		"thresholds":     f.Thresholds,

@@ -15,6 +15,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vitalgraph/vitalgraph/engine/detect"
+	"github.com/vitalgraph/vitalgraph/engine/evidence"
 )
 
 // Namespace prefixes every family.
@@ -61,6 +64,7 @@ type Metrics struct {
 	LoopRuns         *prometheus.CounterVec   // outcome
 	GuardrailBreach  *prometheus.CounterVec   // guardrail
 	Decisions        *prometheus.CounterVec   // entity, action, decision
+	Insights         *prometheus.CounterVec   // action, kind, grade
 	NarrativeSeconds *prometheus.HistogramVec // source
 	ClaimViolations  prometheus.Counter
 
@@ -106,6 +110,7 @@ func New() *Metrics {
 	m.LoopRuns = f.counterVec("loop_runs_total", "Loop runs by outcome (ok, error, timeout).", "outcome")
 	m.GuardrailBreach = f.counterVec("guardrail_breaches_total", "Guardrail breaches by guardrail (loop_timeout, insights_per_day, narrative_timeout).", "guardrail")
 	m.Decisions = f.counterVec("decisions_total", "Audited decisions after commit, by entity type, action and decision (insights created/skipped/updated, evaluations by grade, narratives by source, ...).", "entity", "action", "decision")
+	m.Insights = f.counterVec("insights_total", "Insight decisions by action (create, update, skip, suppress), insight kind and evidence grade (none when not graded).", "action", "kind", "grade")
 	m.NarrativeSeconds = f.histogramVec("narrative_duration_seconds", "Narrative generation time by narrator (template, llm).", slowBuckets, "narrator")
 	m.ClaimViolations = f.counter("claim_violations_total", "Claim-policy violations found in LLM narratives (each replaced by the template).")
 
@@ -216,6 +221,25 @@ func (m *Metrics) Decision(entity, action, decision string) {
 	}
 	m.decisionsMu.Unlock()
 	m.Decisions.WithLabelValues(k[0], k[1], k[2]).Inc()
+}
+
+// Insight counts one audited insight decision. Labels outside the known
+// actions, kinds and grades become "other" so the set stays bounded.
+func (m *Metrics) Insight(action, kind, grade string) {
+	known := func(v string, set []string) string {
+		switch {
+		case v == "":
+			return "none"
+		case slices.Contains(set, v):
+			return v
+		}
+		return "other"
+	}
+	m.Insights.WithLabelValues(
+		known(action, []string{"create", "update", "skip", "suppress", "dismiss", "acknowledge"}),
+		known(kind, detect.Kind("").Values()),
+		known(grade, evidence.Grade("").Values()),
+	).Inc()
 }
 
 // LLMOutcome is the outcome label of one LLM narration.
