@@ -246,9 +246,24 @@ func checkAPI(t *testing.T, r rendered) {
 		require.NoError(t, err)
 		port = n
 	}
-	require.Len(t, c.Ports, 1)
+	require.Len(t, c.Ports, 2, "the serving port and the private metrics port")
 	require.Equal(t, int32(port), c.Ports[0].ContainerPort, "containerPort is the port of ADDR")
 	named := c.Ports[0].Name
+	// The metrics port is METRICS_ADDR's, never the serving one, and no
+	// Service exposes it.
+	_, mp, ok := strings.Cut(env["METRICS_ADDR"], ":")
+	require.True(t, ok, "METRICS_ADDR is set")
+	metricsPort, err := strconv.Atoi(mp)
+	require.NoError(t, err)
+	require.Equal(t, "metrics", c.Ports[1].Name)
+	require.Equal(t, int32(metricsPort), c.Ports[1].ContainerPort, "the metrics containerPort is the port of METRICS_ADDR")
+	require.NotEqual(t, port, metricsPort)
+	for _, svc := range r.services {
+		for _, sp := range svc.Spec.Ports {
+			require.NotEqual(t, int32(metricsPort), sp.TargetPort.IntVal, "no Service exposes the metrics port")
+			require.NotEqual(t, "metrics", sp.TargetPort.StrVal, "no Service exposes the metrics port")
+		}
+	}
 	probe := func(p *corev1.Probe, path, what string) {
 		require.NotNil(t, p, what)
 		require.NotNil(t, p.HTTPGet, what)
@@ -316,14 +331,36 @@ func checkSelectors(t *testing.T, r rendered) {
 			slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) && slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) {
 			denyAll = true
 		}
-		if len(np.Spec.Ingress) > 0 {
-			require.True(t, sel.Matches(apiPods), "only the api accepts connections (%s)", np.Name)
-			require.False(t, sel.Matches(workerPods), "workers accept no connections (%s)", np.Name)
-			apiIngress = true
+		if len(np.Spec.Ingress) == 0 {
+			continue
 		}
+		if metricsOnly(np) {
+			// Prometheus may reach every pod, on the metrics port only.
+			require.True(t, sel.Matches(apiPods) && sel.Matches(workerPods), "metrics are scraped from api and worker pods (%s)", np.Name)
+			continue
+		}
+		require.True(t, sel.Matches(apiPods), "only the api accepts connections (%s)", np.Name)
+		require.False(t, sel.Matches(workerPods), "workers accept no connections but metrics scrapes (%s)", np.Name)
+		apiIngress = true
 	}
 	require.True(t, denyAll, "a default-deny NetworkPolicy")
 	require.True(t, apiIngress, "a NetworkPolicy lets the ingress controller reach the api")
+}
+
+// metricsOnly reports whether every ingress rule of np admits only the
+// named port "metrics".
+func metricsOnly(np *networkingv1.NetworkPolicy) bool {
+	for _, rule := range np.Spec.Ingress {
+		if len(rule.Ports) == 0 {
+			return false
+		}
+		for _, p := range rule.Ports {
+			if p.Port == nil || p.Port.StrVal != "metrics" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // checkBackup: the CronJob runs `vitalgraph backup` (issue 16) one at a time
