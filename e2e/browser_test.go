@@ -485,7 +485,10 @@ func TestBrowserPlaygroundAndDashboard(t *testing.T) {
 	eval(t, b, `document.querySelector('#start-button').disabled`, &disabled)
 	require.True(t, disabled, "Start is disabled before the minimum detectable effect is shown")
 	b.run(t, chromedp.Click(chromedp.CSS("#plan-button")))
-	b.waitJS(t, `document.querySelector('#plan-result')`, 10*time.Second, "the plan's minimum detectable effect")
+	b.waitJS(t, `document.querySelector('#plan-result') || document.querySelector('#start-form .error')`, 10*time.Second, "the plan's minimum detectable effect")
+	var planErr string
+	eval(t, b, `(document.querySelector('#start-form .error') || {}).innerText || ''`, &planErr)
+	require.Empty(t, planErr, "planIntervention failed in the page")
 	plan := b.text(t, "#plan-result")
 	require.Regexp(t, `^Minimum detectable effect: \d+(\.\d+)? bpm`, strings.TrimSpace(plan))
 	require.Contains(t, plan, "21 days from "+start)

@@ -223,7 +223,12 @@ function StartForm({ metrics, onStarted }) {
   const [result, setResult] = useState(null);
   const [plan, setPlan] = useState(null);
   const [error, setError] = useState(null);
-  const set = (k) => (e) => setForm({ ...form, [k]: e.currentTarget.value });
+  // A functional update: two edits before the next render must not undo
+  // each other (a stale `form` would drop the first one).
+  const set = (k) => (e) => {
+    const v = e.currentTarget.value;
+    setForm((f) => ({ ...f, [k]: v }));
+  };
   const target = form.targetMetric || metrics[0]?.key || '';
   const input = { ...form, targetMetric: target, plannedDays: Number(form.plannedDays) };
   if (!input.startDay) delete input.startDay;
