@@ -136,22 +136,30 @@ func stringList(v any) []string {
 
 // enqueueLoopAfterCommit schedules a background loop run for userID once the
 // ingestion transaction has committed (never for a rolled-back batch).
+// Best effort: the batch is stored; runLoop and `loop --all` catch up. The
+// failure is logged (no health values, only the pseudonymous user id) so it
+// leaves a trace.
 func (r *Resolver) enqueueLoopAfterCommit(t *ent.Tx, userID string) {
 	if r.Jobs == nil {
 		return
 	}
 	q := r.Jobs
+	afterCommit(t, func(ctx context.Context) {
+		if err := q.EnqueueLoop(ctx, userID); err != nil {
+			slog.WarnContext(ctx, "loop enqueue failed after ingestion", slog.String("user_id", userID), slog.String("error", err.Error()))
+		}
+	})
+}
+
+// afterCommit runs fn once t has committed (never for a rolled-back
+// transaction), with a context that outlives the request's cancellation.
+func afterCommit(t *ent.Tx, fn func(ctx context.Context)) {
 	t.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			if err := next.Commit(ctx, tx); err != nil {
 				return err
 			}
-			// Best effort: the batch is stored; runLoop and `loop --all`
-			// catch up. The failure is logged (no health values, only the
-			// pseudonymous user id) so it leaves a trace.
-			if err := q.EnqueueLoop(context.WithoutCancel(ctx), userID); err != nil {
-				slog.WarnContext(ctx, "loop enqueue failed after ingestion", slog.String("user_id", userID), slog.String("error", err.Error()))
-			}
+			fn(context.WithoutCancel(ctx))
 			return nil
 		})
 	})

@@ -332,6 +332,23 @@ func (a *App) observeDecision(ev record.Audit) {
 	}
 }
 
+// queueGauge registers a gauge read from the job queue at scrape time (2 s
+// at most): 0 without a queue, -1 when it cannot be read.
+func (a *App) queueGauge(m *telemetry.Metrics, name, help string, read func(context.Context) (int, error)) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: telemetry.Namespace, Name: name, Help: help}, func() float64 {
+		if a.Jobs == nil {
+			return 0
+		}
+		ctx, cancel := context.WithTimeout(a.baseCtx, 2*time.Second)
+		defer cancel()
+		n, err := read(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+}
+
 // observeLoop is loop.Runner's Observe hook.
 func (a *App) observeLoop(stage string, d time.Duration, err error) {
 	a.Metrics.LoopSeconds.WithLabelValues(stage).Observe(d.Seconds())
@@ -410,36 +427,13 @@ func (a *App) setupMetrics() {
 	m := telemetry.New()
 	a.Metrics = m
 	m.ObserveDB(a.Store.Dialect, a.Store.DB)
-	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: telemetry.Namespace, Name: "jobs_dead",
-		Help: "Loop jobs parked dead after their last retry (vitalgraph jobs dead); -1 when the queue cannot be read.",
-	}, func() float64 {
-		if a.Jobs == nil {
-			return 0
-		}
-		ctx, cancel := context.WithTimeout(a.baseCtx, 2*time.Second)
-		defer cancel()
-		dead, err := a.Jobs.Dead(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(len(dead))
-	}))
-	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: telemetry.Namespace, Name: "jobs_waiting",
-		Help: "Jobs not yet run: debounced or scheduled, queued, or waiting for a retry (the queue depth); -1 when the queue cannot be read.",
-	}, func() float64 {
-		if a.Jobs == nil {
-			return 0
-		}
-		ctx, cancel := context.WithTimeout(a.baseCtx, 2*time.Second)
-		defer cancel()
-		n, err := a.Jobs.Waiting(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	}))
+	a.queueGauge(m, "jobs_dead", "Loop jobs parked dead after their last retry (vitalgraph jobs dead); -1 when the queue cannot be read.",
+		func(ctx context.Context) (int, error) {
+			dead, err := a.Jobs.Dead(ctx)
+			return len(dead), err
+		})
+	a.queueGauge(m, "jobs_waiting", "Jobs not yet run: debounced or scheduled, queued, or waiting for a retry (the queue depth); -1 when the queue cannot be read.",
+		func(ctx context.Context) (int, error) { return a.Jobs.Waiting(ctx) })
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: telemetry.Namespace, Name: "feed_outbox_expired_rows",
 		Help: "Live-feed outbox rows older than FEED_RETENTION still stored (vitalgraph prune deletes them; capped at 10001); -1 when the database cannot be read.",
