@@ -325,15 +325,15 @@ func (ec *executionContext) _ScheduleDay_arm(ctx context.Context, field graphql.
 			return obj.Arm, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.ScheduleArm) graphql.Marshaler {
+			return ec.marshalNScheduleArm2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐScheduleArm(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ScheduleDay_arm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScheduleDay", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ScheduleDay", field, false, false, errors.New("field of type ScheduleArm does not have child fields"))
 }
 
 func (ec *executionContext) _ScheduleDay_washout(ctx context.Context, field graphql.CollectedField, obj *model.ScheduleDay) (ret graphql.Marshaler) {
@@ -918,6 +918,16 @@ func (ec *executionContext) marshalNSafetyFlag2ᚕgithubᚗcomᚋvitalgraphᚋvi
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNScheduleArm2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐScheduleArm(ctx context.Context, v any) (model.ScheduleArm, error) {
+	var res model.ScheduleArm
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScheduleArm2githubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐScheduleArm(ctx context.Context, sel ast.SelectionSet, v model.ScheduleArm) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNScheduleDay2ᚕᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐScheduleDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ScheduleDay) graphql.Marshaler {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/vitalgraph/vitalgraph/app/intervene"
+	"github.com/vitalgraph/vitalgraph/engine/evaluate"
 	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -53,11 +54,16 @@ func scheduleOf(itv *ent.Intervention) ([]*model.ScheduleDay, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scheduleDays(days), nil
+}
+
+// scheduleDays maps engine schedule days (an experiment's or a plan's).
+func scheduleDays(days []evaluate.ScheduleDay) []*model.ScheduleDay {
 	out := make([]*model.ScheduleDay, len(days))
 	for i, d := range days {
-		out[i] = &model.ScheduleDay{Day: d.Day.Format(time.DateOnly), Cycle: d.Cycle, Arm: d.Arm, Washout: d.Washout}
+		out[i] = &model.ScheduleDay{Day: d.Day.Format(time.DateOnly), Cycle: d.Cycle, Arm: model.ScheduleArm(d.Arm), Washout: d.Washout}
 	}
-	return out, nil
+	return out
 }
 
 func flagNames(flags []safety.Flag) []string {

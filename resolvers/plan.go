@@ -26,14 +26,11 @@ func (r *Resolver) planIntervention(ctx context.Context, userID string, input mo
 	out := &model.InterventionPlan{
 		MinimumDetectableEffect: p.MDE, Unit: p.Unit, PlannedDays: p.PlannedDays, LagDays: p.LagDays,
 		StartDay: p.StartDay.Format(time.DateOnly), Design: intervention.Design(p.Design), Retrospective: p.Retrospective,
-		Schedule: make([]*model.ScheduleDay, len(p.Schedule)), Status: p.Status, Message: p.Message,
+		Schedule: scheduleDays(p.Schedule), Status: p.Status, Message: p.Message,
 		SafetyDecision: safetyDecisionFrom(p.Decision),
 	}
 	if p.Cycles > 0 {
 		out.Cycles, out.BlockDays = &p.Cycles, &p.BlockDays
-	}
-	for i, d := range p.Schedule {
-		out.Schedule[i] = &model.ScheduleDay{Day: d.Day.Format(time.DateOnly), Cycle: d.Cycle, Arm: d.Arm, Washout: d.Washout}
 	}
 	return out, nil
 }

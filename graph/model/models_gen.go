@@ -367,8 +367,8 @@ type ScheduleDay struct {
 	Day string `json:"day"`
 	// 1-based cycle (always 1 for BASELINE_AB).
 	Cycle int `json:"cycle"`
-	// INTERVENTION or CONTROL; UNDRAWN in a planIntervention result (a crossover order is drawn at start).
-	Arm string `json:"arm"`
+	// Which arm the day belongs to; UNDRAWN for every crossover day in a planIntervention result (the order is drawn at random at the start).
+	Arm ScheduleArm `json:"arm"`
 	// Washout or lag day: not analysed, because the previous block's effect may linger or the new one has not started.
 	Washout bool `json:"washout"`
 }
@@ -593,6 +593,67 @@ func (e *MetricDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e MetricDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The arm of a planned day.
+type ScheduleArm string
+
+const (
+	// The intervention is done on this day.
+	ScheduleArmIntervention ScheduleArm = "INTERVENTION"
+	// The control condition: the intervention is not done on this day.
+	ScheduleArmControl ScheduleArm = "CONTROL"
+	// Not drawn yet: a crossover's order is drawn at random when the experiment starts.
+	ScheduleArmUndrawn ScheduleArm = "UNDRAWN"
+)
+
+var AllScheduleArm = []ScheduleArm{
+	ScheduleArmIntervention,
+	ScheduleArmControl,
+	ScheduleArmUndrawn,
+}
+
+func (e ScheduleArm) IsValid() bool {
+	switch e {
+	case ScheduleArmIntervention, ScheduleArmControl, ScheduleArmUndrawn:
+		return true
+	}
+	return false
+}
+
+func (e ScheduleArm) String() string {
+	return string(e)
+}
+
+func (e *ScheduleArm) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ScheduleArm(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ScheduleArm", str)
+	}
+	return nil
+}
+
+func (e ScheduleArm) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ScheduleArm) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ScheduleArm) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
