@@ -477,6 +477,28 @@ func TestBrowserPlaygroundAndDashboard(t *testing.T) {
 	b.setField(t, "#x-protocol", "CAFFEINE_CUTOFF")
 	b.setField(t, "#x-metric", "resting_hr")
 	b.setField(t, "#x-direction", "DECREASE")
+	// A randomized crossover is planned (not started) first: its schedule
+	// shows cycles and blocks, and no arm before the order is drawn.
+	b.setField(t, "#x-design", "CROSSOVER")
+	b.setField(t, "#x-cycles", "3")
+	b.setField(t, "#x-block", "5")
+	b.setField(t, "#x-start", time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly))
+	b.run(t, chromedp.Click(chromedp.CSS("#plan-button")))
+	b.waitJS(t, `document.querySelector('#plan-result') || document.querySelector('#start-form .error')`, 10*time.Second, "the crossover plan")
+	var xErr string
+	eval(t, b, `(document.querySelector('#start-form .error') || {}).innerText || ''`, &xErr)
+	require.Empty(t, xErr, "planIntervention (CROSSOVER) failed in the page")
+	xplan := b.text(t, "#plan-result")
+	require.Contains(t, xplan, "Day-by-day schedule (30 days)", "3 cycles × 2 blocks × 5 days")
+	require.Contains(t, xplan, "drawn at random when you start")
+	var arms []string
+	eval(t, b, `[...document.querySelectorAll('#plan-result tbody tr td:nth-child(3)')].map(td => td.textContent)`, &arms)
+	require.Len(t, arms, 30)
+	for _, a := range arms {
+		require.Equal(t, "not drawn yet", a)
+	}
+	b.shot(t, "crossover-planned")
+	b.setField(t, "#x-design", "BASELINE_AB")
 	b.setField(t, "#x-days", "21")
 	b.setField(t, "#x-start", start)
 	// Start stays disabled until the plan's minimum detectable effect is shown

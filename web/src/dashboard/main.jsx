@@ -219,7 +219,7 @@ function Metrics({ refreshKey }) {
 // ---- experiments ----------------------------------------------------------
 
 function StartForm({ metrics, onStarted }) {
-  const [form, setForm] = useState({ title: '', protocolKind: 'CAFFEINE_CUTOFF', targetMetric: '', expectedDirection: 'INCREASE', design: 'BASELINE_AB', plannedDays: 21, startDay: today() });
+  const [form, setForm] = useState({ title: '', protocolKind: 'CAFFEINE_CUTOFF', targetMetric: '', expectedDirection: 'INCREASE', design: 'BASELINE_AB', plannedDays: 21, cycles: 4, blockDays: 7, startDay: today() });
   const [result, setResult] = useState(null);
   const [plan, setPlan] = useState(null);
   const [error, setError] = useState(null);
@@ -230,7 +230,10 @@ function StartForm({ metrics, onStarted }) {
     setForm((f) => ({ ...f, [k]: v }));
   };
   const target = form.targetMetric || metrics[0]?.key || '';
-  const input = { ...form, targetMetric: target, plannedDays: Number(form.plannedDays) };
+  const input = { ...form, targetMetric: target, plannedDays: Number(form.plannedDays), cycles: Number(form.cycles), blockDays: Number(form.blockDays) };
+  // A crossover's length is cycles × 2 × blockDays; a before/after plan has no cycles.
+  if (input.design === 'CROSSOVER') delete input.plannedDays;
+  else { delete input.cycles; delete input.blockDays; }
   if (!input.startDay) delete input.startDay;
   // The plan shown is for exactly the current input: any edit disables Start
   // until the minimum detectable effect of the edited plan has been shown.
@@ -279,8 +282,24 @@ function StartForm({ metrics, onStarted }) {
       <select id="x-direction" value={form.expectedDirection} onChange={set('expectedDirection')}>
         <option value="INCREASE">increase</option><option value="DECREASE">decrease</option>
       </select>
-      <label for="x-days">Planned days (7 to 180, including the lag)</label>
-      <input id="x-days" type="number" min={7} max={180} value={form.plannedDays} onInput={set('plannedDays')} />
+      <label for="x-design">Design</label>
+      <select id="x-design" value={form.design} onChange={set('design')}>
+        <option value="BASELINE_AB">before and after (the 28 days before vs the days after)</option>
+        <option value="CROSSOVER">randomized crossover (on and off blocks in a random order; drift cancels)</option>
+      </select>
+      {form.design === 'CROSSOVER' ? (
+        <>
+          <label for="x-cycles">Cycles (3 to 26; each has one block on and one off)</label>
+          <input id="x-cycles" type="number" min={3} max={26} value={form.cycles} onInput={set('cycles')} />
+          <label for="x-block">Days per block (the first days of each block are a washout, not analysed)</label>
+          <input id="x-block" type="number" min={3} value={form.blockDays} onInput={set('blockDays')} />
+        </>
+      ) : (
+        <>
+          <label for="x-days">Planned days (7 to 180, including the lag)</label>
+          <input id="x-days" type="number" min={7} max={180} value={form.plannedDays} onInput={set('plannedDays')} />
+        </>
+      )}
       <label for="x-start">First day (a past day makes it a retrospective look back)</label>
       <input id="x-start" type="date" value={form.startDay} onInput={set('startDay')} />
       <button type="button" id="plan-button" onClick={check}>Show the minimum detectable effect</button>
@@ -314,7 +333,7 @@ function Schedule({ days }) {
         <table>
           <thead><tr><th scope="col">Day</th><th scope="col">Cycle</th><th scope="col">Arm</th><th scope="col">Analysed</th></tr></thead>
           <tbody>
-            {days.map((d) => <tr key={d.day}><td>{d.day}</td><td>{d.cycle}</td><td>{human(d.arm)}</td><td>{d.washout ? 'no (washout/lag)' : 'yes'}</td></tr>)}
+            {days.map((d) => <tr key={d.day}><td>{d.day}</td><td>{d.cycle}</td><td>{d.arm === 'UNDRAWN' ? 'not drawn yet' : human(d.arm)}</td><td>{d.washout ? 'no (washout/lag)' : 'yes'}</td></tr>)}
           </tbody>
         </table>
       </div>
