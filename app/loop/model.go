@@ -10,8 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -177,6 +180,7 @@ func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time
 	if err != nil {
 		return sum, run, err
 	}
+	var inputs []detect.Input
 	for _, metric := range sortedKeys(bySource) {
 		if failed[metric] != nil {
 			continue
@@ -203,8 +207,10 @@ func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time
 				in.BySource[src] = series.Normalize(s)
 			}
 		}
-		run.results = append(run.results, insight.MetricResult{Metric: m, Result: detect.Run(in, opt)})
+		run.results = append(run.results, insight.MetricResult{Metric: m})
+		inputs = append(inputs, in)
 	}
+	detectAll(run.results, inputs, opt)
 	plan := insight.Decide(run.results, existing)
 	byMetric := map[string][]insight.Action{}
 	for _, a := range plan.Actions {
@@ -253,6 +259,40 @@ func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time
 		run.wrote = true
 	}
 	return sum, run, nil
+}
+
+// detectAll runs the detectors of every metric (pure and independent of
+// each other) on up to GOMAXPROCS cores: results[i].Result = detect.Run(inputs[i], opt).
+func detectAll(results []insight.MetricResult, inputs []detect.Input, opt detect.Options) {
+	workers := min(runtime.GOMAXPROCS(0), len(inputs))
+	if workers <= 1 {
+		for i, in := range inputs {
+			results[i].Result = detect.Run(in, opt)
+		}
+		return
+	}
+	var (
+		next      atomic.Int64
+		wg        sync.WaitGroup
+		panicOnce sync.Once
+		panicked  any
+	)
+	for range workers {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panicOnce.Do(func() { panicked = p })
+				}
+			}()
+			for i := int(next.Add(1) - 1); i < len(inputs); i = int(next.Add(1) - 1) {
+				results[i].Result = detect.Run(inputs[i], opt)
+			}
+		})
+	}
+	wg.Wait()
+	if panicked != nil {
+		panic(panicked) // in the caller's goroutine, where the request's recovery handles it, as before
+	}
 }
 
 // recordsSince is the first start day of the stored insights an evening's

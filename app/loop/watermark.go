@@ -23,22 +23,25 @@ import (
 // The watermark lets a rerun with no new data skip the work, exactly.
 //
 // A run's result depends only on what it reads (the user's time zone, the
-// observations and their revisions in the window, provider connections,
-// stored insights, baselines, experiments and evaluations), on the local
-// day (windows move each evening) and on the runner's configuration and
-// code. At the start of every run the loop locks the user's row and reads a
-// fingerprint of all of it in one statement: the audit chain's sequence and
-// head (every write by a use case appends to the chain under that lock),
-// the time zone, row counts and newest write times of those tables, the
-// local day, the configuration and the build. After a run that leaves the
-// data at a fixed point — running again on it would write nothing to the
-// tables the loop reads — the fingerprint of the data as the run left it
-// and the summary that next run would return are stored on the user
-// (users.loop_watermark). A run whose fingerprint equals the stored one
-// returns that summary and writes nothing. Anything else — a new
-// observation or revision, a dismissed insight, an experiment, a new
-// evening, another time zone or configuration — changes the fingerprint
-// and the run does all its work.
+// observations in the window and their revisions, provider connections,
+// stored insights, the newest baselines, experiments and evaluations), on
+// the local day (windows move each evening) and on the runner's
+// configuration and code. At the start of every run the loop locks the
+// user's row and reads, in one statement, a fingerprint of all of it: the
+// audit chain's sequence number and head (every use case that writes any of
+// those rows appends to the chain under that row lock), the time zone, the
+// number of observations in the window, the number and newest write time
+// of revisions, connections, experiments and insights, the number of
+// evaluations (a safety net for writes made outside the use cases), plus
+// the local day, the configuration and the build. Baselines are written by
+// the loop alone. After a run that leaves the data at a fixed point —
+// running again on it would write nothing to the tables the loop reads —
+// the fingerprint of the data as the run left it and the summary that next
+// run would return are stored on the user (users.loop_watermark). A run
+// whose fingerprint equals the stored one returns that summary and writes
+// nothing. Anything else — a new observation or revision, a dismissed
+// insight, an experiment, a new evening, another time zone or
+// configuration — changes the fingerprint and the run does all its work.
 //
 // A run is at a fixed point when it failed no metric, evaluated no
 // experiment and either changed no insight (the next run sees the same
@@ -81,10 +84,10 @@ var buildID = sync.OnceValue(func() string {
 
 // fingerprintSQL reads and, on PostgreSQL, locks the user's row and counts
 // what the loop reads. Observations count from fromDay (the oldest local
-// day any time zone's window can start at); the other tables are small.
+// day any time zone's window can start at); the other tables are small per
+// user.
 const fingerprintSQL = `SELECT u.timezone, u.audit_seq, u.audit_head, u.loop_watermark,
  (SELECT COUNT(*) FROM observations o WHERE o.user_id = u.id AND o.local_day >= {2}),
- (SELECT MAX(o.created_at) FROM observations o WHERE o.user_id = u.id AND o.local_day >= {2}),
  (SELECT COUNT(*) FROM observation_revisions r WHERE r.user_id = u.id),
  (SELECT MAX(r.created_at) FROM observation_revisions r WHERE r.user_id = u.id),
  (SELECT COUNT(*) FROM provider_connections c WHERE c.user_id = u.id),
@@ -93,8 +96,7 @@ const fingerprintSQL = `SELECT u.timezone, u.audit_seq, u.audit_head, u.loop_wat
  (SELECT MAX(i.updated_at) FROM interventions i WHERE i.user_id = u.id),
  (SELECT COUNT(*) FROM evaluations e WHERE e.user_id = u.id),
  (SELECT COUNT(*) FROM insights n WHERE n.user_id = u.id),
- (SELECT MAX(n.updated_at) FROM insights n WHERE n.user_id = u.id),
- (SELECT COUNT(*) FROM baselines b WHERE b.user_id = u.id)
+ (SELECT MAX(n.updated_at) FROM insights n WHERE n.user_id = u.id)
 FROM users u WHERE u.id = {1}`
 
 // readInputs locks the user's row (PostgreSQL; SQLite transactions hold the
@@ -134,7 +136,7 @@ func (r *Runner) readInputs(ctx context.Context, tx *ent.Tx, userID string, lock
 	var (
 		tz, head, stored string
 		seq              int64
-		vals             [12]sql.NullString
+		vals             [10]sql.NullString
 	)
 	dest := []any{&tz, &seq, &head, &stored}
 	for i := range vals {
@@ -157,7 +159,7 @@ func (r *Runner) readInputs(ctx context.Context, tx *ent.Tx, userID string, lock
 	}
 	// observations, revisions, connections, interventions, evaluations:
 	// nothing the MODEL stage writes.
-	in.counts = strings.Join(parts[:9], "|")
+	in.counts = strings.Join(parts[:8], "|")
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%d|%s\n%s\n%s\n%s\n%d|%#v\n", buildID(), tz, seq, head, in.asOf.Format(time.DateOnly),
 		fromDay.Format(time.DateOnly), strings.Join(parts, "|"), r.cap(), opt)
