@@ -397,3 +397,62 @@ func TestLoopOneMetricFailsTheOthersAreKept(t *testing.T) {
 		})
 	}
 }
+
+// TestLoopRecomputesOnlyTheMetricsWithNewData: the same evening, new data
+// for one metric runs that metric's detectors alone (the others' inputs are
+// unchanged), and the outcome equals that of a runner that recomputes every
+// metric.
+func TestLoopRecomputesOnlyTheMetricsWithNewData(t *testing.T) {
+	t.Parallel()
+	st := servertest.NewPostgresStore(t)
+	warm := servertest.NewServer(t, st, nil)
+	pinClock(warm, 60)
+	sys := viewer.System(context.Background())
+	var in []sample
+	for d := 1; d <= 59; d++ {
+		in = append(in, hrv(d, 50+float64(d%7)))
+	}
+	in = append(in, spikeSeries()...)
+	outcome := func(uid string) []string {
+		var out []string
+		rows, err := st.Client.Insight.Query().Where(insight.UserID(uid)).Order(ent.Asc(insight.FieldDedupeKey)).All(sys)
+		require.NoError(t, err)
+		for _, r := range rows {
+			out = append(out, fmt.Sprintf("%s %s %s %s..%s %s %v %s %s", r.DedupeKey, r.Kind, r.Status, r.StartDay, r.EndDay,
+				r.EvidenceGrade, r.Confidence, r.Title, r.Summary))
+		}
+		evs, err := st.Client.AuditEvent.Query().Where(auditevent.UserID(uid)).Order(ent.Asc(auditevent.FieldSeq)).All(sys)
+		require.NoError(t, err)
+		for _, ev := range evs {
+			if ev.EntityType != "Insight" && ev.EntityType != "Baseline" {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%d %s %s %s", ev.Seq, ev.Action, ev.Decision, ev.Reason))
+		}
+		return out
+	}
+	var results [][]string
+	for i, cold := range []bool{false, true} {
+		uid := warm.CreateUser(t, fmt.Sprintf("incremental%d@example.com", i))
+		warm.Do(t, uid, ingestMutation, map[string]any{"input": in}).Decode(t, &ingestOut{})
+		sum, err := warm.App.Loop.Run(sys, st.Client, uid)
+		require.NoError(t, err)
+		require.Equal(t, 2, sum.Detected)
+		warm.Do(t, uid, ingestMutation, map[string]any{"input": []sample{hrv(60, 20)}}).Decode(t, &ingestOut{})
+		srv := warm
+		if cold { // another process: nothing cached
+			srv = servertest.NewServer(t, st, nil)
+			pinClock(srv, 60)
+		}
+		sum, err = srv.App.Loop.Run(sys, st.Client, uid)
+		require.NoError(t, err)
+		if cold {
+			require.Equal(t, 2, sum.Detected)
+		} else {
+			require.Equal(t, 1, sum.Detected, "only hrv_rmssd has new data")
+		}
+		require.Positive(t, sum.InsightsCreated)
+		results = append(results, outcome(uid))
+	}
+	require.Equal(t, results[0], results[1])
+}

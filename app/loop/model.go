@@ -8,6 +8,7 @@ package loop
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"runtime"
@@ -48,6 +49,7 @@ type Runner struct {
 	// Dialect is the database's (entgo.io/ent/dialect: "postgres" or
 	// "sqlite3"); empty turns the watermark off (every run does all its work).
 	Dialect string
+	cache   detectCache
 	// Observe, when set, is told each stage's duration ("model",
 	// "evaluate") and, as stage "total", the whole run's with its error
 	// (metrics; it must not block).
@@ -67,6 +69,7 @@ type ModelSummary struct {
 	InsightsSkipped   int // skipped by the daily guardrail (audited)
 	InsightsUpdated   int // re-graded, extended (audited, INSIGHT_UPDATED)
 	StateChanges      int
+	Detected          int // metrics whose detectors ran (the others' inputs had not changed since the last run)
 	CreatedInsightIDs []string
 	// Failures are the metrics that could not be modelled (audited; the
 	// others were kept).
@@ -210,7 +213,7 @@ func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time
 		run.results = append(run.results, insight.MetricResult{Metric: m})
 		inputs = append(inputs, in)
 	}
-	detectAll(run.results, inputs, opt)
+	sum.Detected = r.detectAll(userID, run.results, inputs, opt)
 	plan := insight.Decide(run.results, existing)
 	byMetric := map[string][]insight.Action{}
 	for _, a := range plan.Actions {
@@ -261,15 +264,20 @@ func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time
 	return sum, run, nil
 }
 
-// detectAll runs the detectors of every metric (pure and independent of
-// each other) on up to GOMAXPROCS cores: results[i].Result = detect.Run(inputs[i], opt).
-func detectAll(results []insight.MetricResult, inputs []detect.Input, opt detect.Options) {
-	workers := min(runtime.GOMAXPROCS(0), len(inputs))
-	if workers <= 1 {
-		for i, in := range inputs {
-			results[i].Result = detect.Run(in, opt)
+// detectAll runs the detectors of every metric whose input changed since
+// the last run (pure and independent of each other) on up to GOMAXPROCS
+// cores: results[i].Result = detect.Run(inputs[i], opt). It returns how
+// many ran.
+func (r *Runner) detectAll(userID string, results []insight.MetricResult, inputs []detect.Input, opt detect.Options) int {
+	var todo []int
+	digests := make([][sha256.Size]byte, len(inputs))
+	for i, in := range inputs {
+		digests[i] = inputDigest(in, opt)
+		if res, ok := r.cache.get(userID+"\x00"+in.Metric, digests[i]); ok {
+			results[i].Result = res
+			continue
 		}
-		return
+		todo = append(todo, i)
 	}
 	var (
 		next      atomic.Int64
@@ -277,22 +285,29 @@ func detectAll(results []insight.MetricResult, inputs []detect.Input, opt detect
 		panicOnce sync.Once
 		panicked  any
 	)
-	for range workers {
-		wg.Go(func() {
-			defer func() {
-				if p := recover(); p != nil {
-					panicOnce.Do(func() { panicked = p })
-				}
-			}()
-			for i := int(next.Add(1) - 1); i < len(inputs); i = int(next.Add(1) - 1) {
-				results[i].Result = detect.Run(inputs[i], opt)
+	work := func() {
+		defer func() {
+			if p := recover(); p != nil {
+				panicOnce.Do(func() { panicked = p })
 			}
-		})
+		}()
+		for k := int(next.Add(1) - 1); k < len(todo); k = int(next.Add(1) - 1) {
+			i := todo[k]
+			results[i].Result = detect.Run(inputs[i], opt)
+		}
 	}
+	for range min(runtime.GOMAXPROCS(0), len(todo)) - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 	if panicked != nil {
 		panic(panicked) // in the caller's goroutine, where the request's recovery handles it, as before
 	}
+	for _, i := range todo {
+		r.cache.put(userID+"\x00"+inputs[i].Metric, digests[i], results[i].Result)
+	}
+	return len(todo)
 }
 
 // recordsSince is the first start day of the stored insights an evening's
