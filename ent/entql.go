@@ -399,18 +399,19 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			user.FieldCreatedAt:    {Type: field.TypeTime, Column: user.FieldCreatedAt},
-			user.FieldUpdatedAt:    {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldEmail:        {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldDisplayName:  {Type: field.TypeString, Column: user.FieldDisplayName},
-			user.FieldRole:         {Type: field.TypeEnum, Column: user.FieldRole},
-			user.FieldPasswordHash: {Type: field.TypeString, Column: user.FieldPasswordHash},
-			user.FieldTimezone:     {Type: field.TypeString, Column: user.FieldTimezone},
-			user.FieldSafetyFlags:  {Type: field.TypeJSON, Column: user.FieldSafetyFlags},
-			user.FieldFeedSeq:      {Type: field.TypeInt64, Column: user.FieldFeedSeq},
-			user.FieldAuditSeq:     {Type: field.TypeInt64, Column: user.FieldAuditSeq},
-			user.FieldAuditHead:    {Type: field.TypeString, Column: user.FieldAuditHead},
-			user.FieldDeletedAt:    {Type: field.TypeTime, Column: user.FieldDeletedAt},
+			user.FieldCreatedAt:     {Type: field.TypeTime, Column: user.FieldCreatedAt},
+			user.FieldUpdatedAt:     {Type: field.TypeTime, Column: user.FieldUpdatedAt},
+			user.FieldEmail:         {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldDisplayName:   {Type: field.TypeString, Column: user.FieldDisplayName},
+			user.FieldRole:          {Type: field.TypeEnum, Column: user.FieldRole},
+			user.FieldPasswordHash:  {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldTimezone:      {Type: field.TypeString, Column: user.FieldTimezone},
+			user.FieldSafetyFlags:   {Type: field.TypeJSON, Column: user.FieldSafetyFlags},
+			user.FieldFeedSeq:       {Type: field.TypeInt64, Column: user.FieldFeedSeq},
+			user.FieldAuditSeq:      {Type: field.TypeInt64, Column: user.FieldAuditSeq},
+			user.FieldAuditHead:     {Type: field.TypeString, Column: user.FieldAuditHead},
+			user.FieldDeletedAt:     {Type: field.TypeTime, Column: user.FieldDeletedAt},
+			user.FieldLoopWatermark: {Type: field.TypeString, Column: user.FieldLoopWatermark},
 		},
 	}
 	graph.MustAddE(
@@ -2645,6 +2646,11 @@ func (f *UserFilter) WhereAuditHead(p entql.StringP) {
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
 func (f *UserFilter) WhereDeletedAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldDeletedAt))
+}
+
+// WhereLoopWatermark applies the entql string predicate on the loop_watermark field.
+func (f *UserFilter) WhereLoopWatermark(p entql.StringP) {
+	f.Where(p.Field(user.FieldLoopWatermark))
 }
 
 // WhereHasConnections applies a predicate to check if query has an edge connections.

@@ -17622,6 +17622,7 @@ type UserMutation struct {
 	addaudit_seq                 *int64
 	audit_head                   *string
 	deleted_at                   *time.Time
+	loop_watermark               *string
 	clearedFields                map[string]struct{}
 	connections                  map[string]struct{}
 	removedconnections           map[string]struct{}
@@ -18309,6 +18310,42 @@ func (m *UserMutation) DeletedAtCleared() bool {
 func (m *UserMutation) ResetDeletedAt() {
 	m.deleted_at = nil
 	delete(m.clearedFields, user.FieldDeletedAt)
+}
+
+// SetLoopWatermark sets the "loop_watermark" field.
+func (m *UserMutation) SetLoopWatermark(s string) {
+	m.loop_watermark = &s
+}
+
+// LoopWatermark returns the value of the "loop_watermark" field in the mutation.
+func (m *UserMutation) LoopWatermark() (r string, exists bool) {
+	v := m.loop_watermark
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLoopWatermark returns the old "loop_watermark" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldLoopWatermark(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLoopWatermark is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLoopWatermark requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLoopWatermark: %w", err)
+	}
+	return oldValue.LoopWatermark, nil
+}
+
+// ResetLoopWatermark resets all changes to the "loop_watermark" field.
+func (m *UserMutation) ResetLoopWatermark() {
+	m.loop_watermark = nil
 }
 
 // AddConnectionIDs adds the "connections" edge to the ProviderConnection entity by ids.
@@ -19047,7 +19084,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -19084,6 +19121,9 @@ func (m *UserMutation) Fields() []string {
 	if m.deleted_at != nil {
 		fields = append(fields, user.FieldDeletedAt)
 	}
+	if m.loop_watermark != nil {
+		fields = append(fields, user.FieldLoopWatermark)
+	}
 	return fields
 }
 
@@ -19116,6 +19156,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.AuditHead()
 	case user.FieldDeletedAt:
 		return m.DeletedAt()
+	case user.FieldLoopWatermark:
+		return m.LoopWatermark()
 	}
 	return nil, false
 }
@@ -19149,6 +19191,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldAuditHead(ctx)
 	case user.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
+	case user.FieldLoopWatermark:
+		return m.OldLoopWatermark(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -19241,6 +19285,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDeletedAt(v)
+		return nil
+	case user.FieldLoopWatermark:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLoopWatermark(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -19380,6 +19431,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldDeletedAt:
 		m.ResetDeletedAt()
+		return nil
+	case user.FieldLoopWatermark:
+		m.ResetLoopWatermark()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -43,6 +43,8 @@ type User struct {
 	AuditHead string `json:"audit_head,omitempty"`
 	// set when the account was erased (deleteAccount): the row is a scrubbed tombstone and its tokens are refused
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// what the last loop run saw (a fingerprint of its inputs) and what a rerun on the same inputs returns; lets a rerun with no new data skip the work (app/loop)
+	LoopWatermark string `json:"loop_watermark,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -224,7 +226,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case user.FieldFeedSeq, user.FieldAuditSeq:
 			values[i] = new(sql.NullInt64)
-		case user.FieldID, user.FieldEmail, user.FieldDisplayName, user.FieldRole, user.FieldPasswordHash, user.FieldTimezone, user.FieldAuditHead:
+		case user.FieldID, user.FieldEmail, user.FieldDisplayName, user.FieldRole, user.FieldPasswordHash, user.FieldTimezone, user.FieldAuditHead, user.FieldLoopWatermark:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
@@ -325,6 +327,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.DeletedAt = new(time.Time)
 				*_m.DeletedAt = value.Time
+			}
+		case user.FieldLoopWatermark:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field loop_watermark", values[i])
+			} else if value.Valid {
+				_m.LoopWatermark = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -465,6 +473,9 @@ func (_m *User) String() string {
 		builder.WriteString("deleted_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("loop_watermark=")
+	builder.WriteString(_m.LoopWatermark)
 	builder.WriteByte(')')
 	return builder.String()
 }

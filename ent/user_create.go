@@ -196,6 +196,20 @@ func (_c *UserCreate) SetNillableDeletedAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetLoopWatermark sets the "loop_watermark" field.
+func (_c *UserCreate) SetLoopWatermark(v string) *UserCreate {
+	_c.mutation.SetLoopWatermark(v)
+	return _c
+}
+
+// SetNillableLoopWatermark sets the "loop_watermark" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLoopWatermark(v *string) *UserCreate {
+	if v != nil {
+		_c.SetLoopWatermark(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserCreate) SetID(v string) *UserCreate {
 	_c.mutation.SetID(v)
@@ -480,6 +494,10 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultAuditHead
 		_c.mutation.SetAuditHead(v)
 	}
+	if _, ok := _c.mutation.LoopWatermark(); !ok {
+		v := user.DefaultLoopWatermark
+		_c.mutation.SetLoopWatermark(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if user.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized user.DefaultID (forgotten import ent/runtime?)")
@@ -535,6 +553,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.AuditHead(); !ok {
 		return &ValidationError{Name: "audit_head", err: errors.New(`ent: missing required field "User.audit_head"`)}
+	}
+	if _, ok := _c.mutation.LoopWatermark(); !ok {
+		return &ValidationError{Name: "loop_watermark", err: errors.New(`ent: missing required field "User.loop_watermark"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := user.IDValidator(v); err != nil {
@@ -624,6 +645,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeletedAt(); ok {
 		_spec.SetField(user.FieldDeletedAt, field.TypeTime, value)
 		_node.DeletedAt = &value
+	}
+	if value, ok := _c.mutation.LoopWatermark(); ok {
+		_spec.SetField(user.FieldLoopWatermark, field.TypeString, value)
+		_node.LoopWatermark = value
 	}
 	if nodes := _c.mutation.ConnectionsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1053,6 +1078,18 @@ func (u *UserUpsert) ClearDeletedAt() *UserUpsert {
 	return u
 }
 
+// SetLoopWatermark sets the "loop_watermark" field.
+func (u *UserUpsert) SetLoopWatermark(v string) *UserUpsert {
+	u.Set(user.FieldLoopWatermark, v)
+	return u
+}
+
+// UpdateLoopWatermark sets the "loop_watermark" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLoopWatermark() *UserUpsert {
+	u.SetExcluded(user.FieldLoopWatermark)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1297,6 +1334,20 @@ func (u *UserUpsertOne) UpdateDeletedAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearDeletedAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetLoopWatermark sets the "loop_watermark" field.
+func (u *UserUpsertOne) SetLoopWatermark(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLoopWatermark(v)
+	})
+}
+
+// UpdateLoopWatermark sets the "loop_watermark" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLoopWatermark() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLoopWatermark()
 	})
 }
 
@@ -1711,6 +1762,20 @@ func (u *UserUpsertBulk) UpdateDeletedAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearDeletedAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetLoopWatermark sets the "loop_watermark" field.
+func (u *UserUpsertBulk) SetLoopWatermark(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLoopWatermark(v)
+	})
+}
+
+// UpdateLoopWatermark sets the "loop_watermark" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLoopWatermark() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLoopWatermark()
 	})
 }
 

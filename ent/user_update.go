@@ -225,6 +225,20 @@ func (_u *UserUpdate) ClearDeletedAt() *UserUpdate {
 	return _u
 }
 
+// SetLoopWatermark sets the "loop_watermark" field.
+func (_u *UserUpdate) SetLoopWatermark(v string) *UserUpdate {
+	_u.mutation.SetLoopWatermark(v)
+	return _u
+}
+
+// SetNillableLoopWatermark sets the "loop_watermark" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLoopWatermark(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetLoopWatermark(*v)
+	}
+	return _u
+}
+
 // AddConnectionIDs adds the "connections" edge to the ProviderConnection entity by IDs.
 func (_u *UserUpdate) AddConnectionIDs(ids ...string) *UserUpdate {
 	_u.mutation.AddConnectionIDs(ids...)
@@ -838,6 +852,9 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(user.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LoopWatermark(); ok {
+		_spec.SetField(user.FieldLoopWatermark, field.TypeString, value)
 	}
 	if _u.mutation.ConnectionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1628,6 +1645,20 @@ func (_u *UserUpdateOne) ClearDeletedAt() *UserUpdateOne {
 	return _u
 }
 
+// SetLoopWatermark sets the "loop_watermark" field.
+func (_u *UserUpdateOne) SetLoopWatermark(v string) *UserUpdateOne {
+	_u.mutation.SetLoopWatermark(v)
+	return _u
+}
+
+// SetNillableLoopWatermark sets the "loop_watermark" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLoopWatermark(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetLoopWatermark(*v)
+	}
+	return _u
+}
+
 // AddConnectionIDs adds the "connections" edge to the ProviderConnection entity by IDs.
 func (_u *UserUpdateOne) AddConnectionIDs(ids ...string) *UserUpdateOne {
 	_u.mutation.AddConnectionIDs(ids...)
@@ -2271,6 +2302,9 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(user.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LoopWatermark(); ok {
+		_spec.SetField(user.FieldLoopWatermark, field.TypeString, value)
 	}
 	if _u.mutation.ConnectionsCleared() {
 		edge := &sqlgraph.EdgeSpec{

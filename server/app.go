@@ -93,7 +93,7 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 	a.Recorder.Committed = a.observeDecision
 	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Earliest: cfg.Guardrails.ObservationFloor, Recorder: a.Recorder, Now: a.clock, Dialect: st.Dialect}
 	a.Ingest.Observe = a.observeIngest
-	a.Loop = &loop.Runner{Recorder: a.Recorder, InsightsPerDay: cfg.Guardrails.InsightsPerDay, Now: a.clock}
+	a.Loop = &loop.Runner{Recorder: a.Recorder, InsightsPerDay: cfg.Guardrails.InsightsPerDay, Now: a.clock, Dialect: st.Dialect}
 	a.Loop.Observe = a.observeLoop
 	narrator := &llm.Narrator{Timeout: cfg.Guardrails.NarrativeTimeout}
 	if cfg.LLM.Enabled() {

@@ -83,23 +83,36 @@ func (r *Runner) Run(ctx context.Context, client *ent.Client, userID string) (_ 
 
 func (r *Runner) runStages(ctx context.Context, tx *ent.Tx, userID string, start time.Time, timeout time.Duration) (Summary, error) {
 	var sum Summary
-	ms, err := r.Model(ctx, tx, userID)
+	in, err := r.readInputs(ctx, tx, userID, true)
+	if err != nil {
+		return sum, err
+	}
+	if prev, ok := in.skip(); ok {
+		return prev, nil
+	}
+	ms, run, err := r.model(ctx, tx, userID, in.loc, in.asOf)
 	r.observe("model", start, err)
 	sum.ModelSummary = ms
 	if err != nil {
 		return sum, err
 	}
+	if err := r.evaluate(ctx, tx, userID, in.asOf, start, timeout, &sum); err != nil {
+		return sum, err
+	}
+	return sum, r.settle(ctx, tx, userID, in, sum, run)
+}
+
+// evaluate is the EVALUATE + SYNTHESIZE stage: experiments whose planned
+// window has ended by today and that have no evaluation yet are completed,
+// evaluated and narrated.
+func (r *Runner) evaluate(ctx context.Context, tx *ent.Tx, userID string, today series.Day, start time.Time, timeout time.Duration, sum *Summary) error {
 	evalStart := time.Now()
 	defer func() { r.observe("evaluate", evalStart, nil) }()
 	if time.Since(start) > timeout {
-		return sum, engine.Errorf(engine.ELIMIT, "loop exceeded %s", timeout)
+		return engine.Errorf(engine.ELIMIT, "loop exceeded %s", timeout)
 	}
 	if r.Evaluator == nil {
-		return sum, nil
-	}
-	_, _, today, err := UserDay(ctx, tx, userID, r.now())
-	if err != nil {
-		return sum, err
+		return nil
 	}
 	active, err := tx.Intervention.Query().
 		Where(intervention.UserID(userID), intervention.StatusIn(intervention.StatusACTIVE, intervention.StatusCOMPLETED),
@@ -107,7 +120,7 @@ func (r *Runner) runStages(ctx context.Context, tx *ent.Tx, userID string, start
 		Order(ent.Asc(intervention.FieldCreatedAt)).
 		All(ctx)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	for _, itv := range active {
 		if itv.StartDay == nil {
@@ -121,7 +134,7 @@ func (r *Runner) runStages(ctx context.Context, tx *ent.Tx, userID string, start
 				Reason:  "the experiment's start day cannot be read, so it was not evaluated",
 				Details: map[string]any{"code": engine.EINTERNAL},
 			}); aerr != nil {
-				return sum, aerr
+				return aerr
 			}
 			sum.Failures = append(sum.Failures, MetricFailure{Metric: "intervention:" + itv.ID, Code: engine.EINTERNAL})
 			continue
@@ -130,14 +143,14 @@ func (r *Runner) runStages(ctx context.Context, tx *ent.Tx, userID string, start
 			continue // still running
 		}
 		if _, err := r.Evaluator.CompleteAndEvaluate(ctx, tx, userID, itv.ID); err != nil {
-			return sum, err
+			return err
 		}
 		sum.EvaluationsCreated++
 		if time.Since(start) > timeout {
-			return sum, engine.Errorf(engine.ELIMIT, "loop exceeded %s", timeout)
+			return engine.Errorf(engine.ELIMIT, "loop exceeded %s", timeout)
 		}
 	}
-	return sum, nil
+	return nil
 }
 
 // auditOverrun records, in its own transaction, that a loop run exceeded

@@ -8,11 +8,17 @@ package loop
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine"
@@ -25,6 +31,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	entinsight "github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 )
 
@@ -39,6 +46,10 @@ type Runner struct {
 	Detect         detect.Options   // zero value means detect.DefaultOptions()
 	Timeout        time.Duration    // runtime guardrail per run; ≤ 0 means DefaultTimeout
 	Evaluator      Evaluator        // evaluates experiments whose window ended; nil skips that stage
+	// Dialect is the database's (entgo.io/ent/dialect: "postgres" or
+	// "sqlite3"); empty turns the watermark off (every run does all its work).
+	Dialect string
+	cache   detectCache
 	// Observe, when set, is told each stage's duration ("model",
 	// "evaluate") and, as stage "total", the whole run's with its error
 	// (metrics; it must not block).
@@ -58,6 +69,7 @@ type ModelSummary struct {
 	InsightsSkipped   int // skipped by the daily guardrail (audited)
 	InsightsUpdated   int // re-graded, extended (audited, INSIGHT_UPDATED)
 	StateChanges      int
+	Detected          int // metrics whose detectors ran (the others' inputs had not changed since the last run)
 	CreatedInsightIDs []string
 	// Failures are the metrics that could not be modelled (audited; the
 	// others were kept).
@@ -87,22 +99,46 @@ func (r *Runner) cap() int {
 // Model runs baselines and detectors for every metric of userID inside tx,
 // asks the engine for the evening's decisions (engine/insight.Decide: the
 // false-discovery step across all metrics' tests, re-grading, reversals)
-// and persists each metric's baseline and decisions in its own savepoint:
-// a failure in one metric (a stored day that does not parse, an unknown
-// metric, a constraint) is rolled back to that savepoint, audited and
-// reported in ModelSummary.Failures, and never undoes the other metrics.
-// Only a failure of the transaction itself (or of the context) is returned.
+// and persists every metric's baseline and decisions with set-based
+// statements inside one savepoint. When that fails, it persists each metric
+// in its own savepoint instead: a failure in one metric (a stored day that
+// does not parse, an unknown metric, a constraint) is rolled back to that
+// savepoint, audited and reported in ModelSummary.Failures, and never
+// undoes the other metrics. Only a failure of the transaction itself (or of
+// the context) is returned.
 func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSummary, error) {
-	var sum ModelSummary
 	_, loc, asOf, err := UserDay(ctx, tx, userID, r.now())
 	if err != nil {
-		return sum, err
+		return ModelSummary{}, err
 	}
+	sum, _, err := r.model(ctx, tx, userID, loc, asOf)
+	return sum, err
+}
+
+// modelRun is what one MODEL stage computed, kept for the watermark.
+type modelRun struct {
+	asOf    series.Day
+	loc     *time.Location
+	opt     detect.Options
+	results []insight.MetricResult
+	// wrote says whether anything was written; wroteInsights whether an
+	// insight was created or changed (the next evening's decisions then
+	// see other records).
+	wrote, wroteInsights bool
+}
+
+func (r *Runner) detectOptions() detect.Options {
 	opt := r.Detect
 	if opt == (detect.Options{}) {
 		opt = detect.DefaultOptions()
 	}
-	opt = opt.WithDefaults()
+	return opt.WithDefaults()
+}
+
+func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time.Location, asOf series.Day) (ModelSummary, *modelRun, error) {
+	var sum ModelSummary
+	opt := r.detectOptions()
+	run := &modelRun{asOf: asOf, loc: loc, opt: opt}
 	// Findings reach back HistoryDays and their baselines another long
 	// window: older observations cannot change the result, so they are not read.
 	from := series.AddDays(asOf, -(opt.HistoryDays + opt.Baseline.LongWindowDays + 1))
@@ -110,9 +146,10 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 		Where(observation.UserID(userID), observation.Missing(false), observation.ValueNotNil(),
 			observation.LocalDayGTE(from.Format(time.DateOnly))).
 		Order(ent.Asc(observation.FieldLocalDay), ent.Asc(observation.FieldObservedAt)).
+		Select(observation.FieldMetric, observation.FieldSource, observation.FieldLocalDay, observation.FieldValue).
 		All(ctx)
 	if err != nil {
-		return sum, fmt.Errorf("loading observations: %w", err)
+		return sum, run, fmt.Errorf("loading observations: %w", err)
 	}
 	bySource := map[string]map[string]series.Series{}
 	failed := map[string]error{}
@@ -132,19 +169,21 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 	}
 	disconnected, err := disconnectedSince(ctx, tx, userID, loc)
 	if err != nil {
-		return sum, err
+		return sum, run, err
 	}
-	createdToday, err := tx.Insight.Query().
-		Where(entinsight.UserID(userID), entinsight.CreatedAtGTE(startOfDay(r.now(), loc))).
-		Count(ctx)
+	createdToday, err := r.createdToday(ctx, tx, userID, loc)
 	if err != nil {
-		return sum, err
+		return sum, run, err
 	}
-	existing, err := loadRecords(ctx, tx, userID, series.AddDays(asOf, -(opt.HistoryDays+insight.ChangeMatchDays)))
+	existing, err := loadRecords(ctx, tx, userID, recordsSince(asOf, opt))
 	if err != nil {
-		return sum, err
+		return sum, run, err
 	}
-	var results []insight.MetricResult
+	prev, err := latestBaselines(ctx, tx, userID)
+	if err != nil {
+		return sum, run, err
+	}
+	var inputs []detect.Input
 	for _, metric := range sortedKeys(bySource) {
 		if failed[metric] != nil {
 			continue
@@ -171,87 +210,238 @@ func (r *Runner) Model(ctx context.Context, tx *ent.Tx, userID string) (ModelSum
 				in.BySource[src] = series.Normalize(s)
 			}
 		}
-		results = append(results, insight.MetricResult{Metric: m, Result: detect.Run(in, opt)})
+		run.results = append(run.results, insight.MetricResult{Metric: m})
+		inputs = append(inputs, in)
 	}
-	plan := insight.Decide(results, existing)
+	sum.Detected = r.detectAll(userID, run.results, inputs, opt)
+	plan := insight.Decide(run.results, existing)
 	byMetric := map[string][]insight.Action{}
 	for _, a := range plan.Actions {
 		byMetric[a.Finding.Metric] = append(byMetric[a.Finding.Metric], a)
 	}
-	st := &modelState{budget: r.cap() - createdToday, plan: plan}
-	for _, mr := range results {
-		metric := mr.Result.Metric
-		sum.Metrics = append(sum.Metrics, metric)
-		err := r.inSavepoint(ctx, tx, func() error {
-			return r.persistMetric(ctx, tx, userID, mr, byMetric[metric], st, &sum)
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return sum, err
+	st := &modelState{budget: r.cap() - createdToday, plan: plan, prev: prev}
+	for _, mr := range run.results {
+		sum.Metrics = append(sum.Metrics, mr.Result.Metric)
+	}
+	// Every metric in one savepoint, with set-based writes; when that
+	// fails, each metric in its own, so one metric's failure keeps the others.
+	before, budget := sum, st.budget
+	err = r.inSavepoint(ctx, tx, func() error {
+		return r.persist(ctx, tx, userID, run.results, byMetric, st, &sum)
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return sum, run, err
+		}
+		sum, st.budget, st.wrote, st.wroteInsights = before, budget, false, false
+		for _, mr := range run.results {
+			metric := mr.Result.Metric
+			err := r.inSavepoint(ctx, tx, func() error {
+				return r.persist(ctx, tx, userID, []insight.MetricResult{mr}, byMetric, st, &sum)
+			})
+			if err != nil {
+				if ctx.Err() != nil {
+					return sum, run, err
+				}
+				failed[metric] = err
 			}
-			failed[metric] = err
 		}
 	}
-	for _, metric := range sortedKeys(failed) {
-		if err := r.auditFailure(ctx, tx, userID, metric, asOf, failed[metric]); err != nil {
-			return sum, err
+	run.wrote, run.wroteInsights = st.wrote, st.wroteInsights
+	if len(failed) > 0 {
+		batch := r.Recorder.NewBatch(userID)
+		for _, metric := range sortedKeys(failed) {
+			if err := batch.Audit(failureAudit(userID, metric, asOf, failed[metric])); err != nil {
+				return sum, run, err
+			}
+			sum.Failures = append(sum.Failures, MetricFailure{Metric: metric, Code: engine.ErrorCode(failed[metric])})
 		}
-		sum.Failures = append(sum.Failures, MetricFailure{Metric: metric, Code: engine.ErrorCode(failed[metric])})
+		if err := batch.Flush(ctx, tx); err != nil {
+			return sum, run, err
+		}
+		run.wrote = true
 	}
-	return sum, nil
+	return sum, run, nil
 }
 
-// modelState is what persisting one metric shares with the next.
+// detectAll runs the detectors of every metric whose input changed since
+// the last run (pure and independent of each other) on up to GOMAXPROCS
+// cores: results[i].Result = detect.Run(inputs[i], opt). It returns how
+// many ran.
+func (r *Runner) detectAll(userID string, results []insight.MetricResult, inputs []detect.Input, opt detect.Options) int {
+	var todo []int
+	digests := make([][sha256.Size]byte, len(inputs))
+	for i, in := range inputs {
+		digests[i] = inputDigest(in, opt)
+		if res, ok := r.cache.get(userID+"\x00"+in.Metric, digests[i]); ok {
+			results[i].Result = res
+			continue
+		}
+		todo = append(todo, i)
+	}
+	var (
+		next      atomic.Int64
+		wg        sync.WaitGroup
+		panicOnce sync.Once
+		panicked  any
+	)
+	work := func() {
+		defer func() {
+			if p := recover(); p != nil {
+				panicOnce.Do(func() { panicked = p })
+			}
+		}()
+		for k := int(next.Add(1) - 1); k < len(todo); k = int(next.Add(1) - 1) {
+			i := todo[k]
+			results[i].Result = detect.Run(inputs[i], opt)
+		}
+	}
+	for range min(runtime.GOMAXPROCS(0), len(todo)) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	if panicked != nil {
+		panic(panicked) // in the caller's goroutine, where the request's recovery handles it, as before
+	}
+	for _, i := range todo {
+		r.cache.put(userID+"\x00"+inputs[i].Metric, digests[i], results[i].Result)
+	}
+	return len(todo)
+}
+
+// recordsSince is the first start day of the stored insights an evening's
+// findings can match.
+func recordsSince(asOf series.Day, opt detect.Options) series.Day {
+	return series.AddDays(asOf, -(opt.HistoryDays + insight.ChangeMatchDays))
+}
+
+// createdToday counts the user's insights created since the start of the
+// local day (the daily guardrail).
+func (r *Runner) createdToday(ctx context.Context, tx *ent.Tx, userID string, loc *time.Location) (int, error) {
+	return tx.Insight.Query().
+		Where(entinsight.UserID(userID), entinsight.CreatedAtGTE(startOfDay(r.now(), loc))).
+		Count(ctx)
+}
+
+// modelState is what persisting one group of metrics shares with the next.
 type modelState struct {
 	budget int
 	plan   insight.Plan
+	prev   map[string]*ent.Baseline // the newest stored baseline of each metric
+	// wrote and wroteInsights say what persisting wrote (see modelRun).
+	wrote, wroteInsights bool
 }
 
-// persistMetric writes one metric's baseline and the evening's decisions
-// about it.
-func (r *Runner) persistMetric(ctx context.Context, tx *ent.Tx, userID string, mr insight.MetricResult, actions []insight.Action, st *modelState, sum *ModelSummary) error {
-	changed, err := r.saveBaseline(ctx, tx, userID, mr.Result)
-	if err != nil {
-		return err
+// persist writes the baselines of results and the evening's decisions about
+// them: the baselines, new insights, audit events and feed events each with
+// one multi-row INSERT, re-graded and superseded insights with one UPDATE
+// each. The rows, their order and the trail's sequence numbers are those of
+// writing each decision in turn.
+func (r *Runner) persist(ctx context.Context, tx *ent.Tx, userID string, results []insight.MetricResult, byMetric map[string][]insight.Action, st *modelState, sum *ModelSummary) error {
+	// Baselines: once per metric and day.
+	saved := make([]*ent.Baseline, len(results))
+	var creates []*ent.BaselineCreate
+	var forResult []int
+	for i, mr := range results {
+		if p := st.prev[mr.Result.Metric]; p != nil && p.AsOfDay == mr.Result.AsOf.Format(time.DateOnly) {
+			continue // already computed for this day with the same data
+		}
+		creates = append(creates, baselineCreate(tx, userID, mr.Result))
+		forResult = append(forResult, i)
 	}
-	created, skipped, updated := 0, 0, 0
-	var ids []string
-	for _, a := range actions {
-		switch a.Kind {
-		case insight.Create:
-			if st.budget <= 0 {
-				if err := r.skip(ctx, tx, userID, a.Finding); err != nil {
-					return err
-				}
-				skipped++
+	if len(creates) > 0 {
+		rows, err := tx.Baseline.CreateBulk(creates...).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("saving baseline: %w", err)
+		}
+		for j, i := range forResult {
+			saved[i] = rows[j]
+		}
+		st.wrote = true
+	}
+	// New insights, in the order of the decisions, within the day's budget.
+	type at struct{ metric, action int }
+	budget := st.budget
+	newInsight := map[at]int{}
+	var insights []*ent.InsightCreate
+	var details []map[string]any
+	for i, mr := range results {
+		for j, a := range byMetric[mr.Result.Metric] {
+			if a.Kind != insight.Create || budget <= 0 {
 				continue
 			}
-			id, err := r.create(ctx, tx, userID, mr, a, st.plan)
+			d := createDetails(mr, a, st.plan)
+			newInsight[at{i, j}] = len(insights)
+			insights = append(insights, insightCreate(tx, userID, a, d))
+			details = append(details, d)
+			budget--
+		}
+	}
+	ids := make([]string, 0, len(insights))
+	for i := 0; i < len(insights); i += 500 {
+		rows, err := tx.Insight.CreateBulk(insights[i:min(i+500, len(insights))]...).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("saving insight: %w", err)
+		}
+		for _, in := range rows {
+			ids = append(ids, in.ID)
+		}
+	}
+	// The trail, decision by decision.
+	batch := r.Recorder.NewBatch(userID)
+	changes, created, skipped, updated := 0, 0, 0, 0
+	var createdIDs []string
+	for i, mr := range results {
+		if saved[i] != nil {
+			changed, err := r.baselineAudit(batch, userID, mr.Result, st.prev[mr.Result.Metric], saved[i])
 			if err != nil {
 				return err
 			}
-			st.budget--
-			created++
-			ids = append(ids, id)
-		case insight.Regrade, insight.ExtendGap:
-			if err := r.update(ctx, tx, userID, mr, a); err != nil {
-				return err
+			if changed {
+				changes++
 			}
-			updated++
-		case insight.Hold:
-			if err := r.hold(ctx, tx, userID, a, st.plan); err != nil {
+		}
+		for j, a := range byMetric[mr.Result.Metric] {
+			var err error
+			switch a.Kind {
+			case insight.Create:
+				k, ok := newInsight[at{i, j}]
+				if !ok {
+					err = r.skip(batch, userID, a.Finding)
+					skipped++
+					break
+				}
+				err = r.created(ctx, tx, batch, userID, ids[k], a, details[k])
+				created++
+				createdIDs = append(createdIDs, ids[k])
+			case insight.Regrade, insight.ExtendGap:
+				err = r.update(ctx, tx, batch, userID, mr, a)
+				updated++
+			case insight.Hold:
+				err = r.hold(batch, userID, a, st.plan)
+			}
+			if err != nil {
 				return err
 			}
 		}
 	}
-	// Counted only once the metric's savepoint holds.
-	if changed {
-		sum.StateChanges++
+	if batch.Len() > 0 {
+		st.wrote = true
 	}
+	if err := batch.Flush(ctx, tx); err != nil {
+		return err
+	}
+	// Counted only once the savepoint holds.
+	st.budget = budget
+	if created+updated > 0 {
+		st.wroteInsights = true
+	}
+	sum.StateChanges += changes
 	sum.InsightsCreated += created
 	sum.InsightsSkipped += skipped
 	sum.InsightsUpdated += updated
-	sum.CreatedInsightIDs = append(sum.CreatedInsightIDs, ids...)
+	sum.CreatedInsightIDs = append(sum.CreatedInsightIDs, createdIDs...)
 	return nil
 }
 
@@ -273,16 +463,15 @@ func (r *Runner) inSavepoint(ctx context.Context, tx *ent.Tx, fn func() error) e
 	return nil
 }
 
-// auditFailure records that one metric could not be modelled this
+// failureAudit records that one metric could not be modelled this
 // evening; the message carries the error code, never a health value.
-func (r *Runner) auditFailure(ctx context.Context, tx *ent.Tx, userID, metric string, asOf series.Day, cause error) error {
-	_, err := r.Recorder.Audit(ctx, tx, record.Audit{
+func failureAudit(userID, metric string, asOf series.Day, cause error) record.Audit {
+	return record.Audit{
 		UserID: userID, EntityType: "Metric", EntityID: metric, Action: "loop", Decision: "metric_failed",
 		Reason: fmt.Sprintf("the loop could not model %s as of %s (%s); the other metrics were kept",
 			metric, asOf.Format(time.DateOnly), engine.ErrorCode(cause)),
 		Details: map[string]any{"metric": metric, "asOf": asOf.Format(time.DateOnly), "code": engine.ErrorCode(cause), "error": engine.ErrorMessage(cause)},
-	})
-	return err
+	}
 }
 
 // loadRecords loads the user's insights that start on or after since, as
@@ -337,25 +526,40 @@ func disconnectedSince(ctx context.Context, tx *ent.Tx, userID string, loc *time
 	return out, nil
 }
 
-// saveBaseline stores the baseline as of res.AsOf (once per day) and
-// audits a change of detector state; it reports whether the state changed.
-func (r *Runner) saveBaseline(ctx context.Context, tx *ent.Tx, userID string, res detect.Result) (bool, error) {
-	day := res.AsOf.Format(time.DateOnly)
-	prev, err := tx.Baseline.Query().
-		Where(entbaseline.UserID(userID), entbaseline.Metric(res.Metric)).
-		Order(ent.Desc(entbaseline.FieldAsOfDay)).
-		First(ctx)
-	if err != nil && !ent.IsNotFound(err) {
-		return false, err
+// latestBaselines maps each metric to the user's newest stored baseline.
+func latestBaselines(ctx context.Context, tx *ent.Tx, userID string) (map[string]*ent.Baseline, error) {
+	rows, err := tx.Baseline.Query().Where(entbaseline.UserID(userID), newestBaselinePerMetric()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading baselines: %w", err)
 	}
+	out := make(map[string]*ent.Baseline, len(rows))
+	for _, b := range rows {
+		out[b.Metric] = b
+	}
+	return out, nil
+}
+
+// newestBaselinePerMetric keeps the newest baseline row of each (user,
+// metric): no row of the same user and metric has a later day (answered
+// from the (user_id, metric, as_of_day) unique index).
+func newestBaselinePerMetric() predicate.Baseline {
+	return func(s *entsql.Selector) {
+		newer := entsql.Table(entbaseline.Table).As("newer")
+		s.Where(entsql.Not(entsql.Exists(
+			entsql.Select(newer.C(entbaseline.FieldID)).From(newer).Where(entsql.And(
+				entsql.ColumnsEQ(newer.C(entbaseline.FieldUserID), s.C(entbaseline.FieldUserID)),
+				entsql.ColumnsEQ(newer.C(entbaseline.FieldMetric), s.C(entbaseline.FieldMetric)),
+				entsql.ColumnsGT(newer.C(entbaseline.FieldAsOfDay), s.C(entbaseline.FieldAsOfDay)),
+			)),
+		)))
+	}
+}
+
+// baselineCreate is the baseline row of res as of res.AsOf.
+func baselineCreate(tx *ent.Tx, userID string, res detect.Result) *ent.BaselineCreate {
 	b := res.Baseline
-	state := entbaseline.State(b.State)
-	if prev != nil && prev.AsOfDay == day {
-		// Already computed for this day with the same data.
-		return false, nil
-	}
-	create := tx.Baseline.Create().SetUserID(userID).SetMetric(res.Metric).SetAsOfDay(day).
-		SetState(state).SetDetectorState(entbaseline.DetectorState(res.State)).SetStateReason(res.StateReason).
+	create := tx.Baseline.Create().SetUserID(userID).SetMetric(res.Metric).SetAsOfDay(res.AsOf.Format(time.DateOnly)).
+		SetState(entbaseline.State(b.State)).SetDetectorState(entbaseline.DetectorState(res.State)).SetStateReason(res.StateReason).
 		SetValidDays(b.ValidDays).SetValidDaysLast28(b.ValidDaysLookback)
 	if b.Usable() {
 		create.SetMedian(b.Median).SetMad(b.Analysis.MAD).SetBandLow(b.BandLow).SetBandHigh(b.BandHigh).SetEwma(b.EWMA).
@@ -364,53 +568,54 @@ func (r *Runner) saveBaseline(ctx context.Context, tx *ent.Tx, userID string, re
 	if b.FrozenSince != nil {
 		create.SetFrozenSince(b.FrozenSince.Format(time.DateOnly))
 	}
-	saved, err := create.Save(ctx)
-	if err != nil {
-		return false, fmt.Errorf("saving baseline: %w", err)
-	}
+	return create
+}
+
+// baselineAudit audits a change of detector state between the previous
+// baseline and the one just saved; it reports whether the state changed.
+func (r *Runner) baselineAudit(batch *record.Batch, userID string, res detect.Result, prev, saved *ent.Baseline) (bool, error) {
 	if prev != nil && prev.DetectorState == saved.DetectorState {
 		return false, nil
 	}
+	b := res.Baseline
 	action, decision := "state_change", strings.ToLower(string(res.State))
 	switch res.State {
 	case detect.StatePausedDataQuality, detect.StateConflictingSources:
 		action = "suppress"
 	}
-	_, err = r.Recorder.Audit(ctx, tx, record.Audit{
+	return true, batch.Audit(record.Audit{
 		UserID: userID, EntityType: "Baseline", EntityID: saved.ID, Action: action, Decision: decision,
 		Reason: res.StateReason,
 		Details: map[string]any{
-			"metric": res.Metric, "asOf": day, "state": string(res.State), "baselineState": string(b.State),
+			"metric": res.Metric, "asOf": saved.AsOfDay, "state": string(res.State), "baselineState": string(b.State),
 			"recentCoverage": res.RecentCoverage, "validDays": b.ValidDays, "validDaysLast28": b.ValidDaysLookback,
 			"conflicts": len(res.Conflicts),
 		},
 	})
-	return true, err
 }
 
-func (r *Runner) skip(ctx context.Context, tx *ent.Tx, userID string, f detect.Finding) error {
-	_, err := r.Recorder.Audit(ctx, tx, record.Audit{
+func (r *Runner) skip(batch *record.Batch, userID string, f detect.Finding) error {
+	return batch.Audit(record.Audit{
 		UserID: userID, EntityType: "Insight", EntityID: f.Key, Action: "skip", Decision: "guardrail_skipped",
 		Reason:  fmt.Sprintf("the daily limit of %d insights was reached", r.cap()),
 		Details: findingDetails(f),
 	})
-	return err
 }
 
 // hold audits a finding that passed its detector but not the evening's
 // false-discovery control: nothing is shown.
-func (r *Runner) hold(ctx context.Context, tx *ent.Tx, userID string, a insight.Action, plan insight.Plan) error {
+func (r *Runner) hold(batch *record.Batch, userID string, a insight.Action, plan insight.Plan) error {
 	details := findingDetails(a.Finding)
 	details["fdrThreshold"], details["fdrTests"], details["fdrLevel"] = plan.Threshold, plan.Tests, insight.FDRLevel
 	details["evidenceGrade"] = string(a.Assessment.Grade)
-	_, err := r.Recorder.Audit(ctx, tx, record.Audit{
+	return batch.Audit(record.Audit{
 		UserID: userID, EntityType: "Insight", EntityID: a.Key, Action: "suppress", Decision: "fdr_held",
 		Reason: a.Reason, Details: details,
 	})
-	return err
 }
 
-func (r *Runner) create(ctx context.Context, tx *ent.Tx, userID string, mr insight.MetricResult, a insight.Action, plan insight.Plan) (string, error) {
+// createDetails is the evidence stored with a new insight and its audit event.
+func createDetails(mr insight.MetricResult, a insight.Action, plan insight.Plan) map[string]any {
 	f, as := a.Finding, a.Assessment
 	details := findingDetails(f)
 	details["baselineState"] = string(mr.Result.Baseline.State)
@@ -418,40 +623,46 @@ func (r *Runner) create(ctx context.Context, tx *ent.Tx, userID string, mr insig
 	details["pValue"], details["fdrThreshold"], details["fdrTests"], details["fdrLevel"] = f.PValue, plan.Threshold, plan.Tests, insight.FDRLevel
 	details["directionSupported"] = a.DirectionSupported
 	details["evidenceGrade"] = string(as.Grade)
-	in, err := tx.Insight.Create().
+	return details
+}
+
+// insightCreate is the new insight of a Create decision.
+func insightCreate(tx *ent.Tx, userID string, a insight.Action, details map[string]any) *ent.InsightCreate {
+	f, as := a.Finding, a.Assessment
+	return tx.Insight.Create().
 		SetUserID(userID).SetMetric(f.Metric).SetKind(entinsight.Kind(f.Kind)).
 		SetTitle(a.Text.Title).SetSummary(a.Text.Summary).SetDirection(string(f.Direction)).
 		SetStartDay(f.Day.Format(time.DateOnly)).SetEndDay(f.EndDay.Format(time.DateOnly)).
 		SetDedupeKey(a.Key).
 		SetEvidenceGrade(as.Grade).SetConfidence(as.Confidence).SetSampleSize(as.SampleSize).SetCoverage(as.Coverage).
 		SetWhy(as.Why).SetHowConfident(as.HowConfident).SetWhatWouldChange(as.WhatWouldChange).
-		SetDetails(details).
-		Save(ctx)
-	if err != nil {
-		return "", fmt.Errorf("saving insight: %w", err)
-	}
-	if _, err := r.Recorder.Audit(ctx, tx, record.Audit{
-		UserID: userID, EntityType: "Insight", EntityID: in.ID, Action: "create", Decision: "created",
+		SetDetails(details)
+}
+
+// created audits and announces a new insight and supersedes the open
+// insights it reverses.
+func (r *Runner) created(ctx context.Context, tx *ent.Tx, batch *record.Batch, userID, id string, a insight.Action, details map[string]any) error {
+	f, as := a.Finding, a.Assessment
+	if err := batch.Audit(record.Audit{
+		UserID: userID, EntityType: "Insight", EntityID: id, Action: "create", Decision: "created",
 		Reason: a.Reason, Details: details,
 	}); err != nil {
-		return "", err
+		return err
 	}
-	if _, err := r.Recorder.Feed(ctx, tx, userID, feedevent.KindINSIGHT_CREATED, in.ID, map[string]any{
+	batch.Feed(feedevent.KindINSIGHT_CREATED, id, map[string]any{
 		"metric": f.Metric, "kind": string(f.Kind), "evidenceGrade": string(as.Grade),
-	}); err != nil {
-		return "", err
-	}
+	})
 	for _, old := range a.Supersedes {
-		if err := r.supersede(ctx, tx, userID, old, in.ID, f); err != nil {
-			return "", err
+		if err := r.supersede(ctx, tx, batch, userID, old, id, f); err != nil {
+			return err
 		}
 	}
-	return in.ID, nil
+	return nil
 }
 
 // supersede closes an open insight that a newer finding reversed, audited
 // and announced (INSIGHT_UPDATED).
-func (r *Runner) supersede(ctx context.Context, tx *ent.Tx, userID string, old insight.Record, newID string, f detect.Finding) error {
+func (r *Runner) supersede(ctx context.Context, tx *ent.Tx, batch *record.Batch, userID string, old insight.Record, newID string, f detect.Finding) error {
 	n, err := tx.Insight.Update().
 		Where(entinsight.ID(old.ID), entinsight.UserID(userID), entinsight.StatusIn(entinsight.StatusACTIVE, entinsight.StatusACKNOWLEDGED)).
 		SetStatus(entinsight.StatusSUPERSEDED).SetSupersededBy(newID).
@@ -463,22 +674,22 @@ func (r *Runner) supersede(ctx context.Context, tx *ent.Tx, userID string, old i
 		return nil
 	}
 	reason := fmt.Sprintf("superseded: a newer %s in the other direction was found from %s", strings.ToLower(string(f.Kind)), f.Day.Format(time.DateOnly))
-	if _, err := r.Recorder.Audit(ctx, tx, record.Audit{
+	if err := batch.Audit(record.Audit{
 		UserID: userID, EntityType: "Insight", EntityID: old.ID, Action: "update", Decision: "superseded",
 		Reason:  reason,
 		Details: map[string]any{"supersededBy": newID, "sourceMetrics": []string{f.Metric}, "key": old.Key},
 	}); err != nil {
 		return err
 	}
-	_, err = r.Recorder.Feed(ctx, tx, userID, feedevent.KindINSIGHT_UPDATED, old.ID, map[string]any{
+	batch.Feed(feedevent.KindINSIGHT_UPDATED, old.ID, map[string]any{
 		"metric": f.Metric, "kind": string(old.Kind), "status": string(entinsight.StatusSUPERSEDED), "supersededBy": newID,
 	})
-	return err
+	return nil
 }
 
 // update re-grades an open insight (new grade, confidence, words, end
 // day) or extends an open data gap, audited and announced (INSIGHT_UPDATED).
-func (r *Runner) update(ctx context.Context, tx *ent.Tx, userID string, mr insight.MetricResult, a insight.Action) error {
+func (r *Runner) update(ctx context.Context, tx *ent.Tx, batch *record.Batch, userID string, mr insight.MetricResult, a insight.Action) error {
 	f, as, old := a.Finding, a.Assessment, a.Target
 	details := findingDetails(f)
 	details["baselineState"] = string(mr.Result.Baseline.State)
@@ -501,16 +712,16 @@ func (r *Runner) update(ctx context.Context, tx *ent.Tx, userID string, mr insig
 		"previousGrade": string(old.Grade), "evidenceGrade": string(as.Grade), "kind": string(f.Kind),
 		"previousConfidence": old.Confidence, "confidence": as.Confidence, "sourceMetrics": []string{f.Metric},
 	}
-	if _, err := r.Recorder.Audit(ctx, tx, record.Audit{
+	if err := batch.Audit(record.Audit{
 		UserID: userID, EntityType: "Insight", EntityID: old.ID, Action: "update", Decision: decision,
 		Reason: a.Reason, Details: auditDetails,
 	}); err != nil {
 		return err
 	}
-	_, err := r.Recorder.Feed(ctx, tx, userID, feedevent.KindINSIGHT_UPDATED, old.ID, map[string]any{
+	batch.Feed(feedevent.KindINSIGHT_UPDATED, old.ID, map[string]any{
 		"metric": f.Metric, "kind": string(f.Kind), "evidenceGrade": string(as.Grade), "change": decision,
 	})
-	return err
+	return nil
 }
 
 // findingDetails is the evidence of a finding: source metric, windows,

@@ -28,14 +28,88 @@ func Median(xs []float64) float64 {
 	return medianInPlace(buf)
 }
 
-// medianInPlace sorts buf and returns its median; buf must be non-empty.
+// medianInPlace returns the median of buf, reordering buf; buf must be
+// non-empty. It selects the middle values (quickselect, linear time) rather
+// than sorting, with the same result bit for bit: without NaN or −0 the
+// order statistics are unique values. With a NaN or a −0 (whose place among
+// equal values a sort leaves to the algorithm) it sorts, as it always did.
 func medianInPlace(buf []float64) float64 {
-	slices.Sort(buf)
 	n := len(buf)
-	if n%2 == 1 {
-		return buf[n/2]
+	if n < 16 || !selectable(buf) {
+		slices.Sort(buf)
+		if n%2 == 1 {
+			return buf[n/2]
+		}
+		return (buf[n/2-1] + buf[n/2]) / 2
 	}
-	return (buf[n/2-1] + buf[n/2]) / 2
+	k := n / 2
+	hi := selectKth(buf, k)
+	if n%2 == 1 {
+		return hi
+	}
+	lo := buf[0]
+	for _, x := range buf[1:k] {
+		lo = max(lo, x)
+	}
+	return (lo + hi) / 2
+}
+
+// selectable reports whether buf holds neither NaN nor −0.
+func selectable(buf []float64) bool {
+	for _, x := range buf {
+		if x != x || (x == 0 && math.Signbit(x)) {
+			return false
+		}
+	}
+	return true
+}
+
+// selectKth reorders buf so that buf[k] is the value a sort would put there,
+// nothing after it smaller and nothing before it larger, and returns it
+// (Hoare's quickselect with a median-of-three pivot; it sorts the rest when
+// a bad pivot sequence makes it slow).
+func selectKth(buf []float64, k int) float64 {
+	lo, hi := 0, len(buf)-1
+	for steps := 0; lo < hi; steps++ {
+		if steps > 64 {
+			slices.Sort(buf[lo : hi+1])
+			return buf[k]
+		}
+		mid := lo + (hi-lo)/2
+		if buf[mid] < buf[lo] {
+			buf[mid], buf[lo] = buf[lo], buf[mid]
+		}
+		if buf[hi] < buf[lo] {
+			buf[hi], buf[lo] = buf[lo], buf[hi]
+		}
+		if buf[hi] < buf[mid] {
+			buf[hi], buf[mid] = buf[mid], buf[hi]
+		}
+		p := buf[mid]
+		i, j := lo, hi
+		for i <= j {
+			for buf[i] < p {
+				i++
+			}
+			for buf[j] > p {
+				j--
+			}
+			if i <= j {
+				buf[i], buf[j] = buf[j], buf[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return buf[k] // between j and i every value equals p
+		}
+	}
+	return buf[k]
 }
 
 // MAD returns the unscaled median absolute deviation of xs about its median,

@@ -2,6 +2,8 @@ package baseline
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -102,4 +104,64 @@ func TestEWMA(t *testing.T) {
 		require.True(t, math.IsNaN(EWMA([]float64{1}, 1.5)))
 		require.True(t, math.IsNaN(EWMA([]float64{1}, math.NaN())))
 	})
+}
+
+// sortedMedian is the median by a full sort, the definition medianInPlace
+// must reproduce bit for bit.
+func sortedMedian(xs []float64) float64 {
+	buf := slices.Clone(xs)
+	slices.Sort(buf)
+	n := len(buf)
+	if n%2 == 1 {
+		return buf[n/2]
+	}
+	return (buf[n/2-1] + buf[n/2]) / 2
+}
+
+// TestMedianSelectionEqualsSortBitForBit: selecting the middle values gives
+// exactly the sorted median and MAD (same float64 bits) on many shapes of
+// data: ties, zeros, negatives, sorted and reversed runs, every length up
+// to 400, and the NaN and −0 inputs that keep the sort.
+func TestMedianSelectionEqualsSortBitForBit(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(19, 5))
+	gens := map[string]func() float64{
+		"normal":   func() float64 { return 60 + 8*r.NormFloat64() },
+		"ties":     func() float64 { return float64(r.IntN(5)) },
+		"zeros":    func() float64 { return float64(r.IntN(3)) * 0.1 },
+		"negative": func() float64 { return -r.ExpFloat64() * 3 },
+		"wide":     func() float64 { return math.Ldexp(r.Float64()-0.5, r.IntN(200)-100) },
+		"rounded":  func() float64 { return math.Round((450+30*r.NormFloat64())*10) / 10 },
+	}
+	for name, gen := range gens {
+		for n := 1; n <= 400; n++ {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = gen()
+			}
+			switch n % 4 {
+			case 1:
+				slices.Sort(xs)
+			case 2:
+				slices.Sort(xs)
+				slices.Reverse(xs)
+			}
+			want := sortedMedian(xs)
+			got := medianInPlace(slices.Clone(xs))
+			require.Equal(t, math.Float64bits(want), math.Float64bits(got), "%s n=%d median", name, n)
+			dev := make([]float64, n)
+			for i, x := range xs {
+				dev[i] = math.Abs(x - want)
+			}
+			m, mad := medianMAD(slices.Clone(xs))
+			require.Equal(t, math.Float64bits(want), math.Float64bits(m), "%s n=%d medianMAD", name, n)
+			require.Equal(t, math.Float64bits(sortedMedian(dev)), math.Float64bits(mad), "%s n=%d MAD", name, n)
+		}
+	}
+	for _, odd := range [][]float64{
+		append(slices.Repeat([]float64{1}, 20), math.Copysign(0, -1), 0, 0, -1),
+		append(slices.Repeat([]float64{2, 3}, 20), math.NaN()),
+	} {
+		require.Equal(t, math.Float64bits(sortedMedian(odd)), math.Float64bits(medianInPlace(slices.Clone(odd))))
+	}
 }

@@ -667,6 +667,7 @@ var (
 		{Name: "audit_seq", Type: field.TypeInt64, Default: 0},
 		{Name: "audit_head", Type: field.TypeString, Default: ""},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "loop_watermark", Type: field.TypeString, Default: ""},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{

@@ -1516,6 +1516,10 @@ func init() {
 	userDescAuditHead := userFields[8].Descriptor()
 	// user.DefaultAuditHead holds the default value on creation for the audit_head field.
 	user.DefaultAuditHead = userDescAuditHead.Default.(string)
+	// userDescLoopWatermark is the schema descriptor for loop_watermark field.
+	userDescLoopWatermark := userFields[10].Descriptor()
+	// user.DefaultLoopWatermark holds the default value on creation for the loop_watermark field.
+	user.DefaultLoopWatermark = userDescLoopWatermark.Default.(string)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

@@ -41,6 +41,8 @@ func (User) Fields() []ent.Field {
 			Comment("hash of the newest audit event (hash chain head)"),
 		field.Time("deleted_at").Optional().Nillable().Annotations(entgql.Skip()).
 			Comment("set when the account was erased (deleteAccount): the row is a scrubbed tombstone and its tokens are refused"),
+		field.String("loop_watermark").Default("").Annotations(entgql.Skip()).
+			Comment("what the last loop run saw (a fingerprint of its inputs) and what a rerun on the same inputs returns; lets a rerun with no new data skip the work (app/loop)"),
 	}
 }
 

@@ -42,6 +42,8 @@ const (
 	FieldAuditHead = "audit_head"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
+	// FieldLoopWatermark holds the string denoting the loop_watermark field in the database.
+	FieldLoopWatermark = "loop_watermark"
 	// EdgeConnections holds the string denoting the connections edge name in mutations.
 	EdgeConnections = "connections"
 	// EdgeObservations holds the string denoting the observations edge name in mutations.
@@ -178,6 +180,7 @@ var Columns = []string{
 	FieldAuditSeq,
 	FieldAuditHead,
 	FieldDeletedAt,
+	FieldLoopWatermark,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -220,6 +223,8 @@ var (
 	DefaultAuditSeq int64
 	// DefaultAuditHead holds the default value on creation for the "audit_head" field.
 	DefaultAuditHead string
+	// DefaultLoopWatermark holds the default value on creation for the "loop_watermark" field.
+	DefaultLoopWatermark string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -313,6 +318,11 @@ func ByAuditHead(opts ...sql.OrderTermOption) OrderOption {
 // ByDeletedAt orders the results by the deleted_at field.
 func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
+// ByLoopWatermark orders the results by the loop_watermark field.
+func ByLoopWatermark(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLoopWatermark, opts...).ToFunc()
 }
 
 // ByConnectionsCount orders the results by connections count.

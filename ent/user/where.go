@@ -115,6 +115,11 @@ func DeletedAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldDeletedAt, v))
 }
 
+// LoopWatermark applies equality check predicate on the "loop_watermark" field. It's identical to LoopWatermarkEQ.
+func LoopWatermark(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLoopWatermark, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -698,6 +703,71 @@ func DeletedAtIsNil() predicate.User {
 // DeletedAtNotNil applies the NotNil predicate on the "deleted_at" field.
 func DeletedAtNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldDeletedAt))
+}
+
+// LoopWatermarkEQ applies the EQ predicate on the "loop_watermark" field.
+func LoopWatermarkEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkNEQ applies the NEQ predicate on the "loop_watermark" field.
+func LoopWatermarkNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkIn applies the In predicate on the "loop_watermark" field.
+func LoopWatermarkIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLoopWatermark, vs...))
+}
+
+// LoopWatermarkNotIn applies the NotIn predicate on the "loop_watermark" field.
+func LoopWatermarkNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLoopWatermark, vs...))
+}
+
+// LoopWatermarkGT applies the GT predicate on the "loop_watermark" field.
+func LoopWatermarkGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkGTE applies the GTE predicate on the "loop_watermark" field.
+func LoopWatermarkGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkLT applies the LT predicate on the "loop_watermark" field.
+func LoopWatermarkLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkLTE applies the LTE predicate on the "loop_watermark" field.
+func LoopWatermarkLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkContains applies the Contains predicate on the "loop_watermark" field.
+func LoopWatermarkContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkHasPrefix applies the HasPrefix predicate on the "loop_watermark" field.
+func LoopWatermarkHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkHasSuffix applies the HasSuffix predicate on the "loop_watermark" field.
+func LoopWatermarkHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkEqualFold applies the EqualFold predicate on the "loop_watermark" field.
+func LoopWatermarkEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldLoopWatermark, v))
+}
+
+// LoopWatermarkContainsFold applies the ContainsFold predicate on the "loop_watermark" field.
+func LoopWatermarkContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldLoopWatermark, v))
 }
 
 // HasConnections applies the HasEdge predicate on the "connections" edge.
