@@ -28,7 +28,7 @@ type Memory struct {
 }
 
 type job struct {
-	kind    string // TypeLoop or TypeSync
+	kind    string // TypeLoop, TypeSync or TypeImport
 	userID  string // the key: a user id, or a connection id for a sync
 	attempt int
 }
@@ -68,12 +68,26 @@ func (m *Memory) EnqueueSync(_ context.Context, connectionID string) error {
 	if m.opt.Sync == nil {
 		return engine.Errorf(engine.EINVALID, "this queue runs no provider syncs")
 	}
+	return m.enqueueNow(TypeSync, connectionID)
+}
+
+// EnqueueImport implements Queue.
+func (m *Memory) EnqueueImport(_ context.Context, importID string) error {
+	if m.opt.Import == nil {
+		return engine.Errorf(engine.EINVALID, "this queue runs no imports")
+	}
+	return m.enqueueNow(TypeImport, importID)
+}
+
+// enqueueNow schedules a job of kind for key at once, unless one is
+// already waiting.
+func (m *Memory) enqueueNow(kind, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.ctx.Err() != nil {
 		return engine.Errorf(engine.EINTERNAL, "job queue is closed")
 	}
-	j := job{kind: TypeSync, userID: connectionID}
+	j := job{kind: kind, userID: key}
 	if _, ok := m.pending[j]; ok {
 		return nil // already waiting
 	}
@@ -99,8 +113,11 @@ func (m *Memory) worker() {
 			return
 		case j := <-m.work:
 			h := m.handler
-			if j.kind == TypeSync {
+			switch j.kind {
+			case TypeSync:
 				h = m.opt.Sync
+			case TypeImport:
+				h = m.opt.Import
 			}
 			err := h(m.ctx, j.userID)
 			if err == nil || m.ctx.Err() != nil {
