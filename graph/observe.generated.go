@@ -2599,6 +2599,29 @@ func (ec *executionContext) fieldContext_ProviderIngestResult_result(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _ProviderIngestResult_revised(ctx context.Context, field graphql.CollectedField, obj *model.ProviderIngestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderIngestResult_revised(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revised, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderIngestResult_revised(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderIngestResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ProviderIngestResult_skipped(ctx context.Context, field graphql.CollectedField, obj *model.ProviderIngestResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3439,6 +3462,11 @@ func (ec *executionContext) _ProviderIngestResult(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("ProviderIngestResult")
 		case "result":
 			out.Values[i] = ec._ProviderIngestResult_result(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revised":
+			out.Values[i] = ec._ProviderIngestResult_revised(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

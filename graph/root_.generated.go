@@ -577,6 +577,7 @@ type ComplexityRoot struct {
 
 	ProviderIngestResult struct {
 		Result  func(childComplexity int) int
+		Revised func(childComplexity int) int
 		Skipped func(childComplexity int) int
 	}
 
@@ -3145,6 +3146,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderIngestResult.Result(childComplexity), true
+	case "ProviderIngestResult.revised":
+		if e.ComplexityRoot.ProviderIngestResult.Revised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderIngestResult.Revised(childComplexity), true
 	case "ProviderIngestResult.skipped":
 		if e.ComplexityRoot.ProviderIngestResult.Skipped == nil {
 			break
@@ -4831,6 +4838,8 @@ func (ec *executionContext) childFields_ProviderIngestResult(ctx context.Context
 	switch field.Name {
 	case "result":
 		return ec.fieldContext_ProviderIngestResult_result(ctx, field)
+	case "revised":
+		return ec.fieldContext_ProviderIngestResult_revised(ctx, field)
 	case "skipped":
 		return ec.fieldContext_ProviderIngestResult_skipped(ctx, field)
 	}

@@ -353,6 +353,8 @@ type ProviderAuthorization struct {
 type ProviderIngestResult struct {
 	// What was stored, as for ingestObservations.
 	Result *IngestResult `json:"result"`
+	// Stored values the payload changed: a record the provider rescored (same metric, source, day and time, another value) replaces the stored value, which is kept as an ObservationRevision (audited). 0 for a replayed idempotencyKey.
+	Revised int `json:"revised"`
 	// Records of the payload that were not ingested, with the reason.
 	Skipped []*SkippedRecord `json:"skipped"`
 }
