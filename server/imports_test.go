@@ -16,10 +16,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vitalgraph/vitalgraph/app/importer"
 	"github.com/vitalgraph/vitalgraph/app/importer/applegen"
+	appingest "github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/server"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
@@ -321,4 +324,40 @@ func TestUploadRefusals(t *testing.T) {
 	n, err := srv.App.Store.Client.HealthImport.Query().Where(healthimport.StatusEQ(healthimport.StatusFAILED)).Count(sctx)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
+}
+
+// TestUnfinishedImportsResumeAtStart: an upload accepted just before a
+// crash (its job never ran: the in-process queue lost it) is queued again
+// when a server starts on the same database, and imported.
+func TestUnfinishedImportsResumeAtStart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dbURL := servertest.NewPostgresSchema(t)
+	spool := t.TempDir()
+	st, err := server.OpenPostgres(ctx, dbURL)
+	require.NoError(t, err)
+	_, err = st.Migrate(ctx)
+	require.NoError(t, err)
+	uid, err := server.EnsureUser(ctx, st.Client, "crash@example.com", "Crash", user.RoleUSER)
+	require.NoError(t, err)
+	svc := &importer.Service{Client: st.Client, Ingest: &appingest.Service{}, Uploads: importer.Uploads{Dir: spool, MaxBytes: 1 << 20}}
+	sctx := viewer.System(ctx)
+	tx, err := st.Client.Tx(sctx)
+	require.NoError(t, err)
+	csv := "d,v\n2026-11-01,52\n2026-11-02,53\n"
+	imp, err := svc.Accept(sctx, tx, uid, importer.Upload{File: strings.NewReader(csv), Name: "rhr.csv", Size: int64(len(csv))},
+		healthimport.FormatCSV, &importer.CSVMapping{Value: "v", Day: "d", FixedMetric: "resting_hr", FixedUnit: "bpm"})
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit())
+	require.NoError(t, st.Close()) // the crash: no job was queued
+
+	st2, err := server.OpenPostgres(ctx, dbURL)
+	require.NoError(t, err)
+	srv := servertest.NewServer(t, st2, func(c *server.Config) {
+		c.Providers.Imports = server.ImportsConfig{SpoolDir: spool, MaxBytes: 1 << 20}
+	})
+	done := waitImport(t, srv, uid, imp.ID)
+	require.Equal(t, "COMPLETED", done.Status)
+	require.Equal(t, 2, done.Stored)
+	require.Equal(t, 2, observations(t, srv, uid))
 }
