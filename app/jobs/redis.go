@@ -78,7 +78,10 @@ func (r *Redis) EnqueueSync(ctx context.Context, connectionID string) error {
 }
 
 // EnqueueImport implements Queue: an import runs at once, for up to an
-// hour; a retried or re-queued import resumes where it stopped.
+// hour; a retried or re-queued import resumes where it stopped. The task's
+// id is the import's, so while one exists (waiting, running, retrying or
+// dead) another enqueue of that import is a no-op: one import never runs
+// twice at once, and asynq itself recovers a task whose worker died.
 func (r *Redis) EnqueueImport(ctx context.Context, importID string) error {
 	if r.opt.Import == nil {
 		return engine.Errorf(engine.EINVALID, "this queue runs no imports")
@@ -87,10 +90,10 @@ func (r *Redis) EnqueueImport(ctx context.Context, importID string) error {
 	_, err := r.client.EnqueueContext(ctx, t,
 		asynq.Queue(r.opt.Queue),
 		asynq.MaxRetry(r.opt.MaxRetry),
-		asynq.Unique(time.Minute),
+		asynq.TaskID(TypeImport+":"+importID),
 		asynq.Timeout(time.Hour),
 	)
-	if errors.Is(err, asynq.ErrDuplicateTask) {
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil
 	}
 	if err != nil {
