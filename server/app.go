@@ -150,7 +150,9 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 	a.Connect.Jobs = a.Jobs
 	a.Importer.Jobs = a.Jobs
 	a.startPeriodicSync()
-	a.resumeImports(ctx)
+	if cfg.WorkerInProcess {
+		a.resumeImports(ctx) // this process works the queue (serve, worker); CLI commands do not
+	}
 	return a, nil
 }
 

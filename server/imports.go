@@ -158,6 +158,8 @@ func (a *App) runImportJob(ctx context.Context, importID string) error {
 
 // resumeImports queues again every import a crash or a restart left QUEUED
 // or RUNNING: its job resumes where it stopped (app/importer.Service.Run).
+// Called when a process that works the job queue starts (serve with the
+// in-process queue or WORKER_IN_PROCESS, `vitalgraph worker`).
 func (a *App) resumeImports(ctx context.Context) {
 	ids, err := a.Store.Client.HealthImport.Query().
 		Where(healthimport.StatusIn(healthimport.StatusQUEUED, healthimport.StatusRUNNING)).IDs(viewer.System(ctx))
