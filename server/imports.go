@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -35,10 +36,30 @@ func (a *App) setupImports() {
 	if dir == "" {
 		dir = filepath.Join(a.Config.DataDir, "imports")
 	}
+	if err := probeSpool(dir); err != nil {
+		// A read-only file system (the k8s manifests) without a shared
+		// spool volume: importHealthData answers that uploads are off.
+		a.Log.Warn("uploads are disabled: the spool folder is not writable (set IMPORT_SPOOL_DIR to a volume the api and the worker share)",
+			slog.String("dir", dir), slog.String("error", err.Error()))
+		dir = ""
+	}
 	a.Importer = &importer.Service{
 		Client: a.Store.Client, Ingest: a.Ingest, Recorder: a.Recorder,
 		Uploads: importer.Uploads{Dir: dir, MaxBytes: ic.MaxBytes, ProgressInterval: ic.ProgressInterval},
 	}
+}
+
+// probeSpool checks that files can be written in dir.
+func probeSpool(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "probe-*")
+	if err != nil {
+		return err
+	}
+	_ = f.Close()
+	return os.Remove(f.Name())
 }
 
 // multipartTransport is the GraphQL multipart request spec transport:

@@ -348,8 +348,13 @@ func TestUnfinishedImportsResumeAtStart(t *testing.T) {
 	imp, err := svc.Accept(sctx, tx, uid, importer.Upload{File: strings.NewReader(csv), Name: "rhr.csv", Size: int64(len(csv))},
 		healthimport.FormatCSV, &importer.CSVMapping{Value: "v", Day: "d", FixedMetric: "resting_hr", FixedUnit: "bpm"})
 	require.NoError(t, err)
+	lost, err := svc.Accept(sctx, tx, uid, importer.Upload{File: strings.NewReader(csv), Name: "lost.csv", Size: int64(len(csv))},
+		healthimport.FormatCSV, &importer.CSVMapping{Value: "v", Day: "d", FixedMetric: "resting_hr", FixedUnit: "bpm"})
+	require.NoError(t, err)
 	require.NoError(t, tx.Commit())
 	require.NoError(t, st.Close()) // the crash: no job was queued
+	// A worker that does not see the api's spool folder.
+	require.NoError(t, os.Remove(lost.SpoolPath))
 
 	st2, err := server.OpenPostgres(ctx, dbURL)
 	require.NoError(t, err)
@@ -360,4 +365,26 @@ func TestUnfinishedImportsResumeAtStart(t *testing.T) {
 	require.Equal(t, "COMPLETED", done.Status)
 	require.Equal(t, 2, done.Stored)
 	require.Equal(t, 2, observations(t, srv, uid))
+	gone := waitImport(t, srv, uid, lost.ID)
+	require.Equal(t, "FAILED", gone.Status, "not retried forever")
+	require.Equal(t, "EINTERNAL", *gone.ErrorCode)
+}
+
+// TestUploadsOffWithoutAWritableSpool: a server whose spool folder cannot
+// be written (a read-only file system without a shared volume) answers
+// uploads with a coded error and keeps nothing.
+func TestUploadsOffWithoutAWritableSpool(t *testing.T) {
+	t.Parallel()
+	notADir := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(notADir, []byte("x"), 0o600))
+	srv := servertest.NewServer(t, servertest.NewPostgresStore(t), func(c *server.Config) {
+		c.Providers.Imports = server.ImportsConfig{SpoolDir: filepath.Join(notADir, "imports"), MaxBytes: 1 << 20}
+	})
+	uid := srv.CreateUser(t, "nospool@example.com")
+	r := upload(t, srv, uid, "APPLE_HEALTH", nil, "export.xml", []byte("<HealthData/>"))
+	require.Equal(t, []string{"EINVALID"}, r.Codes())
+	require.Contains(t, r.Errors[0].Message, "not enabled")
+	n, err := srv.App.Store.Client.HealthImport.Query().Count(viewer.System(context.Background()))
+	require.NoError(t, err)
+	require.Zero(t, n)
 }

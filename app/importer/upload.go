@@ -258,6 +258,12 @@ func (s *Service) Run(ctx context.Context, importID string) error {
 	if imp, err = upd.Save(ctx); err != nil {
 		return err
 	}
+	if _, err := os.Stat(imp.SpoolPath); errors.Is(err, os.ErrNotExist) {
+		// Not the client's fault: a worker that does not share the api's
+		// spool folder, or a spool folder that was wiped.
+		return s.finish(ctx, imp, Result{}, engine.Errorf(engine.EINTERNAL,
+			"the uploaded file is not available to the worker that ran the import (IMPORT_SPOOL_DIR must be shared); upload it again"))
+	}
 	p := &progress{s: s, imp: imp, every: s.Uploads.ProgressInterval}
 	if p.every <= 0 {
 		p.every = DefaultProgressInterval
