@@ -20,6 +20,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -48,6 +49,8 @@ type Client struct {
 	Evaluation *EvaluationClient
 	// FeedEvent is the client for interacting with the FeedEvent builders.
 	FeedEvent *FeedEventClient
+	// HealthImport is the client for interacting with the HealthImport builders.
+	HealthImport *HealthImportClient
 	// IngestionBatch is the client for interacting with the IngestionBatch builders.
 	IngestionBatch *IngestionBatchClient
 	// Insight is the client for interacting with the Insight builders.
@@ -82,6 +85,7 @@ func (c *Client) init() {
 	c.Baseline = NewBaselineClient(c.config)
 	c.Evaluation = NewEvaluationClient(c.config)
 	c.FeedEvent = NewFeedEventClient(c.config)
+	c.HealthImport = NewHealthImportClient(c.config)
 	c.IngestionBatch = NewIngestionBatchClient(c.config)
 	c.Insight = NewInsightClient(c.config)
 	c.Intervention = NewInterventionClient(c.config)
@@ -188,6 +192,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Baseline:            NewBaselineClient(cfg),
 		Evaluation:          NewEvaluationClient(cfg),
 		FeedEvent:           NewFeedEventClient(cfg),
+		HealthImport:        NewHealthImportClient(cfg),
 		IngestionBatch:      NewIngestionBatchClient(cfg),
 		Insight:             NewInsightClient(cfg),
 		Intervention:        NewInterventionClient(cfg),
@@ -221,6 +226,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Baseline:            NewBaselineClient(cfg),
 		Evaluation:          NewEvaluationClient(cfg),
 		FeedEvent:           NewFeedEventClient(cfg),
+		HealthImport:        NewHealthImportClient(cfg),
 		IngestionBatch:      NewIngestionBatchClient(cfg),
 		Insight:             NewInsightClient(cfg),
 		Intervention:        NewInterventionClient(cfg),
@@ -260,8 +266,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AdherenceLog, c.AuditEvent, c.Baseline, c.Evaluation, c.FeedEvent,
-		c.IngestionBatch, c.Insight, c.Intervention, c.Narrative, c.Observation,
-		c.ObservationRevision, c.ProviderConnection, c.RefreshToken, c.User,
+		c.HealthImport, c.IngestionBatch, c.Insight, c.Intervention, c.Narrative,
+		c.Observation, c.ObservationRevision, c.ProviderConnection, c.RefreshToken,
+		c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -272,8 +279,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AdherenceLog, c.AuditEvent, c.Baseline, c.Evaluation, c.FeedEvent,
-		c.IngestionBatch, c.Insight, c.Intervention, c.Narrative, c.Observation,
-		c.ObservationRevision, c.ProviderConnection, c.RefreshToken, c.User,
+		c.HealthImport, c.IngestionBatch, c.Insight, c.Intervention, c.Narrative,
+		c.Observation, c.ObservationRevision, c.ProviderConnection, c.RefreshToken,
+		c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -292,6 +300,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Evaluation.mutate(ctx, m)
 	case *FeedEventMutation:
 		return c.FeedEvent.mutate(ctx, m)
+	case *HealthImportMutation:
+		return c.HealthImport.mutate(ctx, m)
 	case *IngestionBatchMutation:
 		return c.IngestionBatch.mutate(ctx, m)
 	case *InsightMutation:
@@ -1094,6 +1104,156 @@ func (c *FeedEventClient) mutate(ctx context.Context, m *FeedEventMutation) (Val
 		return (&FeedEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown FeedEvent mutation op: %q", m.Op())
+	}
+}
+
+// HealthImportClient is a client for the HealthImport schema.
+type HealthImportClient struct {
+	config
+}
+
+// NewHealthImportClient returns a client for the HealthImport from the given config.
+func NewHealthImportClient(c config) *HealthImportClient {
+	return &HealthImportClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `healthimport.Hooks(f(g(h())))`.
+func (c *HealthImportClient) Use(hooks ...Hook) {
+	c.hooks.HealthImport = append(c.hooks.HealthImport, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `healthimport.Intercept(f(g(h())))`.
+func (c *HealthImportClient) Intercept(interceptors ...Interceptor) {
+	c.inters.HealthImport = append(c.inters.HealthImport, interceptors...)
+}
+
+// Create returns a builder for creating a HealthImport entity.
+func (c *HealthImportClient) Create() *HealthImportCreate {
+	mutation := newHealthImportMutation(c.config, OpCreate)
+	return &HealthImportCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of HealthImport entities.
+func (c *HealthImportClient) CreateBulk(builders ...*HealthImportCreate) *HealthImportCreateBulk {
+	return &HealthImportCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *HealthImportClient) MapCreateBulk(slice any, setFunc func(*HealthImportCreate, int)) *HealthImportCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &HealthImportCreateBulk{err: fmt.Errorf("calling to HealthImportClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*HealthImportCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &HealthImportCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for HealthImport.
+func (c *HealthImportClient) Update() *HealthImportUpdate {
+	mutation := newHealthImportMutation(c.config, OpUpdate)
+	return &HealthImportUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *HealthImportClient) UpdateOne(_m *HealthImport) *HealthImportUpdateOne {
+	mutation := newHealthImportMutation(c.config, OpUpdateOne, withHealthImport(_m))
+	return &HealthImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *HealthImportClient) UpdateOneID(id string) *HealthImportUpdateOne {
+	mutation := newHealthImportMutation(c.config, OpUpdateOne, withHealthImportID(id))
+	return &HealthImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for HealthImport.
+func (c *HealthImportClient) Delete() *HealthImportDelete {
+	mutation := newHealthImportMutation(c.config, OpDelete)
+	return &HealthImportDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *HealthImportClient) DeleteOne(_m *HealthImport) *HealthImportDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *HealthImportClient) DeleteOneID(id string) *HealthImportDeleteOne {
+	builder := c.Delete().Where(healthimport.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &HealthImportDeleteOne{builder}
+}
+
+// Query returns a query builder for HealthImport.
+func (c *HealthImportClient) Query() *HealthImportQuery {
+	return &HealthImportQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeHealthImport},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a HealthImport entity by its id.
+func (c *HealthImportClient) Get(ctx context.Context, id string) (*HealthImport, error) {
+	return c.Query().Where(healthimport.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *HealthImportClient) GetX(ctx context.Context, id string) *HealthImport {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a HealthImport.
+func (c *HealthImportClient) QueryUser(_m *HealthImport) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(healthimport.Table, healthimport.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, healthimport.UserTable, healthimport.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *HealthImportClient) Hooks() []Hook {
+	hooks := c.hooks.HealthImport
+	return append(hooks[:len(hooks):len(hooks)], healthimport.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *HealthImportClient) Interceptors() []Interceptor {
+	return c.inters.HealthImport
+}
+
+func (c *HealthImportClient) mutate(ctx context.Context, m *HealthImportMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&HealthImportCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&HealthImportUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&HealthImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&HealthImportDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown HealthImport mutation op: %q", m.Op())
 	}
 }
 
@@ -2677,6 +2837,22 @@ func (c *UserClient) QueryRefreshTokens(_m *User) *RefreshTokenQuery {
 	return query
 }
 
+// QueryHealthImports queries the health_imports edge of a User.
+func (c *UserClient) QueryHealthImports(_m *User) *HealthImportQuery {
+	query := (&HealthImportClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(healthimport.Table, healthimport.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.HealthImportsTable, user.HealthImportsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	hooks := c.hooks.User
@@ -2706,14 +2882,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AdherenceLog, AuditEvent, Baseline, Evaluation, FeedEvent, IngestionBatch,
-		Insight, Intervention, Narrative, Observation, ObservationRevision,
-		ProviderConnection, RefreshToken, User []ent.Hook
+		AdherenceLog, AuditEvent, Baseline, Evaluation, FeedEvent, HealthImport,
+		IngestionBatch, Insight, Intervention, Narrative, Observation,
+		ObservationRevision, ProviderConnection, RefreshToken, User []ent.Hook
 	}
 	inters struct {
-		AdherenceLog, AuditEvent, Baseline, Evaluation, FeedEvent, IngestionBatch,
-		Insight, Intervention, Narrative, Observation, ObservationRevision,
-		ProviderConnection, RefreshToken, User []ent.Interceptor
+		AdherenceLog, AuditEvent, Baseline, Evaluation, FeedEvent, HealthImport,
+		IngestionBatch, Insight, Intervention, Narrative, Observation,
+		ObservationRevision, ProviderConnection, RefreshToken, User []ent.Interceptor
 	}
 )
 

@@ -17,6 +17,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -91,6 +92,7 @@ func checkColumn(t, c string) error {
 			baseline.Table:            baseline.ValidColumn,
 			evaluation.Table:          evaluation.ValidColumn,
 			feedevent.Table:           feedevent.ValidColumn,
+			healthimport.Table:        healthimport.ValidColumn,
 			ingestionbatch.Table:      ingestionbatch.ValidColumn,
 			insight.Table:             insight.ValidColumn,
 			intervention.Table:        intervention.ValidColumn,

@@ -8,6 +8,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -27,7 +28,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   adherencelog.Table,
@@ -171,6 +172,38 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   healthimport.Table,
+			Columns: healthimport.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: healthimport.FieldID,
+			},
+		},
+		Type: "HealthImport",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			healthimport.FieldUserID:         {Type: field.TypeString, Column: healthimport.FieldUserID},
+			healthimport.FieldCreatedAt:      {Type: field.TypeTime, Column: healthimport.FieldCreatedAt},
+			healthimport.FieldUpdatedAt:      {Type: field.TypeTime, Column: healthimport.FieldUpdatedAt},
+			healthimport.FieldFormat:         {Type: field.TypeEnum, Column: healthimport.FieldFormat},
+			healthimport.FieldFileName:       {Type: field.TypeString, Column: healthimport.FieldFileName},
+			healthimport.FieldSizeBytes:      {Type: field.TypeInt64, Column: healthimport.FieldSizeBytes},
+			healthimport.FieldSpoolPath:      {Type: field.TypeString, Column: healthimport.FieldSpoolPath},
+			healthimport.FieldCsvMapping:     {Type: field.TypeString, Column: healthimport.FieldCsvMapping},
+			healthimport.FieldStatus:         {Type: field.TypeEnum, Column: healthimport.FieldStatus},
+			healthimport.FieldRecordsRead:    {Type: field.TypeInt64, Column: healthimport.FieldRecordsRead},
+			healthimport.FieldSamples:        {Type: field.TypeInt, Column: healthimport.FieldSamples},
+			healthimport.FieldStored:         {Type: field.TypeInt, Column: healthimport.FieldStored},
+			healthimport.FieldAlreadyStored:  {Type: field.TypeInt, Column: healthimport.FieldAlreadyStored},
+			healthimport.FieldRejected:       {Type: field.TypeInt, Column: healthimport.FieldRejected},
+			healthimport.FieldSkippedRecords: {Type: field.TypeInt64, Column: healthimport.FieldSkippedRecords},
+			healthimport.FieldErrorCode:      {Type: field.TypeString, Column: healthimport.FieldErrorCode},
+			healthimport.FieldErrorMessage:   {Type: field.TypeString, Column: healthimport.FieldErrorMessage},
+			healthimport.FieldStartedAt:      {Type: field.TypeTime, Column: healthimport.FieldStartedAt},
+			healthimport.FieldCompletedAt:    {Type: field.TypeTime, Column: healthimport.FieldCompletedAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ingestionbatch.Table,
 			Columns: ingestionbatch.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -190,7 +223,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ingestionbatch.FieldMissing:        {Type: field.TypeInt, Column: ingestionbatch.FieldMissing},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   insight.Table,
 			Columns: insight.Columns,
@@ -227,7 +260,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			insight.FieldDetails:         {Type: field.TypeJSON, Column: insight.FieldDetails},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   intervention.Table,
 			Columns: intervention.Columns,
@@ -265,7 +298,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			intervention.FieldRetrospective:     {Type: field.TypeBool, Column: intervention.FieldRetrospective},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   narrative.Table,
 			Columns: narrative.Columns,
@@ -288,7 +321,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			narrative.FieldReplaceReason: {Type: field.TypeString, Column: narrative.FieldReplaceReason},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   observation.Table,
 			Columns: observation.Columns,
@@ -313,7 +346,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			observation.FieldBatchID:          {Type: field.TypeString, Column: observation.FieldBatchID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   observationrevision.Table,
 			Columns: observationrevision.Columns,
@@ -338,7 +371,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			observationrevision.FieldBatchID:         {Type: field.TypeString, Column: observationrevision.FieldBatchID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   providerconnection.Table,
 			Columns: providerconnection.Columns,
@@ -366,7 +399,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			providerconnection.FieldLastError:          {Type: field.TypeString, Column: providerconnection.FieldLastError},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refreshtoken.Table,
 			Columns: refreshtoken.Columns,
@@ -388,7 +421,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refreshtoken.FieldUserAgent:     {Type: field.TypeString, Column: refreshtoken.FieldUserAgent},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -496,6 +529,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"FeedEvent",
+		"User",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   healthimport.UserTable,
+			Columns: []string{healthimport.UserColumn},
+			Bidi:    false,
+		},
+		"HealthImport",
 		"User",
 	)
 	graph.MustAddE(
@@ -797,6 +842,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"RefreshToken",
+	)
+	graph.MustAddE(
+		"health_imports",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.HealthImportsTable,
+			Columns: []string{user.HealthImportsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"HealthImport",
 	)
 	return graph
 }()
@@ -1486,6 +1543,155 @@ func (f *FeedEventFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *HealthImportQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the HealthImportQuery builder.
+func (_q *HealthImportQuery) Filter() *HealthImportFilter {
+	return &HealthImportFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *HealthImportMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the HealthImportMutation builder.
+func (m *HealthImportMutation) Filter() *HealthImportFilter {
+	return &HealthImportFilter{config: m.config, predicateAdder: m}
+}
+
+// HealthImportFilter provides a generic filtering capability at runtime for HealthImportQuery.
+type HealthImportFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *HealthImportFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *HealthImportFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *HealthImportFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldUserID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *HealthImportFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(healthimport.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *HealthImportFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(healthimport.FieldUpdatedAt))
+}
+
+// WhereFormat applies the entql string predicate on the format field.
+func (f *HealthImportFilter) WhereFormat(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldFormat))
+}
+
+// WhereFileName applies the entql string predicate on the file_name field.
+func (f *HealthImportFilter) WhereFileName(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldFileName))
+}
+
+// WhereSizeBytes applies the entql int64 predicate on the size_bytes field.
+func (f *HealthImportFilter) WhereSizeBytes(p entql.Int64P) {
+	f.Where(p.Field(healthimport.FieldSizeBytes))
+}
+
+// WhereSpoolPath applies the entql string predicate on the spool_path field.
+func (f *HealthImportFilter) WhereSpoolPath(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldSpoolPath))
+}
+
+// WhereCsvMapping applies the entql string predicate on the csv_mapping field.
+func (f *HealthImportFilter) WhereCsvMapping(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldCsvMapping))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *HealthImportFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldStatus))
+}
+
+// WhereRecordsRead applies the entql int64 predicate on the records_read field.
+func (f *HealthImportFilter) WhereRecordsRead(p entql.Int64P) {
+	f.Where(p.Field(healthimport.FieldRecordsRead))
+}
+
+// WhereSamples applies the entql int predicate on the samples field.
+func (f *HealthImportFilter) WhereSamples(p entql.IntP) {
+	f.Where(p.Field(healthimport.FieldSamples))
+}
+
+// WhereStored applies the entql int predicate on the stored field.
+func (f *HealthImportFilter) WhereStored(p entql.IntP) {
+	f.Where(p.Field(healthimport.FieldStored))
+}
+
+// WhereAlreadyStored applies the entql int predicate on the already_stored field.
+func (f *HealthImportFilter) WhereAlreadyStored(p entql.IntP) {
+	f.Where(p.Field(healthimport.FieldAlreadyStored))
+}
+
+// WhereRejected applies the entql int predicate on the rejected field.
+func (f *HealthImportFilter) WhereRejected(p entql.IntP) {
+	f.Where(p.Field(healthimport.FieldRejected))
+}
+
+// WhereSkippedRecords applies the entql int64 predicate on the skipped_records field.
+func (f *HealthImportFilter) WhereSkippedRecords(p entql.Int64P) {
+	f.Where(p.Field(healthimport.FieldSkippedRecords))
+}
+
+// WhereErrorCode applies the entql string predicate on the error_code field.
+func (f *HealthImportFilter) WhereErrorCode(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldErrorCode))
+}
+
+// WhereErrorMessage applies the entql string predicate on the error_message field.
+func (f *HealthImportFilter) WhereErrorMessage(p entql.StringP) {
+	f.Where(p.Field(healthimport.FieldErrorMessage))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *HealthImportFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(healthimport.FieldStartedAt))
+}
+
+// WhereCompletedAt applies the entql time.Time predicate on the completed_at field.
+func (f *HealthImportFilter) WhereCompletedAt(p entql.TimeP) {
+	f.Where(p.Field(healthimport.FieldCompletedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *HealthImportFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *HealthImportFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *IngestionBatchQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1514,7 +1720,7 @@ type IngestionBatchFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IngestionBatchFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1622,7 +1828,7 @@ type InsightFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InsightFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1796,7 +2002,7 @@ type InterventionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InterventionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2003,7 +2209,7 @@ type NarrativeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NarrativeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2107,7 +2313,7 @@ type ObservationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ObservationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2235,7 +2441,7 @@ type ObservationRevisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ObservationRevisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2349,7 +2555,7 @@ type ProviderConnectionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProviderConnectionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2478,7 +2684,7 @@ type RefreshTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefreshTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2577,7 +2783,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2829,6 +3035,20 @@ func (f *UserFilter) WhereHasRefreshTokens() {
 // WhereHasRefreshTokensWith applies a predicate to check if query has an edge refresh_tokens with a given conditions (other predicates).
 func (f *UserFilter) WhereHasRefreshTokensWith(preds ...predicate.RefreshToken) {
 	f.Where(entql.HasEdgeWith("refresh_tokens", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHealthImports applies a predicate to check if query has an edge health_imports.
+func (f *UserFilter) WhereHasHealthImports() {
+	f.Where(entql.HasEdge("health_imports"))
+}
+
+// WhereHasHealthImportsWith applies a predicate to check if query has an edge health_imports with a given conditions (other predicates).
+func (f *UserFilter) WhereHasHealthImportsWith(preds ...predicate.HealthImport) {
+	f.Where(entql.HasEdgeWith("health_imports", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -28,9 +28,9 @@ type FeedEvent struct {
 	Seq int64 `json:"seq,omitempty"`
 	// what happened
 	Kind feedevent.Kind `json:"kind,omitempty"`
-	// global id of the entity the event announces (insight, evaluation, narrative, intervention, audit event or provider connection); read it for the full record
+	// global id of the entity the event announces (insight, evaluation, narrative, intervention, audit event, provider connection or health import); read it for the full record
 	EntityID string `json:"entity_id,omitempty"`
-	// a small JSON summary of the change for the client, by kind (e.g. provider, status and sample counts for PROVIDER_SYNCED)
+	// a small JSON summary of the change for the client, by kind (e.g. provider, status and sample counts for PROVIDER_SYNCED; phase and counts for IMPORT_PROGRESS; status and counts for IMPORT_COMPLETED)
 	Payload map[string]interface{} `json:"payload,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FeedEventQuery when eager-loading is set.

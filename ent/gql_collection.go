@@ -15,6 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
@@ -826,6 +827,170 @@ func newFeedEventPaginateArgs(rv map[string]any) *feedeventPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*FeedEventWhereInput); ok {
 		args.opts = append(args.opts, WithFeedEventFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *HealthImportQuery) CollectFields(ctx context.Context, satisfies ...string) (*HealthImportQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *HealthImportQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(healthimport.Columns))
+		selectedFields = []string{healthimport.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[healthimport.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldCreatedAt)
+				fieldSeen[healthimport.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[healthimport.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldUpdatedAt)
+				fieldSeen[healthimport.FieldUpdatedAt] = struct{}{}
+			}
+		case "format":
+			if _, ok := fieldSeen[healthimport.FieldFormat]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldFormat)
+				fieldSeen[healthimport.FieldFormat] = struct{}{}
+			}
+		case "fileName":
+			if _, ok := fieldSeen[healthimport.FieldFileName]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldFileName)
+				fieldSeen[healthimport.FieldFileName] = struct{}{}
+			}
+		case "sizeBytes":
+			if _, ok := fieldSeen[healthimport.FieldSizeBytes]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldSizeBytes)
+				fieldSeen[healthimport.FieldSizeBytes] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[healthimport.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldStatus)
+				fieldSeen[healthimport.FieldStatus] = struct{}{}
+			}
+		case "recordsRead":
+			if _, ok := fieldSeen[healthimport.FieldRecordsRead]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldRecordsRead)
+				fieldSeen[healthimport.FieldRecordsRead] = struct{}{}
+			}
+		case "samples":
+			if _, ok := fieldSeen[healthimport.FieldSamples]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldSamples)
+				fieldSeen[healthimport.FieldSamples] = struct{}{}
+			}
+		case "stored":
+			if _, ok := fieldSeen[healthimport.FieldStored]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldStored)
+				fieldSeen[healthimport.FieldStored] = struct{}{}
+			}
+		case "alreadyStored":
+			if _, ok := fieldSeen[healthimport.FieldAlreadyStored]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldAlreadyStored)
+				fieldSeen[healthimport.FieldAlreadyStored] = struct{}{}
+			}
+		case "rejected":
+			if _, ok := fieldSeen[healthimport.FieldRejected]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldRejected)
+				fieldSeen[healthimport.FieldRejected] = struct{}{}
+			}
+		case "skippedRecords":
+			if _, ok := fieldSeen[healthimport.FieldSkippedRecords]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldSkippedRecords)
+				fieldSeen[healthimport.FieldSkippedRecords] = struct{}{}
+			}
+		case "errorCode":
+			if _, ok := fieldSeen[healthimport.FieldErrorCode]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldErrorCode)
+				fieldSeen[healthimport.FieldErrorCode] = struct{}{}
+			}
+		case "errorMessage":
+			if _, ok := fieldSeen[healthimport.FieldErrorMessage]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldErrorMessage)
+				fieldSeen[healthimport.FieldErrorMessage] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[healthimport.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldStartedAt)
+				fieldSeen[healthimport.FieldStartedAt] = struct{}{}
+			}
+		case "completedAt":
+			if _, ok := fieldSeen[healthimport.FieldCompletedAt]; !ok {
+				selectedFields = append(selectedFields, healthimport.FieldCompletedAt)
+				fieldSeen[healthimport.FieldCompletedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type healthimportPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []HealthImportPaginateOption
+}
+
+func newHealthImportPaginateArgs(rv map[string]any) *healthimportPaginateArgs {
+	args := &healthimportPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &HealthImportOrder{Field: &HealthImportOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithHealthImportOrder(order))
+			}
+		case *HealthImportOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithHealthImportOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*HealthImportWhereInput); ok {
+		args.opts = append(args.opts, WithHealthImportFilter(v.Filter))
 	}
 	return args
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
@@ -51,6 +52,11 @@ var feedeventImplementors = []string{"FeedEvent", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*FeedEvent) IsNode() {}
+
+var healthimportImplementors = []string{"HealthImport", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*HealthImport) IsNode() {}
 
 var insightImplementors = []string{"Insight", "Node"}
 
@@ -181,6 +187,15 @@ func (c *Client) noder(ctx context.Context, table string, id string) (Noder, err
 			Where(feedevent.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, feedeventImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case healthimport.Table:
+		query := c.HealthImport.Query().
+			Where(healthimport.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, healthimportImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -380,6 +395,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []string) ([]Node
 		query := c.FeedEvent.Query().
 			Where(feedevent.IDIn(ids...))
 		query, err := query.CollectFields(ctx, feedeventImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case healthimport.Table:
+		query := c.HealthImport.Query().
+			Where(healthimport.IDIn(ids...))
+		query, err := query.CollectFields(ctx, healthimportImplementors...)
 		if err != nil {
 			return nil, err
 		}

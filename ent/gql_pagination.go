@@ -20,6 +20,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
@@ -1763,6 +1764,320 @@ func (_m *FeedEvent) ToEdge(order *FeedEventOrder) *FeedEventEdge {
 		order = DefaultFeedEventOrder
 	}
 	return &FeedEventEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// HealthImportEdge is the edge representation of HealthImport.
+type HealthImportEdge struct {
+	Node   *HealthImport `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// HealthImportConnection is the connection containing edges to HealthImport.
+type HealthImportConnection struct {
+	Edges      []*HealthImportEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *HealthImportConnection) build(nodes []*HealthImport, pager *healthimportPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *HealthImport
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *HealthImport {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *HealthImport {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*HealthImportEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &HealthImportEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// HealthImportPaginateOption enables pagination customization.
+type HealthImportPaginateOption func(*healthimportPager) error
+
+// WithHealthImportOrder configures pagination ordering.
+func WithHealthImportOrder(order *HealthImportOrder) HealthImportPaginateOption {
+	if order == nil {
+		order = DefaultHealthImportOrder
+	}
+	o := *order
+	return func(pager *healthimportPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultHealthImportOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithHealthImportFilter configures pagination filter.
+func WithHealthImportFilter(filter func(*HealthImportQuery) (*HealthImportQuery, error)) HealthImportPaginateOption {
+	return func(pager *healthimportPager) error {
+		if filter == nil {
+			return errors.New("HealthImportQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type healthimportPager struct {
+	reverse bool
+	order   *HealthImportOrder
+	filter  func(*HealthImportQuery) (*HealthImportQuery, error)
+}
+
+func newHealthImportPager(opts []HealthImportPaginateOption, reverse bool) (*healthimportPager, error) {
+	pager := &healthimportPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultHealthImportOrder
+	}
+	return pager, nil
+}
+
+func (p *healthimportPager) applyFilter(query *HealthImportQuery) (*HealthImportQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *healthimportPager) toCursor(_m *HealthImport) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *healthimportPager) applyCursors(query *HealthImportQuery, after, before *Cursor) (*HealthImportQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultHealthImportOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *healthimportPager) applyOrder(query *HealthImportQuery) *HealthImportQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultHealthImportOrder.Field {
+		query = query.Order(DefaultHealthImportOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *healthimportPager) orderExpr(query *HealthImportQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultHealthImportOrder.Field {
+			b.Comma().Ident(DefaultHealthImportOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to HealthImport.
+func (_m *HealthImportQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...HealthImportPaginateOption,
+) (*HealthImportConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newHealthImportPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &HealthImportConnection{Edges: []*HealthImportEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// HealthImportOrderFieldCreatedAt orders HealthImport by created_at.
+	HealthImportOrderFieldCreatedAt = &HealthImportOrderField{
+		Value: func(_m *HealthImport) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: healthimport.FieldCreatedAt,
+		toTerm: healthimport.ByCreatedAt,
+		toCursor: func(_m *HealthImport) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// HealthImportOrderFieldUpdatedAt orders HealthImport by updated_at.
+	HealthImportOrderFieldUpdatedAt = &HealthImportOrderField{
+		Value: func(_m *HealthImport) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: healthimport.FieldUpdatedAt,
+		toTerm: healthimport.ByUpdatedAt,
+		toCursor: func(_m *HealthImport) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f HealthImportOrderField) String() string {
+	var str string
+	switch f.column {
+	case HealthImportOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case HealthImportOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f HealthImportOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *HealthImportOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("HealthImportOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *HealthImportOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *HealthImportOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid HealthImportOrderField", str)
+	}
+	return nil
+}
+
+// HealthImportOrderField defines the ordering field of HealthImport.
+type HealthImportOrderField struct {
+	// Value extracts the ordering value from the given HealthImport.
+	Value    func(*HealthImport) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) healthimport.OrderOption
+	toCursor func(*HealthImport) Cursor
+}
+
+// HealthImportOrder defines the ordering of HealthImport.
+type HealthImportOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *HealthImportOrderField `json:"field"`
+}
+
+// DefaultHealthImportOrder is the default ordering of HealthImport.
+var DefaultHealthImportOrder = &HealthImportOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &HealthImportOrderField{
+		Value: func(_m *HealthImport) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: healthimport.FieldID,
+		toTerm: healthimport.ByID,
+		toCursor: func(_m *HealthImport) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts HealthImport into HealthImportEdge.
+func (_m *HealthImport) ToEdge(order *HealthImportOrder) *HealthImportEdge {
+	if order == nil {
+		order = DefaultHealthImportOrder
+	}
+	return &HealthImportEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

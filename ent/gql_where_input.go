@@ -13,6 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
 	"github.com/vitalgraph/vitalgraph/ent/narrative"
@@ -3379,6 +3380,742 @@ func (i *FeedEventWhereInput) P() (predicate.FeedEvent, error) {
 		return predicates[0], nil
 	default:
 		return feedevent.And(predicates...), nil
+	}
+}
+
+// HealthImportWhereInput represents a where input for filtering HealthImport queries.
+type HealthImportWhereInput struct {
+	Predicates []predicate.HealthImport  `json:"-"`
+	Not        *HealthImportWhereInput   `json:"not,omitempty"`
+	Or         []*HealthImportWhereInput `json:"or,omitempty"`
+	And        []*HealthImportWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID             *string  `json:"id,omitempty"`
+	IDNEQ          *string  `json:"idNEQ,omitempty"`
+	IDIn           []string `json:"idIn,omitempty"`
+	IDNotIn        []string `json:"idNotIn,omitempty"`
+	IDGT           *string  `json:"idGT,omitempty"`
+	IDGTE          *string  `json:"idGTE,omitempty"`
+	IDLT           *string  `json:"idLT,omitempty"`
+	IDLTE          *string  `json:"idLTE,omitempty"`
+	IDEqualFold    *string  `json:"idEqualFold,omitempty"`
+	IDContainsFold *string  `json:"idContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "format" field predicates.
+	Format      *healthimport.Format  `json:"format,omitempty"`
+	FormatNEQ   *healthimport.Format  `json:"formatNEQ,omitempty"`
+	FormatIn    []healthimport.Format `json:"formatIn,omitempty"`
+	FormatNotIn []healthimport.Format `json:"formatNotIn,omitempty"`
+
+	// "file_name" field predicates.
+	FileName             *string  `json:"fileName,omitempty"`
+	FileNameNEQ          *string  `json:"fileNameNEQ,omitempty"`
+	FileNameIn           []string `json:"fileNameIn,omitempty"`
+	FileNameNotIn        []string `json:"fileNameNotIn,omitempty"`
+	FileNameGT           *string  `json:"fileNameGT,omitempty"`
+	FileNameGTE          *string  `json:"fileNameGTE,omitempty"`
+	FileNameLT           *string  `json:"fileNameLT,omitempty"`
+	FileNameLTE          *string  `json:"fileNameLTE,omitempty"`
+	FileNameContains     *string  `json:"fileNameContains,omitempty"`
+	FileNameHasPrefix    *string  `json:"fileNameHasPrefix,omitempty"`
+	FileNameHasSuffix    *string  `json:"fileNameHasSuffix,omitempty"`
+	FileNameEqualFold    *string  `json:"fileNameEqualFold,omitempty"`
+	FileNameContainsFold *string  `json:"fileNameContainsFold,omitempty"`
+
+	// "size_bytes" field predicates.
+	SizeBytes      *int64  `json:"sizeBytes,omitempty"`
+	SizeBytesNEQ   *int64  `json:"sizeBytesNEQ,omitempty"`
+	SizeBytesIn    []int64 `json:"sizeBytesIn,omitempty"`
+	SizeBytesNotIn []int64 `json:"sizeBytesNotIn,omitempty"`
+	SizeBytesGT    *int64  `json:"sizeBytesGT,omitempty"`
+	SizeBytesGTE   *int64  `json:"sizeBytesGTE,omitempty"`
+	SizeBytesLT    *int64  `json:"sizeBytesLT,omitempty"`
+	SizeBytesLTE   *int64  `json:"sizeBytesLTE,omitempty"`
+
+	// "status" field predicates.
+	Status      *healthimport.Status  `json:"status,omitempty"`
+	StatusNEQ   *healthimport.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []healthimport.Status `json:"statusIn,omitempty"`
+	StatusNotIn []healthimport.Status `json:"statusNotIn,omitempty"`
+
+	// "records_read" field predicates.
+	RecordsRead      *int64  `json:"recordsRead,omitempty"`
+	RecordsReadNEQ   *int64  `json:"recordsReadNEQ,omitempty"`
+	RecordsReadIn    []int64 `json:"recordsReadIn,omitempty"`
+	RecordsReadNotIn []int64 `json:"recordsReadNotIn,omitempty"`
+	RecordsReadGT    *int64  `json:"recordsReadGT,omitempty"`
+	RecordsReadGTE   *int64  `json:"recordsReadGTE,omitempty"`
+	RecordsReadLT    *int64  `json:"recordsReadLT,omitempty"`
+	RecordsReadLTE   *int64  `json:"recordsReadLTE,omitempty"`
+
+	// "samples" field predicates.
+	Samples      *int  `json:"samples,omitempty"`
+	SamplesNEQ   *int  `json:"samplesNEQ,omitempty"`
+	SamplesIn    []int `json:"samplesIn,omitempty"`
+	SamplesNotIn []int `json:"samplesNotIn,omitempty"`
+	SamplesGT    *int  `json:"samplesGT,omitempty"`
+	SamplesGTE   *int  `json:"samplesGTE,omitempty"`
+	SamplesLT    *int  `json:"samplesLT,omitempty"`
+	SamplesLTE   *int  `json:"samplesLTE,omitempty"`
+
+	// "stored" field predicates.
+	Stored      *int  `json:"stored,omitempty"`
+	StoredNEQ   *int  `json:"storedNEQ,omitempty"`
+	StoredIn    []int `json:"storedIn,omitempty"`
+	StoredNotIn []int `json:"storedNotIn,omitempty"`
+	StoredGT    *int  `json:"storedGT,omitempty"`
+	StoredGTE   *int  `json:"storedGTE,omitempty"`
+	StoredLT    *int  `json:"storedLT,omitempty"`
+	StoredLTE   *int  `json:"storedLTE,omitempty"`
+
+	// "already_stored" field predicates.
+	AlreadyStored      *int  `json:"alreadyStored,omitempty"`
+	AlreadyStoredNEQ   *int  `json:"alreadyStoredNEQ,omitempty"`
+	AlreadyStoredIn    []int `json:"alreadyStoredIn,omitempty"`
+	AlreadyStoredNotIn []int `json:"alreadyStoredNotIn,omitempty"`
+	AlreadyStoredGT    *int  `json:"alreadyStoredGT,omitempty"`
+	AlreadyStoredGTE   *int  `json:"alreadyStoredGTE,omitempty"`
+	AlreadyStoredLT    *int  `json:"alreadyStoredLT,omitempty"`
+	AlreadyStoredLTE   *int  `json:"alreadyStoredLTE,omitempty"`
+
+	// "rejected" field predicates.
+	Rejected      *int  `json:"rejected,omitempty"`
+	RejectedNEQ   *int  `json:"rejectedNEQ,omitempty"`
+	RejectedIn    []int `json:"rejectedIn,omitempty"`
+	RejectedNotIn []int `json:"rejectedNotIn,omitempty"`
+	RejectedGT    *int  `json:"rejectedGT,omitempty"`
+	RejectedGTE   *int  `json:"rejectedGTE,omitempty"`
+	RejectedLT    *int  `json:"rejectedLT,omitempty"`
+	RejectedLTE   *int  `json:"rejectedLTE,omitempty"`
+
+	// "skipped_records" field predicates.
+	SkippedRecords      *int64  `json:"skippedRecords,omitempty"`
+	SkippedRecordsNEQ   *int64  `json:"skippedRecordsNEQ,omitempty"`
+	SkippedRecordsIn    []int64 `json:"skippedRecordsIn,omitempty"`
+	SkippedRecordsNotIn []int64 `json:"skippedRecordsNotIn,omitempty"`
+	SkippedRecordsGT    *int64  `json:"skippedRecordsGT,omitempty"`
+	SkippedRecordsGTE   *int64  `json:"skippedRecordsGTE,omitempty"`
+	SkippedRecordsLT    *int64  `json:"skippedRecordsLT,omitempty"`
+	SkippedRecordsLTE   *int64  `json:"skippedRecordsLTE,omitempty"`
+
+	// "error_code" field predicates.
+	ErrorCode             *string  `json:"errorCode,omitempty"`
+	ErrorCodeNEQ          *string  `json:"errorCodeNEQ,omitempty"`
+	ErrorCodeIn           []string `json:"errorCodeIn,omitempty"`
+	ErrorCodeNotIn        []string `json:"errorCodeNotIn,omitempty"`
+	ErrorCodeGT           *string  `json:"errorCodeGT,omitempty"`
+	ErrorCodeGTE          *string  `json:"errorCodeGTE,omitempty"`
+	ErrorCodeLT           *string  `json:"errorCodeLT,omitempty"`
+	ErrorCodeLTE          *string  `json:"errorCodeLTE,omitempty"`
+	ErrorCodeContains     *string  `json:"errorCodeContains,omitempty"`
+	ErrorCodeHasPrefix    *string  `json:"errorCodeHasPrefix,omitempty"`
+	ErrorCodeHasSuffix    *string  `json:"errorCodeHasSuffix,omitempty"`
+	ErrorCodeIsNil        bool     `json:"errorCodeIsNil,omitempty"`
+	ErrorCodeNotNil       bool     `json:"errorCodeNotNil,omitempty"`
+	ErrorCodeEqualFold    *string  `json:"errorCodeEqualFold,omitempty"`
+	ErrorCodeContainsFold *string  `json:"errorCodeContainsFold,omitempty"`
+
+	// "error_message" field predicates.
+	ErrorMessage             *string  `json:"errorMessage,omitempty"`
+	ErrorMessageNEQ          *string  `json:"errorMessageNEQ,omitempty"`
+	ErrorMessageIn           []string `json:"errorMessageIn,omitempty"`
+	ErrorMessageNotIn        []string `json:"errorMessageNotIn,omitempty"`
+	ErrorMessageGT           *string  `json:"errorMessageGT,omitempty"`
+	ErrorMessageGTE          *string  `json:"errorMessageGTE,omitempty"`
+	ErrorMessageLT           *string  `json:"errorMessageLT,omitempty"`
+	ErrorMessageLTE          *string  `json:"errorMessageLTE,omitempty"`
+	ErrorMessageContains     *string  `json:"errorMessageContains,omitempty"`
+	ErrorMessageHasPrefix    *string  `json:"errorMessageHasPrefix,omitempty"`
+	ErrorMessageHasSuffix    *string  `json:"errorMessageHasSuffix,omitempty"`
+	ErrorMessageIsNil        bool     `json:"errorMessageIsNil,omitempty"`
+	ErrorMessageNotNil       bool     `json:"errorMessageNotNil,omitempty"`
+	ErrorMessageEqualFold    *string  `json:"errorMessageEqualFold,omitempty"`
+	ErrorMessageContainsFold *string  `json:"errorMessageContainsFold,omitempty"`
+
+	// "started_at" field predicates.
+	StartedAt       *time.Time  `json:"startedAt,omitempty"`
+	StartedAtNEQ    *time.Time  `json:"startedAtNEQ,omitempty"`
+	StartedAtIn     []time.Time `json:"startedAtIn,omitempty"`
+	StartedAtNotIn  []time.Time `json:"startedAtNotIn,omitempty"`
+	StartedAtGT     *time.Time  `json:"startedAtGT,omitempty"`
+	StartedAtGTE    *time.Time  `json:"startedAtGTE,omitempty"`
+	StartedAtLT     *time.Time  `json:"startedAtLT,omitempty"`
+	StartedAtLTE    *time.Time  `json:"startedAtLTE,omitempty"`
+	StartedAtIsNil  bool        `json:"startedAtIsNil,omitempty"`
+	StartedAtNotNil bool        `json:"startedAtNotNil,omitempty"`
+
+	// "completed_at" field predicates.
+	CompletedAt       *time.Time  `json:"completedAt,omitempty"`
+	CompletedAtNEQ    *time.Time  `json:"completedAtNEQ,omitempty"`
+	CompletedAtIn     []time.Time `json:"completedAtIn,omitempty"`
+	CompletedAtNotIn  []time.Time `json:"completedAtNotIn,omitempty"`
+	CompletedAtGT     *time.Time  `json:"completedAtGT,omitempty"`
+	CompletedAtGTE    *time.Time  `json:"completedAtGTE,omitempty"`
+	CompletedAtLT     *time.Time  `json:"completedAtLT,omitempty"`
+	CompletedAtLTE    *time.Time  `json:"completedAtLTE,omitempty"`
+	CompletedAtIsNil  bool        `json:"completedAtIsNil,omitempty"`
+	CompletedAtNotNil bool        `json:"completedAtNotNil,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *HealthImportWhereInput) AddPredicates(predicates ...predicate.HealthImport) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the HealthImportWhereInput filter on the HealthImportQuery builder.
+func (i *HealthImportWhereInput) Filter(q *HealthImportQuery) (*HealthImportQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyHealthImportWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyHealthImportWhereInput is returned in case the HealthImportWhereInput is empty.
+var ErrEmptyHealthImportWhereInput = errors.New("ent: empty predicate HealthImportWhereInput")
+
+// P returns a predicate for filtering healthimports.
+// An error is returned if the input is empty or invalid.
+func (i *HealthImportWhereInput) P() (predicate.HealthImport, error) {
+	var predicates []predicate.HealthImport
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, healthimport.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.HealthImport, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, healthimport.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.HealthImport, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, healthimport.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, healthimport.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, healthimport.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, healthimport.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, healthimport.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, healthimport.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, healthimport.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, healthimport.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, healthimport.IDLTE(*i.IDLTE))
+	}
+	if i.IDEqualFold != nil {
+		predicates = append(predicates, healthimport.IDEqualFold(*i.IDEqualFold))
+	}
+	if i.IDContainsFold != nil {
+		predicates = append(predicates, healthimport.IDContainsFold(*i.IDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, healthimport.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, healthimport.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, healthimport.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, healthimport.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, healthimport.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, healthimport.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, healthimport.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, healthimport.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, healthimport.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, healthimport.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, healthimport.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, healthimport.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, healthimport.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, healthimport.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, healthimport.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, healthimport.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Format != nil {
+		predicates = append(predicates, healthimport.FormatEQ(*i.Format))
+	}
+	if i.FormatNEQ != nil {
+		predicates = append(predicates, healthimport.FormatNEQ(*i.FormatNEQ))
+	}
+	if len(i.FormatIn) > 0 {
+		predicates = append(predicates, healthimport.FormatIn(i.FormatIn...))
+	}
+	if len(i.FormatNotIn) > 0 {
+		predicates = append(predicates, healthimport.FormatNotIn(i.FormatNotIn...))
+	}
+	if i.FileName != nil {
+		predicates = append(predicates, healthimport.FileNameEQ(*i.FileName))
+	}
+	if i.FileNameNEQ != nil {
+		predicates = append(predicates, healthimport.FileNameNEQ(*i.FileNameNEQ))
+	}
+	if len(i.FileNameIn) > 0 {
+		predicates = append(predicates, healthimport.FileNameIn(i.FileNameIn...))
+	}
+	if len(i.FileNameNotIn) > 0 {
+		predicates = append(predicates, healthimport.FileNameNotIn(i.FileNameNotIn...))
+	}
+	if i.FileNameGT != nil {
+		predicates = append(predicates, healthimport.FileNameGT(*i.FileNameGT))
+	}
+	if i.FileNameGTE != nil {
+		predicates = append(predicates, healthimport.FileNameGTE(*i.FileNameGTE))
+	}
+	if i.FileNameLT != nil {
+		predicates = append(predicates, healthimport.FileNameLT(*i.FileNameLT))
+	}
+	if i.FileNameLTE != nil {
+		predicates = append(predicates, healthimport.FileNameLTE(*i.FileNameLTE))
+	}
+	if i.FileNameContains != nil {
+		predicates = append(predicates, healthimport.FileNameContains(*i.FileNameContains))
+	}
+	if i.FileNameHasPrefix != nil {
+		predicates = append(predicates, healthimport.FileNameHasPrefix(*i.FileNameHasPrefix))
+	}
+	if i.FileNameHasSuffix != nil {
+		predicates = append(predicates, healthimport.FileNameHasSuffix(*i.FileNameHasSuffix))
+	}
+	if i.FileNameEqualFold != nil {
+		predicates = append(predicates, healthimport.FileNameEqualFold(*i.FileNameEqualFold))
+	}
+	if i.FileNameContainsFold != nil {
+		predicates = append(predicates, healthimport.FileNameContainsFold(*i.FileNameContainsFold))
+	}
+	if i.SizeBytes != nil {
+		predicates = append(predicates, healthimport.SizeBytesEQ(*i.SizeBytes))
+	}
+	if i.SizeBytesNEQ != nil {
+		predicates = append(predicates, healthimport.SizeBytesNEQ(*i.SizeBytesNEQ))
+	}
+	if len(i.SizeBytesIn) > 0 {
+		predicates = append(predicates, healthimport.SizeBytesIn(i.SizeBytesIn...))
+	}
+	if len(i.SizeBytesNotIn) > 0 {
+		predicates = append(predicates, healthimport.SizeBytesNotIn(i.SizeBytesNotIn...))
+	}
+	if i.SizeBytesGT != nil {
+		predicates = append(predicates, healthimport.SizeBytesGT(*i.SizeBytesGT))
+	}
+	if i.SizeBytesGTE != nil {
+		predicates = append(predicates, healthimport.SizeBytesGTE(*i.SizeBytesGTE))
+	}
+	if i.SizeBytesLT != nil {
+		predicates = append(predicates, healthimport.SizeBytesLT(*i.SizeBytesLT))
+	}
+	if i.SizeBytesLTE != nil {
+		predicates = append(predicates, healthimport.SizeBytesLTE(*i.SizeBytesLTE))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, healthimport.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, healthimport.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, healthimport.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, healthimport.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.RecordsRead != nil {
+		predicates = append(predicates, healthimport.RecordsReadEQ(*i.RecordsRead))
+	}
+	if i.RecordsReadNEQ != nil {
+		predicates = append(predicates, healthimport.RecordsReadNEQ(*i.RecordsReadNEQ))
+	}
+	if len(i.RecordsReadIn) > 0 {
+		predicates = append(predicates, healthimport.RecordsReadIn(i.RecordsReadIn...))
+	}
+	if len(i.RecordsReadNotIn) > 0 {
+		predicates = append(predicates, healthimport.RecordsReadNotIn(i.RecordsReadNotIn...))
+	}
+	if i.RecordsReadGT != nil {
+		predicates = append(predicates, healthimport.RecordsReadGT(*i.RecordsReadGT))
+	}
+	if i.RecordsReadGTE != nil {
+		predicates = append(predicates, healthimport.RecordsReadGTE(*i.RecordsReadGTE))
+	}
+	if i.RecordsReadLT != nil {
+		predicates = append(predicates, healthimport.RecordsReadLT(*i.RecordsReadLT))
+	}
+	if i.RecordsReadLTE != nil {
+		predicates = append(predicates, healthimport.RecordsReadLTE(*i.RecordsReadLTE))
+	}
+	if i.Samples != nil {
+		predicates = append(predicates, healthimport.SamplesEQ(*i.Samples))
+	}
+	if i.SamplesNEQ != nil {
+		predicates = append(predicates, healthimport.SamplesNEQ(*i.SamplesNEQ))
+	}
+	if len(i.SamplesIn) > 0 {
+		predicates = append(predicates, healthimport.SamplesIn(i.SamplesIn...))
+	}
+	if len(i.SamplesNotIn) > 0 {
+		predicates = append(predicates, healthimport.SamplesNotIn(i.SamplesNotIn...))
+	}
+	if i.SamplesGT != nil {
+		predicates = append(predicates, healthimport.SamplesGT(*i.SamplesGT))
+	}
+	if i.SamplesGTE != nil {
+		predicates = append(predicates, healthimport.SamplesGTE(*i.SamplesGTE))
+	}
+	if i.SamplesLT != nil {
+		predicates = append(predicates, healthimport.SamplesLT(*i.SamplesLT))
+	}
+	if i.SamplesLTE != nil {
+		predicates = append(predicates, healthimport.SamplesLTE(*i.SamplesLTE))
+	}
+	if i.Stored != nil {
+		predicates = append(predicates, healthimport.StoredEQ(*i.Stored))
+	}
+	if i.StoredNEQ != nil {
+		predicates = append(predicates, healthimport.StoredNEQ(*i.StoredNEQ))
+	}
+	if len(i.StoredIn) > 0 {
+		predicates = append(predicates, healthimport.StoredIn(i.StoredIn...))
+	}
+	if len(i.StoredNotIn) > 0 {
+		predicates = append(predicates, healthimport.StoredNotIn(i.StoredNotIn...))
+	}
+	if i.StoredGT != nil {
+		predicates = append(predicates, healthimport.StoredGT(*i.StoredGT))
+	}
+	if i.StoredGTE != nil {
+		predicates = append(predicates, healthimport.StoredGTE(*i.StoredGTE))
+	}
+	if i.StoredLT != nil {
+		predicates = append(predicates, healthimport.StoredLT(*i.StoredLT))
+	}
+	if i.StoredLTE != nil {
+		predicates = append(predicates, healthimport.StoredLTE(*i.StoredLTE))
+	}
+	if i.AlreadyStored != nil {
+		predicates = append(predicates, healthimport.AlreadyStoredEQ(*i.AlreadyStored))
+	}
+	if i.AlreadyStoredNEQ != nil {
+		predicates = append(predicates, healthimport.AlreadyStoredNEQ(*i.AlreadyStoredNEQ))
+	}
+	if len(i.AlreadyStoredIn) > 0 {
+		predicates = append(predicates, healthimport.AlreadyStoredIn(i.AlreadyStoredIn...))
+	}
+	if len(i.AlreadyStoredNotIn) > 0 {
+		predicates = append(predicates, healthimport.AlreadyStoredNotIn(i.AlreadyStoredNotIn...))
+	}
+	if i.AlreadyStoredGT != nil {
+		predicates = append(predicates, healthimport.AlreadyStoredGT(*i.AlreadyStoredGT))
+	}
+	if i.AlreadyStoredGTE != nil {
+		predicates = append(predicates, healthimport.AlreadyStoredGTE(*i.AlreadyStoredGTE))
+	}
+	if i.AlreadyStoredLT != nil {
+		predicates = append(predicates, healthimport.AlreadyStoredLT(*i.AlreadyStoredLT))
+	}
+	if i.AlreadyStoredLTE != nil {
+		predicates = append(predicates, healthimport.AlreadyStoredLTE(*i.AlreadyStoredLTE))
+	}
+	if i.Rejected != nil {
+		predicates = append(predicates, healthimport.RejectedEQ(*i.Rejected))
+	}
+	if i.RejectedNEQ != nil {
+		predicates = append(predicates, healthimport.RejectedNEQ(*i.RejectedNEQ))
+	}
+	if len(i.RejectedIn) > 0 {
+		predicates = append(predicates, healthimport.RejectedIn(i.RejectedIn...))
+	}
+	if len(i.RejectedNotIn) > 0 {
+		predicates = append(predicates, healthimport.RejectedNotIn(i.RejectedNotIn...))
+	}
+	if i.RejectedGT != nil {
+		predicates = append(predicates, healthimport.RejectedGT(*i.RejectedGT))
+	}
+	if i.RejectedGTE != nil {
+		predicates = append(predicates, healthimport.RejectedGTE(*i.RejectedGTE))
+	}
+	if i.RejectedLT != nil {
+		predicates = append(predicates, healthimport.RejectedLT(*i.RejectedLT))
+	}
+	if i.RejectedLTE != nil {
+		predicates = append(predicates, healthimport.RejectedLTE(*i.RejectedLTE))
+	}
+	if i.SkippedRecords != nil {
+		predicates = append(predicates, healthimport.SkippedRecordsEQ(*i.SkippedRecords))
+	}
+	if i.SkippedRecordsNEQ != nil {
+		predicates = append(predicates, healthimport.SkippedRecordsNEQ(*i.SkippedRecordsNEQ))
+	}
+	if len(i.SkippedRecordsIn) > 0 {
+		predicates = append(predicates, healthimport.SkippedRecordsIn(i.SkippedRecordsIn...))
+	}
+	if len(i.SkippedRecordsNotIn) > 0 {
+		predicates = append(predicates, healthimport.SkippedRecordsNotIn(i.SkippedRecordsNotIn...))
+	}
+	if i.SkippedRecordsGT != nil {
+		predicates = append(predicates, healthimport.SkippedRecordsGT(*i.SkippedRecordsGT))
+	}
+	if i.SkippedRecordsGTE != nil {
+		predicates = append(predicates, healthimport.SkippedRecordsGTE(*i.SkippedRecordsGTE))
+	}
+	if i.SkippedRecordsLT != nil {
+		predicates = append(predicates, healthimport.SkippedRecordsLT(*i.SkippedRecordsLT))
+	}
+	if i.SkippedRecordsLTE != nil {
+		predicates = append(predicates, healthimport.SkippedRecordsLTE(*i.SkippedRecordsLTE))
+	}
+	if i.ErrorCode != nil {
+		predicates = append(predicates, healthimport.ErrorCodeEQ(*i.ErrorCode))
+	}
+	if i.ErrorCodeNEQ != nil {
+		predicates = append(predicates, healthimport.ErrorCodeNEQ(*i.ErrorCodeNEQ))
+	}
+	if len(i.ErrorCodeIn) > 0 {
+		predicates = append(predicates, healthimport.ErrorCodeIn(i.ErrorCodeIn...))
+	}
+	if len(i.ErrorCodeNotIn) > 0 {
+		predicates = append(predicates, healthimport.ErrorCodeNotIn(i.ErrorCodeNotIn...))
+	}
+	if i.ErrorCodeGT != nil {
+		predicates = append(predicates, healthimport.ErrorCodeGT(*i.ErrorCodeGT))
+	}
+	if i.ErrorCodeGTE != nil {
+		predicates = append(predicates, healthimport.ErrorCodeGTE(*i.ErrorCodeGTE))
+	}
+	if i.ErrorCodeLT != nil {
+		predicates = append(predicates, healthimport.ErrorCodeLT(*i.ErrorCodeLT))
+	}
+	if i.ErrorCodeLTE != nil {
+		predicates = append(predicates, healthimport.ErrorCodeLTE(*i.ErrorCodeLTE))
+	}
+	if i.ErrorCodeContains != nil {
+		predicates = append(predicates, healthimport.ErrorCodeContains(*i.ErrorCodeContains))
+	}
+	if i.ErrorCodeHasPrefix != nil {
+		predicates = append(predicates, healthimport.ErrorCodeHasPrefix(*i.ErrorCodeHasPrefix))
+	}
+	if i.ErrorCodeHasSuffix != nil {
+		predicates = append(predicates, healthimport.ErrorCodeHasSuffix(*i.ErrorCodeHasSuffix))
+	}
+	if i.ErrorCodeIsNil {
+		predicates = append(predicates, healthimport.ErrorCodeIsNil())
+	}
+	if i.ErrorCodeNotNil {
+		predicates = append(predicates, healthimport.ErrorCodeNotNil())
+	}
+	if i.ErrorCodeEqualFold != nil {
+		predicates = append(predicates, healthimport.ErrorCodeEqualFold(*i.ErrorCodeEqualFold))
+	}
+	if i.ErrorCodeContainsFold != nil {
+		predicates = append(predicates, healthimport.ErrorCodeContainsFold(*i.ErrorCodeContainsFold))
+	}
+	if i.ErrorMessage != nil {
+		predicates = append(predicates, healthimport.ErrorMessageEQ(*i.ErrorMessage))
+	}
+	if i.ErrorMessageNEQ != nil {
+		predicates = append(predicates, healthimport.ErrorMessageNEQ(*i.ErrorMessageNEQ))
+	}
+	if len(i.ErrorMessageIn) > 0 {
+		predicates = append(predicates, healthimport.ErrorMessageIn(i.ErrorMessageIn...))
+	}
+	if len(i.ErrorMessageNotIn) > 0 {
+		predicates = append(predicates, healthimport.ErrorMessageNotIn(i.ErrorMessageNotIn...))
+	}
+	if i.ErrorMessageGT != nil {
+		predicates = append(predicates, healthimport.ErrorMessageGT(*i.ErrorMessageGT))
+	}
+	if i.ErrorMessageGTE != nil {
+		predicates = append(predicates, healthimport.ErrorMessageGTE(*i.ErrorMessageGTE))
+	}
+	if i.ErrorMessageLT != nil {
+		predicates = append(predicates, healthimport.ErrorMessageLT(*i.ErrorMessageLT))
+	}
+	if i.ErrorMessageLTE != nil {
+		predicates = append(predicates, healthimport.ErrorMessageLTE(*i.ErrorMessageLTE))
+	}
+	if i.ErrorMessageContains != nil {
+		predicates = append(predicates, healthimport.ErrorMessageContains(*i.ErrorMessageContains))
+	}
+	if i.ErrorMessageHasPrefix != nil {
+		predicates = append(predicates, healthimport.ErrorMessageHasPrefix(*i.ErrorMessageHasPrefix))
+	}
+	if i.ErrorMessageHasSuffix != nil {
+		predicates = append(predicates, healthimport.ErrorMessageHasSuffix(*i.ErrorMessageHasSuffix))
+	}
+	if i.ErrorMessageIsNil {
+		predicates = append(predicates, healthimport.ErrorMessageIsNil())
+	}
+	if i.ErrorMessageNotNil {
+		predicates = append(predicates, healthimport.ErrorMessageNotNil())
+	}
+	if i.ErrorMessageEqualFold != nil {
+		predicates = append(predicates, healthimport.ErrorMessageEqualFold(*i.ErrorMessageEqualFold))
+	}
+	if i.ErrorMessageContainsFold != nil {
+		predicates = append(predicates, healthimport.ErrorMessageContainsFold(*i.ErrorMessageContainsFold))
+	}
+	if i.StartedAt != nil {
+		predicates = append(predicates, healthimport.StartedAtEQ(*i.StartedAt))
+	}
+	if i.StartedAtNEQ != nil {
+		predicates = append(predicates, healthimport.StartedAtNEQ(*i.StartedAtNEQ))
+	}
+	if len(i.StartedAtIn) > 0 {
+		predicates = append(predicates, healthimport.StartedAtIn(i.StartedAtIn...))
+	}
+	if len(i.StartedAtNotIn) > 0 {
+		predicates = append(predicates, healthimport.StartedAtNotIn(i.StartedAtNotIn...))
+	}
+	if i.StartedAtGT != nil {
+		predicates = append(predicates, healthimport.StartedAtGT(*i.StartedAtGT))
+	}
+	if i.StartedAtGTE != nil {
+		predicates = append(predicates, healthimport.StartedAtGTE(*i.StartedAtGTE))
+	}
+	if i.StartedAtLT != nil {
+		predicates = append(predicates, healthimport.StartedAtLT(*i.StartedAtLT))
+	}
+	if i.StartedAtLTE != nil {
+		predicates = append(predicates, healthimport.StartedAtLTE(*i.StartedAtLTE))
+	}
+	if i.StartedAtIsNil {
+		predicates = append(predicates, healthimport.StartedAtIsNil())
+	}
+	if i.StartedAtNotNil {
+		predicates = append(predicates, healthimport.StartedAtNotNil())
+	}
+	if i.CompletedAt != nil {
+		predicates = append(predicates, healthimport.CompletedAtEQ(*i.CompletedAt))
+	}
+	if i.CompletedAtNEQ != nil {
+		predicates = append(predicates, healthimport.CompletedAtNEQ(*i.CompletedAtNEQ))
+	}
+	if len(i.CompletedAtIn) > 0 {
+		predicates = append(predicates, healthimport.CompletedAtIn(i.CompletedAtIn...))
+	}
+	if len(i.CompletedAtNotIn) > 0 {
+		predicates = append(predicates, healthimport.CompletedAtNotIn(i.CompletedAtNotIn...))
+	}
+	if i.CompletedAtGT != nil {
+		predicates = append(predicates, healthimport.CompletedAtGT(*i.CompletedAtGT))
+	}
+	if i.CompletedAtGTE != nil {
+		predicates = append(predicates, healthimport.CompletedAtGTE(*i.CompletedAtGTE))
+	}
+	if i.CompletedAtLT != nil {
+		predicates = append(predicates, healthimport.CompletedAtLT(*i.CompletedAtLT))
+	}
+	if i.CompletedAtLTE != nil {
+		predicates = append(predicates, healthimport.CompletedAtLTE(*i.CompletedAtLTE))
+	}
+	if i.CompletedAtIsNil {
+		predicates = append(predicates, healthimport.CompletedAtIsNil())
+	}
+	if i.CompletedAtNotNil {
+		predicates = append(predicates, healthimport.CompletedAtNotNil())
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyHealthImportWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return healthimport.And(predicates...), nil
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -43,6 +44,7 @@ const (
 	TypeBaseline            = "Baseline"
 	TypeEvaluation          = "Evaluation"
 	TypeFeedEvent           = "FeedEvent"
+	TypeHealthImport        = "HealthImport"
 	TypeIngestionBatch      = "IngestionBatch"
 	TypeInsight             = "Insight"
 	TypeIntervention        = "Intervention"
@@ -7157,6 +7159,1715 @@ func (m *FeedEventMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown FeedEvent edge %s", name)
+}
+
+// HealthImportMutation represents an operation that mutates the HealthImport nodes in the graph.
+type HealthImportMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *string
+	created_at         *time.Time
+	updated_at         *time.Time
+	format             *healthimport.Format
+	file_name          *string
+	size_bytes         *int64
+	addsize_bytes      *int64
+	spool_path         *string
+	csv_mapping        *string
+	status             *healthimport.Status
+	records_read       *int64
+	addrecords_read    *int64
+	samples            *int
+	addsamples         *int
+	stored             *int
+	addstored          *int
+	already_stored     *int
+	addalready_stored  *int
+	rejected           *int
+	addrejected        *int
+	skipped_records    *int64
+	addskipped_records *int64
+	error_code         *string
+	error_message      *string
+	started_at         *time.Time
+	completed_at       *time.Time
+	clearedFields      map[string]struct{}
+	user               *string
+	cleareduser        bool
+	done               bool
+	oldValue           func(context.Context) (*HealthImport, error)
+	predicates         []predicate.HealthImport
+}
+
+var _ ent.Mutation = (*HealthImportMutation)(nil)
+
+// healthimportOption allows management of the mutation configuration using functional options.
+type healthimportOption func(*HealthImportMutation)
+
+// newHealthImportMutation creates new mutation for the HealthImport entity.
+func newHealthImportMutation(c config, op Op, opts ...healthimportOption) *HealthImportMutation {
+	m := &HealthImportMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeHealthImport,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withHealthImportID sets the ID field of the mutation.
+func withHealthImportID(id string) healthimportOption {
+	return func(m *HealthImportMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *HealthImport
+		)
+		m.oldValue = func(ctx context.Context) (*HealthImport, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().HealthImport.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withHealthImport sets the old HealthImport of the mutation.
+func withHealthImport(node *HealthImport) healthimportOption {
+	return func(m *HealthImportMutation) {
+		m.oldValue = func(context.Context) (*HealthImport, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m HealthImportMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m HealthImportMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of HealthImport entities.
+func (m *HealthImportMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *HealthImportMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *HealthImportMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().HealthImport.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *HealthImportMutation) SetUserID(s string) {
+	m.user = &s
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *HealthImportMutation) UserID() (r string, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldUserID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *HealthImportMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *HealthImportMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *HealthImportMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *HealthImportMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *HealthImportMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *HealthImportMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *HealthImportMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetFormat sets the "format" field.
+func (m *HealthImportMutation) SetFormat(h healthimport.Format) {
+	m.format = &h
+}
+
+// Format returns the value of the "format" field in the mutation.
+func (m *HealthImportMutation) Format() (r healthimport.Format, exists bool) {
+	v := m.format
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFormat returns the old "format" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldFormat(ctx context.Context) (v healthimport.Format, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFormat is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFormat requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFormat: %w", err)
+	}
+	return oldValue.Format, nil
+}
+
+// ResetFormat resets all changes to the "format" field.
+func (m *HealthImportMutation) ResetFormat() {
+	m.format = nil
+}
+
+// SetFileName sets the "file_name" field.
+func (m *HealthImportMutation) SetFileName(s string) {
+	m.file_name = &s
+}
+
+// FileName returns the value of the "file_name" field in the mutation.
+func (m *HealthImportMutation) FileName() (r string, exists bool) {
+	v := m.file_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileName returns the old "file_name" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldFileName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileName: %w", err)
+	}
+	return oldValue.FileName, nil
+}
+
+// ResetFileName resets all changes to the "file_name" field.
+func (m *HealthImportMutation) ResetFileName() {
+	m.file_name = nil
+}
+
+// SetSizeBytes sets the "size_bytes" field.
+func (m *HealthImportMutation) SetSizeBytes(i int64) {
+	m.size_bytes = &i
+	m.addsize_bytes = nil
+}
+
+// SizeBytes returns the value of the "size_bytes" field in the mutation.
+func (m *HealthImportMutation) SizeBytes() (r int64, exists bool) {
+	v := m.size_bytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSizeBytes returns the old "size_bytes" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldSizeBytes(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSizeBytes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSizeBytes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSizeBytes: %w", err)
+	}
+	return oldValue.SizeBytes, nil
+}
+
+// AddSizeBytes adds i to the "size_bytes" field.
+func (m *HealthImportMutation) AddSizeBytes(i int64) {
+	if m.addsize_bytes != nil {
+		*m.addsize_bytes += i
+	} else {
+		m.addsize_bytes = &i
+	}
+}
+
+// AddedSizeBytes returns the value that was added to the "size_bytes" field in this mutation.
+func (m *HealthImportMutation) AddedSizeBytes() (r int64, exists bool) {
+	v := m.addsize_bytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSizeBytes resets all changes to the "size_bytes" field.
+func (m *HealthImportMutation) ResetSizeBytes() {
+	m.size_bytes = nil
+	m.addsize_bytes = nil
+}
+
+// SetSpoolPath sets the "spool_path" field.
+func (m *HealthImportMutation) SetSpoolPath(s string) {
+	m.spool_path = &s
+}
+
+// SpoolPath returns the value of the "spool_path" field in the mutation.
+func (m *HealthImportMutation) SpoolPath() (r string, exists bool) {
+	v := m.spool_path
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSpoolPath returns the old "spool_path" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldSpoolPath(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSpoolPath is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSpoolPath requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSpoolPath: %w", err)
+	}
+	return oldValue.SpoolPath, nil
+}
+
+// ClearSpoolPath clears the value of the "spool_path" field.
+func (m *HealthImportMutation) ClearSpoolPath() {
+	m.spool_path = nil
+	m.clearedFields[healthimport.FieldSpoolPath] = struct{}{}
+}
+
+// SpoolPathCleared returns if the "spool_path" field was cleared in this mutation.
+func (m *HealthImportMutation) SpoolPathCleared() bool {
+	_, ok := m.clearedFields[healthimport.FieldSpoolPath]
+	return ok
+}
+
+// ResetSpoolPath resets all changes to the "spool_path" field.
+func (m *HealthImportMutation) ResetSpoolPath() {
+	m.spool_path = nil
+	delete(m.clearedFields, healthimport.FieldSpoolPath)
+}
+
+// SetCsvMapping sets the "csv_mapping" field.
+func (m *HealthImportMutation) SetCsvMapping(s string) {
+	m.csv_mapping = &s
+}
+
+// CsvMapping returns the value of the "csv_mapping" field in the mutation.
+func (m *HealthImportMutation) CsvMapping() (r string, exists bool) {
+	v := m.csv_mapping
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCsvMapping returns the old "csv_mapping" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldCsvMapping(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCsvMapping is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCsvMapping requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCsvMapping: %w", err)
+	}
+	return oldValue.CsvMapping, nil
+}
+
+// ClearCsvMapping clears the value of the "csv_mapping" field.
+func (m *HealthImportMutation) ClearCsvMapping() {
+	m.csv_mapping = nil
+	m.clearedFields[healthimport.FieldCsvMapping] = struct{}{}
+}
+
+// CsvMappingCleared returns if the "csv_mapping" field was cleared in this mutation.
+func (m *HealthImportMutation) CsvMappingCleared() bool {
+	_, ok := m.clearedFields[healthimport.FieldCsvMapping]
+	return ok
+}
+
+// ResetCsvMapping resets all changes to the "csv_mapping" field.
+func (m *HealthImportMutation) ResetCsvMapping() {
+	m.csv_mapping = nil
+	delete(m.clearedFields, healthimport.FieldCsvMapping)
+}
+
+// SetStatus sets the "status" field.
+func (m *HealthImportMutation) SetStatus(h healthimport.Status) {
+	m.status = &h
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *HealthImportMutation) Status() (r healthimport.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldStatus(ctx context.Context) (v healthimport.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *HealthImportMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetRecordsRead sets the "records_read" field.
+func (m *HealthImportMutation) SetRecordsRead(i int64) {
+	m.records_read = &i
+	m.addrecords_read = nil
+}
+
+// RecordsRead returns the value of the "records_read" field in the mutation.
+func (m *HealthImportMutation) RecordsRead() (r int64, exists bool) {
+	v := m.records_read
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordsRead returns the old "records_read" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldRecordsRead(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordsRead is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordsRead requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordsRead: %w", err)
+	}
+	return oldValue.RecordsRead, nil
+}
+
+// AddRecordsRead adds i to the "records_read" field.
+func (m *HealthImportMutation) AddRecordsRead(i int64) {
+	if m.addrecords_read != nil {
+		*m.addrecords_read += i
+	} else {
+		m.addrecords_read = &i
+	}
+}
+
+// AddedRecordsRead returns the value that was added to the "records_read" field in this mutation.
+func (m *HealthImportMutation) AddedRecordsRead() (r int64, exists bool) {
+	v := m.addrecords_read
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRecordsRead resets all changes to the "records_read" field.
+func (m *HealthImportMutation) ResetRecordsRead() {
+	m.records_read = nil
+	m.addrecords_read = nil
+}
+
+// SetSamples sets the "samples" field.
+func (m *HealthImportMutation) SetSamples(i int) {
+	m.samples = &i
+	m.addsamples = nil
+}
+
+// Samples returns the value of the "samples" field in the mutation.
+func (m *HealthImportMutation) Samples() (r int, exists bool) {
+	v := m.samples
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSamples returns the old "samples" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldSamples(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSamples is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSamples requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSamples: %w", err)
+	}
+	return oldValue.Samples, nil
+}
+
+// AddSamples adds i to the "samples" field.
+func (m *HealthImportMutation) AddSamples(i int) {
+	if m.addsamples != nil {
+		*m.addsamples += i
+	} else {
+		m.addsamples = &i
+	}
+}
+
+// AddedSamples returns the value that was added to the "samples" field in this mutation.
+func (m *HealthImportMutation) AddedSamples() (r int, exists bool) {
+	v := m.addsamples
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSamples resets all changes to the "samples" field.
+func (m *HealthImportMutation) ResetSamples() {
+	m.samples = nil
+	m.addsamples = nil
+}
+
+// SetStored sets the "stored" field.
+func (m *HealthImportMutation) SetStored(i int) {
+	m.stored = &i
+	m.addstored = nil
+}
+
+// Stored returns the value of the "stored" field in the mutation.
+func (m *HealthImportMutation) Stored() (r int, exists bool) {
+	v := m.stored
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStored returns the old "stored" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldStored(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStored is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStored requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStored: %w", err)
+	}
+	return oldValue.Stored, nil
+}
+
+// AddStored adds i to the "stored" field.
+func (m *HealthImportMutation) AddStored(i int) {
+	if m.addstored != nil {
+		*m.addstored += i
+	} else {
+		m.addstored = &i
+	}
+}
+
+// AddedStored returns the value that was added to the "stored" field in this mutation.
+func (m *HealthImportMutation) AddedStored() (r int, exists bool) {
+	v := m.addstored
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStored resets all changes to the "stored" field.
+func (m *HealthImportMutation) ResetStored() {
+	m.stored = nil
+	m.addstored = nil
+}
+
+// SetAlreadyStored sets the "already_stored" field.
+func (m *HealthImportMutation) SetAlreadyStored(i int) {
+	m.already_stored = &i
+	m.addalready_stored = nil
+}
+
+// AlreadyStored returns the value of the "already_stored" field in the mutation.
+func (m *HealthImportMutation) AlreadyStored() (r int, exists bool) {
+	v := m.already_stored
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlreadyStored returns the old "already_stored" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldAlreadyStored(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlreadyStored is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlreadyStored requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlreadyStored: %w", err)
+	}
+	return oldValue.AlreadyStored, nil
+}
+
+// AddAlreadyStored adds i to the "already_stored" field.
+func (m *HealthImportMutation) AddAlreadyStored(i int) {
+	if m.addalready_stored != nil {
+		*m.addalready_stored += i
+	} else {
+		m.addalready_stored = &i
+	}
+}
+
+// AddedAlreadyStored returns the value that was added to the "already_stored" field in this mutation.
+func (m *HealthImportMutation) AddedAlreadyStored() (r int, exists bool) {
+	v := m.addalready_stored
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAlreadyStored resets all changes to the "already_stored" field.
+func (m *HealthImportMutation) ResetAlreadyStored() {
+	m.already_stored = nil
+	m.addalready_stored = nil
+}
+
+// SetRejected sets the "rejected" field.
+func (m *HealthImportMutation) SetRejected(i int) {
+	m.rejected = &i
+	m.addrejected = nil
+}
+
+// Rejected returns the value of the "rejected" field in the mutation.
+func (m *HealthImportMutation) Rejected() (r int, exists bool) {
+	v := m.rejected
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRejected returns the old "rejected" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldRejected(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRejected is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRejected requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRejected: %w", err)
+	}
+	return oldValue.Rejected, nil
+}
+
+// AddRejected adds i to the "rejected" field.
+func (m *HealthImportMutation) AddRejected(i int) {
+	if m.addrejected != nil {
+		*m.addrejected += i
+	} else {
+		m.addrejected = &i
+	}
+}
+
+// AddedRejected returns the value that was added to the "rejected" field in this mutation.
+func (m *HealthImportMutation) AddedRejected() (r int, exists bool) {
+	v := m.addrejected
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRejected resets all changes to the "rejected" field.
+func (m *HealthImportMutation) ResetRejected() {
+	m.rejected = nil
+	m.addrejected = nil
+}
+
+// SetSkippedRecords sets the "skipped_records" field.
+func (m *HealthImportMutation) SetSkippedRecords(i int64) {
+	m.skipped_records = &i
+	m.addskipped_records = nil
+}
+
+// SkippedRecords returns the value of the "skipped_records" field in the mutation.
+func (m *HealthImportMutation) SkippedRecords() (r int64, exists bool) {
+	v := m.skipped_records
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkippedRecords returns the old "skipped_records" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldSkippedRecords(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkippedRecords is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkippedRecords requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkippedRecords: %w", err)
+	}
+	return oldValue.SkippedRecords, nil
+}
+
+// AddSkippedRecords adds i to the "skipped_records" field.
+func (m *HealthImportMutation) AddSkippedRecords(i int64) {
+	if m.addskipped_records != nil {
+		*m.addskipped_records += i
+	} else {
+		m.addskipped_records = &i
+	}
+}
+
+// AddedSkippedRecords returns the value that was added to the "skipped_records" field in this mutation.
+func (m *HealthImportMutation) AddedSkippedRecords() (r int64, exists bool) {
+	v := m.addskipped_records
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSkippedRecords resets all changes to the "skipped_records" field.
+func (m *HealthImportMutation) ResetSkippedRecords() {
+	m.skipped_records = nil
+	m.addskipped_records = nil
+}
+
+// SetErrorCode sets the "error_code" field.
+func (m *HealthImportMutation) SetErrorCode(s string) {
+	m.error_code = &s
+}
+
+// ErrorCode returns the value of the "error_code" field in the mutation.
+func (m *HealthImportMutation) ErrorCode() (r string, exists bool) {
+	v := m.error_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorCode returns the old "error_code" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldErrorCode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorCode: %w", err)
+	}
+	return oldValue.ErrorCode, nil
+}
+
+// ClearErrorCode clears the value of the "error_code" field.
+func (m *HealthImportMutation) ClearErrorCode() {
+	m.error_code = nil
+	m.clearedFields[healthimport.FieldErrorCode] = struct{}{}
+}
+
+// ErrorCodeCleared returns if the "error_code" field was cleared in this mutation.
+func (m *HealthImportMutation) ErrorCodeCleared() bool {
+	_, ok := m.clearedFields[healthimport.FieldErrorCode]
+	return ok
+}
+
+// ResetErrorCode resets all changes to the "error_code" field.
+func (m *HealthImportMutation) ResetErrorCode() {
+	m.error_code = nil
+	delete(m.clearedFields, healthimport.FieldErrorCode)
+}
+
+// SetErrorMessage sets the "error_message" field.
+func (m *HealthImportMutation) SetErrorMessage(s string) {
+	m.error_message = &s
+}
+
+// ErrorMessage returns the value of the "error_message" field in the mutation.
+func (m *HealthImportMutation) ErrorMessage() (r string, exists bool) {
+	v := m.error_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorMessage returns the old "error_message" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldErrorMessage(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorMessage: %w", err)
+	}
+	return oldValue.ErrorMessage, nil
+}
+
+// ClearErrorMessage clears the value of the "error_message" field.
+func (m *HealthImportMutation) ClearErrorMessage() {
+	m.error_message = nil
+	m.clearedFields[healthimport.FieldErrorMessage] = struct{}{}
+}
+
+// ErrorMessageCleared returns if the "error_message" field was cleared in this mutation.
+func (m *HealthImportMutation) ErrorMessageCleared() bool {
+	_, ok := m.clearedFields[healthimport.FieldErrorMessage]
+	return ok
+}
+
+// ResetErrorMessage resets all changes to the "error_message" field.
+func (m *HealthImportMutation) ResetErrorMessage() {
+	m.error_message = nil
+	delete(m.clearedFields, healthimport.FieldErrorMessage)
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *HealthImportMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *HealthImportMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *HealthImportMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[healthimport.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *HealthImportMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[healthimport.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *HealthImportMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, healthimport.FieldStartedAt)
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (m *HealthImportMutation) SetCompletedAt(t time.Time) {
+	m.completed_at = &t
+}
+
+// CompletedAt returns the value of the "completed_at" field in the mutation.
+func (m *HealthImportMutation) CompletedAt() (r time.Time, exists bool) {
+	v := m.completed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedAt returns the old "completed_at" field's value of the HealthImport entity.
+// If the HealthImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HealthImportMutation) OldCompletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedAt: %w", err)
+	}
+	return oldValue.CompletedAt, nil
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (m *HealthImportMutation) ClearCompletedAt() {
+	m.completed_at = nil
+	m.clearedFields[healthimport.FieldCompletedAt] = struct{}{}
+}
+
+// CompletedAtCleared returns if the "completed_at" field was cleared in this mutation.
+func (m *HealthImportMutation) CompletedAtCleared() bool {
+	_, ok := m.clearedFields[healthimport.FieldCompletedAt]
+	return ok
+}
+
+// ResetCompletedAt resets all changes to the "completed_at" field.
+func (m *HealthImportMutation) ResetCompletedAt() {
+	m.completed_at = nil
+	delete(m.clearedFields, healthimport.FieldCompletedAt)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *HealthImportMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[healthimport.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *HealthImportMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *HealthImportMutation) UserIDs() (ids []string) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *HealthImportMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the HealthImportMutation builder.
+func (m *HealthImportMutation) Where(ps ...predicate.HealthImport) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the HealthImportMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *HealthImportMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.HealthImport, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *HealthImportMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *HealthImportMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (HealthImport).
+func (m *HealthImportMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *HealthImportMutation) Fields() []string {
+	fields := make([]string, 0, 19)
+	if m.user != nil {
+		fields = append(fields, healthimport.FieldUserID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, healthimport.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, healthimport.FieldUpdatedAt)
+	}
+	if m.format != nil {
+		fields = append(fields, healthimport.FieldFormat)
+	}
+	if m.file_name != nil {
+		fields = append(fields, healthimport.FieldFileName)
+	}
+	if m.size_bytes != nil {
+		fields = append(fields, healthimport.FieldSizeBytes)
+	}
+	if m.spool_path != nil {
+		fields = append(fields, healthimport.FieldSpoolPath)
+	}
+	if m.csv_mapping != nil {
+		fields = append(fields, healthimport.FieldCsvMapping)
+	}
+	if m.status != nil {
+		fields = append(fields, healthimport.FieldStatus)
+	}
+	if m.records_read != nil {
+		fields = append(fields, healthimport.FieldRecordsRead)
+	}
+	if m.samples != nil {
+		fields = append(fields, healthimport.FieldSamples)
+	}
+	if m.stored != nil {
+		fields = append(fields, healthimport.FieldStored)
+	}
+	if m.already_stored != nil {
+		fields = append(fields, healthimport.FieldAlreadyStored)
+	}
+	if m.rejected != nil {
+		fields = append(fields, healthimport.FieldRejected)
+	}
+	if m.skipped_records != nil {
+		fields = append(fields, healthimport.FieldSkippedRecords)
+	}
+	if m.error_code != nil {
+		fields = append(fields, healthimport.FieldErrorCode)
+	}
+	if m.error_message != nil {
+		fields = append(fields, healthimport.FieldErrorMessage)
+	}
+	if m.started_at != nil {
+		fields = append(fields, healthimport.FieldStartedAt)
+	}
+	if m.completed_at != nil {
+		fields = append(fields, healthimport.FieldCompletedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *HealthImportMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case healthimport.FieldUserID:
+		return m.UserID()
+	case healthimport.FieldCreatedAt:
+		return m.CreatedAt()
+	case healthimport.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case healthimport.FieldFormat:
+		return m.Format()
+	case healthimport.FieldFileName:
+		return m.FileName()
+	case healthimport.FieldSizeBytes:
+		return m.SizeBytes()
+	case healthimport.FieldSpoolPath:
+		return m.SpoolPath()
+	case healthimport.FieldCsvMapping:
+		return m.CsvMapping()
+	case healthimport.FieldStatus:
+		return m.Status()
+	case healthimport.FieldRecordsRead:
+		return m.RecordsRead()
+	case healthimport.FieldSamples:
+		return m.Samples()
+	case healthimport.FieldStored:
+		return m.Stored()
+	case healthimport.FieldAlreadyStored:
+		return m.AlreadyStored()
+	case healthimport.FieldRejected:
+		return m.Rejected()
+	case healthimport.FieldSkippedRecords:
+		return m.SkippedRecords()
+	case healthimport.FieldErrorCode:
+		return m.ErrorCode()
+	case healthimport.FieldErrorMessage:
+		return m.ErrorMessage()
+	case healthimport.FieldStartedAt:
+		return m.StartedAt()
+	case healthimport.FieldCompletedAt:
+		return m.CompletedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *HealthImportMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case healthimport.FieldUserID:
+		return m.OldUserID(ctx)
+	case healthimport.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case healthimport.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case healthimport.FieldFormat:
+		return m.OldFormat(ctx)
+	case healthimport.FieldFileName:
+		return m.OldFileName(ctx)
+	case healthimport.FieldSizeBytes:
+		return m.OldSizeBytes(ctx)
+	case healthimport.FieldSpoolPath:
+		return m.OldSpoolPath(ctx)
+	case healthimport.FieldCsvMapping:
+		return m.OldCsvMapping(ctx)
+	case healthimport.FieldStatus:
+		return m.OldStatus(ctx)
+	case healthimport.FieldRecordsRead:
+		return m.OldRecordsRead(ctx)
+	case healthimport.FieldSamples:
+		return m.OldSamples(ctx)
+	case healthimport.FieldStored:
+		return m.OldStored(ctx)
+	case healthimport.FieldAlreadyStored:
+		return m.OldAlreadyStored(ctx)
+	case healthimport.FieldRejected:
+		return m.OldRejected(ctx)
+	case healthimport.FieldSkippedRecords:
+		return m.OldSkippedRecords(ctx)
+	case healthimport.FieldErrorCode:
+		return m.OldErrorCode(ctx)
+	case healthimport.FieldErrorMessage:
+		return m.OldErrorMessage(ctx)
+	case healthimport.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case healthimport.FieldCompletedAt:
+		return m.OldCompletedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown HealthImport field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HealthImportMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case healthimport.FieldUserID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case healthimport.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case healthimport.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case healthimport.FieldFormat:
+		v, ok := value.(healthimport.Format)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFormat(v)
+		return nil
+	case healthimport.FieldFileName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileName(v)
+		return nil
+	case healthimport.FieldSizeBytes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSizeBytes(v)
+		return nil
+	case healthimport.FieldSpoolPath:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSpoolPath(v)
+		return nil
+	case healthimport.FieldCsvMapping:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCsvMapping(v)
+		return nil
+	case healthimport.FieldStatus:
+		v, ok := value.(healthimport.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case healthimport.FieldRecordsRead:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordsRead(v)
+		return nil
+	case healthimport.FieldSamples:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSamples(v)
+		return nil
+	case healthimport.FieldStored:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStored(v)
+		return nil
+	case healthimport.FieldAlreadyStored:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlreadyStored(v)
+		return nil
+	case healthimport.FieldRejected:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRejected(v)
+		return nil
+	case healthimport.FieldSkippedRecords:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkippedRecords(v)
+		return nil
+	case healthimport.FieldErrorCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorCode(v)
+		return nil
+	case healthimport.FieldErrorMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorMessage(v)
+		return nil
+	case healthimport.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case healthimport.FieldCompletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HealthImport field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *HealthImportMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize_bytes != nil {
+		fields = append(fields, healthimport.FieldSizeBytes)
+	}
+	if m.addrecords_read != nil {
+		fields = append(fields, healthimport.FieldRecordsRead)
+	}
+	if m.addsamples != nil {
+		fields = append(fields, healthimport.FieldSamples)
+	}
+	if m.addstored != nil {
+		fields = append(fields, healthimport.FieldStored)
+	}
+	if m.addalready_stored != nil {
+		fields = append(fields, healthimport.FieldAlreadyStored)
+	}
+	if m.addrejected != nil {
+		fields = append(fields, healthimport.FieldRejected)
+	}
+	if m.addskipped_records != nil {
+		fields = append(fields, healthimport.FieldSkippedRecords)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *HealthImportMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case healthimport.FieldSizeBytes:
+		return m.AddedSizeBytes()
+	case healthimport.FieldRecordsRead:
+		return m.AddedRecordsRead()
+	case healthimport.FieldSamples:
+		return m.AddedSamples()
+	case healthimport.FieldStored:
+		return m.AddedStored()
+	case healthimport.FieldAlreadyStored:
+		return m.AddedAlreadyStored()
+	case healthimport.FieldRejected:
+		return m.AddedRejected()
+	case healthimport.FieldSkippedRecords:
+		return m.AddedSkippedRecords()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HealthImportMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case healthimport.FieldSizeBytes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSizeBytes(v)
+		return nil
+	case healthimport.FieldRecordsRead:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordsRead(v)
+		return nil
+	case healthimport.FieldSamples:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSamples(v)
+		return nil
+	case healthimport.FieldStored:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStored(v)
+		return nil
+	case healthimport.FieldAlreadyStored:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAlreadyStored(v)
+		return nil
+	case healthimport.FieldRejected:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRejected(v)
+		return nil
+	case healthimport.FieldSkippedRecords:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSkippedRecords(v)
+		return nil
+	}
+	return fmt.Errorf("unknown HealthImport numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *HealthImportMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(healthimport.FieldSpoolPath) {
+		fields = append(fields, healthimport.FieldSpoolPath)
+	}
+	if m.FieldCleared(healthimport.FieldCsvMapping) {
+		fields = append(fields, healthimport.FieldCsvMapping)
+	}
+	if m.FieldCleared(healthimport.FieldErrorCode) {
+		fields = append(fields, healthimport.FieldErrorCode)
+	}
+	if m.FieldCleared(healthimport.FieldErrorMessage) {
+		fields = append(fields, healthimport.FieldErrorMessage)
+	}
+	if m.FieldCleared(healthimport.FieldStartedAt) {
+		fields = append(fields, healthimport.FieldStartedAt)
+	}
+	if m.FieldCleared(healthimport.FieldCompletedAt) {
+		fields = append(fields, healthimport.FieldCompletedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *HealthImportMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *HealthImportMutation) ClearField(name string) error {
+	switch name {
+	case healthimport.FieldSpoolPath:
+		m.ClearSpoolPath()
+		return nil
+	case healthimport.FieldCsvMapping:
+		m.ClearCsvMapping()
+		return nil
+	case healthimport.FieldErrorCode:
+		m.ClearErrorCode()
+		return nil
+	case healthimport.FieldErrorMessage:
+		m.ClearErrorMessage()
+		return nil
+	case healthimport.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case healthimport.FieldCompletedAt:
+		m.ClearCompletedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown HealthImport nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *HealthImportMutation) ResetField(name string) error {
+	switch name {
+	case healthimport.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case healthimport.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case healthimport.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case healthimport.FieldFormat:
+		m.ResetFormat()
+		return nil
+	case healthimport.FieldFileName:
+		m.ResetFileName()
+		return nil
+	case healthimport.FieldSizeBytes:
+		m.ResetSizeBytes()
+		return nil
+	case healthimport.FieldSpoolPath:
+		m.ResetSpoolPath()
+		return nil
+	case healthimport.FieldCsvMapping:
+		m.ResetCsvMapping()
+		return nil
+	case healthimport.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case healthimport.FieldRecordsRead:
+		m.ResetRecordsRead()
+		return nil
+	case healthimport.FieldSamples:
+		m.ResetSamples()
+		return nil
+	case healthimport.FieldStored:
+		m.ResetStored()
+		return nil
+	case healthimport.FieldAlreadyStored:
+		m.ResetAlreadyStored()
+		return nil
+	case healthimport.FieldRejected:
+		m.ResetRejected()
+		return nil
+	case healthimport.FieldSkippedRecords:
+		m.ResetSkippedRecords()
+		return nil
+	case healthimport.FieldErrorCode:
+		m.ResetErrorCode()
+		return nil
+	case healthimport.FieldErrorMessage:
+		m.ResetErrorMessage()
+		return nil
+	case healthimport.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case healthimport.FieldCompletedAt:
+		m.ResetCompletedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown HealthImport field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *HealthImportMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, healthimport.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *HealthImportMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case healthimport.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *HealthImportMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *HealthImportMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *HealthImportMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, healthimport.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *HealthImportMutation) EdgeCleared(name string) bool {
+	switch name {
+	case healthimport.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *HealthImportMutation) ClearEdge(name string) error {
+	switch name {
+	case healthimport.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown HealthImport unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *HealthImportMutation) ResetEdge(name string) error {
+	switch name {
+	case healthimport.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown HealthImport edge %s", name)
 }
 
 // IngestionBatchMutation represents an operation that mutates the IngestionBatch nodes in the graph.
@@ -17663,6 +19374,9 @@ type UserMutation struct {
 	refresh_tokens               map[string]struct{}
 	removedrefresh_tokens        map[string]struct{}
 	clearedrefresh_tokens        bool
+	health_imports               map[string]struct{}
+	removedhealth_imports        map[string]struct{}
+	clearedhealth_imports        bool
 	done                         bool
 	oldValue                     func(context.Context) (*User, error)
 	predicates                   []predicate.User
@@ -19050,6 +20764,60 @@ func (m *UserMutation) ResetRefreshTokens() {
 	m.removedrefresh_tokens = nil
 }
 
+// AddHealthImportIDs adds the "health_imports" edge to the HealthImport entity by ids.
+func (m *UserMutation) AddHealthImportIDs(ids ...string) {
+	if m.health_imports == nil {
+		m.health_imports = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.health_imports[ids[i]] = struct{}{}
+	}
+}
+
+// ClearHealthImports clears the "health_imports" edge to the HealthImport entity.
+func (m *UserMutation) ClearHealthImports() {
+	m.clearedhealth_imports = true
+}
+
+// HealthImportsCleared reports if the "health_imports" edge to the HealthImport entity was cleared.
+func (m *UserMutation) HealthImportsCleared() bool {
+	return m.clearedhealth_imports
+}
+
+// RemoveHealthImportIDs removes the "health_imports" edge to the HealthImport entity by IDs.
+func (m *UserMutation) RemoveHealthImportIDs(ids ...string) {
+	if m.removedhealth_imports == nil {
+		m.removedhealth_imports = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.health_imports, ids[i])
+		m.removedhealth_imports[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedHealthImports returns the removed IDs of the "health_imports" edge to the HealthImport entity.
+func (m *UserMutation) RemovedHealthImportsIDs() (ids []string) {
+	for id := range m.removedhealth_imports {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// HealthImportsIDs returns the "health_imports" edge IDs in the mutation.
+func (m *UserMutation) HealthImportsIDs() (ids []string) {
+	for id := range m.health_imports {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetHealthImports resets all changes to the "health_imports" edge.
+func (m *UserMutation) ResetHealthImports() {
+	m.health_imports = nil
+	m.clearedhealth_imports = false
+	m.removedhealth_imports = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -19441,7 +21209,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 13)
+	edges := make([]string, 0, 14)
 	if m.connections != nil {
 		edges = append(edges, user.EdgeConnections)
 	}
@@ -19480,6 +21248,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.refresh_tokens != nil {
 		edges = append(edges, user.EdgeRefreshTokens)
+	}
+	if m.health_imports != nil {
+		edges = append(edges, user.EdgeHealthImports)
 	}
 	return edges
 }
@@ -19566,13 +21337,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeHealthImports:
+		ids := make([]ent.Value, 0, len(m.health_imports))
+		for id := range m.health_imports {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 13)
+	edges := make([]string, 0, 14)
 	if m.removedconnections != nil {
 		edges = append(edges, user.EdgeConnections)
 	}
@@ -19611,6 +21388,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedrefresh_tokens != nil {
 		edges = append(edges, user.EdgeRefreshTokens)
+	}
+	if m.removedhealth_imports != nil {
+		edges = append(edges, user.EdgeHealthImports)
 	}
 	return edges
 }
@@ -19697,13 +21477,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeHealthImports:
+		ids := make([]ent.Value, 0, len(m.removedhealth_imports))
+		for id := range m.removedhealth_imports {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 13)
+	edges := make([]string, 0, 14)
 	if m.clearedconnections {
 		edges = append(edges, user.EdgeConnections)
 	}
@@ -19743,6 +21529,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	if m.clearedrefresh_tokens {
 		edges = append(edges, user.EdgeRefreshTokens)
 	}
+	if m.clearedhealth_imports {
+		edges = append(edges, user.EdgeHealthImports)
+	}
 	return edges
 }
 
@@ -19776,6 +21565,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedfeed_events
 	case user.EdgeRefreshTokens:
 		return m.clearedrefresh_tokens
+	case user.EdgeHealthImports:
+		return m.clearedhealth_imports
 	}
 	return false
 }
@@ -19830,6 +21621,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeRefreshTokens:
 		m.ResetRefreshTokens()
+		return nil
+	case user.EdgeHealthImports:
+		m.ResetHealthImports()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

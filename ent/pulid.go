@@ -10,6 +10,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -29,6 +30,7 @@ var prefixTables = map[string]string{
 	"bsl": baseline.Table,
 	"evl": evaluation.Table,
 	"fev": feedevent.Table,
+	"imp": healthimport.Table,
 	"bat": ingestionbatch.Table,
 	"ins": insight.Table,
 	"itv": intervention.Table,

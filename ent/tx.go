@@ -24,6 +24,8 @@ type Tx struct {
 	Evaluation *EvaluationClient
 	// FeedEvent is the client for interacting with the FeedEvent builders.
 	FeedEvent *FeedEventClient
+	// HealthImport is the client for interacting with the HealthImport builders.
+	HealthImport *HealthImportClient
 	// IngestionBatch is the client for interacting with the IngestionBatch builders.
 	IngestionBatch *IngestionBatchClient
 	// Insight is the client for interacting with the Insight builders.
@@ -178,6 +180,7 @@ func (tx *Tx) init() {
 	tx.Baseline = NewBaselineClient(tx.config)
 	tx.Evaluation = NewEvaluationClient(tx.config)
 	tx.FeedEvent = NewFeedEventClient(tx.config)
+	tx.HealthImport = NewHealthImportClient(tx.config)
 	tx.IngestionBatch = NewIngestionBatchClient(tx.config)
 	tx.Insight = NewInsightClient(tx.config)
 	tx.Intervention = NewInterventionClient(tx.config)

@@ -79,9 +79,11 @@ type UserEdges struct {
 	FeedEvents []*FeedEvent `json:"feed_events,omitempty"`
 	// RefreshTokens holds the value of the refresh_tokens edge.
 	RefreshTokens []*RefreshToken `json:"refresh_tokens,omitempty"`
+	// HealthImports holds the value of the health_imports edge.
+	HealthImports []*HealthImport `json:"health_imports,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [13]bool
+	loadedTypes [14]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -98,6 +100,7 @@ type UserEdges struct {
 	namedAuditEvents          map[string][]*AuditEvent
 	namedFeedEvents           map[string][]*FeedEvent
 	namedRefreshTokens        map[string][]*RefreshToken
+	namedHealthImports        map[string][]*HealthImport
 }
 
 // ConnectionsOrErr returns the Connections value or an error if the edge
@@ -215,6 +218,15 @@ func (e UserEdges) RefreshTokensOrErr() ([]*RefreshToken, error) {
 		return e.RefreshTokens, nil
 	}
 	return nil, &NotLoadedError{edge: "refresh_tokens"}
+}
+
+// HealthImportsOrErr returns the HealthImports value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) HealthImportsOrErr() ([]*HealthImport, error) {
+	if e.loadedTypes[13] {
+		return e.HealthImports, nil
+	}
+	return nil, &NotLoadedError{edge: "health_imports"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -410,6 +422,11 @@ func (_m *User) QueryFeedEvents() *FeedEventQuery {
 // QueryRefreshTokens queries the "refresh_tokens" edge of the User entity.
 func (_m *User) QueryRefreshTokens() *RefreshTokenQuery {
 	return NewUserClient(_m.config).QueryRefreshTokens(_m)
+}
+
+// QueryHealthImports queries the "health_imports" edge of the User entity.
+func (_m *User) QueryHealthImports() *HealthImportQuery {
+	return NewUserClient(_m.config).QueryHealthImports(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -789,6 +806,30 @@ func (_m *User) appendNamedRefreshTokens(name string, edges ...*RefreshToken) {
 		_m.Edges.namedRefreshTokens[name] = []*RefreshToken{}
 	} else {
 		_m.Edges.namedRefreshTokens[name] = append(_m.Edges.namedRefreshTokens[name], edges...)
+	}
+}
+
+// NamedHealthImports returns the HealthImports named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedHealthImports(name string) ([]*HealthImport, error) {
+	if _m.Edges.namedHealthImports == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedHealthImports[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedHealthImports(name string, edges ...*HealthImport) {
+	if _m.Edges.namedHealthImports == nil {
+		_m.Edges.namedHealthImports = make(map[string][]*HealthImport)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedHealthImports[name] = []*HealthImport{}
+	} else {
+		_m.Edges.namedHealthImports[name] = append(_m.Edges.namedHealthImports[name], edges...)
 	}
 }
 

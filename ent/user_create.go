@@ -17,6 +17,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -417,6 +418,21 @@ func (_c *UserCreate) AddRefreshTokens(v ...*RefreshToken) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddRefreshTokenIDs(ids...)
+}
+
+// AddHealthImportIDs adds the "health_imports" edge to the HealthImport entity by IDs.
+func (_c *UserCreate) AddHealthImportIDs(ids ...string) *UserCreate {
+	_c.mutation.AddHealthImportIDs(ids...)
+	return _c
+}
+
+// AddHealthImports adds the "health_imports" edges to the HealthImport entity.
+func (_c *UserCreate) AddHealthImports(v ...*HealthImport) *UserCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddHealthImportIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -851,6 +867,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(refreshtoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.HealthImportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.HealthImportsTable,
+			Columns: []string{user.HealthImportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(healthimport.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -19,6 +19,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -51,6 +52,7 @@ type UserQuery struct {
 	withAuditEvents               *AuditEventQuery
 	withFeedEvents                *FeedEventQuery
 	withRefreshTokens             *RefreshTokenQuery
+	withHealthImports             *HealthImportQuery
 	loadTotal                     []func(context.Context, []*User) error
 	modifiers                     []func(*sql.Selector)
 	withNamedConnections          map[string]*ProviderConnectionQuery
@@ -66,6 +68,7 @@ type UserQuery struct {
 	withNamedAuditEvents          map[string]*AuditEventQuery
 	withNamedFeedEvents           map[string]*FeedEventQuery
 	withNamedRefreshTokens        map[string]*RefreshTokenQuery
+	withNamedHealthImports        map[string]*HealthImportQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -388,6 +391,28 @@ func (_q *UserQuery) QueryRefreshTokens() *RefreshTokenQuery {
 	return query
 }
 
+// QueryHealthImports chains the current query on the "health_imports" edge.
+func (_q *UserQuery) QueryHealthImports() *HealthImportQuery {
+	query := (&HealthImportClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(healthimport.Table, healthimport.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.HealthImportsTable, user.HealthImportsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first User entity from the query.
 // Returns a *NotFoundError when no User was found.
 func (_q *UserQuery) First(ctx context.Context) (*User, error) {
@@ -593,6 +618,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withAuditEvents:          _q.withAuditEvents.Clone(),
 		withFeedEvents:           _q.withFeedEvents.Clone(),
 		withRefreshTokens:        _q.withRefreshTokens.Clone(),
+		withHealthImports:        _q.withHealthImports.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -743,6 +769,17 @@ func (_q *UserQuery) WithRefreshTokens(opts ...func(*RefreshTokenQuery)) *UserQu
 	return _q
 }
 
+// WithHealthImports tells the query-builder to eager-load the nodes that are connected to
+// the "health_imports" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithHealthImports(opts ...func(*HealthImportQuery)) *UserQuery {
+	query := (&HealthImportClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withHealthImports = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -827,7 +864,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [13]bool{
+		loadedTypes = [14]bool{
 			_q.withConnections != nil,
 			_q.withObservations != nil,
 			_q.withIngestionBatches != nil,
@@ -841,6 +878,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withAuditEvents != nil,
 			_q.withFeedEvents != nil,
 			_q.withRefreshTokens != nil,
+			_q.withHealthImports != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -957,6 +995,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withHealthImports; query != nil {
+		if err := _q.loadHealthImports(ctx, query, nodes,
+			func(n *User) { n.Edges.HealthImports = []*HealthImport{} },
+			func(n *User, e *HealthImport) { n.Edges.HealthImports = append(n.Edges.HealthImports, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedConnections {
 		if err := _q.loadConnections(ctx, query, nodes,
 			func(n *User) { n.appendNamedConnections(name) },
@@ -1045,6 +1090,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadRefreshTokens(ctx, query, nodes,
 			func(n *User) { n.appendNamedRefreshTokens(name) },
 			func(n *User, e *RefreshToken) { n.appendNamedRefreshTokens(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedHealthImports {
+		if err := _q.loadHealthImports(ctx, query, nodes,
+			func(n *User) { n.appendNamedHealthImports(name) },
+			func(n *User, e *HealthImport) { n.appendNamedHealthImports(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1446,6 +1498,36 @@ func (_q *UserQuery) loadRefreshTokens(ctx context.Context, query *RefreshTokenQ
 	}
 	return nil
 }
+func (_q *UserQuery) loadHealthImports(ctx context.Context, query *HealthImportQuery, nodes []*User, init func(*User), assign func(*User, *HealthImport)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(healthimport.FieldUserID)
+	}
+	query.Where(predicate.HealthImport(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.HealthImportsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1745,6 +1827,20 @@ func (_q *UserQuery) WithNamedRefreshTokens(name string, opts ...func(*RefreshTo
 		_q.withNamedRefreshTokens = make(map[string]*RefreshTokenQuery)
 	}
 	_q.withNamedRefreshTokens[name] = query
+	return _q
+}
+
+// WithNamedHealthImports tells the query-builder to eager-load the nodes that are connected to the "health_imports"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedHealthImports(name string, opts ...func(*HealthImportQuery)) *UserQuery {
+	query := (&HealthImportClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedHealthImports == nil {
+		_q.withNamedHealthImports = make(map[string]*HealthImportQuery)
+	}
+	_q.withNamedHealthImports[name] = query
 	return _q
 }
 

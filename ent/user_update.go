@@ -17,6 +17,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -434,6 +435,21 @@ func (_u *UserUpdate) AddRefreshTokens(v ...*RefreshToken) *UserUpdate {
 	return _u.AddRefreshTokenIDs(ids...)
 }
 
+// AddHealthImportIDs adds the "health_imports" edge to the HealthImport entity by IDs.
+func (_u *UserUpdate) AddHealthImportIDs(ids ...string) *UserUpdate {
+	_u.mutation.AddHealthImportIDs(ids...)
+	return _u
+}
+
+// AddHealthImports adds the "health_imports" edges to the HealthImport entity.
+func (_u *UserUpdate) AddHealthImports(v ...*HealthImport) *UserUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddHealthImportIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -710,6 +726,27 @@ func (_u *UserUpdate) RemoveRefreshTokens(v ...*RefreshToken) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRefreshTokenIDs(ids...)
+}
+
+// ClearHealthImports clears all "health_imports" edges to the HealthImport entity.
+func (_u *UserUpdate) ClearHealthImports() *UserUpdate {
+	_u.mutation.ClearHealthImports()
+	return _u
+}
+
+// RemoveHealthImportIDs removes the "health_imports" edge to HealthImport entities by IDs.
+func (_u *UserUpdate) RemoveHealthImportIDs(ids ...string) *UserUpdate {
+	_u.mutation.RemoveHealthImportIDs(ids...)
+	return _u
+}
+
+// RemoveHealthImports removes "health_imports" edges to HealthImport entities.
+func (_u *UserUpdate) RemoveHealthImports(v ...*HealthImport) *UserUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveHealthImportIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1441,6 +1478,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.HealthImportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.HealthImportsTable,
+			Columns: []string{user.HealthImportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(healthimport.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedHealthImportsIDs(); len(nodes) > 0 && !_u.mutation.HealthImportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.HealthImportsTable,
+			Columns: []string{user.HealthImportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(healthimport.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.HealthImportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.HealthImportsTable,
+			Columns: []string{user.HealthImportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(healthimport.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1854,6 +1936,21 @@ func (_u *UserUpdateOne) AddRefreshTokens(v ...*RefreshToken) *UserUpdateOne {
 	return _u.AddRefreshTokenIDs(ids...)
 }
 
+// AddHealthImportIDs adds the "health_imports" edge to the HealthImport entity by IDs.
+func (_u *UserUpdateOne) AddHealthImportIDs(ids ...string) *UserUpdateOne {
+	_u.mutation.AddHealthImportIDs(ids...)
+	return _u
+}
+
+// AddHealthImports adds the "health_imports" edges to the HealthImport entity.
+func (_u *UserUpdateOne) AddHealthImports(v ...*HealthImport) *UserUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddHealthImportIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -2130,6 +2227,27 @@ func (_u *UserUpdateOne) RemoveRefreshTokens(v ...*RefreshToken) *UserUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRefreshTokenIDs(ids...)
+}
+
+// ClearHealthImports clears all "health_imports" edges to the HealthImport entity.
+func (_u *UserUpdateOne) ClearHealthImports() *UserUpdateOne {
+	_u.mutation.ClearHealthImports()
+	return _u
+}
+
+// RemoveHealthImportIDs removes the "health_imports" edge to HealthImport entities by IDs.
+func (_u *UserUpdateOne) RemoveHealthImportIDs(ids ...string) *UserUpdateOne {
+	_u.mutation.RemoveHealthImportIDs(ids...)
+	return _u
+}
+
+// RemoveHealthImports removes "health_imports" edges to HealthImport entities.
+func (_u *UserUpdateOne) RemoveHealthImports(v ...*HealthImport) *UserUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveHealthImportIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -2884,6 +3002,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(refreshtoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.HealthImportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.HealthImportsTable,
+			Columns: []string{user.HealthImportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(healthimport.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedHealthImportsIDs(); len(nodes) > 0 && !_u.mutation.HealthImportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.HealthImportsTable,
+			Columns: []string{user.HealthImportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(healthimport.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.HealthImportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.HealthImportsTable,
+			Columns: []string{user.HealthImportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(healthimport.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

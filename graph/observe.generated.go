@@ -15,6 +15,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/graph/model"
@@ -32,6 +33,7 @@ type MutationResolver interface {
 	AdminRevokeSessions(ctx context.Context, userID string) (int, error)
 	RequestDataExport(ctx context.Context, userID *string) (*model.DataExport, error)
 	DeleteAccount(ctx context.Context, password *string, userID *string, reason *string) (*model.DeleteAccountPayload, error)
+	ImportHealthData(ctx context.Context, file graphql.Upload, format healthimport.Format, mapping *model.CSVMappingInput) (*ent.HealthImport, error)
 	StartIntervention(ctx context.Context, input model.StartInterventionInput) (*model.StartInterventionPayload, error)
 	LogAdherence(ctx context.Context, interventionID string, day string, adherent bool, note *string) (*ent.AdherenceLog, error)
 	CompleteIntervention(ctx context.Context, id string) (*ent.Intervention, error)
@@ -231,6 +233,36 @@ func (ec *executionContext) field_Mutation_evaluateIntervention_args(ctx context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importHealthData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "format",
+		func(ctx context.Context, v any) (healthimport.Format, error) {
+			return ec.unmarshalNHealthImportFormat2githubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚋhealthimportᚐFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "mapping",
+		func(ctx context.Context, v any) (*model.CSVMappingInput, error) {
+			return ec.unmarshalOCsvMappingInput2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋgraphᚋmodelᚐCSVMappingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mapping"] = arg2
 	return args, nil
 }
 
@@ -1787,6 +1819,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteAccount(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importHealthData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importHealthData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportHealthData(ctx, fc.Args["file"].(graphql.Upload), fc.Args["format"].(healthimport.Format), fc.Args["mapping"].(*model.CSVMappingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HealthImport) graphql.Marshaler {
+			return ec.marshalNHealthImport2ᚖgithubᚗcomᚋvitalgraphᚋvitalgraphᚋentᚐHealthImport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importHealthData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HealthImport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importHealthData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_startIntervention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2523,6 +2599,29 @@ func (ec *executionContext) fieldContext_ProviderIngestResult_result(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _ProviderIngestResult_revised(ctx context.Context, field graphql.CollectedField, obj *model.ProviderIngestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderIngestResult_revised(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revised, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderIngestResult_revised(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderIngestResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ProviderIngestResult_skipped(ctx context.Context, field graphql.CollectedField, obj *model.ProviderIngestResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3209,6 +3308,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importHealthData":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importHealthData(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "startIntervention":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_startIntervention(ctx, field)
@@ -3356,6 +3462,11 @@ func (ec *executionContext) _ProviderIngestResult(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("ProviderIngestResult")
 		case "result":
 			out.Values[i] = ec._ProviderIngestResult_result(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revised":
+			out.Values[i] = ec._ProviderIngestResult_revised(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/feed"
@@ -283,6 +284,26 @@ type ComplexityRoot struct {
 		Guardrail func(childComplexity int) int
 	}
 
+	HealthImport struct {
+		AlreadyStored  func(childComplexity int) int
+		CompletedAt    func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ErrorCode      func(childComplexity int) int
+		ErrorMessage   func(childComplexity int) int
+		FileName       func(childComplexity int) int
+		Format         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		RecordsRead    func(childComplexity int) int
+		Rejected       func(childComplexity int) int
+		Samples        func(childComplexity int) int
+		SizeBytes      func(childComplexity int) int
+		SkippedRecords func(childComplexity int) int
+		StartedAt      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Stored         func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
 	IngestResult struct {
 		BatchID    func(childComplexity int) int
 		Duplicates func(childComplexity int) int
@@ -431,6 +452,7 @@ type ComplexityRoot struct {
 		DisconnectProvider    func(childComplexity int, provider providerconnection.Provider) int
 		DismissInsight        func(childComplexity int, id string, reason insight.DismissReason) int
 		EvaluateIntervention  func(childComplexity int, id string) int
+		ImportHealthData      func(childComplexity int, file graphql.Upload, format healthimport.Format, mapping *model.CSVMappingInput) int
 		IngestObservations    func(childComplexity int, input []*model.ObservationInput, idempotencyKey *string) int
 		IngestProviderPayload func(childComplexity int, provider providerconnection.Provider, payload string, idempotencyKey *string) int
 		LogAdherence          func(childComplexity int, interventionID string, day string, adherent bool, note *string) int
@@ -555,6 +577,7 @@ type ComplexityRoot struct {
 
 	ProviderIngestResult struct {
 		Result  func(childComplexity int) int
+		Revised func(childComplexity int) int
 		Skipped func(childComplexity int) int
 	}
 
@@ -566,6 +589,7 @@ type ComplexityRoot struct {
 		Baselines         func(childComplexity int, metric *string) int
 		DataExport        func(childComplexity int, id string) int
 		Evaluations       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EvaluationOrder, where *ent.EvaluationWhereInput) int
+		HealthImport      func(childComplexity int, id string) int
 		Insights          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InsightOrder, where *ent.InsightWhereInput, minGrade *evidence.Grade, includeDismissed *bool) int
 		Interventions     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.InterventionOrder, where *ent.InterventionWhereInput) int
 		Me                func(childComplexity int) int
@@ -1679,6 +1703,109 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GuardrailBreachCount.Guardrail(childComplexity), true
 
+	case "HealthImport.alreadyStored":
+		if e.ComplexityRoot.HealthImport.AlreadyStored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.AlreadyStored(childComplexity), true
+	case "HealthImport.completedAt":
+		if e.ComplexityRoot.HealthImport.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.CompletedAt(childComplexity), true
+	case "HealthImport.createdAt":
+		if e.ComplexityRoot.HealthImport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.CreatedAt(childComplexity), true
+	case "HealthImport.errorCode":
+		if e.ComplexityRoot.HealthImport.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.ErrorCode(childComplexity), true
+	case "HealthImport.errorMessage":
+		if e.ComplexityRoot.HealthImport.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.ErrorMessage(childComplexity), true
+	case "HealthImport.fileName":
+		if e.ComplexityRoot.HealthImport.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.FileName(childComplexity), true
+	case "HealthImport.format":
+		if e.ComplexityRoot.HealthImport.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.Format(childComplexity), true
+	case "HealthImport.id":
+		if e.ComplexityRoot.HealthImport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.ID(childComplexity), true
+	case "HealthImport.recordsRead":
+		if e.ComplexityRoot.HealthImport.RecordsRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.RecordsRead(childComplexity), true
+	case "HealthImport.rejected":
+		if e.ComplexityRoot.HealthImport.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.Rejected(childComplexity), true
+	case "HealthImport.samples":
+		if e.ComplexityRoot.HealthImport.Samples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.Samples(childComplexity), true
+	case "HealthImport.sizeBytes":
+		if e.ComplexityRoot.HealthImport.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.SizeBytes(childComplexity), true
+	case "HealthImport.skippedRecords":
+		if e.ComplexityRoot.HealthImport.SkippedRecords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.SkippedRecords(childComplexity), true
+	case "HealthImport.startedAt":
+		if e.ComplexityRoot.HealthImport.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.StartedAt(childComplexity), true
+	case "HealthImport.status":
+		if e.ComplexityRoot.HealthImport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.Status(childComplexity), true
+	case "HealthImport.stored":
+		if e.ComplexityRoot.HealthImport.Stored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.Stored(childComplexity), true
+	case "HealthImport.updatedAt":
+		if e.ComplexityRoot.HealthImport.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthImport.UpdatedAt(childComplexity), true
+
 	case "IngestResult.batchID":
 		if e.ComplexityRoot.IngestResult.BatchID == nil {
 			break
@@ -2427,6 +2554,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EvaluateIntervention(childComplexity, args["id"].(string)), true
+	case "Mutation.importHealthData":
+		if e.ComplexityRoot.Mutation.ImportHealthData == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importHealthData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportHealthData(childComplexity, args["file"].(graphql.Upload), args["format"].(healthimport.Format), args["mapping"].(*model.CSVMappingInput)), true
 	case "Mutation.ingestObservations":
 		if e.ComplexityRoot.Mutation.IngestObservations == nil {
 			break
@@ -3008,6 +3146,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderIngestResult.Result(childComplexity), true
+	case "ProviderIngestResult.revised":
+		if e.ComplexityRoot.ProviderIngestResult.Revised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderIngestResult.Revised(childComplexity), true
 	case "ProviderIngestResult.skipped":
 		if e.ComplexityRoot.ProviderIngestResult.Skipped == nil {
 			break
@@ -3087,6 +3231,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Evaluations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].([]*ent.EvaluationOrder), args["where"].(*ent.EvaluationWhereInput)), true
+	case "Query.healthImport":
+		if e.ComplexityRoot.Query.HealthImport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_healthImport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HealthImport(childComplexity, args["id"].(string)), true
 	case "Query.insights":
 		if e.ComplexityRoot.Query.Insights == nil {
 			break
@@ -3573,10 +3728,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAuditEventWhereInput,
 		ec.unmarshalInputBaselineOrder,
 		ec.unmarshalInputBaselineWhereInput,
+		ec.unmarshalInputCsvMappingInput,
 		ec.unmarshalInputEvaluationOrder,
 		ec.unmarshalInputEvaluationWhereInput,
 		ec.unmarshalInputFeedEventOrder,
 		ec.unmarshalInputFeedEventWhereInput,
+		ec.unmarshalInputHealthImportOrder,
+		ec.unmarshalInputHealthImportWhereInput,
 		ec.unmarshalInputInsightOrder,
 		ec.unmarshalInputInsightWhereInput,
 		ec.unmarshalInputInterventionOrder,
@@ -3682,7 +3840,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "intervene.graphqls" "observe.graphqls" "ops.graphqls" "plan.graphqls" "providers.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "data.graphqls" "feed.graphqls" "imports.graphqls" "intervene.graphqls" "observe.graphqls" "ops.graphqls" "plan.graphqls" "providers.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3697,6 +3855,7 @@ var sources = []*ast.Source{
 	{Name: "auth.graphqls", Input: sourceData("auth.graphqls"), BuiltIn: false},
 	{Name: "data.graphqls", Input: sourceData("data.graphqls"), BuiltIn: false},
 	{Name: "feed.graphqls", Input: sourceData("feed.graphqls"), BuiltIn: false},
+	{Name: "imports.graphqls", Input: sourceData("imports.graphqls"), BuiltIn: false},
 	{Name: "intervene.graphqls", Input: sourceData("intervene.graphqls"), BuiltIn: false},
 	{Name: "observe.graphqls", Input: sourceData("observe.graphqls"), BuiltIn: false},
 	{Name: "ops.graphqls", Input: sourceData("ops.graphqls"), BuiltIn: false},
@@ -4161,6 +4320,46 @@ func (ec *executionContext) childFields_GuardrailBreachCount(ctx context.Context
 		return ec.fieldContext_GuardrailBreachCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GuardrailBreachCount", field.Name)
+}
+
+func (ec *executionContext) childFields_HealthImport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_HealthImport_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_HealthImport_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_HealthImport_updatedAt(ctx, field)
+	case "format":
+		return ec.fieldContext_HealthImport_format(ctx, field)
+	case "fileName":
+		return ec.fieldContext_HealthImport_fileName(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_HealthImport_sizeBytes(ctx, field)
+	case "status":
+		return ec.fieldContext_HealthImport_status(ctx, field)
+	case "recordsRead":
+		return ec.fieldContext_HealthImport_recordsRead(ctx, field)
+	case "samples":
+		return ec.fieldContext_HealthImport_samples(ctx, field)
+	case "stored":
+		return ec.fieldContext_HealthImport_stored(ctx, field)
+	case "alreadyStored":
+		return ec.fieldContext_HealthImport_alreadyStored(ctx, field)
+	case "rejected":
+		return ec.fieldContext_HealthImport_rejected(ctx, field)
+	case "skippedRecords":
+		return ec.fieldContext_HealthImport_skippedRecords(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_HealthImport_errorCode(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_HealthImport_errorMessage(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_HealthImport_startedAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_HealthImport_completedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HealthImport", field.Name)
 }
 
 func (ec *executionContext) childFields_IngestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4639,6 +4838,8 @@ func (ec *executionContext) childFields_ProviderIngestResult(ctx context.Context
 	switch field.Name {
 	case "result":
 		return ec.fieldContext_ProviderIngestResult_result(ctx, field)
+	case "revised":
+		return ec.fieldContext_ProviderIngestResult_revised(ctx, field)
 	case "skipped":
 		return ec.fieldContext_ProviderIngestResult_skipped(ctx, field)
 	}

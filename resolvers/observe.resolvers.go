@@ -130,14 +130,14 @@ func (r *mutationResolver) IngestProviderPayload(ctx context.Context, provider p
 	if idempotencyKey != nil {
 		key = *idempotencyKey
 	}
-	res, err := r.Ingest.Ingest(ctx, t, v.UserID, parsed.Samples, key)
+	res, revs, err := r.Ingest.IngestProvider(ctx, t, v.UserID, parsed.Samples, key)
 	if err != nil {
 		return nil, err
 	}
-	if res.Inserted > 0 {
+	if res.Inserted > 0 || len(revs) > 0 {
 		r.enqueueLoopAfterCommit(t, v.UserID)
 	}
-	return &model.ProviderIngestResult{Result: ingestResult(res), Skipped: skipped(parsed.Skipped)}, nil
+	return &model.ProviderIngestResult{Result: ingestResult(res), Revised: len(revs), Skipped: skipped(parsed.Skipped)}, nil
 }
 
 // Metrics is the resolver for the metrics field.

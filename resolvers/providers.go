@@ -21,3 +21,16 @@ func (r *Resolver) enqueueSyncAfterCommit(t *ent.Tx, connID string) {
 		}
 	})
 }
+
+// enqueueImportAfterCommit queues the import job of an upload once the
+// mutation's transaction has committed. If the enqueue fails the import
+// stays QUEUED and is queued again when a server starts
+// (server.App.resumeImports).
+func (r *Resolver) enqueueImportAfterCommit(t *ent.Tx, importID string) {
+	q := r.Jobs
+	afterCommit(t, func(ctx context.Context) {
+		if err := q.EnqueueImport(ctx, importID); err != nil {
+			slog.WarnContext(ctx, "import enqueue failed", slog.String("import_id", importID), slog.String("error", err.Error()))
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/app/connect"
 	"github.com/vitalgraph/vitalgraph/app/datarights"
+	"github.com/vitalgraph/vitalgraph/app/importer"
 	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
 	"github.com/vitalgraph/vitalgraph/app/jobs"
@@ -45,6 +46,7 @@ type Resolver struct {
 	Auth      *auth.Service       // accounts, tokens, admin operations
 	Rights    *datarights.Service // audit checkpoints, data export, account deletion
 	Connect   *connect.Service    // wearable OAuth connections and syncs
+	Importer  *importer.Service   // uploaded files' imports
 	Status    SystemStatus        // reported by Query.systemStatus
 	// Performance builds the admin performance report (ops.go).
 	Performance *performance.Service

@@ -18,6 +18,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/app/auth"
 	"github.com/vitalgraph/vitalgraph/app/connect"
 	"github.com/vitalgraph/vitalgraph/app/datarights"
+	"github.com/vitalgraph/vitalgraph/app/importer"
 	"github.com/vitalgraph/vitalgraph/app/ingest"
 	"github.com/vitalgraph/vitalgraph/app/intervene"
 	"github.com/vitalgraph/vitalgraph/app/jobs"
@@ -51,6 +52,7 @@ type App struct {
 	Rights    *datarights.Service // audit checkpoints, export, account deletion (data.go)
 	Metrics   *telemetry.Metrics  // Prometheus families (served on METRICS_ADDR; observability.go)
 	Connect   *connect.Service    // wearable OAuth connections and syncs (providers.go)
+	Importer  *importer.Service   // uploaded health-data files (imports.go)
 	webhooks  *replayGuard        // seen webhook deliveries (providers.go)
 	wearables map[providerconnection.Provider]*wearable.Client
 	sec       *security
@@ -139,13 +141,18 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		a.demoUser = id
 	}
 	a.setupProviders()
+	a.setupImports()
 	// Jobs start last: a queued job (on Redis, possibly left by an earlier
 	// process) may run at once and needs the whole App.
 	if err := a.setupJobs(); err != nil {
 		return fail(err)
 	}
 	a.Connect.Jobs = a.Jobs
+	a.Importer.Jobs = a.Jobs
 	a.startPeriodicSync()
+	if cfg.WorkerInProcess {
+		a.resumeImports(ctx) // this process works the queue (serve, worker); CLI commands do not
+	}
 	return a, nil
 }
 
@@ -232,11 +239,15 @@ func (a *App) Handler() http.Handler {
 
 func (a *App) withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > a.Config.MaxBodyBytes {
+		limit := a.Config.MaxBodyBytes
+		if r.URL.Path == "/graphql" && isMultipart(r) {
+			limit = a.uploadBodyLimit() // a file upload (imports.go)
+		}
+		if r.ContentLength > limit {
 			writeJSONError(w, http.StatusRequestEntityTooLarge, engine.ELIMIT, "request body too large")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.Config.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

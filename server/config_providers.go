@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,24 @@ type ProvidersConfig struct {
 	// MaxRetryWait is the longest Retry-After a sync waits out in place
 	// (PROVIDER_MAX_RETRY_WAIT, 2m); longer, the job retries later.
 	MaxRetryWait time.Duration
+	// Imports configures uploaded health-data files (importHealthData).
+	Imports ImportsConfig
+}
+
+// ImportsConfig configures uploads of health-data files.
+type ImportsConfig struct {
+	// SpoolDir holds uploads until their job has imported them
+	// (IMPORT_SPOOL_DIR, default DATA_DIR/imports). A worker running in
+	// another process must see the same folder (a shared volume).
+	SpoolDir string
+	// MaxBytes bounds one uploaded file (IMPORT_MAX_BYTES, 2 GiB).
+	MaxBytes int64
+	// UploadTimeout bounds reading one upload request (IMPORT_UPLOAD_TIMEOUT,
+	// 30m; other requests keep the server's 30 s read timeout).
+	UploadTimeout time.Duration
+	// ProgressInterval is the least time between two IMPORT_PROGRESS feed
+	// events of one import (IMPORT_PROGRESS_INTERVAL, 2s).
+	ProgressInterval time.Duration
 }
 
 // OAuthClient is one provider's registered application.
@@ -51,10 +70,24 @@ func loadProvidersConfig(getenv func(string) string, mode string, errs *[]error)
 		Oura:         oauthClient(getenv, "OURA", errs),
 		SyncInterval: time.Hour,
 		MaxRetryWait: 2 * time.Minute,
+		Imports: ImportsConfig{
+			SpoolDir: strings.TrimSpace(getenv("IMPORT_SPOOL_DIR")), MaxBytes: 2 << 30,
+			UploadTimeout: 30 * time.Minute, ProgressInterval: 2 * time.Second,
+		},
 
 		OuraVerificationToken: strings.TrimSpace(getenv("OURA_WEBHOOK_VERIFICATION_TOKEN")),
 	}
-	for name, dst := range map[string]*time.Duration{"PROVIDER_SYNC_INTERVAL": &c.SyncInterval, "PROVIDER_MAX_RETRY_WAIT": &c.MaxRetryWait} {
+	if s := strings.TrimSpace(getenv("IMPORT_MAX_BYTES")); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1024 || n > 64<<30 {
+			*errs = append(*errs, fmt.Errorf("IMPORT_MAX_BYTES must be an integer between 1024 and 68719476736, got %q", s))
+		}
+		c.Imports.MaxBytes = n
+	}
+	for name, dst := range map[string]*time.Duration{
+		"PROVIDER_SYNC_INTERVAL": &c.SyncInterval, "PROVIDER_MAX_RETRY_WAIT": &c.MaxRetryWait,
+		"IMPORT_UPLOAD_TIMEOUT": &c.Imports.UploadTimeout, "IMPORT_PROGRESS_INTERVAL": &c.Imports.ProgressInterval,
+	} {
 		if s := getenv(name); s != "" {
 			d, err := time.ParseDuration(s)
 			if err != nil || d <= 0 {

@@ -42,6 +42,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 		Auth:      a.Auth,
 		Rights:    a.Rights,
 		Connect:   a.Connect,
+		Importer:  a.Importer,
 		Status:    a.systemStatus(),
 		Performance: &performance.Service{Client: a.Store.Client, Timings: a.Metrics.Timings, Limits: performance.Limits{
 			LoopTimeout: a.Config.Guardrails.LoopTimeout, NarrativeTimeout: a.Config.Guardrails.NarrativeTimeout,
@@ -64,6 +65,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(a.multipartTransport()) // file uploads (imports.go)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(parserTokenLimit)
 	srv.SetDisableSuggestion(!a.Config.Dev())

@@ -28,7 +28,7 @@ func (a *App) loopJob(ctx context.Context, userID string) error {
 // process also works the queue unless WORKER_IN_PROCESS=false), else the
 // in-process queue.
 func (a *App) setupJobs() error {
-	opt := jobs.Options{Debounce: a.Config.JobsDebounce, Queue: a.Config.JobsQueue, Sync: a.runSyncJob}
+	opt := jobs.Options{Debounce: a.Config.JobsDebounce, Queue: a.Config.JobsQueue, Sync: a.runSyncJob, Import: a.runImportJob}
 	if a.Config.RedisURL == "" {
 		a.Jobs = jobs.NewMemory(a.runLoopJob, opt)
 		return nil

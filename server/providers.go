@@ -51,6 +51,7 @@ func (a *App) setupProviders() {
 	a.webhooks = &replayGuard{redis: a.Redis, seen: map[string]time.Time{}}
 	a.Connect = &connect.Service{
 		Client: a.Store.Client, Providers: impls, Keys: keys, Ingest: a.Ingest, Recorder: a.Recorder, Now: a.clock,
+		States: a.webhooks, // an authorization link's state is accepted once (Redis when configured)
 	}
 }
 
@@ -216,11 +217,22 @@ type replayGuard struct {
 	seen  map[string]time.Time
 }
 
-// first reports whether key is seen for the first time, and remembers it.
+// first reports whether the webhook delivery key is seen for the first
+// time, and remembers it.
 func (g *replayGuard) first(ctx context.Context, key string) (bool, error) {
-	ttl := 2 * providers.WebhookTolerance
+	return g.use(ctx, "webhook", key, 2*providers.WebhookTolerance)
+}
+
+// FirstUse implements connect.StateGuard: an OAuth state is accepted once.
+func (g *replayGuard) FirstUse(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	return g.use(ctx, "oauth-state", key, ttl)
+}
+
+// use reports whether key (in namespace ns) is seen for the first time
+// within ttl, and remembers it.
+func (g *replayGuard) use(ctx context.Context, ns, key string, ttl time.Duration) (bool, error) {
 	sum := sha256.Sum256([]byte(key))
-	k := "vitalgraph:webhook:" + hex.EncodeToString(sum[:16])
+	k := "vitalgraph:" + ns + ":" + hex.EncodeToString(sum[:16])
 	if g.redis != nil {
 		return g.redis.SetNX(ctx, k, 1, ttl).Result()
 	}

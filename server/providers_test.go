@@ -75,8 +75,8 @@ func inWindow(days []wearabletest.Day, since, until time.Time) int {
 
 // connectVia runs connectProvider and the browser's round trip through the
 // fake's consent page back to the callback, and returns the callback's
-// answer.
-func connectVia(t *testing.T, srv *servertest.Server, uid, provider string) (int, map[string]any) {
+// answer and the callback URL.
+func connectVia(t *testing.T, srv *servertest.Server, uid, provider string) (int, map[string]any, string) {
 	t.Helper()
 	var out struct {
 		ConnectProvider struct {
@@ -103,7 +103,9 @@ func connectVia(t *testing.T, srv *servertest.Server, uid, provider string) (int
 	back, err := url.Parse(resp.Header.Get("Location"))
 	require.NoError(t, err)
 	require.Equal(t, "/oauth/"+strings.ToLower(provider)+"/callback", back.Path)
-	return getJSON(t, srv.URL+back.Path+"?"+back.RawQuery)
+	cb := srv.URL + back.Path + "?" + back.RawQuery
+	status, body := getJSON(t, cb)
+	return status, body, cb
 }
 
 func getJSON(t *testing.T, u string) (int, map[string]any) {
@@ -184,7 +186,7 @@ func TestWHOOPConnectionLifecycle(t *testing.T) {
 	W := providerconnection.ProviderWHOOP
 
 	// Connect and callback: the first sync is queued and reads the backfill, page by page.
-	status, body := connectVia(t, srv, uid, "WHOOP")
+	status, body, _ := connectVia(t, srv, uid, "WHOOP")
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	require.Equal(t, true, body["connected"])
 	c := waitSynced(t, srv, uid, W, now)
@@ -340,7 +342,7 @@ func TestWHOOPConnectionLifecycle(t *testing.T) {
 	stored := countSource(t, srv, uid, metrics.SourceWhoop)
 	now = now.Add(time.Minute)
 	srv.App.SetClock(now)
-	status, body = connectVia(t, srv, uid, "WHOOP")
+	status, body, _ = connectVia(t, srv, uid, "WHOOP")
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	c = waitSynced(t, srv, uid, W, now)
 	require.Equal(t, providerconnection.StatusCONNECTED, c.Status)
@@ -401,9 +403,17 @@ func TestOuraConnectionSync(t *testing.T) {
 	srv := providerServer(t, f)
 	uid := srv.CreateUser(t, "oura-oauth@example.com")
 	srv.App.SetClock(now)
-	status, body := connectVia(t, srv, uid, "OURA")
+	status, body, callback := connectVia(t, srv, uid, "OURA")
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	oc := waitSynced(t, srv, uid, providerconnection.ProviderOURA, now)
+	// The state is single-use: the same callback again is refused before
+	// the code reaches the provider.
+	exchanges := len(f.Requests())
+	status, body = getJSON(t, callback)
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Equal(t, "EINVALID", body["errors"].([]any)[0].(map[string]any)["extensions"].(map[string]any)["code"])
+	require.Contains(t, body["errors"].([]any)[0].(map[string]any)["message"], "already used")
+	require.Len(t, f.Requests(), exchanges, "nothing was sent to the provider")
 	const perNight = 7 // sleep: duration, efficiency, HRV, RHR, respiratory rate; readiness: score, temperature deviation
 	require.Equal(t, len(days)*perNight, countSource(t, srv, uid, metrics.SourceOura), "lastError %v, requests %+v", oc.LastError, f.Requests())
 	pages := 0
@@ -444,7 +454,7 @@ func TestSyncErrorIsVisible(t *testing.T) {
 	srv := providerServer(t, f)
 	uid := srv.CreateUser(t, "whoop-error@example.com")
 	srv.App.SetClock(now)
-	status, body := connectVia(t, srv, uid, "WHOOP")
+	status, body, _ := connectVia(t, srv, uid, "WHOOP")
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	waitSynced(t, srv, uid, providerconnection.ProviderWHOOP, now)
 	stored := countSource(t, srv, uid, metrics.SourceWhoop)

@@ -94,7 +94,7 @@ func (a *App) setupSecurity(ctx context.Context) error {
 	s.cors = cors.New(cors.Options{
 		AllowedOrigins: sc.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Content-Type", "Authorization", "X-Request-ID"},
+		AllowedHeaders: []string{"Content-Type", "Authorization", "X-Request-ID", "GraphQL-Preflight", "Apollo-Require-Preflight"},
 		ExposedHeaders: []string{"X-Request-ID", "Retry-After"},
 		MaxAge:         600,
 	})
@@ -209,6 +209,10 @@ func (a *App) withGraphQLLimits(next http.Handler) http.Handler {
 		}
 		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			r = r.WithContext(context.WithValue(ctx, wsHolderKey{}, &wsHolder{}))
+		}
+		if isMultipart(r) {
+			a.serveUpload(w, r, next) // a file upload: its own checks (imports.go)
+			return
 		}
 		guarded.ServeHTTP(w, r)
 	})

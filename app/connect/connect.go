@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vitalgraph/vitalgraph/app/ingest"
@@ -68,6 +69,14 @@ type Queue interface {
 	EnqueueLoop(ctx context.Context, userID string) error
 }
 
+// StateGuard remembers used OAuth states so a callback cannot be replayed
+// (the server's Redis-backed guard, shared by every instance).
+type StateGuard interface {
+	// FirstUse reports whether key is used for the first time within ttl,
+	// and remembers it.
+	FirstUse(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
 // Service runs the connection use cases.
 type Service struct {
 	Client    *ent.Client
@@ -75,8 +84,43 @@ type Service struct {
 	Keys      *KeyRing
 	Ingest    *ingest.Service
 	Recorder  *record.Recorder
-	Jobs      Queue // nil: no background jobs (syncs run only when called)
+	Jobs      Queue      // nil: no background jobs (syncs run only when called)
+	States    StateGuard // nil: an in-process guard (one instance only)
 	Now       func() time.Time
+
+	localStates memGuard
+}
+
+// memGuard is the in-process StateGuard.
+type memGuard struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func (g *memGuard) FirstUse(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	if g.seen == nil {
+		g.seen = map[string]time.Time{}
+	}
+	for k, until := range g.seen {
+		if now.After(until) {
+			delete(g.seen, k)
+		}
+	}
+	if until, ok := g.seen[key]; ok && now.Before(until) {
+		return false, nil
+	}
+	g.seen[key] = now.Add(ttl)
+	return true, nil
+}
+
+func (s *Service) states() StateGuard {
+	if s.States != nil {
+		return s.States
+	}
+	return &s.localStates
 }
 
 func (s *Service) now() time.Time {
@@ -148,8 +192,10 @@ func randomVerifier() string {
 // the state and code the provider sent back: the code is exchanged (with
 // the verifier sealed in the state), the tokens are sealed onto the user's
 // connection, which becomes CONNECTED (audited), and a first sync is
-// queued. EINVALID when the state is not one Connect issued, has expired
-// or names another provider, or when the provider refuses the code.
+// queued. EINVALID when the state is not one Connect issued, has expired,
+// names another provider or was used before (a state is single-use: a
+// replayed callback is refused even before the provider would refuse its
+// code), or when the provider refuses the code.
 func (s *Service) Complete(ctx context.Context, p providerconnection.Provider, state, code string) (*ent.ProviderConnection, error) {
 	impl, err := s.provider(p)
 	if err != nil {
@@ -168,6 +214,16 @@ func (s *Service) Complete(ctx context.Context, p providerconnection.Provider, s
 	}
 	if strings.TrimSpace(code) == "" {
 		return nil, engine.Errorf(engine.EINVALID, "the provider sent no authorization code")
+	}
+	// Used up now, whatever happens next: the provider's code is single-use
+	// too, so a failed exchange means starting again anyway. Remembered
+	// for a state's whole life (plus a minute of clock skew).
+	first, err := s.states().FirstUse(ctx, state, providers.OAuthStateTTL+time.Minute)
+	if err != nil {
+		return nil, engine.Wrap(err, engine.EINTERNAL, "checking the authorization link failed")
+	}
+	if !first {
+		return nil, engine.Errorf(engine.EINVALID, "the authorization link was already used; start connecting again")
 	}
 	tok, err := impl.Exchange(ctx, code, st.Verifier)
 	if err != nil {

@@ -22,6 +22,8 @@ var withheld = map[string]map[string]bool{
 	"refresh_tokens": {"token_hash": true},
 	// sealed OAuth tokens of wearable connections (app/connect)
 	"provider_connections": {"access_token_sealed": true, "refresh_token_sealed": true},
+	// the server's path of an upload waiting for its import
+	"health_imports": {"spool_path": true},
 }
 
 // OwnedTables lists the tables holding a user_id column, children before

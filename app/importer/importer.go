@@ -47,9 +47,16 @@ type Result struct {
 type Service struct {
 	Client *ent.Client
 	Ingest *ingest.Service
-	// Progress, when set, is called after each stored chunk with the chunks
-	// done and in all.
+	// Progress, when set, is called after each stored chunk of Store with
+	// the chunks done and in all.
 	Progress func(done, total int)
+	// Recorder writes the feed events of uploaded files' imports (Run);
+	// nil: none.
+	Recorder Feed
+	// Jobs queues a loop run after an upload stored samples; nil: none.
+	Jobs LoopQueue
+	// Uploads configures uploaded files (Accept, Run).
+	Uploads Uploads
 }
 
 // OpenExport opens an Apple Health export: export.xml itself, or the .zip
@@ -175,6 +182,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // "import:<name>:<chunk content hash>", so a re-run replays what an
 // earlier run stored. It runs as the system viewer.
 func (s *Service) Store(ctx context.Context, userID, name string, samples []metrics.Sample, strict bool, res *Result) error {
+	return s.store(ctx, userID, name, samples, strict, res, s.Progress)
+}
+
+func (s *Service) store(ctx context.Context, userID, name string, samples []metrics.Sample, strict bool, res *Result, progress func(done, total int)) error {
 	ctx = viewer.System(ctx)
 	now := s.Ingest.Clock()
 	checked := metrics.ValidateBatch(samples, now, metrics.Options{MaxBatch: len(samples) + 1, Earliest: s.Ingest.Earliest})
@@ -208,16 +219,16 @@ func (s *Service) Store(ctx context.Context, userID, name string, samples []metr
 			return err
 		}
 		res.Chunks++
-		if s.Progress != nil {
-			s.Progress(res.Chunks, total)
-		}
 		if r.Replayed {
 			res.Replayed++
 			res.Existing += len(chunk)
-			continue
+		} else {
+			res.Inserted += r.Inserted
+			res.Existing += r.Duplicates
 		}
-		res.Inserted += r.Inserted
-		res.Existing += r.Duplicates
+		if progress != nil {
+			progress(res.Chunks, total)
+		}
 	}
 	return nil
 }

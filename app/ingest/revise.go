@@ -131,3 +131,21 @@ func sameValue(o *ent.Observation, c metrics.Checked) bool {
 	}
 	return o.Value != nil && *o.Value == c.Value
 }
+
+// IngestProvider stores a provider's samples the way a provider sync does:
+// Ingest (all or nothing, idempotent), then Revise in the same transaction,
+// so a record the provider rescored replaces the stored value as a new
+// revision instead of the first value winning. A replayed idempotency key
+// returns the first result and revises nothing. Used by
+// ingestProviderPayload, whose records come from the provider's own export.
+func (s *Service) IngestProvider(ctx context.Context, tx *ent.Tx, userID string, samples []metrics.Sample, idempotencyKey string) (Result, []Revision, error) {
+	res, err := s.Ingest(ctx, tx, userID, samples, idempotencyKey)
+	if err != nil || res.Replayed {
+		return res, nil, err
+	}
+	// Ingest accepted every sample; the checked values (missing flags
+	// included) are what Revise compares.
+	checked := metrics.ValidateBatch(samples, s.Clock(), metrics.Options{MaxBatch: len(samples) + 1, Earliest: s.Earliest})
+	revs, err := s.Revise(ctx, tx, userID, checked.Accepted, res.BatchID)
+	return res, revs, err
+}

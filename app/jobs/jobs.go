@@ -17,6 +17,9 @@ const (
 	// TypeSync is the task type of a provider connection's sync (key:
 	// connection id).
 	TypeSync = "provider:sync"
+	// TypeImport is the task type of an uploaded file's import (key: the
+	// health import's id).
+	TypeImport = "health:import"
 )
 
 // Defaults.
@@ -38,6 +41,10 @@ type Queue interface {
 	// for a connection whose sync is already waiting collapse into it.
 	// EINVALID when the queue has no sync handler (Options.Sync).
 	EnqueueSync(ctx context.Context, connectionID string) error
+	// EnqueueImport schedules the import of an uploaded file now (key: the
+	// health import's id); EINVALID when the queue has no import handler
+	// (Options.Import).
+	EnqueueImport(ctx context.Context, importID string) error
 	// Waiting counts jobs not yet run: debounced or scheduled, queued, or
 	// waiting for a retry (the queue depth).
 	Waiting(ctx context.Context) (int, error)
@@ -53,8 +60,8 @@ type Queue interface {
 // DeadJob is a job parked after its last retry.
 type DeadJob struct {
 	ID        string
-	UserID    string // the job's key: a user id, or a connection id for a sync
-	Type      string // TypeLoop or TypeSync
+	UserID    string // the job's key: a user id, a connection id for a sync, an import id for an import
+	Type      string // TypeLoop, TypeSync or TypeImport
 	LastError string
 	Retried   int
 	FailedAt  time.Time
@@ -68,6 +75,7 @@ type Options struct {
 	Workers    int                             // concurrent jobs (≤ 0: 2)
 	Queue      string                          // asynq queue name ("": QueueName)
 	Sync       Handler                         // runs provider syncs (nil: EnqueueSync refuses)
+	Import     Handler                         // runs uploaded files' imports (nil: EnqueueImport refuses)
 }
 
 func (o Options) withDefaults() Options {

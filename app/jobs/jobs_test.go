@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vitalgraph/vitalgraph/app/jobs"
+	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/server/servertest"
 )
 
@@ -186,4 +187,69 @@ func TestSyncJobs(t *testing.T) {
 	m := jobs.NewMemory(func(context.Context, string) error { return nil }, fastOptions())
 	defer m.Close()
 	require.Error(t, m.EnqueueSync(context.Background(), "pcn_x"), "no Sync handler")
+}
+
+// TestImportJobs: an import job runs on the Import handler; enqueueing the
+// same import while it runs starts no second run (one import never runs
+// twice at once); once it is done it may be queued again.
+func TestImportJobs(t *testing.T) {
+	t.Parallel()
+	impls := map[string]func(t *testing.T, opt jobs.Options) jobs.Queue{
+		"memory": func(t *testing.T, opt jobs.Options) jobs.Queue {
+			return jobs.NewMemory(func(context.Context, string) error { return nil }, opt)
+		},
+		"redis": func(t *testing.T, opt jobs.Options) jobs.Queue {
+			q, err := jobs.NewRedis(servertest.RedisURL(), opt)
+			require.NoError(t, err)
+			require.NoError(t, q.Work(servertest.RedisURL(), func(context.Context, string) error { return nil }, slog.New(slog.DiscardHandler)))
+			return q
+		},
+	}
+	for name, open := range impls {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			started := 0
+			release := make(chan struct{})
+			opt := fastOptions()
+			opt.Workers = 2
+			opt.Import = func(context.Context, string) error {
+				mu.Lock()
+				started++
+				mu.Unlock()
+				<-release
+				return nil
+			}
+			runs := func() int {
+				mu.Lock()
+				defer mu.Unlock()
+				return started
+			}
+			var once sync.Once
+			free := func() { once.Do(func() { close(release) }) }
+			q := open(t, opt)
+			defer q.Close()
+			defer free() // before Close, even when the test fails
+			ctx := context.Background()
+			id := "imp_" + opt.Queue
+			require.NoError(t, q.EnqueueImport(ctx, id))
+			require.Eventually(t, func() bool { return runs() == 1 }, 10*time.Second, 20*time.Millisecond)
+			require.NoError(t, q.EnqueueImport(ctx, id))
+			require.NoError(t, q.EnqueueImport(ctx, id))
+			require.Eventually(t, func() bool {
+				n, err := q.Waiting(ctx)
+				require.NoError(t, err)
+				return n == 0
+			}, 10*time.Second, 20*time.Millisecond)
+			require.Equal(t, 1, runs(), "no second run while the first one runs")
+			free()
+			require.Eventually(t, func() bool {
+				require.NoError(t, q.EnqueueImport(ctx, id))
+				return runs() >= 2
+			}, 20*time.Second, 50*time.Millisecond, "queued again once done")
+		})
+	}
+	m := jobs.NewMemory(func(context.Context, string) error { return nil }, fastOptions())
+	defer m.Close()
+	require.Equal(t, "EINVALID", engine.ErrorCode(m.EnqueueImport(context.Background(), "imp_x")), "no Import handler")
 }

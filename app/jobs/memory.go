@@ -18,6 +18,7 @@ type Memory struct {
 	handler Handler
 	mu      sync.Mutex
 	pending map[job]*time.Timer // job (attempt 0) → debounce timer
+	active  map[string]bool     // imports queued, running or waiting for a retry (one run at a time)
 	dead    map[string]DeadJob
 	work    chan job
 	wg      sync.WaitGroup
@@ -28,7 +29,7 @@ type Memory struct {
 }
 
 type job struct {
-	kind    string // TypeLoop or TypeSync
+	kind    string // TypeLoop, TypeSync or TypeImport
 	userID  string // the key: a user id, or a connection id for a sync
 	attempt int
 }
@@ -38,7 +39,7 @@ func NewMemory(h Handler, opt Options) *Memory {
 	opt = opt.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Memory{
-		opt: opt, handler: h, pending: map[job]*time.Timer{}, dead: map[string]DeadJob{},
+		opt: opt, handler: h, pending: map[job]*time.Timer{}, dead: map[string]DeadJob{}, active: map[string]bool{},
 		work: make(chan job, 1024), ctx: ctx, cancel: cancel,
 	}
 	for range opt.Workers {
@@ -68,12 +69,32 @@ func (m *Memory) EnqueueSync(_ context.Context, connectionID string) error {
 	if m.opt.Sync == nil {
 		return engine.Errorf(engine.EINVALID, "this queue runs no provider syncs")
 	}
+	return m.enqueueNow(TypeSync, connectionID)
+}
+
+// EnqueueImport implements Queue.
+func (m *Memory) EnqueueImport(_ context.Context, importID string) error {
+	if m.opt.Import == nil {
+		return engine.Errorf(engine.EINVALID, "this queue runs no imports")
+	}
+	return m.enqueueNow(TypeImport, importID)
+}
+
+// enqueueNow schedules a job of kind for key at once, unless one is
+// already waiting.
+func (m *Memory) enqueueNow(kind, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.ctx.Err() != nil {
 		return engine.Errorf(engine.EINTERNAL, "job queue is closed")
 	}
-	j := job{kind: TypeSync, userID: connectionID}
+	j := job{kind: kind, userID: key}
+	if kind == TypeImport {
+		if m.active[key] {
+			return nil // waiting, running or retrying: that run completes it
+		}
+		m.active[key] = true
+	}
 	if _, ok := m.pending[j]; ok {
 		return nil // already waiting
 	}
@@ -99,11 +120,15 @@ func (m *Memory) worker() {
 			return
 		case j := <-m.work:
 			h := m.handler
-			if j.kind == TypeSync {
+			switch j.kind {
+			case TypeSync:
 				h = m.opt.Sync
+			case TypeImport:
+				h = m.opt.Import
 			}
 			err := h(m.ctx, j.userID)
 			if err == nil || m.ctx.Err() != nil {
+				m.done(j)
 				continue
 			}
 			if j.attempt < m.opt.MaxRetry {
@@ -124,6 +149,7 @@ func (m *Memory) worker() {
 				})
 				continue
 			}
+			m.done(j)
 			m.mu.Lock()
 			m.seq++
 			id := fmt.Sprintf("mem-%d", m.seq)
@@ -131,6 +157,16 @@ func (m *Memory) worker() {
 			m.mu.Unlock()
 		}
 	}
+}
+
+// done forgets a finished (or dead) import, so it may be queued again.
+func (m *Memory) done(j job) {
+	if j.kind != TypeImport {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.active, j.userID)
 }
 
 // Waiting implements Queue.
@@ -160,6 +196,11 @@ func (m *Memory) RetryDead(_ context.Context, id string) error {
 	m.mu.Unlock()
 	if !ok {
 		return engine.Errorf(engine.ENOTFOUND, "no dead job %q", id)
+	}
+	if d.Type == TypeImport {
+		m.mu.Lock()
+		m.active[d.UserID] = true
+		m.mu.Unlock()
 	}
 	go m.submit(job{kind: d.Type, userID: d.UserID})
 	return nil

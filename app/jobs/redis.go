@@ -77,6 +77,31 @@ func (r *Redis) EnqueueSync(ctx context.Context, connectionID string) error {
 	return nil
 }
 
+// EnqueueImport implements Queue: an import runs at once, for up to an
+// hour; a retried or re-queued import resumes where it stopped. The task's
+// id is the import's, so while one exists (waiting, running, retrying or
+// dead) another enqueue of that import is a no-op: one import never runs
+// twice at once, and asynq itself recovers a task whose worker died.
+func (r *Redis) EnqueueImport(ctx context.Context, importID string) error {
+	if r.opt.Import == nil {
+		return engine.Errorf(engine.EINVALID, "this queue runs no imports")
+	}
+	t := asynq.NewTask(TypeImport, []byte(importID))
+	_, err := r.client.EnqueueContext(ctx, t,
+		asynq.Queue(r.opt.Queue),
+		asynq.MaxRetry(r.opt.MaxRetry),
+		asynq.TaskID(TypeImport+":"+importID),
+		asynq.Timeout(time.Hour),
+	)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enqueueing import job: %w", err)
+	}
+	return nil
+}
+
 // Work starts processing loop jobs with h in this process (non-blocking).
 func (r *Redis) Work(redisURL string, h Handler, log *slog.Logger) error {
 	ro, err := redis.ParseURL(redisURL)
@@ -107,6 +132,12 @@ func (r *Redis) Work(redisURL string, h Handler, log *slog.Logger) error {
 		sync := r.opt.Sync
 		mux.HandleFunc(TypeSync, func(ctx context.Context, t *asynq.Task) error {
 			return sync(ctx, string(t.Payload()))
+		})
+	}
+	if r.opt.Import != nil {
+		imp := r.opt.Import
+		mux.HandleFunc(TypeImport, func(ctx context.Context, t *asynq.Task) error {
+			return imp(ctx, string(t.Payload()))
 		})
 	}
 	return r.server.Start(mux)

@@ -98,6 +98,8 @@ const (
 	KindINTERVENTION_UPDATED Kind = "INTERVENTION_UPDATED"
 	KindAUDIT_EVENT          Kind = "AUDIT_EVENT"
 	KindPROVIDER_SYNCED      Kind = "PROVIDER_SYNCED"
+	KindIMPORT_PROGRESS      Kind = "IMPORT_PROGRESS"
+	KindIMPORT_COMPLETED     Kind = "IMPORT_COMPLETED"
 )
 
 func (k Kind) String() string {
@@ -107,7 +109,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindINSIGHT_CREATED, KindINSIGHT_UPDATED, KindEVALUATION_CREATED, KindNARRATIVE_CREATED, KindINTERVENTION_UPDATED, KindAUDIT_EVENT, KindPROVIDER_SYNCED:
+	case KindINSIGHT_CREATED, KindINSIGHT_UPDATED, KindEVALUATION_CREATED, KindNARRATIVE_CREATED, KindINTERVENTION_UPDATED, KindAUDIT_EVENT, KindPROVIDER_SYNCED, KindIMPORT_PROGRESS, KindIMPORT_COMPLETED:
 		return nil
 	default:
 		return fmt.Errorf("feedevent: invalid enum value for kind field: %q", k)

@@ -69,6 +69,18 @@ func (f FeedEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FeedEventMutation", m)
 }
 
+// The HealthImportFunc type is an adapter to allow the use of ordinary
+// function as HealthImport mutator.
+type HealthImportFunc func(context.Context, *ent.HealthImportMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f HealthImportFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.HealthImportMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.HealthImportMutation", m)
+}
+
 // The IngestionBatchFunc type is an adapter to allow the use of ordinary
 // function as IngestionBatch mutator.
 type IngestionBatchFunc func(context.Context, *ent.IngestionBatchMutation) (ent.Value, error)

@@ -13,6 +13,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -214,6 +215,33 @@ func (f TraverseFeedEvent) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.FeedEventQuery", q)
+}
+
+// The HealthImportFunc type is an adapter to allow the use of ordinary function as a Querier.
+type HealthImportFunc func(context.Context, *ent.HealthImportQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f HealthImportFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.HealthImportQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.HealthImportQuery", q)
+}
+
+// The TraverseHealthImport type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseHealthImport func(context.Context, *ent.HealthImportQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseHealthImport) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseHealthImport) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HealthImportQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.HealthImportQuery", q)
 }
 
 // The IngestionBatchFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -472,6 +500,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.EvaluationQuery, predicate.Evaluation, evaluation.OrderOption]{typ: ent.TypeEvaluation, tq: q}, nil
 	case *ent.FeedEventQuery:
 		return &query[*ent.FeedEventQuery, predicate.FeedEvent, feedevent.OrderOption]{typ: ent.TypeFeedEvent, tq: q}, nil
+	case *ent.HealthImportQuery:
+		return &query[*ent.HealthImportQuery, predicate.HealthImport, healthimport.OrderOption]{typ: ent.TypeHealthImport, tq: q}, nil
 	case *ent.IngestionBatchQuery:
 		return &query[*ent.IngestionBatchQuery, predicate.IngestionBatch, ingestionbatch.OrderOption]{typ: ent.TypeIngestionBatch, tq: q}, nil
 	case *ent.InsightQuery:

@@ -225,7 +225,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "seq", Type: field.TypeInt64},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT", "PROVIDER_SYNCED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT", "PROVIDER_SYNCED", "IMPORT_PROGRESS", "IMPORT_COMPLETED"}},
 		{Name: "entity_id", Type: field.TypeString, Size: 40},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "user_id", Type: field.TypeString, Size: 40},
@@ -258,6 +258,55 @@ var (
 				Name:    "feedevent_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{FeedEventsColumns[1]},
+			},
+		},
+	}
+	// HealthImportsColumns holds the columns for the "health_imports" table.
+	HealthImportsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "format", Type: field.TypeEnum, Enums: []string{"APPLE_HEALTH", "CSV"}},
+		{Name: "file_name", Type: field.TypeString, Size: 200},
+		{Name: "size_bytes", Type: field.TypeInt64},
+		{Name: "spool_path", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "csv_mapping", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "RUNNING", "COMPLETED", "FAILED"}, Default: "QUEUED"},
+		{Name: "records_read", Type: field.TypeInt64, Default: 0},
+		{Name: "samples", Type: field.TypeInt, Default: 0},
+		{Name: "stored", Type: field.TypeInt, Default: 0},
+		{Name: "already_stored", Type: field.TypeInt, Default: 0},
+		{Name: "rejected", Type: field.TypeInt, Default: 0},
+		{Name: "skipped_records", Type: field.TypeInt64, Default: 0},
+		{Name: "error_code", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "error_message", Type: field.TypeString, Nullable: true, Size: 500},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Size: 40},
+	}
+	// HealthImportsTable holds the schema information for the "health_imports" table.
+	HealthImportsTable = &schema.Table{
+		Name:       "health_imports",
+		Columns:    HealthImportsColumns,
+		PrimaryKey: []*schema.Column{HealthImportsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "health_imports_users_health_imports",
+				Columns:    []*schema.Column{HealthImportsColumns[19]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "healthimport_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{HealthImportsColumns[19]},
+			},
+			{
+				Name:    "healthimport_status",
+				Unique:  false,
+				Columns: []*schema.Column{HealthImportsColumns[8]},
 			},
 		},
 	}
@@ -682,6 +731,7 @@ var (
 		BaselinesTable,
 		EvaluationsTable,
 		FeedEventsTable,
+		HealthImportsTable,
 		IngestionBatchesTable,
 		InsightsTable,
 		InterventionsTable,
@@ -702,6 +752,7 @@ func init() {
 	EvaluationsTable.ForeignKeys[0].RefTable = InterventionsTable
 	EvaluationsTable.ForeignKeys[1].RefTable = UsersTable
 	FeedEventsTable.ForeignKeys[0].RefTable = UsersTable
+	HealthImportsTable.ForeignKeys[0].RefTable = UsersTable
 	IngestionBatchesTable.ForeignKeys[0].RefTable = UsersTable
 	InsightsTable.ForeignKeys[0].RefTable = UsersTable
 	InterventionsTable.ForeignKeys[0].RefTable = UsersTable

@@ -21,6 +21,9 @@ type Evaluation func(*sql.Selector)
 // FeedEvent is the predicate function for feedevent builders.
 type FeedEvent func(*sql.Selector)
 
+// HealthImport is the predicate function for healthimport builders.
+type HealthImport func(*sql.Selector)
+
 // IngestionBatch is the predicate function for ingestionbatch builders.
 type IngestionBatch func(*sql.Selector)
 

@@ -231,6 +231,30 @@ func (f FeedEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FeedEventMutation", m)
 }
 
+// The HealthImportQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type HealthImportQueryRuleFunc func(context.Context, *ent.HealthImportQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f HealthImportQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HealthImportQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.HealthImportQuery", q)
+}
+
+// The HealthImportMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type HealthImportMutationRuleFunc func(context.Context, *ent.HealthImportMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f HealthImportMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.HealthImportMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HealthImportMutation", m)
+}
+
 // The IngestionBatchQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type IngestionBatchQueryRuleFunc func(context.Context, *ent.IngestionBatchQuery) error
@@ -492,6 +516,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.FeedEventQuery:
 		return q.Filter(), nil
+	case *ent.HealthImportQuery:
+		return q.Filter(), nil
 	case *ent.IngestionBatchQuery:
 		return q.Filter(), nil
 	case *ent.InsightQuery:
@@ -526,6 +552,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.EvaluationMutation:
 		return m.Filter(), nil
 	case *ent.FeedEventMutation:
+		return m.Filter(), nil
+	case *ent.HealthImportMutation:
 		return m.Filter(), nil
 	case *ent.IngestionBatchMutation:
 		return m.Filter(), nil

@@ -11,6 +11,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/evaluation"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/healthimport"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/insight"
 	"github.com/vitalgraph/vitalgraph/ent/intervention"
@@ -579,6 +580,120 @@ func init() {
 	// feedevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	feedevent.IDValidator = func() func(string) error {
 		validators := feedeventDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	healthimportMixin := schema.HealthImport{}.Mixin()
+	healthimport.Policy = privacy.NewPolicies(healthimportMixin[1], schema.HealthImport{})
+	healthimport.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := healthimport.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	healthimportMixinFields0 := healthimportMixin[0].Fields()
+	_ = healthimportMixinFields0
+	healthimportMixinFields1 := healthimportMixin[1].Fields()
+	_ = healthimportMixinFields1
+	healthimportMixinFields2 := healthimportMixin[2].Fields()
+	_ = healthimportMixinFields2
+	healthimportMixinFields3 := healthimportMixin[3].Fields()
+	_ = healthimportMixinFields3
+	healthimportFields := schema.HealthImport{}.Fields()
+	_ = healthimportFields
+	// healthimportDescUserID is the schema descriptor for user_id field.
+	healthimportDescUserID := healthimportMixinFields1[0].Descriptor()
+	// healthimport.UserIDValidator is a validator for the "user_id" field. It is called by the builders before save.
+	healthimport.UserIDValidator = healthimportDescUserID.Validators[0].(func(string) error)
+	// healthimportDescCreatedAt is the schema descriptor for created_at field.
+	healthimportDescCreatedAt := healthimportMixinFields2[0].Descriptor()
+	// healthimport.DefaultCreatedAt holds the default value on creation for the created_at field.
+	healthimport.DefaultCreatedAt = healthimportDescCreatedAt.Default.(func() time.Time)
+	// healthimportDescUpdatedAt is the schema descriptor for updated_at field.
+	healthimportDescUpdatedAt := healthimportMixinFields3[0].Descriptor()
+	// healthimport.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	healthimport.DefaultUpdatedAt = healthimportDescUpdatedAt.Default.(func() time.Time)
+	// healthimport.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	healthimport.UpdateDefaultUpdatedAt = healthimportDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// healthimportDescFileName is the schema descriptor for file_name field.
+	healthimportDescFileName := healthimportFields[1].Descriptor()
+	// healthimport.FileNameValidator is a validator for the "file_name" field. It is called by the builders before save.
+	healthimport.FileNameValidator = healthimportDescFileName.Validators[0].(func(string) error)
+	// healthimportDescSizeBytes is the schema descriptor for size_bytes field.
+	healthimportDescSizeBytes := healthimportFields[2].Descriptor()
+	// healthimport.SizeBytesValidator is a validator for the "size_bytes" field. It is called by the builders before save.
+	healthimport.SizeBytesValidator = healthimportDescSizeBytes.Validators[0].(func(int64) error)
+	// healthimportDescSpoolPath is the schema descriptor for spool_path field.
+	healthimportDescSpoolPath := healthimportFields[3].Descriptor()
+	// healthimport.SpoolPathValidator is a validator for the "spool_path" field. It is called by the builders before save.
+	healthimport.SpoolPathValidator = healthimportDescSpoolPath.Validators[0].(func(string) error)
+	// healthimportDescCsvMapping is the schema descriptor for csv_mapping field.
+	healthimportDescCsvMapping := healthimportFields[4].Descriptor()
+	// healthimport.CsvMappingValidator is a validator for the "csv_mapping" field. It is called by the builders before save.
+	healthimport.CsvMappingValidator = healthimportDescCsvMapping.Validators[0].(func(string) error)
+	// healthimportDescRecordsRead is the schema descriptor for records_read field.
+	healthimportDescRecordsRead := healthimportFields[6].Descriptor()
+	// healthimport.DefaultRecordsRead holds the default value on creation for the records_read field.
+	healthimport.DefaultRecordsRead = healthimportDescRecordsRead.Default.(int64)
+	// healthimport.RecordsReadValidator is a validator for the "records_read" field. It is called by the builders before save.
+	healthimport.RecordsReadValidator = healthimportDescRecordsRead.Validators[0].(func(int64) error)
+	// healthimportDescSamples is the schema descriptor for samples field.
+	healthimportDescSamples := healthimportFields[7].Descriptor()
+	// healthimport.DefaultSamples holds the default value on creation for the samples field.
+	healthimport.DefaultSamples = healthimportDescSamples.Default.(int)
+	// healthimport.SamplesValidator is a validator for the "samples" field. It is called by the builders before save.
+	healthimport.SamplesValidator = healthimportDescSamples.Validators[0].(func(int) error)
+	// healthimportDescStored is the schema descriptor for stored field.
+	healthimportDescStored := healthimportFields[8].Descriptor()
+	// healthimport.DefaultStored holds the default value on creation for the stored field.
+	healthimport.DefaultStored = healthimportDescStored.Default.(int)
+	// healthimport.StoredValidator is a validator for the "stored" field. It is called by the builders before save.
+	healthimport.StoredValidator = healthimportDescStored.Validators[0].(func(int) error)
+	// healthimportDescAlreadyStored is the schema descriptor for already_stored field.
+	healthimportDescAlreadyStored := healthimportFields[9].Descriptor()
+	// healthimport.DefaultAlreadyStored holds the default value on creation for the already_stored field.
+	healthimport.DefaultAlreadyStored = healthimportDescAlreadyStored.Default.(int)
+	// healthimport.AlreadyStoredValidator is a validator for the "already_stored" field. It is called by the builders before save.
+	healthimport.AlreadyStoredValidator = healthimportDescAlreadyStored.Validators[0].(func(int) error)
+	// healthimportDescRejected is the schema descriptor for rejected field.
+	healthimportDescRejected := healthimportFields[10].Descriptor()
+	// healthimport.DefaultRejected holds the default value on creation for the rejected field.
+	healthimport.DefaultRejected = healthimportDescRejected.Default.(int)
+	// healthimport.RejectedValidator is a validator for the "rejected" field. It is called by the builders before save.
+	healthimport.RejectedValidator = healthimportDescRejected.Validators[0].(func(int) error)
+	// healthimportDescSkippedRecords is the schema descriptor for skipped_records field.
+	healthimportDescSkippedRecords := healthimportFields[11].Descriptor()
+	// healthimport.DefaultSkippedRecords holds the default value on creation for the skipped_records field.
+	healthimport.DefaultSkippedRecords = healthimportDescSkippedRecords.Default.(int64)
+	// healthimport.SkippedRecordsValidator is a validator for the "skipped_records" field. It is called by the builders before save.
+	healthimport.SkippedRecordsValidator = healthimportDescSkippedRecords.Validators[0].(func(int64) error)
+	// healthimportDescErrorCode is the schema descriptor for error_code field.
+	healthimportDescErrorCode := healthimportFields[12].Descriptor()
+	// healthimport.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
+	healthimport.ErrorCodeValidator = healthimportDescErrorCode.Validators[0].(func(string) error)
+	// healthimportDescErrorMessage is the schema descriptor for error_message field.
+	healthimportDescErrorMessage := healthimportFields[13].Descriptor()
+	// healthimport.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
+	healthimport.ErrorMessageValidator = healthimportDescErrorMessage.Validators[0].(func(string) error)
+	// healthimportDescID is the schema descriptor for id field.
+	healthimportDescID := healthimportMixinFields0[0].Descriptor()
+	// healthimport.DefaultID holds the default value on creation for the id field.
+	healthimport.DefaultID = healthimportDescID.Default.(func() string)
+	// healthimport.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	healthimport.IDValidator = func() func(string) error {
+		validators := healthimportDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

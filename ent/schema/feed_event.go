@@ -26,12 +26,12 @@ func (FeedEvent) Fields() []ent.Field {
 		field.Int64("seq").Positive().Immutable().Annotations(entgql.OrderField("SEQ")).
 			Comment("per-user, gap-free increasing number of the event: the feed cursor to resume after"),
 		field.Enum("kind").
-			Values("INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT", "PROVIDER_SYNCED").
+			Values("INSIGHT_CREATED", "INSIGHT_UPDATED", "EVALUATION_CREATED", "NARRATIVE_CREATED", "INTERVENTION_UPDATED", "AUDIT_EVENT", "PROVIDER_SYNCED", "IMPORT_PROGRESS", "IMPORT_COMPLETED").
 			Immutable().Comment("what happened"),
 		field.String("entity_id").NotEmpty().MaxLen(40).Immutable().
-			Comment("global id of the entity the event announces (insight, evaluation, narrative, intervention, audit event or provider connection); read it for the full record"),
+			Comment("global id of the entity the event announces (insight, evaluation, narrative, intervention, audit event, provider connection or health import); read it for the full record"),
 		field.JSON("payload", map[string]any{}).Optional().Immutable().Annotations(entgql.Type("Map")).
-			Comment("a small JSON summary of the change for the client, by kind (e.g. provider, status and sample counts for PROVIDER_SYNCED)"),
+			Comment("a small JSON summary of the change for the client, by kind (e.g. provider, status and sample counts for PROVIDER_SYNCED; phase and counts for IMPORT_PROGRESS; status and counts for IMPORT_COMPLETED)"),
 	}
 }
 

@@ -67,6 +67,7 @@ func (User) Edges() []ent.Edge {
 		to("audit_events", AuditEvent.Type),
 		to("feed_events", FeedEvent.Type),
 		to("refresh_tokens", RefreshToken.Type),
+		to("health_imports", HealthImport.Type),
 	}
 }
 

@@ -70,6 +70,8 @@ const (
 	EdgeFeedEvents = "feed_events"
 	// EdgeRefreshTokens holds the string denoting the refresh_tokens edge name in mutations.
 	EdgeRefreshTokens = "refresh_tokens"
+	// EdgeHealthImports holds the string denoting the health_imports edge name in mutations.
+	EdgeHealthImports = "health_imports"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// ConnectionsTable is the table that holds the connections relation/edge.
@@ -163,6 +165,13 @@ const (
 	RefreshTokensInverseTable = "refresh_tokens"
 	// RefreshTokensColumn is the table column denoting the refresh_tokens relation/edge.
 	RefreshTokensColumn = "user_id"
+	// HealthImportsTable is the table that holds the health_imports relation/edge.
+	HealthImportsTable = "health_imports"
+	// HealthImportsInverseTable is the table name for the HealthImport entity.
+	// It exists in this package in order to avoid circular dependency with the "healthimport" package.
+	HealthImportsInverseTable = "health_imports"
+	// HealthImportsColumn is the table column denoting the health_imports relation/edge.
+	HealthImportsColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -506,6 +515,20 @@ func ByRefreshTokens(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newRefreshTokensStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByHealthImportsCount orders the results by health_imports count.
+func ByHealthImportsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newHealthImportsStep(), opts...)
+	}
+}
+
+// ByHealthImports orders the results by health_imports terms.
+func ByHealthImports(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newHealthImportsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newConnectionsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -595,6 +618,13 @@ func newRefreshTokensStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(RefreshTokensInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, RefreshTokensTable, RefreshTokensColumn),
+	)
+}
+func newHealthImportsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(HealthImportsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, HealthImportsTable, HealthImportsColumn),
 	)
 }
 

@@ -1069,6 +1069,29 @@ func HasRefreshTokensWith(preds ...predicate.RefreshToken) predicate.User {
 	})
 }
 
+// HasHealthImports applies the HasEdge predicate on the "health_imports" edge.
+func HasHealthImports() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, HealthImportsTable, HealthImportsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasHealthImportsWith applies the HasEdge predicate on the "health_imports" edge with a given conditions (other predicates).
+func HasHealthImportsWith(preds ...predicate.HealthImport) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newHealthImportsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -96,6 +96,26 @@ type AuthPayload struct {
 	User *ent.User `json:"user"`
 }
 
+// Which columns of a CSV hold what; metric and unit may instead be the same for every row.
+type CSVMappingInput struct {
+	// Column of the metric key (or set metricForAll).
+	Metric *string `json:"metric,omitempty"`
+	// Column of the value.
+	Value string `json:"value"`
+	// Column of the unit (or set unitForAll).
+	Unit *string `json:"unit,omitempty"`
+	// Column of the local day, YYYY-MM-DD.
+	Day string `json:"day"`
+	// Column of the RFC 3339 observation time (default: the day's midnight).
+	Time *string `json:"time,omitempty"`
+	// The metric key of every row, when no column holds it.
+	MetricForAll *string `json:"metricForAll,omitempty"`
+	// The unit of every row, when no column holds it.
+	UnitForAll *string `json:"unitForAll,omitempty"`
+	// The source of every row: manual (default), api, apple_health, whoop or oura.
+	Source *string `json:"source,omitempty"`
+}
+
 // A background export of everything held about a user.
 type DataExport struct {
 	// Id to poll with dataExport(id:).
@@ -333,6 +353,8 @@ type ProviderAuthorization struct {
 type ProviderIngestResult struct {
 	// What was stored, as for ingestObservations.
 	Result *IngestResult `json:"result"`
+	// Stored values the payload changed: a record the provider rescored (same metric, source, day and time, another value) replaces the stored value, which is kept as an ObservationRevision (audited). 0 for a replayed idempotencyKey.
+	Revised int `json:"revised"`
 	// Records of the payload that were not ingested, with the reason.
 	Skipped []*SkippedRecord `json:"skipped"`
 }
