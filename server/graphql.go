@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -79,6 +81,10 @@ func newGraphQLHandler(a *App) *handler.Server {
 	present := observedPresenter(a.Metrics, errorPresenter(a.Log, a.Config.Dev()))
 	srv.Use(safeTransactioner{Transactioner: a.transactioner(), present: present})
 	srv.Use(errorCap{})
+	// Per-operation dataloaders for N+1 edges (resolvers/loaders.go).
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(r.WithLoaders(ctx))
+	})
 	srv.AroundFields(markResolverErrors)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverFunc(a.Log))
