@@ -65,7 +65,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(rawDataPOST{}) // transport.POST without re-marshalling the data (rawpost.go)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(parserTokenLimit)
 	srv.SetDisableSuggestion(!a.Config.Dev())

@@ -298,6 +298,8 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 		ctx = transport.AppendCloseReason(ctx, reason)
 		return ctx, nil, err
 	}
+	// A socket authenticates once and lives long: look the user up afresh.
+	ctx = freshViewer(ctx)
 	tok := payload.Authorization()
 	if tok == "" {
 		if t := payload.GetString("authToken"); t != "" {

@@ -71,11 +71,20 @@ func (c *viewerCache) evict() {
 	clear(c.m)
 }
 
+type freshViewerKey struct{}
+
+// freshViewer marks ctx so that its viewer lookup reads the database, not
+// the cache: a websocket's connection_init (once per connection, which
+// then lives long).
+func freshViewer(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshViewerKey{}, true)
+}
+
 // userStatus says whether user id exists (not deleted) and is an admin,
 // from the cache or the database.
 func (a *App) userStatus(ctx context.Context, id string) (viewerStatus, error) {
 	now := time.Now()
-	if s, _, ok := a.viewers.get(id, now); ok {
+	if s, _, ok := a.viewers.get(id, now); ok && ctx.Value(freshViewerKey{}) == nil {
 		return s, nil
 	}
 	_, gen, _ := a.viewers.get("", now)
