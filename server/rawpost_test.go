@@ -23,7 +23,7 @@ func TestPOSTWritesDataVerbatim(t *testing.T) {
 	srv := servertest.NewServer(t, servertest.NewPostgresStore(t), nil)
 	uid, err := server.EnsureUser(context.Background(), srv.App.Store.Client, "raw@example.com", `Ann <b> & "co"`, user.RoleUSER)
 	require.NoError(t, err)
-	post := func(query string) (int, string, []byte) {
+	post := func(query string) (int, http.Header, []byte) {
 		body, err := json.Marshal(map[string]any{"query": query})
 		require.NoError(t, err)
 		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
@@ -35,16 +35,18 @@ func TestPOSTWritesDataVerbatim(t *testing.T) {
 		defer func() { require.NoError(t, resp.Body.Close()) }()
 		raw, err := io.ReadAll(resp.Body)
 		require.NoError(t, err)
-		return resp.StatusCode, resp.Header.Get("Content-Type"), raw
+		return resp.StatusCode, resp.Header, raw
 	}
-	status, ct, raw := post(`{ me { displayName } }`)
+	status, h, raw := post(`{ me { displayName } }`)
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, "application/json", ct)
-	require.Equal(t, `{"data":{"me":{"displayName":"Ann <b> & \"co\""}}}`, string(raw))
+	require.Equal(t, "application/json", h.Get("Content-Type"))
+	require.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+	require.JSONEq(t, `{"data":{"me":{"displayName":"Ann <b> & \"co\""}}}`, string(raw))
+	require.Contains(t, string(raw), `"Ann <b> & \"co\""`, "verbatim, not HTML-escaped")
 
-	status, ct, raw = post(`{ me { nope } }`)
+	status, h, raw = post(`{ me { nope } }`)
 	require.Equal(t, http.StatusUnprocessableEntity, status)
-	require.Equal(t, "application/json", ct)
+	require.Equal(t, "application/json", h.Get("Content-Type"))
 	var out struct {
 		Errors []struct{ Message string } `json:"errors"`
 		Data   json.RawMessage            `json:"data"`
