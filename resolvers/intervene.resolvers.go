@@ -11,7 +11,6 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/vitalgraph/vitalgraph/engine/safety"
 	"github.com/vitalgraph/vitalgraph/ent"
-	"github.com/vitalgraph/vitalgraph/ent/narrative"
 	"github.com/vitalgraph/vitalgraph/graph/model"
 )
 
@@ -27,11 +26,7 @@ func (r *evaluationResolver) InterventionWindow(ctx context.Context, obj *ent.Ev
 
 // Narrative is the resolver for the narrative field.
 func (r *evaluationResolver) Narrative(ctx context.Context, obj *ent.Evaluation) (*ent.Narrative, error) {
-	n, err := r.client(ctx).Narrative.Query().Where(narrative.SubjectID(obj.ID)).Order(ent.Desc(narrative.FieldCreatedAt)).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return n, err
+	return r.narrativeOf(ctx, obj.ID)
 }
 
 // ProtocolKind is the resolver for the protocolKind field.

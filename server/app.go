@@ -58,6 +58,7 @@ type App struct {
 	sec       *security
 	fixedNow  atomic.Int64 // unix nanos of a pinned clock (SetClock); 0 = real time
 	demoUser  string       // dev-mode default viewer id
+	viewers   viewerCache  // recent viewer lookups (viewercache.go)
 	draining  atomic.Bool
 	baseCtx   context.Context
 	cancel    context.CancelFunc
@@ -85,6 +86,7 @@ func NewAppWithStore(ctx context.Context, cfg Config, log *slog.Logger, st *Stor
 // NewAppWithFeed is NewAppWithStore with options for the live feed.
 func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store, fo FeedOptions) (*App, error) {
 	a := &App{Config: cfg, Log: log, Store: st}
+	st.Client.User.Use(a.evictViewersOnChange)
 	a.baseCtx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	fail := func(err error) (*App, error) {
 		_ = a.Close()
@@ -304,15 +306,15 @@ func (a *App) withViewer(next http.Handler) http.Handler {
 
 // lookupViewer loads a user's role for a dev-mode viewer.
 func (a *App) lookupViewer(ctx context.Context, id string) (viewer.Viewer, error) {
-	u, err := a.Store.Client.User.Get(viewer.System(ctx), id)
-	if err != nil || u.DeletedAt != nil {
+	s, err := a.userStatus(ctx, id)
+	if err != nil || !s.found {
 		return viewer.Viewer{}, engine.Errorf(engine.EUNAUTHORIZED, "unknown user")
 	}
 	role := viewer.RoleUser
-	if u.Role == user.RoleADMIN {
+	if s.admin {
 		role = viewer.RoleAdmin
 	}
-	return viewer.Viewer{UserID: u.ID, Role: role, RequestID: RequestIDFromContext(ctx)}, nil
+	return viewer.Viewer{UserID: id, Role: role, RequestID: RequestIDFromContext(ctx)}, nil
 }
 
 func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -64,7 +66,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(rawDataPOST{})          // transport.POST without re-marshalling the data (rawpost.go)
 	srv.AddTransport(a.multipartTransport()) // file uploads (imports.go)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(parserTokenLimit)
@@ -81,6 +83,10 @@ func newGraphQLHandler(a *App) *handler.Server {
 	present := observedPresenter(a.Metrics, errorPresenter(a.Log, a.Config.Dev()))
 	srv.Use(safeTransactioner{Transactioner: a.transactioner(), present: present})
 	srv.Use(errorCap{})
+	// Per-operation dataloaders for N+1 edges (resolvers/loaders.go).
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(r.WithLoaders(ctx))
+	})
 	srv.AroundFields(markResolverErrors)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverFunc(a.Log))

@@ -22,8 +22,6 @@ import (
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/providers"
 	"github.com/vitalgraph/vitalgraph/engine/viewer"
-	"github.com/vitalgraph/vitalgraph/ent"
-	"github.com/vitalgraph/vitalgraph/ent/user"
 	"github.com/vitalgraph/vitalgraph/resolvers"
 	"github.com/vitalgraph/vitalgraph/server/limits"
 )
@@ -229,17 +227,18 @@ func (a *App) bearerViewer(ctx context.Context, header string) (viewer.Viewer, t
 		// The verifier's cause (the JWT library's words) stays in the log.
 		return viewer.Viewer{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "%s", engine.ErrorMessage(err))
 	}
-	// A token outlives nothing: its user must still exist, with its role.
-	u, err := a.Store.Client.User.Get(viewer.System(ctx), v.UserID)
+	// A token outlives nothing: its user must still exist, with its role
+	// (looked up at most viewerCacheTTL ago, or since a change here).
+	s, err := a.userStatus(ctx, v.UserID)
 	switch {
-	case ent.IsNotFound(err), err == nil && u.DeletedAt != nil: // erased account (deleteAccount)
-		return viewer.Viewer{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid access token")
 	case err != nil && IsUnavailable(err):
 		return viewer.Viewer{}, time.Time{}, unavailableError(err)
 	case err != nil:
 		return viewer.Viewer{}, time.Time{}, engine.Wrap(err, engine.EINTERNAL, "internal error")
+	case !s.found: // erased account (deleteAccount)
+		return viewer.Viewer{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid access token")
 	}
-	if u.Role != user.RoleADMIN && v.Role == viewer.RoleAdmin {
+	if !s.admin && v.Role == viewer.RoleAdmin {
 		v.Role = viewer.RoleUser
 	}
 	v.RequestID = RequestIDFromContext(ctx)
@@ -303,6 +302,8 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 		ctx = transport.AppendCloseReason(ctx, reason)
 		return ctx, nil, err
 	}
+	// A socket authenticates once and lives long: look the user up afresh.
+	ctx = freshViewer(ctx)
 	tok := payload.Authorization()
 	if tok == "" {
 		if t := payload.GetString("authToken"); t != "" {

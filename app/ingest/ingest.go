@@ -41,8 +41,8 @@ type Service struct {
 	Recorder *record.Recorder
 	Now      func() time.Time
 	// Dialect is the database's (entgo.io/ent/dialect): on PostgreSQL the
-	// observations are stored by one set-based INSERT (storePostgres);
-	// elsewhere through ent's bulk create.
+	// observations are streamed with COPY and merged by one set-based
+	// INSERT (storePostgres); elsewhere stored through ent's bulk create.
 	Dialect string
 	// Observe, when set, is told each batch's outcome (observe.go).
 	Observe func(Outcome)
@@ -183,16 +183,30 @@ func (s *Service) store(ctx context.Context, tx *ent.Tx, userID, batchID string,
 	return nil
 }
 
-// insertObservationsSQL stores a whole batch in one statement: the columns
-// travel as arrays (one parse, one plan, one round trip, no per-row
-// builders) and are unnested into the table. A natural key stored by a
-// concurrent batch since existingKeys looked is skipped, and counted.
-const insertObservationsSQL = `INSERT INTO observations
+// The PostgreSQL fast path streams the batch with COPY into a per-session
+// temporary staging table (created on first use; its rows vanish at COMMIT
+// or ROLLBACK) and merges it into observations with one INSERT … SELECT in
+// the same transaction. The staged rows carry their batch, so a transaction
+// that ingests several batches merges each one once. A natural key stored
+// by a concurrent batch since existingKeys looked is skipped by ON
+// CONFLICT, and counted.
+const (
+	stagingTable = "vg_observation_staging"
+
+	createStagingSQL = `CREATE TEMPORARY TABLE IF NOT EXISTS ` + stagingTable + ` (
+  id text NOT NULL, metric text NOT NULL, value float8, missing bool NOT NULL, unit text NOT NULL,
+  local_day text NOT NULL, observed_at timestamptz NOT NULL, utc_offset_seconds int8 NOT NULL,
+  source text NOT NULL, flags jsonb, batch_id text NOT NULL
+) ON COMMIT DELETE ROWS`
+
+	mergeStagingSQL = `INSERT INTO observations
   (id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags, created_at, batch_id, user_id)
-SELECT u.id, u.metric, u.value, u.missing, u.unit, u.local_day, u.observed_at, u.utc_offset_seconds, u.source, u.flags, $11, $12, $13
-FROM unnest($1::text[], $2::text[], $3::float8[], $4::bool[], $5::text[], $6::text[], $7::timestamptz[], $8::int8[], $9::text[], $10::jsonb[])
-  AS u(id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags)
+SELECT id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags, $1::timestamptz, $2::text, $3::text
+FROM pg_temp.` + stagingTable + ` WHERE batch_id = $2::text
 ON CONFLICT (user_id, metric, source, local_day, observed_at) DO NOTHING`
+)
+
+var stagingColumns = []string{"id", "metric", "value", "missing", "unit", "local_day", "observed_at", "utc_offset_seconds", "source", "flags", "batch_id"}
 
 // storePostgres is PostgreSQL's fast path. All or nothing holds: it runs in
 // the caller's transaction, and a batch of which a concurrent ingestion
@@ -204,6 +218,82 @@ func storePostgres(ctx context.Context, tx *ent.Tx, userID, batchID string, fres
 	if n == 0 {
 		return nil
 	}
+	stx := tx.SQLTx()
+	if stx == nil {
+		return storeUnnest(ctx, tx, userID, batchID, fresh)
+	}
+	if _, err := stx.ExecContext(ctx, createStagingSQL); err != nil {
+		return fmt.Errorf("preparing the staging table: %w", err)
+	}
+	if err := copyStaging(ctx, stx, batchID, fresh); err != nil {
+		return fmt.Errorf("staging observations: %w", err)
+	}
+	res, err := stx.ExecContext(ctx, mergeStagingSQL, time.Now(), batchID, userID)
+	if err != nil {
+		return fmt.Errorf("storing observations: %w", err)
+	}
+	stored, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("storing observations: %w", err)
+	}
+	if int(stored) != n {
+		return concurrentErr(n - int(stored))
+	}
+	return nil
+}
+
+// copyStaging streams fresh into the staging table with COPY.
+func copyStaging(ctx context.Context, stx *sql.Tx, batchID string, fresh []metrics.Checked) (err error) {
+	st, err := stx.PrepareContext(ctx, pq.CopyInSchema("pg_temp", stagingTable, stagingColumns...))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	var buf []byte
+	for _, c := range fresh {
+		var value, flags any
+		if !c.Missing {
+			value = c.Value
+		}
+		if len(c.Flags) > 0 {
+			b, err := json.Marshal(c.Flags)
+			if err != nil {
+				return fmt.Errorf("encoding flags: %w", err)
+			}
+			flags = string(b)
+		}
+		buf = storedTime(c.Sample.ObservedAt).AppendFormat(buf[:0], time.RFC3339Nano)
+		if _, err := st.ExecContext(ctx, pulid.New(observationPrefix), c.Sample.Metric, value, c.Missing, c.Unit,
+			c.Sample.LocalDay, string(buf), int64(c.Sample.UTCOffsetSeconds), c.Sample.Source, flags, batchID); err != nil {
+			return err
+		}
+	}
+	_, err = st.ExecContext(ctx)
+	return err
+}
+
+func concurrentErr(skipped int) error {
+	return engine.Errorf(engine.ECONFLICT, "%d samples of this batch were stored by a concurrent ingestion; nothing was stored: re-send the batch", skipped)
+}
+
+// insertObservationsSQL stores a whole batch in one statement when no
+// database/sql transaction is at hand for COPY: the columns travel as
+// arrays and are unnested into the table.
+const insertObservationsSQL = `INSERT INTO observations
+  (id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags, created_at, batch_id, user_id)
+SELECT u.id, u.metric, u.value, u.missing, u.unit, u.local_day, u.observed_at, u.utc_offset_seconds, u.source, u.flags, $11, $12, $13
+FROM unnest($1::text[], $2::text[], $3::float8[], $4::bool[], $5::text[], $6::text[], $7::timestamptz[], $8::int8[], $9::text[], $10::jsonb[])
+  AS u(id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags)
+ON CONFLICT (user_id, metric, source, local_day, observed_at) DO NOTHING`
+
+// storeUnnest is the fast path through ent's ExecContext (one INSERT of
+// unnested arrays), for a transaction without a database/sql one under it.
+func storeUnnest(ctx context.Context, tx *ent.Tx, userID, batchID string, fresh []metrics.Checked) error {
+	n := len(fresh)
 	ids, mets, units, days, ats, srcs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	vals, missing, offs, flags := make([]sql.NullFloat64, n), make([]bool, n), make([]int64, n), make([]sql.NullString, n)
 	for i, c := range fresh {
@@ -233,7 +323,7 @@ func storePostgres(ctx context.Context, tx *ent.Tx, userID, batchID string, fres
 		return fmt.Errorf("storing observations: %w", err)
 	}
 	if int(stored) != n {
-		return engine.Errorf(engine.ECONFLICT, "%d samples of this batch were stored by a concurrent ingestion; nothing was stored: re-send the batch", n-int(stored))
+		return concurrentErr(n - int(stored))
 	}
 	return nil
 }

@@ -1,11 +1,8 @@
 package limits
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/vitalgraph/vitalgraph/engine"
@@ -21,36 +18,48 @@ const maxJSONDepth = 64
 // an EINVALID *engine.Error that names the field; it never quotes the body
 // or the JSON library.
 func CheckEnvelope(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return invalid("request body must be one JSON object")
+	if !json.Valid(body) {
+		return errNotObject
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return invalid("request body must be one JSON object")
+	return checkValidEnvelope(body)
+}
+
+// checkValidEnvelope is CheckEnvelope for a body json.Valid accepted: one
+// pass over the bytes that allocates nothing for a body without problems
+// (keys are compared as raw bytes unless they hold an escape).
+func checkValidEnvelope(body []byte) error {
+	var path [8][]byte
+	s := scanner{b: body, path: path[:0]}
+	s.space()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return errNotObject
 	}
-	seen := map[string]bool{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return invalid("request body must be one JSON object")
+	s.i++
+	var seen keySet
+	for first := true; ; first = false {
+		s.space()
+		if s.b[s.i] == '}' {
+			s.i++
+			break
 		}
-		key, _ := kt.(string)
-		if seen[key] {
-			return invalid(fmt.Sprintf("duplicate key %q in the request body", truncateName(key)))
+		if !first {
+			s.i++ // ','
+			s.space()
 		}
-		seen[key] = true
-		first, err := dec.Token()
-		if err != nil {
-			return invalid("request body must be one JSON object")
+		key := s.key()
+		if seen.add(key) {
+			return invalid(fmt.Sprintf("duplicate key %q in the request body", truncateName(keyString(key))))
 		}
-		kind := kindOf(first)
-		if err := skipValue(dec, first, key, 1); err != nil {
+		s.space()
+		s.i++ // ':'
+		s.space()
+		kind := kindAt(s.b[s.i])
+		s.path = append(s.path[:0], key)
+		if err := s.value(1); err != nil {
 			return err
 		}
 		want := ""
-		switch key {
+		switch string(key) {
 		case "query":
 			if kind != "string" {
 				want = "a string"
@@ -65,14 +74,12 @@ func CheckEnvelope(body []byte) error {
 			}
 		}
 		if want != "" {
-			return invalid(fmt.Sprintf("%s must be %s", key, want))
+			return invalid(fmt.Sprintf("%s must be %s", keyString(key), want))
 		}
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return invalid("request body must be one JSON object")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return invalid("request body must be one JSON object")
+	s.space()
+	if s.i != len(s.b) {
+		return errNotObject
 	}
 	return nil
 }
@@ -83,20 +90,19 @@ func CheckJSONObjectParam(name, value string) error {
 	if value == "" {
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(value))
-	dec.UseNumber()
-	first, err := dec.Token()
-	if err != nil || kindOf(first) != "object" {
+	b := []byte(value)
+	if !json.Valid(b) {
 		return invalid(name + " must be a JSON object")
 	}
-	if err := skipValue(dec, first, name, 1); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	s := scanner{b: b, path: [][]byte{[]byte(name)}}
+	s.space()
+	if s.b[s.i] != '{' {
 		return invalid(name + " must be a JSON object")
 	}
-	return nil
+	return s.value(1)
 }
+
+var errNotObject = invalid("request body must be one JSON object")
 
 func invalid(msg string) error { return engine.Errorf(engine.EINVALID, "%s", msg) }
 
@@ -107,101 +113,205 @@ func truncateName(s string) string {
 	return s
 }
 
-func kindOf(tok json.Token) string {
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '{' {
-			return "object"
-		}
+func kindAt(c byte) string {
+	switch c {
+	case '{':
+		return "object"
+	case '[':
 		return "array"
-	case string:
+	case '"':
 		return "string"
-	case nil:
+	case 'n':
 		return "null"
-	case bool:
+	case 't', 'f':
 		return "boolean"
 	default:
 		return "number"
 	}
 }
 
-// skipValue consumes the rest of the value that starts with first, refusing
-// duplicate object keys and nesting deeper than maxJSONDepth. path names the
-// value in errors; it is joined only when there is an error (a 1000-sample
-// batch has thousands of keys).
-func skipValue(dec *json.Decoder, first json.Token, path string, depth int) error {
-	return skip(dec, first, []string{path}, depth)
+// keyString is a raw key (the bytes between its quotes) decoded.
+func keyString(raw []byte) string {
+	if !hasEscape(raw) {
+		return string(raw)
+	}
+	var s string
+	if err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s); err != nil {
+		return string(raw)
+	}
+	return s
+}
+
+func hasEscape(raw []byte) bool {
+	for _, c := range raw {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 // smallObject is how many keys an object may have before duplicate keys
 // are looked up in a map rather than by scanning the keys seen so far.
 const smallObject = 16
 
-func skip(dec *json.Decoder, first json.Token, path []string, depth int) error {
-	d, ok := first.(json.Delim)
-	if !ok {
+// keySet finds duplicate keys of one object: a scan of the first
+// smallObject keys, a map past them. Keys with escapes are decoded first,
+// so "a" and "\u0061" are the same key.
+type keySet struct {
+	keys [smallObject][]byte
+	n    int
+	m    map[string]struct{}
+}
+
+// add records key and reports whether it was already there.
+func (k *keySet) add(raw []byte) bool {
+	key := raw
+	if hasEscape(raw) {
+		key = []byte(keyString(raw))
+	}
+	if k.m != nil {
+		if _, dup := k.m[string(key)]; dup {
+			return true
+		}
+		k.m[string(key)] = struct{}{}
+		return false
+	}
+	for _, seen := range k.keys[:k.n] {
+		if string(seen) == string(key) {
+			return true
+		}
+	}
+	if k.n < smallObject {
+		k.keys[k.n] = key
+		k.n++
+		return false
+	}
+	k.m = make(map[string]struct{}, 2*smallObject)
+	for _, seen := range k.keys {
+		k.m[string(seen)] = struct{}{}
+	}
+	k.m[string(key)] = struct{}{}
+	return false
+}
+
+// scanner walks JSON that json.Valid accepted, so it checks no syntax:
+// it only finds the ends of values, duplicate keys and the nesting depth.
+type scanner struct {
+	b    []byte
+	i    int
+	path [][]byte // the raw keys leading to the current value, decoded only for an error
+}
+
+// where names the current value by its path of keys.
+func (s *scanner) where() string {
+	parts := make([]string, len(s.path))
+	for i, k := range s.path {
+		parts[i] = keyString(k)
+	}
+	return truncateName(strings.Join(parts, "."))
+}
+
+func (s *scanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\r', '\n':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// key consumes a string and returns its raw bytes, without the quotes.
+func (s *scanner) key() []byte {
+	start := s.i + 1
+	s.str()
+	return s.b[start : s.i-1]
+}
+
+// str consumes a string starting at its opening quote.
+func (s *scanner) str() {
+	s.i++
+	for {
+		switch s.b[s.i] {
+		case '"':
+			s.i++
+			return
+		case '\\':
+			s.i += 2
+		default:
+			s.i++
+		}
+	}
+}
+
+// value consumes the value at s.i, which sits depth levels deep.
+func (s *scanner) value(depth int) error {
+	switch s.b[s.i] {
+	case '"':
+		s.str()
+		return nil
+	case '{', '[':
+	default: // a number or a literal: up to the next delimiter
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return nil
+			}
+			s.i++
+		}
 		return nil
 	}
 	if depth > maxJSONDepth {
-		return invalid(fmt.Sprintf("%s is nested more than %d levels deep", truncateName(strings.Join(path, ".")), maxJSONDepth))
+		return invalid(fmt.Sprintf("%s is nested more than %d levels deep", s.where(), maxJSONDepth))
 	}
-	switch d {
-	case '{':
-		var keys [smallObject]string
-		n := 0
-		var seen map[string]bool
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return invalid("request body must be one JSON object")
+	if s.b[s.i] == '[' {
+		s.i++
+		for first := true; ; first = false {
+			s.space()
+			if s.b[s.i] == ']' {
+				s.i++
+				return nil
 			}
-			key, _ := kt.(string)
-			dup := false
-			if seen != nil {
-				dup = seen[key]
-				seen[key] = true
-			} else {
-				for _, k := range keys[:n] {
-					if k == key {
-						dup = true
-						break
-					}
-				}
-				if n < smallObject {
-					keys[n] = key
-					n++
-				} else {
-					seen = make(map[string]bool, 2*smallObject)
-					for _, k := range keys {
-						seen[k] = true
-					}
-					seen[key] = true
-				}
+			if !first {
+				s.i++ // ','
+				s.space()
 			}
-			if dup {
-				return invalid(fmt.Sprintf("duplicate key %q in %s", truncateName(key), truncateName(strings.Join(path, "."))))
-			}
-			v, err := dec.Token()
-			if err != nil {
-				return invalid("request body must be one JSON object")
-			}
-			if err := skip(dec, v, append(path, key), depth+1); err != nil {
-				return err
-			}
-		}
-	case '[':
-		for dec.More() {
-			v, err := dec.Token()
-			if err != nil {
-				return invalid("request body must be one JSON object")
-			}
-			if err := skip(dec, v, path, depth+1); err != nil {
+			if err := s.value(depth + 1); err != nil {
 				return err
 			}
 		}
 	}
-	if _, err := dec.Token(); err != nil { // the closing delimiter
-		return invalid("request body must be one JSON object")
+	s.i++
+	var seen keySet
+	for first := true; ; first = false {
+		s.space()
+		if s.b[s.i] == '}' {
+			s.i++
+			return nil
+		}
+		if !first {
+			s.i++ // ','
+			s.space()
+		}
+		key := s.key()
+		if seen.add(key) {
+			return invalid(fmt.Sprintf("duplicate key %q in %s", truncateName(keyString(key)), s.where()))
+		}
+		s.space()
+		s.i++ // ':'
+		s.space()
+		if c := s.b[s.i]; c == '{' || c == '[' {
+			s.path = append(s.path, key)
+			if err := s.value(depth + 1); err != nil {
+				return err
+			}
+			s.path = s.path[:len(s.path)-1]
+			continue
+		}
+		if err := s.value(depth + 1); err != nil {
+			return err
+		}
 	}
-	return nil
 }

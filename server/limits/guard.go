@@ -70,7 +70,7 @@ func Guard(tokenLimit int, next http.Handler) http.Handler {
 				WriteError(w, http.StatusBadRequest, engine.EINVALID, "request body must be one JSON object")
 				return
 			}
-			if err := CheckEnvelope(trimmed); err != nil {
+			if err := checkValidEnvelope(trimmed); err != nil { // json.Valid just accepted it
 				WriteError(w, http.StatusBadRequest, engine.EINVALID, engine.ErrorMessage(err))
 				return
 			}
