@@ -63,3 +63,22 @@ func (c *Cursor) UnmarshalGQL(v any) error {
 	}
 	return engine.Errorf(engine.EINVALID, "a feed cursor is a string of digits, got %s", fmt.Sprintf("%T", v))
 }
+
+// RawJSON is JSON encoded once and written as is: a feed event's payload is
+// encoded once per event, not once per subscriber (a second Go model of
+// the GraphQL scalar Map, output only).
+type RawJSON []byte
+
+// MarshalGQL implements graphql.Marshaler.
+func (r RawJSON) MarshalGQL(w io.Writer) {
+	if len(r) == 0 {
+		_, _ = io.WriteString(w, "null")
+		return
+	}
+	_, _ = w.Write(r)
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler; RawJSON is never an input.
+func (r *RawJSON) UnmarshalGQL(any) error {
+	return engine.Errorf(engine.EINVALID, "a feed payload is not an input")
+}

@@ -21,11 +21,17 @@
 //     or, after a Redis reconnect, the resync of every stream.
 //   - The Hub owns the local subscribers. Subscribers of one user share one
 //     in-memory window of recent events (one query per wake-up, whatever the
-//     number of subscribers); a subscriber that is behind that window reads
-//     PostgreSQL directly. Each subscriber has a bounded buffer; one that does
-//     not drain it within SlowConsumerTimeout is cut off with ELIMIT
-//     ("slow consumer") and may resume from its cursor, so it never stalls
-//     the others.
+//     number of subscribers) and the user's one reader pushes new events
+//     into the buffers of the subscribers that are caught up, without
+//     blocking: an idle subscriber costs no goroutine. A subscriber that is
+//     behind (a replay, a full buffer) gets a catch-up goroutine that reads
+//     the window or, when it is behind the window, PostgreSQL. Each
+//     subscriber has a bounded buffer; one that does not make room within
+//     SlowConsumerTimeout is cut off with ELIMIT ("slow consumer") and may
+//     resume from its cursor, so it never stalls the others.
+//   - What an event needs for delivery is worked out once per event, not
+//     once per subscriber: its payload's JSON (FeedItem.payload is written
+//     as those bytes) and the insight of an insightCreated event.
 //   - Only the subscribing user's events are ever read: every query is as the
 //     system viewer but always filtered by that user's id.
 package feed

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -52,12 +53,14 @@ func (h *Hub) Events(ctx context.Context, userID string, after *Cursor, kinds []
 	})
 }
 
-// Insights is the `insightCreated` subscription. Each insight is loaded
-// with ctx, so the viewer's privacy policy applies to it as well.
+// Insights is the `insightCreated` subscription. The insight of an event
+// is loaded once for all the user's subscribers on this instance (with the
+// first one's context, so the viewer's privacy policy applies: they are
+// all that user), then each subscriber's filter is applied.
 func (h *Hub) Insights(ctx context.Context, client *ent.Client, userID string, after *Cursor, f InsightFilter) (<-chan *InsightEvent, error) {
 	kinds := []feedevent.Kind{feedevent.KindINSIGHT_CREATED}
 	return pipe(ctx, h, userID, after, Filter{Kinds: kinds}, func(ctx context.Context, ev *Event) (*InsightEvent, error) {
-		in, err := client.Insight.Get(ctx, ev.EntityID)
+		in, err := ev.insight(ctx, client)
 		if ent.IsNotFound(err) {
 			return nil, nil // gone (or not the viewer's): nothing to show
 		}
@@ -72,8 +75,9 @@ func (h *Hub) Insights(ctx context.Context, client *ent.Client, userID string, a
 }
 
 // pipe subscribes and maps events with conv (nil = skip) onto the channel
-// a gqlgen subscription resolver returns. When the subscription is cut off
-// the reason is sent to the client as a subscription error.
+// a gqlgen subscription resolver returns; it costs no goroutine of its own
+// (the Hub hands events over). When the subscription is cut off the reason
+// is sent to the client as a subscription error.
 func pipe[T any](ctx context.Context, h *Hub, userID string, after *Cursor, f Filter,
 	conv func(context.Context, *Event) (*T, error),
 ) (<-chan *T, error) {
@@ -85,46 +89,40 @@ func pipe[T any](ctx context.Context, h *Hub, userID string, after *Cursor, f Fi
 	if c, ok := ResumeFrom(ctx, after); ok {
 		from = c
 	}
-	sub, err := h.Subscribe(ctx, userID, from, f)
-	if err != nil {
+	trail := cursorTrailFrom(ctx)
+	out := make(chan *T, h.opt.Buffer)
+	emit := func(ev *Event, wait <-chan time.Time, stop <-chan struct{}) error {
+		if !f.match(ev) {
+			return errSkip
+		}
+		v, err := conv(ctx, ev)
+		if err != nil {
+			if ctx.Err() != nil {
+				return errStopped
+			}
+			return engine.Wrap(err, engine.EINTERNAL, "reading a feed event")
+		}
+		if v == nil {
+			return errSkip
+		}
+		trail.push(ev.Cursor)
+		if err := send(out, v, wait, stop); err != nil {
+			trail.unpush()
+			return err
+		}
+		return nil
+	}
+	done := func(err error) {
+		if err != nil {
+			ReportStreamError(ctx, err)
+		}
+		release()
+		close(out)
+	}
+	if _, err := h.subscribe(ctx, userID, from, emit, done); err != nil {
 		release()
 		return nil, err
 	}
-	trail := cursorTrailFrom(ctx)
-	out := make(chan *T)
-	go func() {
-		defer close(out)
-		defer release()
-		for {
-			select {
-			case ev, ok := <-sub.C:
-				if !ok {
-					if err := sub.Err(); err != nil {
-						ReportStreamError(ctx, err)
-					}
-					return
-				}
-				v, err := conv(ctx, ev)
-				if err != nil {
-					if ctx.Err() == nil {
-						ReportStreamError(ctx, engine.Wrap(err, engine.EINTERNAL, "reading a feed event"))
-					}
-					return
-				}
-				if v == nil {
-					continue
-				}
-				trail.push(ev.Cursor)
-				select {
-				case out <- v:
-				case <-ctx.Done():
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	return out, nil
 }
 
@@ -215,6 +213,18 @@ func (t *CursorTrail) push(c Cursor) {
 	}
 	t.mu.Lock()
 	t.q = append(t.q, c)
+	t.mu.Unlock()
+}
+
+// unpush takes back the cursor just pushed (its event was not sent).
+func (t *CursorTrail) unpush() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	if len(t.q) > 0 {
+		t.q = t.q[:len(t.q)-1]
+	}
 	t.mu.Unlock()
 }
 

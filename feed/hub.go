@@ -2,6 +2,8 @@ package feed
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"slices"
 	"sort"
@@ -24,6 +26,54 @@ type Event struct {
 	EntityID  string
 	CreatedAt time.Time
 	Payload   map[string]any
+
+	shared *shared // what is worked out once per event for all subscribers
+}
+
+// shared is worked out once per event, whatever the number of subscribers
+// it goes to: the JSON of its payload and the insight it announces.
+type shared struct {
+	jsonOnce sync.Once
+	json     []byte
+
+	insOnce sync.Once
+	ins     *ent.Insight
+	insErr  error
+}
+
+// PayloadJSON returns the payload encoded as JSON, encoded once per event
+// and shared by every subscriber it is given to ("null" for no payload).
+func (e *Event) PayloadJSON() []byte {
+	if e.shared == nil {
+		b, _ := json.Marshal(e.Payload)
+		return b
+	}
+	e.shared.jsonOnce.Do(func() {
+		e.shared.json, _ = json.Marshal(e.Payload)
+	})
+	return e.shared.json
+}
+
+// PayloadRaw is the GraphQL field FeedItem.payload: PayloadJSON, or nil
+// (null) when the event has no payload.
+func (e *Event) PayloadRaw() RawJSON {
+	if e.Payload == nil {
+		return nil
+	}
+	return e.PayloadJSON()
+}
+
+// insight loads the insight the event announces, once per event: ctx is the
+// first subscriber's (they all are the event's user), without its
+// cancellation so that one subscriber leaving does not fail the others.
+func (e *Event) insight(ctx context.Context, client *ent.Client) (*ent.Insight, error) {
+	if e.shared == nil {
+		return client.Insight.Get(ctx, e.EntityID)
+	}
+	e.shared.insOnce.Do(func() {
+		e.shared.ins, e.shared.insErr = client.Insight.Get(context.WithoutCancel(ctx), e.EntityID)
+	})
+	return e.shared.ins, e.shared.insErr
 }
 
 // Filter selects the events a subscriber wants. The zero Filter takes all.
@@ -134,26 +184,58 @@ type stream struct {
 // Subscription is one subscriber. C yields events in cursor order; it is
 // closed when the subscriber's context ends, the Hub closes, or the
 // subscriber is cut off, in which case Err says why.
+//
+// An idle subscriber costs no goroutine: new events are pushed into its
+// buffer by the stream's one reader. Only a subscriber that is behind (a
+// replay, or a full buffer) has a goroutine, which catches it up from the
+// stream's window or the database and waits up to SlowConsumerTimeout for
+// room in its buffer before cutting it off.
 type Subscription struct {
 	C <-chan *Event
 
-	c      chan *Event
-	wake   chan struct{}
-	filter Filter
-	last   int64 // cursor of the last event given to (or skipped for) the subscriber; pump goroutine only
-	err    error // set before c is closed
+	ctx  context.Context
+	st   *stream
+	emit emitFunc
+	done func(err error) // closes the output and reports err; called once
 
-	stop     chan struct{} // closed by CloseUser
+	// Guarded by st.mu.
+	last    int64 // cursor of the last event given to (or skipped for) the subscriber
+	live    bool  // caught up: the stream's reader pushes to it
+	running bool  // a catch-up goroutine owns it
+	ended   bool
+	err     error
+
+	stop     chan struct{} // closed when the subscription ends
 	stopOnce sync.Once
-	stopErr  error
 
-	head  int64  // feed head when the subscription started: events up to it are replays
-	ended func() // Observer.Subscribed's end hook, or nil
+	mu     sync.Mutex // serializes hand-offs with closing the output
+	closed bool
+
+	head    int64       // feed head when the subscription started: events up to it are replays
+	ended_  func()      // Observer.Subscribed's end hook, or nil
+	cleanup func() bool // context.AfterFunc's stop
 }
+
+// emitFunc hands ev to a subscriber. With wait nil it must not block and
+// returns errFull when there is no room; otherwise it waits for room until
+// wait fires (errFull) or stop is closed (errStopped). errSkip says the
+// event is not for this subscriber (its filter); any other error ends the
+// subscription with that error.
+type emitFunc func(ev *Event, wait <-chan time.Time, stop <-chan struct{}) error
+
+var (
+	errFull    = errors.New("subscriber buffer full")
+	errStopped = errors.New("subscription ended")
+	errSkip    = errors.New("not for this subscriber")
+)
 
 // Err returns why C was closed: nil after a normal end (context done, hub
 // closed), an ELIMIT error for a slow consumer. Call it after C is closed.
-func (s *Subscription) Err() error { return s.err }
+func (s *Subscription) Err() error {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	return s.err
+}
 
 // NewHub starts a Hub reading client's FeedEvent rows and exchanging hints
 // on bus.
@@ -185,8 +267,15 @@ func NewHub(client *ent.Client, bus Bus, opt Options) *Hub {
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	h.closed = true
+	all := make([]*stream, 0, len(h.streams))
+	for _, st := range h.streams {
+		all = append(all, st)
+	}
 	h.mu.Unlock()
 	h.cancel()
+	for _, st := range all {
+		h.endAll(st, nil)
+	}
 	h.wg.Wait()
 	return nil
 }
@@ -248,6 +337,45 @@ func (h *Hub) wakeUser(userID string, seq int64) {
 // EINTERNAL when the Hub is closed or the database fails. The subscription
 // ends when ctx is done.
 func (h *Hub) Subscribe(ctx context.Context, userID string, after Cursor, f Filter) (*Subscription, error) {
+	c := make(chan *Event, h.opt.Buffer)
+	emit := func(ev *Event, wait <-chan time.Time, stop <-chan struct{}) error {
+		if !f.match(ev) {
+			return errSkip
+		}
+		return send(c, ev, wait, stop)
+	}
+	s, err := h.subscribe(ctx, userID, after, emit, func(error) { close(c) })
+	if err != nil {
+		return nil, err
+	}
+	s.C = c
+	return s, nil
+}
+
+// send puts v on c: without waiting when wait is nil.
+func send[T any](c chan<- *T, v *T, wait <-chan time.Time, stop <-chan struct{}) error {
+	if wait == nil {
+		select {
+		case c <- v:
+			return nil
+		default:
+			return errFull
+		}
+	}
+	select {
+	case c <- v:
+		return nil
+	case <-wait:
+		return errFull
+	case <-stop:
+		return errStopped
+	}
+}
+
+// subscribe registers a subscriber that receives events through emit and
+// whose output done closes (with the error that ended it, nil for a normal
+// end) exactly once.
+func (h *Hub) subscribe(ctx context.Context, userID string, after Cursor, emit emitFunc, done func(error)) (*Subscription, error) {
 	if userID == "" {
 		return nil, engine.Errorf(engine.EUNAUTHORIZED, "sign in required")
 	}
@@ -269,8 +397,7 @@ func (h *Hub) Subscribe(ctx context.Context, userID string, after Cursor, f Filt
 		}
 		start = int64(after)
 	}
-	c := make(chan *Event, h.opt.Buffer)
-	s := &Subscription{C: c, c: c, wake: make(chan struct{}, 1), filter: f, last: start, stop: make(chan struct{}), head: head}
+	s := &Subscription{ctx: ctx, emit: emit, done: done, last: start, stop: make(chan struct{}), head: head, running: true}
 
 	h.mu.Lock()
 	if h.closed {
@@ -282,6 +409,7 @@ func (h *Hub) Subscribe(ctx context.Context, userID string, after Cursor, f Filt
 		st = &stream{userID: userID, base: head, head: head, subs: map[*Subscription]struct{}{}}
 		h.streams[userID] = st
 	}
+	s.st = st
 	st.mu.Lock()
 	st.subs[s] = struct{}{}
 	st.mu.Unlock()
@@ -289,10 +417,12 @@ func (h *Hub) Subscribe(ctx context.Context, userID string, after Cursor, f Filt
 	h.wg.Add(2)
 	h.mu.Unlock()
 	if h.opt.Observer != nil {
-		s.ended = h.opt.Observer.Subscribed(ctx)
+		s.ended_ = h.opt.Observer.Subscribed(ctx)
 	}
+	s.cleanup = context.AfterFunc(ctx, func() { h.end(s, nil) })
 
-	go h.pump(ctx, st, s)
+	// Replay (or confirm it is caught up), then go live.
+	go h.catchUp(s)
 	// Catch events committed between the head query and registration.
 	go func() {
 		defer h.wg.Done()
@@ -320,57 +450,169 @@ func (h *Hub) checkCursor(ctx context.Context, userID string, after, head int64)
 	return nil
 }
 
-// pump delivers events to one subscriber until its context ends, the hub
-// closes or the subscriber is too slow.
-func (h *Hub) pump(ctx context.Context, st *stream, s *Subscription) {
+// catchUp is the goroutine of a subscriber that is behind: it hands it the
+// events after its cursor, from the stream's window or the database, waiting
+// up to SlowConsumerTimeout for room for each, until it has caught up with
+// the stream's head; then the subscriber is live again and the goroutine
+// returns.
+func (h *Hub) catchUp(s *Subscription) {
 	defer h.wg.Done()
+	st := s.st
+	var timer *time.Timer
 	defer func() {
-		h.detach(st, s)
-		h.active.Add(-1)
-		if s.ended != nil {
-			s.ended()
+		if timer != nil {
+			timer.Stop()
 		}
-		close(s.c)
 	}()
 	for {
-		evs, err := h.next(ctx, st, s.last)
+		st.mu.Lock()
+		last, ended := s.last, s.ended
+		st.mu.Unlock()
+		if ended {
+			h.release(s)
+			return
+		}
+		evs, err := h.next(s.ctx, st, last)
 		if err != nil {
-			if ctx.Err() != nil || h.ctx.Err() != nil {
-				return
+			if s.ctx.Err() == nil && h.ctx.Err() == nil {
+				h.log.WarnContext(s.ctx, "feed read failed", slog.Any("err", err))
+				if h.sleep(s.ctx, h.opt.PollInterval) {
+					continue
+				}
 			}
-			h.log.WarnContext(ctx, "feed read failed", slog.Any("err", err))
-			if !h.sleep(ctx, h.opt.PollInterval) {
-				return
-			}
+			h.end(s, nil)
 			continue
+		}
+		if len(evs) == 0 {
+			st.mu.Lock()
+			if !s.ended && s.last >= st.head {
+				s.live, s.running = true, false
+				st.mu.Unlock()
+				return
+			}
+			if !s.ended && s.last < st.base {
+				// The rows after the cursor are gone (erased): resume at the window.
+				s.last = st.base
+			}
+			st.mu.Unlock()
+			continue // the window moved on while reading, or s ended: look again
 		}
 		for i := range evs {
 			ev := &evs[i]
-			if s.filter.match(ev) {
-				if err := h.deliver(ctx, s, ev); err != nil {
-					s.err = err
-					return
-				}
-				if ctx.Err() != nil || h.ctx.Err() != nil {
-					return
+			if timer == nil {
+				timer = time.NewTimer(h.opt.SlowConsumerTimeout)
+			} else {
+				timer.Reset(h.opt.SlowConsumerTimeout)
+			}
+			err := h.hand(s, ev, timer.C)
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
 				}
 			}
+			if errors.Is(err, errFull) {
+				if h.opt.Observer != nil {
+					h.opt.Observer.CutOff()
+				}
+				st.mu.Lock()
+				at := s.last
+				st.mu.Unlock()
+				h.log.WarnContext(s.ctx, "feed subscriber cut off", slog.String("reason", "slow consumer"), slog.Int64("cursor", at))
+				h.end(s, engine.Errorf(engine.ELIMIT, "slow consumer: the subscription did not keep up and was closed; resubscribe with after: \"%d\"", at))
+				break
+			}
+			if err != nil && !errors.Is(err, errSkip) {
+				if !errors.Is(err, errStopped) {
+					h.end(s, err)
+				}
+				break
+			}
+			st.mu.Lock()
 			s.last = int64(ev.Cursor)
-		}
-		if len(evs) > 0 {
-			continue
-		}
-		select {
-		case <-s.wake:
-		case <-s.stop:
-			s.err = s.stopErr
-			return
-		case <-ctx.Done():
-			return
-		case <-h.ctx.Done():
-			return
+			st.mu.Unlock()
 		}
 	}
+}
+
+// hand gives ev to s (blocking up to wait when wait is not nil), unless the
+// subscription has ended. The output's mutex keeps a hand-off from racing
+// with its closing.
+func (h *Hub) hand(s *Subscription, ev *Event, wait <-chan time.Time) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errStopped
+	}
+	if wait == nil {
+		err := s.emit(ev, nil, s.stop)
+		s.mu.Unlock()
+		if err == nil {
+			h.observeDelivered(s, ev)
+		}
+		return err
+	}
+	s.mu.Unlock()
+	// A blocking hand-off only happens on the catch-up goroutine, which owns
+	// the output until it returns (end does not close it meanwhile).
+	err := s.emit(ev, wait, s.stop)
+	if err == nil {
+		h.observeDelivered(s, ev)
+	}
+	return err
+}
+
+// end ends s with err (nil: a normal end). The output is closed by the
+// catch-up goroutine if one runs, else here.
+func (h *Hub) end(s *Subscription, err error) {
+	st := s.st
+	st.mu.Lock()
+	if s.ended {
+		st.mu.Unlock()
+		return
+	}
+	s.ended = true
+	s.err = err
+	running := s.running
+	delete(st.subs, s)
+	empty := len(st.subs) == 0
+	st.mu.Unlock()
+	s.stopOnce.Do(func() { close(s.stop) })
+	if empty {
+		h.mu.Lock()
+		st.mu.Lock()
+		if len(st.subs) == 0 && h.streams[st.userID] == st {
+			delete(h.streams, st.userID)
+		}
+		st.mu.Unlock()
+		h.mu.Unlock()
+	}
+	if !running {
+		h.release(s)
+	}
+}
+
+// release closes s's output and ends its bookkeeping; called once, by the
+// catch-up goroutine if it owned s when s ended, else by end.
+func (h *Hub) release(s *Subscription) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	if s.cleanup != nil {
+		s.cleanup()
+	}
+	s.st.mu.Lock()
+	err := s.err
+	s.st.mu.Unlock()
+	h.active.Add(-1)
+	if s.ended_ != nil {
+		s.ended_()
+	}
+	s.done(err)
 }
 
 // CloseUser ends every local subscription of userID with err (their C is
@@ -383,43 +625,20 @@ func (h *Hub) CloseUser(userID string, err error) int {
 	if st == nil {
 		return 0
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for s := range st.subs {
-		s.stopOnce.Do(func() {
-			s.stopErr = err
-			close(s.stop)
-		})
-	}
-	return len(st.subs)
+	return h.endAll(st, err)
 }
 
-func (h *Hub) deliver(ctx context.Context, s *Subscription, ev *Event) error {
-	select {
-	case s.c <- ev:
-		h.observeDelivered(s, ev)
-		return nil
-	default:
+func (h *Hub) endAll(st *stream, err error) int {
+	st.mu.Lock()
+	subs := make([]*Subscription, 0, len(st.subs))
+	for s := range st.subs {
+		subs = append(subs, s)
 	}
-	t := time.NewTimer(h.opt.SlowConsumerTimeout)
-	defer t.Stop()
-	select {
-	case s.c <- ev:
-		h.observeDelivered(s, ev)
-		return nil
-	case <-ctx.Done():
-		return nil
-	case <-h.ctx.Done():
-		return nil
-	case <-s.stop:
-		return s.stopErr
-	case <-t.C:
-		if h.opt.Observer != nil {
-			h.opt.Observer.CutOff()
-		}
-		h.log.WarnContext(ctx, "feed subscriber cut off", slog.String("reason", "slow consumer"), slog.Int64("cursor", s.last))
-		return engine.Errorf(engine.ELIMIT, "slow consumer: the subscription did not keep up and was closed; resubscribe with after: \"%d\"", s.last)
+	st.mu.Unlock()
+	for _, s := range subs {
+		h.end(s, err)
 	}
+	return len(subs)
 }
 
 func (h *Hub) observeDelivered(s *Subscription, ev *Event) {
@@ -472,7 +691,7 @@ func (h *Hub) fetch(ctx context.Context, userID string, after int64) ([]Event, e
 		}
 		out = append(out, Event{
 			UserID: r.UserID, Cursor: Cursor(r.Seq), Kind: r.Kind, EntityID: r.EntityID,
-			CreatedAt: r.CreatedAt, Payload: r.Payload,
+			CreatedAt: r.CreatedAt, Payload: r.Payload, shared: &shared{},
 		})
 	}
 	return out, nil
@@ -492,9 +711,10 @@ func (h *Hub) goRefresh(st *stream) {
 	}()
 }
 
-// refresh reads the stream's new events into its window and wakes its
-// subscribers. Concurrent calls coalesce: one reader runs at a time and
-// reads again if it was asked to while reading.
+// refresh reads the stream's new events into its window and hands them to
+// its live subscribers, without blocking: a subscriber whose buffer is full
+// gets a catch-up goroutine instead. Concurrent calls coalesce: one reader
+// runs at a time and reads again if it was asked to while reading.
 func (h *Hub) refresh(st *stream) {
 	st.mu.Lock()
 	if st.fetching {
@@ -513,12 +733,14 @@ func (h *Hub) refresh(st *stream) {
 		evs, err := h.fetch(h.ctx, st.userID, from)
 
 		st.mu.Lock()
+		n := len(st.ring)
 		for _, ev := range evs {
 			if int64(ev.Cursor) > st.head {
 				st.ring = append(st.ring, ev)
 				st.head = int64(ev.Cursor)
 			}
 		}
+		fresh := slices.Clone(st.ring[n:]) // shares each event's cache with the window
 		if over := len(st.ring) - h.opt.Window; over > 0 {
 			st.base = int64(st.ring[over-1].Cursor)
 			st.ring = slices.Clone(st.ring[over:])
@@ -527,18 +749,18 @@ func (h *Hub) refresh(st *stream) {
 		if !more {
 			st.fetching = false
 		}
-		subs := make([]*Subscription, 0, len(st.subs))
-		for s := range st.subs {
-			subs = append(subs, s)
-		}
-		st.mu.Unlock()
-		if len(evs) > 0 {
-			for _, s := range subs {
-				select {
-				case s.wake <- struct{}{}:
-				default:
+		var live []*Subscription
+		if len(fresh) > 0 {
+			live = make([]*Subscription, 0, len(st.subs))
+			for s := range st.subs {
+				if s.live {
+					live = append(live, s)
 				}
 			}
+		}
+		st.mu.Unlock()
+		for _, s := range live {
+			h.push(s, fresh)
 		}
 		if err != nil && h.ctx.Err() == nil {
 			h.log.Warn("feed refresh failed", slog.String("user_id", st.userID), slog.Any("err", err))
@@ -549,15 +771,43 @@ func (h *Hub) refresh(st *stream) {
 	}
 }
 
-func (h *Hub) detach(st *stream, s *Subscription) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	st.mu.Lock()
-	delete(st.subs, s)
-	empty := len(st.subs) == 0
-	st.mu.Unlock()
-	if empty && h.streams[st.userID] == st {
-		delete(h.streams, st.userID)
+// push hands a live subscriber the stream's new events without blocking.
+// Only the stream's reader pushes, and only to live subscribers, so the
+// events arrive in order; on a full buffer the subscriber stops being live
+// and a catch-up goroutine takes over from its cursor.
+func (h *Hub) push(s *Subscription, evs []Event) {
+	st := s.st
+	for i := range evs {
+		ev := &evs[i]
+		st.mu.Lock()
+		seen := int64(ev.Cursor) <= s.last
+		st.mu.Unlock()
+		if seen {
+			continue
+		}
+		err := h.hand(s, ev, nil)
+		switch {
+		case err == nil, errors.Is(err, errSkip):
+			st.mu.Lock()
+			s.last = int64(ev.Cursor)
+			st.mu.Unlock()
+		case errors.Is(err, errFull):
+			st.mu.Lock()
+			if s.ended {
+				st.mu.Unlock()
+				return
+			}
+			s.live, s.running = false, true
+			h.wg.Add(1) // refresh itself is counted, so Close is still waiting
+			st.mu.Unlock()
+			go h.catchUp(s)
+			return
+		case errors.Is(err, errStopped):
+			return
+		default:
+			h.end(s, err)
+			return
+		}
 	}
 }
 

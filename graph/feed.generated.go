@@ -186,18 +186,18 @@ func (ec *executionContext) _FeedItem_payload(ctx context.Context, field graphql
 			return ec.fieldContext_FeedItem_payload(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Payload, nil
+			return obj.PayloadRaw(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
-			return ec.marshalOMap2map(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v feed.RawJSON) graphql.Marshaler {
+			return ec.marshalOMap2githubᚗcomᚋvitalgraphᚋvitalgraphᚋfeedᚐRawJSON(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_FeedItem_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeedItem", field, false, false, errors.New("field of type Map does not have child fields"))
+	return graphql.NewScalarFieldContext("FeedItem", field, true, false, errors.New("field of type Map does not have child fields"))
 }
 
 func (ec *executionContext) _InsightCreatedEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *feed.InsightEvent) (ret graphql.Marshaler) {

@@ -272,11 +272,11 @@ type ComplexityRoot struct {
 	}
 
 	FeedItem struct {
-		CreatedAt func(childComplexity int) int
-		Cursor    func(childComplexity int) int
-		EntityID  func(childComplexity int) int
-		Kind      func(childComplexity int) int
-		Payload   func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Cursor     func(childComplexity int) int
+		EntityID   func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		PayloadRaw func(childComplexity int) int
 	}
 
 	GuardrailBreachCount struct {
@@ -1684,11 +1684,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedItem.Kind(childComplexity), true
 	case "FeedItem.payload":
-		if e.ComplexityRoot.FeedItem.Payload == nil {
+		if e.ComplexityRoot.FeedItem.PayloadRaw == nil {
 			break
 		}
 
-		return e.ComplexityRoot.FeedItem.Payload(childComplexity), true
+		return e.ComplexityRoot.FeedItem.PayloadRaw(childComplexity), true
 
 	case "GuardrailBreachCount.count":
 		if e.ComplexityRoot.GuardrailBreachCount.Count == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vitalgraph/vitalgraph/feed"
 	"github.com/vitalgraph/vitalgraph/graph/model"
 )
 
@@ -204,6 +205,22 @@ func (ec *executionContext) marshalNVersionInfo2ᚖgithubᚗcomᚋvitalgraphᚋv
 		return graphql.Null
 	}
 	return ec._VersionInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMap2githubᚗcomᚋvitalgraphᚋvitalgraphᚋfeedᚐRawJSON(ctx context.Context, v any) (feed.RawJSON, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res feed.RawJSON
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMap2githubᚗcomᚋvitalgraphᚋvitalgraphᚋfeedᚐRawJSON(ctx context.Context, sel ast.SelectionSet, v feed.RawJSON) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {

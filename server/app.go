@@ -94,6 +94,7 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 	}
 	a.setupMetrics()
 	a.Recorder = record.New(nil)
+	a.Recorder.Dialect = st.Dialect
 	a.Recorder.Committed = a.observeDecision
 	a.Ingest = &ingest.Service{MaxBatch: cfg.Guardrails.IngestMaxBatch, Earliest: cfg.Guardrails.ObservationFloor, Recorder: a.Recorder, Now: a.clock, Dialect: st.Dialect}
 	a.Ingest.Observe = a.observeIngest

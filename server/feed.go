@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"encoding"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -117,8 +119,20 @@ func (c *shutdownAwareConn) WriteClose(code int, reason string) error {
 // WriteJSON drops "complete" messages once the App is shutting down:
 // subscriptions end because their context is cancelled, not because the
 // stream is finished, and a client that saw "complete" would not resume
-// them after the 1012 close.
+// them after the 1012 close. Data messages (every feed event) are passed
+// through untouched: only the few message types that need a look are
+// decoded, so a frame is encoded once per subscriber, not four times.
 func (c *shutdownAwareConn) WriteJSON(v any) error {
+	switch t := messageType(v); t {
+	case "complete", "error", "connection_error", "":
+	case "next", "data":
+		if frame, ok := dataFrame(v, t); ok {
+			return c.WebsocketConn.WriteJSON(frame)
+		}
+		return c.WebsocketConn.WriteJSON(v)
+	default:
+		return c.WebsocketConn.WriteJSON(v)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return c.WebsocketConn.WriteJSON(v)
@@ -133,7 +147,44 @@ func (c *shutdownAwareConn) WriteJSON(v any) error {
 	if out, changed := codedMessage(m); changed {
 		return c.WebsocketConn.WriteJSON(out)
 	}
-	return c.WebsocketConn.WriteJSON(v)
+	return c.WebsocketConn.WriteJSON(json.RawMessage(b))
+}
+
+// reflectStruct is v (or what it points to) when it is a struct.
+func reflectStruct(v any) reflect.Value {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return reflect.Value{}
+	}
+	return rv
+}
+
+// messageType reads the type of a message gqlgen writes (a struct with a
+// Type field whose text form is the wire type) without encoding it; "" when
+// it cannot tell.
+func messageType(v any) string {
+	rv := reflectStruct(v)
+	if !rv.IsValid() {
+		return ""
+	}
+	f := rv.FieldByName("Type")
+	if !f.IsValid() || !f.CanInterface() {
+		return ""
+	}
+	if t, ok := f.Interface().(encoding.TextMarshaler); ok {
+		b, err := t.MarshalText()
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+	if f.Kind() == reflect.String {
+		return f.String()
+	}
+	return ""
 }
 
 // wsMessage is a message of either websocket subprotocol.

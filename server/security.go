@@ -259,7 +259,7 @@ type wsHolderKey struct{}
 // expiringWebsocket accepts sockets with the origin allow-list and records
 // each connection in the request's wsHolder.
 type expiringWebsocket struct {
-	inner transport.CoderWebsocketImplementation
+	inner coderWebsocket
 }
 
 func (e expiringWebsocket) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -287,7 +287,7 @@ func (a *App) websocketImplementation() transport.WebsocketImplementation {
 			opts.OriginPatterns = append(opts.OriginPatterns, u.Host)
 		}
 	}
-	return expiringWebsocket{inner: transport.CoderWebsocketImplementation{AcceptOptions: opts}}
+	return expiringWebsocket{inner: coderWebsocket{AcceptOptions: opts}}
 }
 
 // websocketInit authenticates a websocket at connection_init: a token in the

@@ -160,7 +160,11 @@ func (s *Service) DeleteAccount(ctx context.Context, userID, password, reason st
 	}); err != nil {
 		return fail(err)
 	}
-	// The tombstone's feed announcement would carry the id too: drop it.
+	// The tombstone's feed announcement would carry the id too: drop it
+	// (written now, not at COMMIT, so that the DELETE sees it).
+	if err := s.Recorder.Flush(ctx, tx); err != nil {
+		return fail(err)
+	}
 	if _, err := tx.ExecContext(sctx, fmt.Sprintf(`DELETE FROM feed_events WHERE user_id = %s`, ph), target); err != nil {
 		return fail(err)
 	}

@@ -195,7 +195,12 @@ func (r *Runner) settle(ctx context.Context, tx *ent.Tx, userID string, in loopI
 		after := in
 		if run.wrote {
 			// The run's own writes moved the chain and the counts; the lock
-			// keeps every other writer out until commit.
+			// keeps every other writer out until commit. Events the
+			// Recorder holds for COMMIT are written first, so the chain
+			// read here is the one the next run will see.
+			if err := r.Recorder.Flush(ctx, tx); err != nil {
+				return err
+			}
 			if after, err = r.readInputs(ctx, tx, userID, false); err != nil {
 				return err
 			}

@@ -3,14 +3,20 @@
 // (the transactional outbox of the live feed). Both take a per-user sequence
 // number bumped on the user's row, so writers for one user are serialized by
 // that row's lock and cursors never skip (see docs/design.md, outbox pitfalls).
+// The rows are written right before COMMIT, so the lock is held for the
+// last statements and the commit, not for the whole transaction.
 package record
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/vitalgraph/vitalgraph/auditverify"
 	"github.com/vitalgraph/vitalgraph/engine"
@@ -18,6 +24,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/auditevent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
+	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
 )
 
 // Notifier is told, after a transaction that wrote feed events commits,
@@ -40,6 +47,12 @@ type Recorder struct {
 	// transaction commits (metrics count decisions there; a rolled-back
 	// decision is never counted). It must not block.
 	Committed func(Audit)
+
+	// Dialect is the database's ("postgres" writes each user's events in
+	// two statements instead of ent's builders); "" is any database.
+	Dialect string
+
+	pending sync.Map // *ent.Tx → *batch: events to write right before COMMIT
 }
 
 // New returns a Recorder that notifies n after commits.
@@ -65,6 +78,13 @@ func (r *Recorder) now() time.Time {
 
 // Audit appends an audit event to the user's chain and announces it on the
 // feed, inside tx. It fails with EINVALID when a required field is missing.
+//
+// The rows are written when tx commits (or at Flush), not now: the user's
+// sequence numbers and chain head are taken with one short UPDATE of the
+// user's row right before COMMIT, so the row lock that orders one user's
+// writers is held for the final statements and the commit only, not for the
+// rest of the transaction. The returned event's ID is set now; its Seq,
+// PrevHash, Hash and CreatedAt once the rows are written.
 func (r *Recorder) Audit(ctx context.Context, tx *ent.Tx, a Audit) (*ent.AuditEvent, error) {
 	if tx == nil {
 		return nil, engine.Errorf(engine.EINTERNAL, "audit events must be written inside a transaction")
@@ -82,67 +102,216 @@ func (r *Recorder) Audit(ctx context.Context, tx *ent.Tx, a Audit) (*ent.AuditEv
 	if actor == "" {
 		actor = "system"
 	}
-	u, err := tx.User.UpdateOneID(a.UserID).AddAuditSeq(1).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("bumping audit sequence: %w", err)
-	}
 	ev := &ent.AuditEvent{
-		UserID: a.UserID, Seq: u.AuditSeq, EntityType: a.EntityType, EntityID: a.EntityID,
+		ID: pulid.New("aud"), UserID: a.UserID, EntityType: a.EntityType, EntityID: a.EntityID,
 		Action: a.Action, Decision: a.Decision, Reason: a.Reason, Details: a.Details,
-		Actor: actor, RequestID: v.RequestID, PrevHash: u.AuditHead, CreatedAt: r.now(),
+		Actor: actor, RequestID: v.RequestID,
 	}
-	ev.Hash, err = Hash(ev)
-	if err != nil {
-		return nil, err
-	}
-	saved, err := tx.AuditEvent.Create().
-		SetUserID(ev.UserID).SetSeq(ev.Seq).SetEntityType(ev.EntityType).SetEntityID(ev.EntityID).
-		SetAction(ev.Action).SetDecision(ev.Decision).SetReason(ev.Reason).SetDetails(ev.Details).
-		SetActor(ev.Actor).SetRequestID(ev.RequestID).SetPrevHash(ev.PrevHash).SetHash(ev.Hash).
-		SetCreatedAt(ev.CreatedAt).
-		Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("writing audit event: %w", err)
-	}
-	if err := tx.User.UpdateOneID(a.UserID).SetAuditHead(ev.Hash).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("advancing audit chain head: %w", err)
-	}
+	b := r.batch(ctx, tx)
+	b.mu.Lock()
+	b.items = append(b.items, item{audit: ev, feed: &ent.FeedEvent{
+		ID: pulid.New("fev"), UserID: a.UserID, Kind: feedevent.KindAUDIT_EVENT, EntityID: ev.ID,
+		Payload: map[string]any{"entityType": a.EntityType, "entityId": a.EntityID, "action": a.Action, "decision": a.Decision},
+	}})
 	if r.Committed != nil {
-		r.afterCommit(tx, func() { r.Committed(a) })
+		b.committed = append(b.committed, a)
 	}
-	if _, err := r.Feed(ctx, tx, a.UserID, feedevent.KindAUDIT_EVENT, saved.ID, map[string]any{
-		"entityType": a.EntityType, "entityId": a.EntityID, "action": a.Action, "decision": a.Decision,
-	}); err != nil {
-		return nil, err
-	}
-	return saved, nil
+	b.mu.Unlock()
+	return ev, nil
 }
 
-// Feed writes one outbox row with the user's next feed cursor inside tx and
-// notifies the Notifier once the transaction commits.
+// Feed adds one outbox row with the user's next feed cursor to tx and
+// notifies the Notifier once the transaction commits. Like Audit, the row
+// is written right before COMMIT (or at Flush); the returned event's ID is
+// set now, its Seq and CreatedAt then.
 func (r *Recorder) Feed(ctx context.Context, tx *ent.Tx, userID string, kind feedevent.Kind, entityID string, payload map[string]any) (*ent.FeedEvent, error) {
 	if tx == nil {
 		return nil, engine.Errorf(engine.EINTERNAL, "feed events must be written inside a transaction")
 	}
-	u, err := tx.User.UpdateOneID(userID).AddFeedSeq(1).Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("bumping feed sequence: %w", err)
+	if userID == "" || entityID == "" {
+		return nil, engine.Errorf(engine.EINVALID, "feed event needs a user and an entity id")
 	}
-	fe, err := tx.FeedEvent.Create().
-		SetUserID(userID).SetSeq(u.FeedSeq).SetKind(kind).SetEntityID(entityID).SetPayload(payload).
-		SetCreatedAt(r.now()).
-		Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("writing feed event: %w", err)
-	}
-	if r.Notifier != nil {
-		n := r.Notifier
-		r.afterCommit(tx, func() { n.Notify(userID) })
-	}
+	fe := &ent.FeedEvent{ID: pulid.New("fev"), UserID: userID, Kind: kind, EntityID: entityID, Payload: payload}
+	b := r.batch(ctx, tx)
+	b.mu.Lock()
+	b.items = append(b.items, item{feed: fe})
+	b.mu.Unlock()
 	return fe, nil
 }
 
-// afterCommit runs f once tx has committed.
+// Flush writes tx's pending audit and feed events now (taking the users'
+// row locks until tx ends). Commit does it anyway; call Flush only when the
+// transaction must see the rows before it commits.
+func (r *Recorder) Flush(ctx context.Context, tx *ent.Tx) error {
+	b, ok := r.pending.Load(tx)
+	if !ok {
+		return nil
+	}
+	return b.(*batch).flush(ctx, tx, r.now, r.Dialect)
+}
+
+// batch is one transaction's pending events, in the order they were
+// recorded, and what to run once it commits.
+type batch struct {
+	mu        sync.Mutex
+	ctx       context.Context // the first caller's (viewer, request id)
+	items     []item
+	committed []Audit
+	users     map[string]struct{} // every user with events (notified after commit)
+}
+
+// item is an audit event with its feed announcement, or a feed event alone.
+type item struct {
+	audit *ent.AuditEvent // nil for a feed event alone
+	feed  *ent.FeedEvent
+}
+
+// batch returns tx's pending batch, creating it (and its commit and
+// rollback hooks) on first use.
+func (r *Recorder) batch(ctx context.Context, tx *ent.Tx) *batch {
+	if b, ok := r.pending.Load(tx); ok {
+		return b.(*batch)
+	}
+	nb := &batch{ctx: ctx, users: map[string]struct{}{}}
+	if b, loaded := r.pending.LoadOrStore(tx, nb); loaded {
+		return b.(*batch)
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if err := nb.flush(nb.ctx, tx, r.now, r.Dialect); err != nil {
+				r.pending.Delete(tx)
+				_ = tx.Rollback() // nothing partial: the caller's own Rollback then finds it done
+				return err
+			}
+			r.pending.Delete(tx)
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			nb.afterCommit(r)
+			return nil
+		})
+	})
+	tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
+		return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+			r.pending.Delete(tx)
+			return next.Rollback(ctx, tx)
+		})
+	})
+	return nb
+}
+
+// flush writes the pending items, user by user in id order (so two
+// transactions that write for the same users cannot deadlock): one UPDATE of
+// the user's row takes the next audit and feed sequence numbers (and the
+// row lock) and returns the chain head, then the audit events, the new head
+// and the feed events are written in bulk.
+func (b *batch) flush(ctx context.Context, tx *ent.Tx, now func() time.Time, dia string) error {
+	b.mu.Lock()
+	items := b.items
+	b.items = nil
+	b.mu.Unlock()
+	if len(items) == 0 {
+		return nil
+	}
+	byUser := map[string][]item{}
+	for _, it := range items {
+		byUser[it.feed.UserID] = append(byUser[it.feed.UserID], it)
+	}
+	ids := make([]string, 0, len(byUser))
+	for id := range byUser {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		write := writeUser
+		if dia == dialect.Postgres && mayWrite(ctx, id) {
+			write = writeUserPostgres
+		}
+		if err := write(ctx, tx, id, byUser[id], now); err != nil {
+			return err
+		}
+		b.mu.Lock()
+		b.users[id] = struct{}{}
+		b.mu.Unlock()
+	}
+	return nil
+}
+
+func writeUser(ctx context.Context, tx *ent.Tx, userID string, items []item, now func() time.Time) error {
+	var na int64
+	for _, it := range items {
+		if it.audit != nil {
+			na++
+		}
+	}
+	upd := tx.User.UpdateOneID(userID).AddFeedSeq(int64(len(items)))
+	if na > 0 {
+		upd.AddAuditSeq(na)
+	}
+	u, err := upd.Save(ctx)
+	if err != nil {
+		return fmt.Errorf("bumping feed sequence: %w", err)
+	}
+	at := now()
+	aseq, fseq, head := u.AuditSeq-na, u.FeedSeq-int64(len(items)), u.AuditHead
+	audits := make([]*ent.AuditEventCreate, 0, na)
+	feeds := make([]*ent.FeedEventCreate, 0, len(items))
+	for _, it := range items {
+		if ev := it.audit; ev != nil {
+			aseq++
+			ev.Seq, ev.PrevHash, ev.CreatedAt = aseq, head, at
+			if ev.Hash, err = Hash(ev); err != nil {
+				return err
+			}
+			head = ev.Hash
+			audits = append(audits, tx.AuditEvent.Create().SetID(ev.ID).
+				SetUserID(ev.UserID).SetSeq(ev.Seq).SetEntityType(ev.EntityType).SetEntityID(ev.EntityID).
+				SetAction(ev.Action).SetDecision(ev.Decision).SetReason(ev.Reason).SetDetails(ev.Details).
+				SetActor(ev.Actor).SetRequestID(ev.RequestID).SetPrevHash(ev.PrevHash).SetHash(ev.Hash).
+				SetCreatedAt(ev.CreatedAt))
+		}
+		fe := it.feed
+		fseq++
+		fe.Seq, fe.CreatedAt = fseq, at
+		feeds = append(feeds, tx.FeedEvent.Create().SetID(fe.ID).
+			SetUserID(fe.UserID).SetSeq(fe.Seq).SetKind(fe.Kind).SetEntityID(fe.EntityID).SetPayload(fe.Payload).
+			SetCreatedAt(fe.CreatedAt))
+	}
+	if len(audits) > 0 {
+		if err := tx.AuditEvent.CreateBulk(audits...).Exec(ctx); err != nil {
+			return fmt.Errorf("writing audit event: %w", err)
+		}
+		if err := tx.User.UpdateOneID(userID).SetAuditHead(head).Exec(ctx); err != nil {
+			return fmt.Errorf("advancing audit chain head: %w", err)
+		}
+	}
+	if err := tx.FeedEvent.CreateBulk(feeds...).Exec(ctx); err != nil {
+		return fmt.Errorf("writing feed event: %w", err)
+	}
+	return nil
+}
+
+// afterCommit tells the Notifier which users have new events and passes
+// the audited decisions to Committed.
+func (b *batch) afterCommit(r *Recorder) {
+	b.mu.Lock()
+	users, committed := b.users, b.committed
+	b.mu.Unlock()
+	if r.Notifier != nil {
+		for id := range users {
+			r.Notifier.Notify(id)
+		}
+	}
+	if r.Committed != nil {
+		for _, a := range committed {
+			r.Committed(a)
+		}
+	}
+}
+
+// afterCommit runs f once tx has committed (never after a rollback). The
+// loop's Batch writes its rows at once, inside its savepoint, so its
+// announcements use this instead of the pending batch's hook.
 func (r *Recorder) afterCommit(tx *ent.Tx, f func()) {
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {

@@ -41,6 +41,8 @@ type options struct {
 	fixedRate int
 	rows      string
 	cpuprof   string
+	memprof   string
+	feedRows  string
 }
 
 func main() {
@@ -50,12 +52,22 @@ func main() {
 	flag.IntVar(&o.days, "days", 365, "days of data per metric for the loop rows")
 	flag.IntVar(&o.docReps, "doc-reps", 10, "requests per worst-case document")
 	flag.IntVar(&o.fixedRate, "fixed-rate", 0, "request rate of the fixed-load row (0: 60% of the measured 16-connection capacity)")
-	flag.StringVar(&o.rows, "rows", "loop,read,ingest,documents", "which rows to run (loop makes the insights read reads)")
+	flag.StringVar(&o.rows, "rows", "loop,read,ingest,documents,feed", "which rows to run (loop makes the insights read reads)")
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the whole run (servers and load) to this file")
+	flag.StringVar(&o.memprof, "memprofile", "", "write a heap profile to this file while the feed rows' idle sockets are open")
+	flag.StringVar(&o.feedRows, "feed-rows", "", "which feed rows to run: idle,one20,one200,many200 (empty: all)")
 	flag.BoolVar(&o.smoke, "smoke", false, "a seconds-long run of every row (CI), no thresholds")
 	flag.StringVar(&o.pgURL, "pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL (a schema is created and dropped)")
 	flag.StringVar(&o.redisURL, "redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	feedClientMode := flag.Bool("feed-client", false, "internal: be the subscribers of the feed rows (a child process)")
 	flag.Parse()
+	if *feedClientMode {
+		if err := feedClient(); err != nil {
+			fmt.Fprintln(os.Stderr, "vgbench feed client:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.smoke {
 		o.rounds, o.dur, o.days, o.docReps = 1, 700*time.Millisecond, 30, 2
 	}
@@ -144,8 +156,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	steps := map[string]func(context.Context, *env, *table) error{"loop": loopRows, "read": readRows, "ingest": ingestRows, "documents": documentRows}
-	for _, name := range []string{"loop", "read", "ingest", "documents"} {
+	steps := map[string]func(context.Context, *env, *table) error{"loop": loopRows, "read": readRows, "ingest": ingestRows, "documents": documentRows, "feed": feedRows}
+	for _, name := range []string{"loop", "read", "ingest", "documents", "feed"} {
 		if !slices.Contains(strings.Split(o.rows, ","), name) {
 			continue
 		}

@@ -1,0 +1,203 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	coderws "github.com/coder/websocket"
+)
+
+// coderWebsocket is gqlgen's coder/websocket adapter
+// (transport.CoderWebsocketImplementation) with one difference: a
+// json.RawMessage is written as it is, so a data frame that is already
+// encoded (shutdownAwareConn.WriteJSON) is not encoded again.
+type coderWebsocket struct {
+	AcceptOptions coderws.AcceptOptions
+}
+
+func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	for key, values := range options.ResponseHeader {
+		for _, value := range values {
+			w.Header().Add(key, value)
+		}
+	}
+	acceptOptions := u.AcceptOptions
+	acceptOptions.Subprotocols = slices.Clone(acceptOptions.Subprotocols)
+	for _, p := range options.Subprotocols {
+		if !slices.Contains(acceptOptions.Subprotocols, p) {
+			acceptOptions.Subprotocols = append(acceptOptions.Subprotocols, p)
+		}
+	}
+	conn, err := coderws.Accept(smallBuffers{w}, r, &acceptOptions)
+	if err != nil {
+		return nil, err
+	}
+	return &coderConn{conn: conn}, nil
+}
+
+// wsWriteBuffer is the write buffer of an accepted websocket. net/http's
+// Hijack allocates a fresh 4 KiB one (its own buffers stay with the
+// connection's goroutine, which the websocket keeps running); feed frames
+// are a few hundred bytes, so half of that still sends a frame in one write.
+const wsWriteBuffer = 2048
+
+// smallBuffers is a ResponseWriter whose Hijack returns the connection with
+// a smaller write buffer (the read buffer is net/http's, already paid for).
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be taken over")
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(conn, wsWriteBuffer)), nil
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type coderConn struct {
+	conn *coderws.Conn
+
+	mu                sync.Mutex
+	readDeadlineTimer *time.Timer
+	closeHandshakeCh  chan struct{}
+}
+
+func (c *coderConn) Close() error {
+	c.clearReadDeadlineTimer()
+	c.mu.Lock()
+	handshake := c.closeHandshakeCh != nil
+	c.mu.Unlock()
+	if handshake {
+		return nil // WriteClose's goroutine owns closing the connection
+	}
+	return c.conn.CloseNow()
+}
+
+func (c *coderConn) NextReader() (int, io.Reader, error) {
+	typ, data, err := c.conn.Read(context.Background())
+	if err != nil {
+		switch coderws.CloseStatus(err) {
+		case coderws.StatusNormalClosure, coderws.StatusNoStatusRcvd:
+			return int(typ), nil, transport.ErrWebsocketClosed
+		}
+		return int(typ), nil, err
+	}
+	return int(typ), bytes.NewReader(data), nil
+}
+
+func (c *coderConn) WriteJSON(v any) error {
+	data, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	return c.conn.Write(context.Background(), coderws.MessageText, data)
+}
+
+// WriteClose runs coder/websocket's close handshake (which may wait 5 s
+// for the peer) in the background, as gqlgen's adapter does.
+func (c *coderConn) WriteClose(code int, message string) error {
+	c.clearReadDeadlineTimer()
+	c.mu.Lock()
+	if c.closeHandshakeCh != nil {
+		c.mu.Unlock()
+		return nil
+	}
+	done := make(chan struct{})
+	c.closeHandshakeCh = done
+	c.mu.Unlock()
+	go func() {
+		defer close(done)
+		_ = c.conn.Close(coderws.StatusCode(code), message)
+	}()
+	return nil
+}
+
+func (c *coderConn) Subprotocol() string { return c.conn.Subprotocol() }
+
+func (c *coderConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
+
+func (c *coderConn) SetReadDeadline(deadline time.Time) error {
+	closeNow := false
+	c.mu.Lock()
+	if c.readDeadlineTimer != nil {
+		c.readDeadlineTimer.Stop()
+		c.readDeadlineTimer = nil
+	}
+	if !deadline.IsZero() {
+		if d := time.Until(deadline); d <= 0 {
+			closeNow = true
+		} else {
+			c.readDeadlineTimer = time.AfterFunc(d, func() { _ = c.conn.CloseNow() })
+		}
+	}
+	c.mu.Unlock()
+	if closeNow {
+		return c.conn.CloseNow()
+	}
+	return nil
+}
+
+func (c *coderConn) clearReadDeadlineTimer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.readDeadlineTimer != nil {
+		c.readDeadlineTimer.Stop()
+		c.readDeadlineTimer = nil
+	}
+}
+
+// dataFrame encodes a gqlgen data message ("next" or "data": ID, Type and
+// an encoded Payload) into its wire form without re-encoding the payload;
+// ok is false for anything else.
+func dataFrame(v any, typ string) (json.RawMessage, bool) {
+	rv := reflectStruct(v)
+	if !rv.IsValid() {
+		return nil, false
+	}
+	id, p := rv.FieldByName("ID"), rv.FieldByName("Payload")
+	if !id.IsValid() || !p.IsValid() || !id.CanInterface() || !p.CanInterface() {
+		return nil, false
+	}
+	payload, ok := p.Interface().(json.RawMessage)
+	if !ok || len(payload) == 0 {
+		return nil, false
+	}
+	ids, ok := id.Interface().(string)
+	if !ok {
+		return nil, false
+	}
+	qid, err := json.Marshal(ids)
+	if err != nil {
+		return nil, false
+	}
+	b := make([]byte, 0, len(payload)+len(qid)+len(typ)+32)
+	b = append(b, `{"payload":`...)
+	b = append(b, payload...)
+	if ids != "" {
+		b = append(b, `,"id":`...)
+		b = append(b, qid...)
+	}
+	b = append(b, `,"type":"`...)
+	b = append(b, typ...)
+	b = append(b, `"}`...)
+	return b, true
+}
