@@ -246,21 +246,23 @@ type Options struct {
 	TrendMinDays int
 	// TrendAlpha is the two-sided per-test level of the trend's slope test
 	// (AR(1)-adjusted OLS standard error), before the evening's
-	// Benjamini–Hochberg step (0.0001: the test is repeated every evening on
-	// a window that moves by one day, so its level must be far below the
+	// Benjamini–Hochberg step (0.00003: the test is repeated every evening
+	// on a window that moves by one day, so its level must be far below the
 	// monthly budget; docs/calibration.md).
 	TrendAlpha float64
 	// ChangeAlpha is the two-sided per-test level of a change's two-sample
-	// test (AR(1)-adjusted), before the Benjamini–Hochberg step (0.001).
+	// test (AR(1)-adjusted), before the Benjamini–Hochberg step (0.0003: it
+	// too is repeated every evening; docs/calibration.md).
 	ChangeAlpha float64
-	// RecentShiftDays is the number of latest valid days the recent-shift
+	// RecentShiftDays is the number of latest calendar days the recent-shift
 	// test compares with the baseline before them (7).
 	RecentShiftDays int
 	// RecentShiftSustained is how many of those days must lie beyond the
-	// midpoint between the old level and their mean (5).
+	// midpoint between the old level and their mean (5; one fewer for each
+	// missing day).
 	RecentShiftSustained int
 	// RecentShiftAlpha is the two-sided level of the recent-shift test
-	// (0.002). Its findings rest on a week of data and are graded D ("too
+	// (0.0008). Its findings rest on a week of data and are graded D ("too
 	// early to tell", no direction stated) until the new level lasts; the
 	// level trades these notices against how soon a real shift is seen
 	// (docs/calibration.md, "Passive insights").
@@ -292,11 +294,11 @@ func DefaultOptions() Options {
 		WeekdayMinPerDay:     4,
 		WeekdayClipSigmas:    3,
 		TrendMinDays:         42,
-		TrendAlpha:           0.0001,
-		ChangeAlpha:          0.001,
+		TrendAlpha:           0.00003,
+		ChangeAlpha:          0.0003,
 		RecentShiftDays:      7,
 		RecentShiftSustained: 5,
-		RecentShiftAlpha:     0.002,
+		RecentShiftAlpha:     0.0008,
 	}
 }
 

@@ -801,33 +801,55 @@ func emptyResult(in Input, opt Options) Result {
 // a week earns less than one seen for a month.
 const changeConfidenceDays = 14
 
-// recentShift tests whether the latest RecentShiftDays valid change-input
-// days (within 1.5× as many calendar days, the last of them AsOf or the day
-// before) sit at a new level: with M the median of the change input in the
-// long baseline window before them (≥ MinValidDays values) and σ the
-// winsorized SD of its residuals pooled with the window before that (see
-// olderResiduals), each recent value winsorized to M ± ZThreshold·σ, and r̄ their
-// mean, z = (r̄ − M)/(σ·√(f_m/m + (π/2)·k/n)), k = (1+φ)/(1−φ) and f_m the
-// exact AR(1) variance factor of a mean of m consecutive values (see
-// ar1MeanFactor), for φ = max(AR1Prior, r*) of the baseline residuals
-// (π/2: the variance of a median relative to a mean). A finding
-// needs p ≤ RecentShiftAlpha, |r̄ − M| ≥ MinShiftSigmas·σ and at least
-// RecentShiftSustained days beyond the midpoint of M and r̄. This finds a
-// sustained shift a week after it began, long before the penalised
-// segmentation has enough post-change days; test is nil when not run.
+// recentShift tests whether the latest days sit at a new level. The window
+// is the valid change-input days among the last RecentShiftDays calendar
+// days up to the latest valid one (AsOf or the day before; at most
+// recentShiftMaxMissing missing). The baseline is the LongWindowDays
+// calendar days ending RecentShiftDays days before the window (≥
+// MinValidDays values), so a shift that began just before the window is not
+// part of its own baseline. With σ the winsorized SD of the baseline
+// residuals pooled with the window before it (see olderResiduals), φ =
+// max(AR1Prior, r*) of the same pooled residuals, L the baseline's mean
+// winsorized at its median ± ZThreshold·σ, each recent value winsorized to
+// L ± ZThreshold·σ and r̄ their mean:
+// z = (r̄ − L)/(σ·√(f/m + k/n)), k = (1+φ)/(1−φ) and f the exact AR(1)
+// variance factor of a mean of the m window days (ar1MeanFactorDays). A
+// finding needs p ≤ RecentShiftAlpha, |r̄ − L| ≥ MinShiftSigmas·σ and at
+// least RecentShiftSustained days (one fewer per missing day) beyond the
+// midpoint of L and r̄. This finds a sustained shift about a week after it
+// began, long before the penalised segmentation has enough post-change
+// days; test is nil when not run. Measured choices: docs/calibration.md.
 func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding, *Test) {
-	m := a.opt.RecentShiftDays
-	if len(ci) < m+1 || ci[len(ci)-1] < a.n-2 {
+	w := a.opt.RecentShiftDays
+	if len(ci) < w+1 || ci[len(ci)-1] < a.n-2 {
 		return nil, nil
 	}
-	r0 := len(ci) - m
-	if ci[len(ci)-1]-ci[r0]+1 > m+m/2 {
+	// The recent window: the valid days among the last w calendar days
+	// up to the latest valid one (a missing night does not push the
+	// window back a day, which would delay a real shift).
+	last := ci[len(ci)-1]
+	r0 := len(ci) - 1
+	for r0 > 0 && ci[r0-1] > last-w {
+		r0--
+	}
+	m := len(ci) - r0
+	if m < w-recentShiftMaxMissing {
 		return nil, nil
 	}
-	lo := ci[r0] - a.bopt.LongWindowDays
+	// The baseline: LongWindowDays calendar days ending w days before the
+	// window, so that the first days of a shift that began just before
+	// the window are not in it (they would raise its level, its scale and
+	// its autocorrelation and hide the shift for weeks).
+	hi := ci[r0] - w
+	lo := hi - a.bopt.LongWindowDays
 	var base []float64
+	first := r0
 	for k := r0 - 1; k >= 0 && ci[k] >= lo; k-- {
+		if ci[k] >= hi {
+			continue
+		}
 		base = append(base, cy[k])
+		first = k
 	}
 	if len(base) < a.bopt.MinValidDays {
 		return nil, nil
@@ -842,22 +864,28 @@ func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding,
 	// rate) of the baseline residuals pooled with those of the window
 	// before it, each about its own median, so up to 2·LongWindowDays
 	// estimate σ while a level change between the windows does not
-	// inflate it.
-	older := olderResiduals(ci, cy, r0-len(base), lo, a.bopt.LongWindowDays)
-	sigma := winsorizedSD(append(slices.Clone(resid), older...), floor)
+	// inflate it. φ comes from the same pooled residuals (never below
+	// AR1Prior): 60 values alone give an estimate too noisy for this test.
+	older := olderResiduals(ci, cy, first, lo, a.bopt.LongWindowDays)
+	pooled := append(slices.Clone(resid), older...)
+	sigma := winsorizedSD(pooled, floor)
+	phi := max(AR1(pooled), a.opt.AR1Prior)
+	// The baseline level: the winsorized mean (variance ≈ k·σ²/n, against
+	// (π/2)·k·σ²/n for the median).
+	clip := a.opt.ZThreshold * sigma
+	var level float64
+	for _, v := range base {
+		level += min(max(v, med-clip), med+clip) / float64(len(base))
+	}
 	var mean float64
 	rec := make([]float64, m)
 	for k := range m {
-		v := min(max(cy[r0+k], med-a.opt.ZThreshold*sigma), med+a.opt.ZThreshold*sigma)
+		v := min(max(cy[r0+k], level-clip), level+clip)
 		rec[k] = v
 		mean += v / float64(m)
 	}
-	// φ of the baseline segment alone: residuals about a level that has
-	// just shifted would read as strong autocorrelation and hide the shift.
-	ordered := slices.Clone(resid)
-	slices.Reverse(ordered)
-	phi := max(AR1(ordered), a.opt.AR1Prior)
-	z := (mean - med) / (sigma * math.Sqrt(ar1MeanFactor(phi, m)/float64(m)+math.Pi/2*ar1Inflation(phi)/float64(len(base))))
+	med = level
+	z := (mean - med) / (sigma * math.Sqrt(ar1MeanFactorDays(phi, ci[r0:])/float64(m)+ar1Inflation(phi)/float64(len(base))))
 	test := &Test{Kind: KindChange, P: NormalP(z)}
 	if test.P > a.opt.RecentShiftAlpha || math.Abs(mean-med) < a.opt.MinShiftSigmas*sigma {
 		return nil, test
@@ -869,12 +897,12 @@ func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding,
 			sustained++
 		}
 	}
-	if sustained < a.opt.RecentShiftSustained {
+	if sustained < a.opt.RecentShiftSustained-(w-m) {
 		return nil, test
 	}
 	start, end := ci[r0], ci[len(ci)-1]
 	used := len(base) + m
-	from := ci[r0-len(base)]
+	from := ci[first]
 	f := Finding{
 		Kind:      KindChange,
 		Metric:    a.in.Metric,
@@ -888,11 +916,11 @@ func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding,
 		Thresholds: map[string]float64{
 			ThresholdAlpha:          a.opt.RecentShiftAlpha,
 			ThresholdMinShiftSigmas: a.opt.MinShiftSigmas,
-			ThresholdMinSegmentDays: float64(m),
+			ThresholdMinSegmentDays: float64(w),
 		},
 		Confidence: clamp01((1 - math.Exp(-float64(m)/changeConfidenceDays)) * exceedConfidence(z, NormalCrit(a.opt.RecentShiftAlpha))),
 		SampleSize: used,
-		Coverage:   clamp01(float64(used) / float64(end-from+1)),
+		Coverage:   clamp01(float64(used) / float64((hi-from)+(end-start+1))),
 		WindowFrom: a.day(from),
 		WindowTo:   a.day(end),
 		PValue:     test.P,
@@ -919,6 +947,10 @@ func olderResiduals(ci []int, cy []float64, end, lo, days int) []float64 {
 	}
 	return v
 }
+
+// recentShiftMaxMissing is how many days of the recent-shift window may be
+// missing.
+const recentShiftMaxMissing = 2
 
 // minScaleDays is the fewest values a window needs to join the pooled
 // scale of the recent-shift test.
@@ -1011,4 +1043,16 @@ func (a *analysis) dayThreshold(i int) float64 {
 		return min(sd.thr, a.opt.ZThreshold)
 	}
 	return a.scored[i].thr
+}
+
+// ar1MeanFactorDays is the variance of the mean of AR(1) values on the days
+// ds relative to σ²/len(ds): (1/n)·Σ_ij φ^|d_i − d_j|.
+func ar1MeanFactorDays(phi float64, ds []int) float64 {
+	var f float64
+	for _, a := range ds {
+		for _, b := range ds {
+			f += math.Pow(phi, math.Abs(float64(a-b)))
+		}
+	}
+	return f / float64(len(ds))
 }
