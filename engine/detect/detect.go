@@ -38,9 +38,9 @@
 //     ChangeAlpha. Anomalies inside a confirmed change, in its
 //     direction and within 3.5 robust SDs of the new level, are explained by
 //     it and not reported separately.
-//   - CHANGE ("recent_shift"): the latest 7 valid days against the 60 days
-//     before them (recentShift), at RecentShiftAlpha; graded D until the
-//     segmentation confirms the new level.
+//   - CHANGE ("recent_shift"): the last 7 calendar days against the 60 days
+//     ending a week before them (recentShift), at RecentShiftAlpha; graded D
+//     until the segmentation confirms the new level.
 //   - TREND ("ols_trend"): the OLS slope over the last 60 days (≥ 50% valid,
 //     observed span ≥ 42 days) whose AR(1)-adjusted z passes TrendAlpha and
 //     whose fitted change over the observed span is ≥ 2 residual SDs. When
