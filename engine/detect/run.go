@@ -272,7 +272,15 @@ func (a *analysis) run() Result {
 			ry = append(ry, a.ya[i])
 		}
 	}
-	if rs, test := a.recentShift(ri, ry, floor); test != nil {
+	// The latest change the segmentation found: the recent-shift baseline
+	// never reaches back across it (a baseline must be one level).
+	since := -1
+	for _, f := range findings {
+		if f.Kind == KindChange {
+			since = max(since, series.DaysBetween(a.from, f.Day))
+		}
+	}
+	if rs, test := a.recentShift(ri, ry, floor, since); test != nil {
 		tests = append(tests, *test)
 		if rs != nil && !nearChange(findings, *rs, a.opt.RecentShiftDays) {
 			findings = append(findings, *rs)
@@ -807,7 +815,9 @@ const changeConfidenceDays = 14
 // recentShiftMaxMissing missing). The baseline is the LongWindowDays
 // calendar days ending RecentShiftDays days before the window (≥
 // MinValidDays values), so a shift that began just before the window is not
-// part of its own baseline. With σ the winsorized SD of the baseline
+// part of its own baseline, and starting no earlier than since (the first
+// day of the latest change the segmentation found, or −1): a baseline that
+// straddles a known change is not one level. With σ the winsorized SD of the baseline
 // residuals pooled with the window before it (see olderResiduals), φ =
 // max(AR1Prior, r*) of the same pooled residuals, L the baseline's mean
 // winsorized at its median ± ZThreshold·σ, each recent value winsorized to
@@ -819,7 +829,7 @@ const changeConfidenceDays = 14
 // midpoint of L and r̄. This finds a sustained shift about a week after it
 // began, long before the penalised segmentation has enough post-change
 // days; test is nil when not run. Measured choices: docs/calibration.md.
-func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding, *Test) {
+func (a *analysis) recentShift(ci []int, cy []float64, floor float64, since int) (*Finding, *Test) {
 	w := a.opt.RecentShiftDays
 	if len(ci) < w+1 || ci[len(ci)-1] < a.n-2 {
 		return nil, nil
@@ -841,7 +851,7 @@ func (a *analysis) recentShift(ci []int, cy []float64, floor float64) (*Finding,
 	// the window are not in it (they would raise its level, its scale and
 	// its autocorrelation and hide the shift for weeks).
 	hi := ci[r0] - w
-	lo := hi - a.bopt.LongWindowDays
+	lo := max(hi-a.bopt.LongWindowDays, since)
 	var base []float64
 	first := r0
 	for k := r0 - 1; k >= 0 && ci[k] >= lo; k-- {
