@@ -229,17 +229,7 @@ func storePostgres(ctx context.Context, tx *ent.Tx, userID, batchID string, fres
 		return fmt.Errorf("staging observations: %w", err)
 	}
 	res, err := stx.ExecContext(ctx, mergeStagingSQL, time.Now(), batchID, userID)
-	if err != nil {
-		return fmt.Errorf("storing observations: %w", err)
-	}
-	stored, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("storing observations: %w", err)
-	}
-	if int(stored) != n {
-		return concurrentErr(n - int(stored))
-	}
-	return nil
+	return allStored(res, err, n)
 }
 
 // copyStaging streams fresh into the staging table with COPY.
@@ -315,17 +305,7 @@ func storeUnnest(ctx context.Context, tx *ent.Tx, userID, batchID string, fresh 
 	res, err := tx.ExecContext(ctx, insertObservationsSQL,
 		pq.Array(ids), pq.Array(mets), pq.GenericArray{A: vals}, pq.Array(missing), pq.Array(units), pq.Array(days),
 		pq.Array(ats), pq.Array(offs), pq.Array(srcs), pq.GenericArray{A: flags}, time.Now(), batchID, userID)
-	if err != nil {
-		return fmt.Errorf("storing observations: %w", err)
-	}
-	stored, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("storing observations: %w", err)
-	}
-	if int(stored) != n {
-		return concurrentErr(n - int(stored))
-	}
-	return nil
+	return allStored(res, err, n)
 }
 
 // observationPrefix is Observation's global-ID prefix (ent/schema/observation.go).
@@ -450,4 +430,21 @@ func (s *Service) Clock() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// allStored checks that a set-based INSERT … ON CONFLICT DO NOTHING stored
+// all n rows: fewer means a concurrent batch stored some of the same keys
+// after the duplicate lookup, and the batch is refused (ECONFLICT).
+func allStored(res sql.Result, err error, n int) error {
+	if err != nil {
+		return fmt.Errorf("storing observations: %w", err)
+	}
+	stored, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("storing observations: %w", err)
+	}
+	if int(stored) != n {
+		return concurrentErr(n - int(stored))
+	}
+	return nil
 }
