@@ -44,6 +44,7 @@ type rendered struct {
 	pdbs         map[string]*policyv1.PodDisruptionBudget
 	netpols      map[string]*networkingv1.NetworkPolicy
 	ingresses    map[string]*networkingv1.Ingress
+	pvcs         map[string]*corev1.PersistentVolumeClaim
 	secrets      int
 	namespaces   []string
 	objectsTotal int
@@ -76,7 +77,7 @@ func render(t *testing.T, dir string) rendered {
 		cronJobs: map[string]*batchv1.CronJob{}, services: map[string]*corev1.Service{},
 		configMaps: map[string]*corev1.ConfigMap{}, hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{},
 		pdbs: map[string]*policyv1.PodDisruptionBudget{}, netpols: map[string]*networkingv1.NetworkPolicy{},
-		ingresses: map[string]*networkingv1.Ingress{},
+		ingresses: map[string]*networkingv1.Ingress{}, pvcs: map[string]*corev1.PersistentVolumeClaim{},
 	}
 	for _, res := range m.Resources() {
 		doc, err := res.AsYAML()
@@ -110,7 +111,9 @@ func render(t *testing.T, dir string) rendered {
 			require.NotNil(t, o.AutomountServiceAccountToken)
 			require.False(t, *o.AutomountServiceAccountToken, "no API token in pods")
 		case "v1/PersistentVolumeClaim":
-			strict(t, doc, &corev1.PersistentVolumeClaim{})
+			o := &corev1.PersistentVolumeClaim{}
+			strict(t, doc, o)
+			r.pvcs[name] = o
 		case "v1/Namespace":
 			o := &corev1.Namespace{}
 			strict(t, doc, o)
@@ -180,6 +183,7 @@ func TestKubernetesManifests(t *testing.T) {
 			checkAPI(t, r)
 			checkSelectors(t, r)
 			checkBackup(t, r)
+			checkImportSpool(t, r)
 			checkEnvSources(t, r)
 		})
 	}
@@ -377,6 +381,37 @@ func checkBackup(t *testing.T, r rendered) {
 
 // checkEnvSources: every variable comes from a literal, the generated
 // ConfigMap or a Secret reference, and names a known configuration key.
+// checkImportSpool: an upload (importHealthData) is spooled by the api and
+// imported by a worker, so both mount one ReadWriteMany claim at
+// IMPORT_SPOOL_DIR (the root file system is read-only).
+func checkImportSpool(t *testing.T, r rendered) {
+	t.Helper()
+	pvc := r.pvcs["vitalgraph-imports"]
+	require.NotNil(t, pvc, "the upload spool's claim")
+	require.Contains(t, pvc.Spec.AccessModes, corev1.ReadWriteMany, "api and worker pods on different nodes share it")
+	for _, name := range []string{"vitalgraph-api", "vitalgraph-worker"} {
+		spec := r.deployments[name].Spec.Template.Spec
+		c := spec.Containers[0]
+		dir := containerEnv(t, r, c)["IMPORT_SPOOL_DIR"]
+		require.NotEmpty(t, dir, "%s: IMPORT_SPOOL_DIR is set", name)
+		var vol string
+		for _, m := range c.VolumeMounts {
+			if m.MountPath == dir {
+				require.False(t, m.ReadOnly, name)
+				vol = m.Name
+			}
+		}
+		require.NotEmpty(t, vol, "%s mounts a volume at %s", name, dir)
+		var claim string
+		for _, v := range spec.Volumes {
+			if v.Name == vol && v.PersistentVolumeClaim != nil {
+				claim = v.PersistentVolumeClaim.ClaimName
+			}
+		}
+		require.Equal(t, "vitalgraph-imports", claim, "%s: the spool is the shared claim", name)
+	}
+}
+
 func checkEnvSources(t *testing.T, r rendered) {
 	t.Helper()
 	for owner, p := range r.pods() {
