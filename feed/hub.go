@@ -745,10 +745,7 @@ func (h *Hub) refresh(st *stream) {
 			st.base = int64(st.ring[over-1].Cursor)
 			st.ring = slices.Clone(st.ring[over:])
 		}
-		more := err == nil && (len(evs) == h.opt.PageSize || st.pending)
-		if !more {
-			st.fetching = false
-		}
+		more := err == nil && len(evs) == h.opt.PageSize
 		var live []*Subscription
 		if len(fresh) > 0 {
 			live = make([]*Subscription, 0, len(st.subs))
@@ -765,9 +762,17 @@ func (h *Hub) refresh(st *stream) {
 		if err != nil && h.ctx.Err() == nil {
 			h.log.Warn("feed refresh failed", slog.String("user_id", st.userID), slog.Any("err", err))
 		}
-		if !more {
+		// The reader role is given up only after its events are pushed: a
+		// second reader pushing newer events meanwhile would hand them to a
+		// subscriber first, and the older ones would then be skipped as
+		// seen (TestThousandSubscribersEachGetEveryEvent caught that).
+		st.mu.Lock()
+		if !more && (err != nil || !st.pending) {
+			st.fetching = false
+			st.mu.Unlock()
 			return
 		}
+		st.mu.Unlock()
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -450,4 +451,61 @@ func sparePort(t *testing.T) int {
 	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestOneReaderAtATimeKeepsOrder: events committed one by one while a
+// thousand live subscribers are being served; every subscriber gets every
+// cursor in order. A second reader that started while the first was still
+// pushing would hand newer events first and the older ones would be lost.
+func TestOneReaderAtATimeKeepsOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 1)
+	hub := newHub(t, e.st.Client, feed.NewLocalBus(), feed.Options{})
+	rec := record.New(hub)
+	u := e.users[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const subs, events = 1000, 40
+	all := make([]*feed.Subscription, subs)
+	for i := range all {
+		s, err := hub.Subscribe(ctx, u, 0, feed.Filter{})
+		require.NoError(t, err)
+		all[i] = s
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, subs)
+	for _, s := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range events {
+				select {
+				case ev := <-s.C:
+					if ev == nil || ev.Cursor != feed.Cursor(i+1) {
+						errs <- fmt.Errorf("event %d: got cursor %v", i+1, ev)
+						return
+					}
+				case <-time.After(30 * time.Second):
+					errs <- fmt.Errorf("timed out at event %d", i+1)
+					return
+				}
+			}
+		}()
+	}
+	// Eight writers commit at once, and every commit wakes the stream:
+	// readers overlap if they can.
+	var writers sync.WaitGroup
+	for range 8 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			assert.NoError(t, writeErr(e.st.Client, rec, u, feedevent.KindINSIGHT_CREATED, events/8))
+		}()
+	}
+	writers.Wait()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
 }
