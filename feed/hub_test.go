@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -495,14 +494,19 @@ func TestOneReaderAtATimeKeepsOrder(t *testing.T) {
 	// Eight writers commit at once, and every commit wakes the stream:
 	// readers overlap if they can.
 	var writers sync.WaitGroup
+	werrs := make(chan error, 8)
 	for range 8 {
 		writers.Add(1)
 		go func() {
 			defer writers.Done()
-			assert.NoError(t, writeErr(e.st.Client, rec, u, feedevent.KindINSIGHT_CREATED, events/8))
+			werrs <- writeErr(e.st.Client, rec, u, feedevent.KindINSIGHT_CREATED, events/8)
 		}()
 	}
 	writers.Wait()
+	close(werrs)
+	for err := range werrs {
+		require.NoError(t, err)
+	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
