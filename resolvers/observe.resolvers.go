@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/vitalgraph/vitalgraph/app/loop"
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/evidence"
 	"github.com/vitalgraph/vitalgraph/engine/metrics"
@@ -160,7 +161,7 @@ func (r *queryResolver) Baselines(ctx context.Context, metric *string) ([]*ent.B
 	if metric != nil {
 		q = q.Where(baseline.Metric(*metric))
 	}
-	rows, err := q.Where(newestBaselinePerMetric()).Order(ent.Asc(baseline.FieldMetric)).All(ctx)
+	rows, err := q.Where(loop.NewestBaselinePerMetric()).Order(ent.Asc(baseline.FieldMetric)).All(ctx)
 	if err != nil {
 		return nil, err
 	}

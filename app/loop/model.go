@@ -528,7 +528,7 @@ func disconnectedSince(ctx context.Context, tx *ent.Tx, userID string, loc *time
 
 // latestBaselines maps each metric to the user's newest stored baseline.
 func latestBaselines(ctx context.Context, tx *ent.Tx, userID string) (map[string]*ent.Baseline, error) {
-	rows, err := tx.Baseline.Query().Where(entbaseline.UserID(userID), newestBaselinePerMetric()).All(ctx)
+	rows, err := tx.Baseline.Query().Where(entbaseline.UserID(userID), NewestBaselinePerMetric()).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading baselines: %w", err)
 	}
@@ -539,10 +539,10 @@ func latestBaselines(ctx context.Context, tx *ent.Tx, userID string) (map[string
 	return out, nil
 }
 
-// newestBaselinePerMetric keeps the newest baseline row of each (user,
+// NewestBaselinePerMetric keeps the newest baseline row of each (user,
 // metric): no row of the same user and metric has a later day (answered
 // from the (user_id, metric, as_of_day) unique index).
-func newestBaselinePerMetric() predicate.Baseline {
+func NewestBaselinePerMetric() predicate.Baseline {
 	return func(s *entsql.Selector) {
 		newer := entsql.Table(entbaseline.Table).As("newer")
 		s.Where(entsql.Not(entsql.Exists(

@@ -2,24 +2,18 @@ package record
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/vitalgraph/vitalgraph/engine"
-	"github.com/vitalgraph/vitalgraph/engine/viewer"
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
-	"github.com/vitalgraph/vitalgraph/ent/user"
 )
 
-// bulkRows bounds the rows of one multi-row INSERT (PostgreSQL allows
-// 65,535 parameters a statement; an audit event takes 14).
-const bulkRows = 1000
-
-// Batch queues one user's audit and feed events and writes them with a few
-// set-based statements (Flush): one bump of both sequences, one multi-row
-// INSERT per table, one update of the chain head. The rows are the ones the
-// same calls to Recorder.Audit and Recorder.Feed would write one by one:
-// the same sequence numbers, hashes, order and after-commit notifications.
+// Batch queues one user's audit and feed events and writes them at Flush,
+// at once and inside the caller's transaction (the loop writes each
+// metric in a savepoint, so its rows must be written before the savepoint
+// is released, not at COMMIT as Recorder.Audit and Recorder.Feed do). The
+// rows are the ones those calls would write, through the same writer: the
+// same sequence numbers, hashes, order and after-commit notifications.
 type Batch struct {
 	r      *Recorder
 	userID string
@@ -36,32 +30,31 @@ type batchItem struct {
 // NewBatch starts a batch of userID's events.
 func (r *Recorder) NewBatch(userID string) *Batch { return &Batch{r: r, userID: userID} }
 
-// Len is the number of queued calls.
+// Len is the number of queued events.
 func (b *Batch) Len() int { return len(b.items) }
 
-// Audit queues an audit event (see Recorder.Audit); it checks the event now.
+// Audit queues an audit event of the batch's user (EINVALID when a
+// required field is missing, as Recorder.Audit).
 func (b *Batch) Audit(a Audit) error {
 	if a.UserID != b.userID {
 		return engine.Errorf(engine.EINTERNAL, "an audit event of another user in the batch")
 	}
-	if a.UserID == "" || a.EntityType == "" || a.EntityID == "" || a.Action == "" {
-		return engine.Errorf(engine.EINVALID, "audit event needs user, entity type, entity id and action")
-	}
-	details, err := normalize(a.Details)
+	a, err := checkAudit(a)
 	if err != nil {
 		return err
 	}
-	a.Details = details
 	b.items = append(b.items, batchItem{audit: &a})
 	return nil
 }
 
-// Feed queues a feed event (see Recorder.Feed).
+// Feed queues a feed event of the batch's user.
 func (b *Batch) Feed(kind feedevent.Kind, entityID string, payload map[string]any) {
 	b.items = append(b.items, batchItem{kind: kind, entityID: entityID, payload: payload})
 }
 
-// Flush writes the queued events inside tx and empties the batch.
+// Flush writes the queued events inside tx (the actor and request are
+// ctx's viewer's) and empties the batch; the Notifier and Committed hear
+// of them once tx commits.
 func (b *Batch) Flush(ctx context.Context, tx *ent.Tx) error {
 	if tx == nil {
 		return engine.Errorf(engine.EINTERNAL, "audit events must be written inside a transaction")
@@ -69,99 +62,24 @@ func (b *Batch) Flush(ctx context.Context, tx *ent.Tx) error {
 	if len(b.items) == 0 {
 		return nil
 	}
-	items := b.items
-	b.items = nil
-	audits := 0
-	for _, it := range items {
+	items := make([]item, len(b.items))
+	var audits []Audit
+	for i, it := range b.items {
 		if it.audit != nil {
-			audits++
-		}
-	}
-	feeds := len(items) // every audit event is announced on the feed
-	// One bump of both sequences under the user's row lock; the returned
-	// row still holds the chain head before this batch.
-	upd := tx.User.UpdateOneID(b.userID).AddFeedSeq(int64(feeds))
-	if audits > 0 {
-		upd.AddAuditSeq(int64(audits))
-	}
-	u, err := upd.Save(ctx)
-	if err != nil {
-		return fmt.Errorf("bumping audit and feed sequences: %w", err)
-	}
-	v, _ := viewer.FromContext(ctx)
-	actor := v.Actor()
-	if actor == "" {
-		actor = "system"
-	}
-	auditSeq, prev := u.AuditSeq-int64(audits), u.AuditHead
-	events := make([]*ent.AuditEvent, 0, audits)
-	for _, it := range items {
-		if it.audit == nil {
+			items[i] = auditItem(ctx, *it.audit)
+			audits = append(audits, *it.audit)
 			continue
 		}
-		a := it.audit
-		auditSeq++
-		ev := &ent.AuditEvent{
-			UserID: a.UserID, Seq: auditSeq, EntityType: a.EntityType, EntityID: a.EntityID,
-			Action: a.Action, Decision: a.Decision, Reason: a.Reason, Details: a.Details,
-			Actor: actor, RequestID: v.RequestID, PrevHash: prev, CreatedAt: b.r.now(),
-		}
-		if ev.Hash, err = Hash(ev); err != nil {
-			return err
-		}
-		prev = ev.Hash
-		events = append(events, ev)
+		items[i] = feedItem(b.userID, it.kind, it.entityID, it.payload)
 	}
-	ids := make([]string, 0, len(events))
-	for chunk := range chunks(events) {
-		builders := make([]*ent.AuditEventCreate, len(chunk))
-		for i, ev := range chunk {
-			builders[i] = tx.AuditEvent.Create().
-				SetUserID(ev.UserID).SetSeq(ev.Seq).SetEntityType(ev.EntityType).SetEntityID(ev.EntityID).
-				SetAction(ev.Action).SetDecision(ev.Decision).SetReason(ev.Reason).SetDetails(ev.Details).
-				SetActor(ev.Actor).SetRequestID(ev.RequestID).SetPrevHash(ev.PrevHash).SetHash(ev.Hash).
-				SetCreatedAt(ev.CreatedAt)
-		}
-		saved, err := tx.AuditEvent.CreateBulk(builders...).Save(ctx)
-		if err != nil {
-			return fmt.Errorf("writing audit events: %w", err)
-		}
-		for _, s := range saved {
-			ids = append(ids, s.ID)
-		}
+	b.items = nil
+	if err := writerFor(ctx, b.r.Dialect, b.userID)(ctx, tx, b.userID, items, b.r.now); err != nil {
+		return err
 	}
-	if audits > 0 {
-		if err := tx.User.Update().Where(user.ID(b.userID)).SetAuditHead(prev).Exec(ctx); err != nil {
-			return fmt.Errorf("advancing audit chain head: %w", err)
-		}
-	}
-	feedSeq := u.FeedSeq - int64(feeds)
-	builders := make([]*ent.FeedEventCreate, 0, feeds)
-	n := 0
-	for _, it := range items {
-		kind, entityID, payload := it.kind, it.entityID, it.payload
-		if a := it.audit; a != nil {
-			kind, entityID = feedevent.KindAUDIT_EVENT, ids[n]
-			payload = map[string]any{"entityType": a.EntityType, "entityId": a.EntityID, "action": a.Action, "decision": a.Decision}
-			n++
-		}
-		feedSeq++
-		builders = append(builders, tx.FeedEvent.Create().
-			SetUserID(b.userID).SetSeq(feedSeq).SetKind(kind).SetEntityID(entityID).SetPayload(payload).
-			SetCreatedAt(b.r.now()))
-	}
-	for chunk := range chunks(builders) {
-		if _, err := tx.FeedEvent.CreateBulk(chunk...).Save(ctx); err != nil {
-			return fmt.Errorf("writing feed events: %w", err)
-		}
-	}
-	if b.r.Committed != nil {
-		committed := b.r.Committed
+	if committed := b.r.Committed; committed != nil && len(audits) > 0 {
 		b.r.afterCommit(tx, func() {
-			for _, it := range items {
-				if it.audit != nil {
-					committed(*it.audit)
-				}
+			for _, a := range audits {
+				committed(a)
 			}
 		})
 	}
@@ -170,15 +88,4 @@ func (b *Batch) Flush(ctx context.Context, tx *ent.Tx) error {
 		b.r.afterCommit(tx, func() { n.Notify(userID) })
 	}
 	return nil
-}
-
-// chunks yields s in slices of at most bulkRows.
-func chunks[T any](s []T) func(func([]T) bool) {
-	return func(yield func([]T) bool) {
-		for i := 0; i < len(s); i += bulkRows {
-			if !yield(s[i:min(i+bulkRows, len(s))]) {
-				return
-			}
-		}
-	}
 }

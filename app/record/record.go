@@ -89,14 +89,37 @@ func (r *Recorder) Audit(ctx context.Context, tx *ent.Tx, a Audit) (*ent.AuditEv
 	if tx == nil {
 		return nil, engine.Errorf(engine.EINTERNAL, "audit events must be written inside a transaction")
 	}
-	if a.UserID == "" || a.EntityType == "" || a.EntityID == "" || a.Action == "" {
-		return nil, engine.Errorf(engine.EINVALID, "audit event needs user, entity type, entity id and action")
-	}
-	details, err := normalize(a.Details)
+	a, err := checkAudit(a)
 	if err != nil {
 		return nil, err
 	}
+	it := auditItem(ctx, a)
+	b := r.batch(ctx, tx)
+	b.mu.Lock()
+	b.items = append(b.items, it)
+	if r.Committed != nil {
+		b.committed = append(b.committed, a)
+	}
+	b.mu.Unlock()
+	return it.audit, nil
+}
+
+// checkAudit validates a and normalizes its details.
+func checkAudit(a Audit) (Audit, error) {
+	if a.UserID == "" || a.EntityType == "" || a.EntityID == "" || a.Action == "" {
+		return a, engine.Errorf(engine.EINVALID, "audit event needs user, entity type, entity id and action")
+	}
+	details, err := normalize(a.Details)
+	if err != nil {
+		return a, err
+	}
 	a.Details = details
+	return a, nil
+}
+
+// auditItem is a's row, by ctx's viewer (actor and request), with its feed
+// announcement; sequence numbers, hashes and times are set when written.
+func auditItem(ctx context.Context, a Audit) item {
 	v, _ := viewer.FromContext(ctx)
 	actor := v.Actor()
 	if actor == "" {
@@ -107,17 +130,16 @@ func (r *Recorder) Audit(ctx context.Context, tx *ent.Tx, a Audit) (*ent.AuditEv
 		Action: a.Action, Decision: a.Decision, Reason: a.Reason, Details: a.Details,
 		Actor: actor, RequestID: v.RequestID,
 	}
-	b := r.batch(ctx, tx)
-	b.mu.Lock()
-	b.items = append(b.items, item{audit: ev, feed: &ent.FeedEvent{
+	return item{audit: ev, feed: &ent.FeedEvent{
 		ID: pulid.New("fev"), UserID: a.UserID, Kind: feedevent.KindAUDIT_EVENT, EntityID: ev.ID,
 		Payload: map[string]any{"entityType": a.EntityType, "entityId": a.EntityID, "action": a.Action, "decision": a.Decision},
-	}})
-	if r.Committed != nil {
-		b.committed = append(b.committed, a)
-	}
-	b.mu.Unlock()
-	return ev, nil
+	}}
+}
+
+// feedItem is a feed event's row; its sequence number and time are set
+// when written.
+func feedItem(userID string, kind feedevent.Kind, entityID string, payload map[string]any) item {
+	return item{feed: &ent.FeedEvent{ID: pulid.New("fev"), UserID: userID, Kind: kind, EntityID: entityID, Payload: payload}}
 }
 
 // Feed adds one outbox row with the user's next feed cursor to tx and
@@ -131,12 +153,12 @@ func (r *Recorder) Feed(ctx context.Context, tx *ent.Tx, userID string, kind fee
 	if userID == "" || entityID == "" {
 		return nil, engine.Errorf(engine.EINVALID, "feed event needs a user and an entity id")
 	}
-	fe := &ent.FeedEvent{ID: pulid.New("fev"), UserID: userID, Kind: kind, EntityID: entityID, Payload: payload}
+	it := feedItem(userID, kind, entityID, payload)
 	b := r.batch(ctx, tx)
 	b.mu.Lock()
-	b.items = append(b.items, item{feed: fe})
+	b.items = append(b.items, it)
 	b.mu.Unlock()
-	return fe, nil
+	return it.feed, nil
 }
 
 // Flush writes tx's pending audit and feed events now (taking the users'
@@ -223,11 +245,7 @@ func (b *batch) flush(ctx context.Context, tx *ent.Tx, now func() time.Time, dia
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		write := writeUser
-		if dia == dialect.Postgres && mayWrite(ctx, id) {
-			write = writeUserPostgres
-		}
-		if err := write(ctx, tx, id, byUser[id], now); err != nil {
+		if err := writerFor(ctx, dia, id)(ctx, tx, id, byUser[id], now); err != nil {
 			return err
 		}
 		b.mu.Lock()
@@ -237,6 +255,19 @@ func (b *batch) flush(ctx context.Context, tx *ent.Tx, now func() time.Time, dia
 	return nil
 }
 
+// writerFor picks how userID's items are written: two statements on
+// PostgreSQL when ctx's viewer may write that trail, else ent's builders
+// (whose privacy policy then decides).
+func writerFor(ctx context.Context, dia, userID string) func(context.Context, *ent.Tx, string, []item, func() time.Time) error {
+	if dia == dialect.Postgres && mayWrite(ctx, userID) {
+		return writeUserPostgres
+	}
+	return writeUser
+}
+
+// writeUser writes userID's items with ent: one UPDATE of the user's row
+// for both sequences, the audit events and feed events in multi-row
+// INSERTs of at most bulkRows rows, and the new chain head.
 func writeUser(ctx context.Context, tx *ent.Tx, userID string, items []item, now func() time.Time) error {
 	var na int64
 	for _, it := range items {
@@ -277,18 +308,37 @@ func writeUser(ctx context.Context, tx *ent.Tx, userID string, items []item, now
 			SetUserID(fe.UserID).SetSeq(fe.Seq).SetKind(fe.Kind).SetEntityID(fe.EntityID).SetPayload(fe.Payload).
 			SetCreatedAt(fe.CreatedAt))
 	}
-	if len(audits) > 0 {
-		if err := tx.AuditEvent.CreateBulk(audits...).Exec(ctx); err != nil {
+	for chunk := range chunks(audits) {
+		if err := tx.AuditEvent.CreateBulk(chunk...).Exec(ctx); err != nil {
 			return fmt.Errorf("writing audit event: %w", err)
 		}
+	}
+	if len(audits) > 0 {
 		if err := tx.User.UpdateOneID(userID).SetAuditHead(head).Exec(ctx); err != nil {
 			return fmt.Errorf("advancing audit chain head: %w", err)
 		}
 	}
-	if err := tx.FeedEvent.CreateBulk(feeds...).Exec(ctx); err != nil {
-		return fmt.Errorf("writing feed event: %w", err)
+	for chunk := range chunks(feeds) {
+		if err := tx.FeedEvent.CreateBulk(chunk...).Exec(ctx); err != nil {
+			return fmt.Errorf("writing feed event: %w", err)
+		}
 	}
 	return nil
+}
+
+// bulkRows bounds the rows of one multi-row INSERT (PostgreSQL allows
+// 65,535 parameters a statement; an audit event takes 14).
+const bulkRows = 1000
+
+// chunks yields s in slices of at most bulkRows.
+func chunks[T any](s []T) func(func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for i := 0; i < len(s); i += bulkRows {
+			if !yield(s[i:min(i+bulkRows, len(s))]) {
+				return
+			}
+		}
+	}
 }
 
 // afterCommit tells the Notifier which users have new events and passes
