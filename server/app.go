@@ -64,7 +64,7 @@ type App struct {
 	// feedSlowTimeout is the feed's SlowConsumerTimeout (0 = its
 	// default), which the websocket transport applies to its queues.
 	feedSlowTimeout time.Duration
-	cancel    context.CancelFunc
+	cancel          context.CancelFunc
 }
 
 // NewApp opens storage (and Redis when configured), applies migrations when

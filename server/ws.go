@@ -621,7 +621,7 @@ func (c *wsConn) log(code int) {
 type wsSub struct {
 	c    *wsConn
 	id   string
-	next []byte  // `{"id":…,"type":"next","payload":`
+	next []byte   // `{"id":…,"type":"next","payload":`
 	g    *wsGroup // nil until it has one
 }
 
