@@ -492,6 +492,9 @@ func (c *wsConn) enqueueLocked(f wsFrame) {
 	if c.closed {
 		return
 	}
+	if f.at.IsZero() {
+		f.at = time.Now()
+	}
 	c.q = append(c.q, f)
 	if !c.writing {
 		c.writing = true
