@@ -111,13 +111,14 @@ func (t wsTransport) Supports(r *http.Request) bool {
 
 func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	opts := t.accept
-	ws, err := coderws.Accept(smallBuffers{w}, r, &opts)
+	var fw *frameWriter
+	ws, err := coderws.Accept(smallBuffers{ResponseWriter: w, fw: &fw}, r, &opts)
 	if err != nil {
 		return // Accept has answered (403 for an origin not allowed, 400 …)
 	}
 	ws.SetReadLimit(wsReadLimit)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	c := &wsConn{hub: t.hub, ws: ws, exec: exec, ctx: ctx, cancel: cancel, start: time.Now()}
+	c := &wsConn{hub: t.hub, ws: ws, fw: fw, exec: exec, ctx: ctx, cancel: cancel, start: time.Now()}
 	if h, ok := r.Context().Value(wsHolderKey{}).(*wsHolder); ok {
 		h.mu.Lock()
 		h.conn = c
@@ -192,6 +193,7 @@ func (h *wsHub) pingLoop(stop <-chan struct{}) {
 type wsConn struct {
 	hub          *wsHub
 	ws           *coderws.Conn
+	fw           *frameWriter // under ws's write buffer: batches (drain)
 	exec         graphql.GraphExecutor
 	ctx          context.Context // the upgrade request's values, the viewer after connection_init; cancelled at close
 	cancel       context.CancelFunc
@@ -203,6 +205,7 @@ type wsConn struct {
 	closed   bool
 	subs     []*wsSub
 	q        []wsFrame // frames waiting for the writer
+	spare    []wsFrame // the writer's batch, reused as q
 	writing  bool      // a writer goroutine drains q
 	awaiting bool      // a ping is unanswered
 	pingAt   time.Time // when the unanswered ping was sent
@@ -518,31 +521,50 @@ func (c *wsConn) sendNext(s *wsSub, body []byte, now time.Time) bool {
 }
 
 // drain writes the queued messages, then ends: an idle socket has no
-// writer goroutine.
+// writer goroutine. What queued up while it wrote goes out as one batch, in
+// one write to the connection (frameWriter.Hold).
 func (c *wsConn) drain() {
 	bp := wsBuffers.Get().(*[]byte)
 	defer wsBuffers.Put(bp)
+	var batch []wsFrame
 	for {
 		c.mu.Lock()
+		c.spare = batch[:0]
 		if c.closed || len(c.q) == 0 {
-			c.q, c.writing = nil, false
+			c.writing = false
+			if cap(c.q) > 4 {
+				c.q = nil
+			}
+			if cap(c.spare) > 4 {
+				c.spare = nil
+			}
 			c.mu.Unlock()
 			return
 		}
-		f := c.q[0]
-		c.q[0] = wsFrame{}
-		c.q = c.q[1:]
+		batch, c.q, c.spare = c.q, c.spare, nil
 		c.mu.Unlock()
-		msg := f.head
-		if f.body != nil {
-			b := append((*bp)[:0], f.head...)
-			b = append(b, f.body...)
-			b = append(b, '}')
-			*bp, msg = b, b
+		if len(batch) > 1 && c.fw != nil {
+			c.fw.Hold()
 		}
-		if err := c.ws.Write(context.Background(), coderws.MessageText, msg); err != nil {
-			c.closeNow()
-			return
+		for i, f := range batch {
+			msg := f.head
+			if f.body != nil {
+				b := append((*bp)[:0], f.head...)
+				b = append(b, f.body...)
+				b = append(b, '}')
+				*bp, msg = b, b
+			}
+			batch[i] = wsFrame{}
+			if err := c.ws.Write(context.Background(), coderws.MessageText, msg); err != nil {
+				c.closeNow()
+				return
+			}
+		}
+		if len(batch) > 1 && c.fw != nil {
+			if err := c.fw.Flush(); err != nil {
+				c.closeNow()
+				return
+			}
 		}
 	}
 }
@@ -600,7 +622,7 @@ func (c *wsConn) end() bool {
 	}
 	c.closed = true
 	subs := c.subs
-	c.subs, c.q = nil, nil
+	c.subs, c.q, c.spare = nil, nil, nil
 	c.mu.Unlock()
 	c.stopShutdown()
 	c.cancel()

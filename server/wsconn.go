@@ -39,7 +39,7 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 			acceptOptions.Subprotocols = append(acceptOptions.Subprotocols, p)
 		}
 	}
-	conn, err := coderws.Accept(smallBuffers{w}, r, &acceptOptions)
+	conn, err := coderws.Accept(smallBuffers{ResponseWriter: w}, r, &acceptOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,10 @@ const wsWriteBuffer = 2048
 // 16-byte bufio.Writer over a frameWriter, which gathers each frame in a
 // pooled buffer. net/http's Hijack allocates a fresh 4 KiB writer and keeps
 // its 4 KiB reader; an idle socket now holds neither.
-type smallBuffers struct{ http.ResponseWriter }
+type smallBuffers struct {
+	http.ResponseWriter
+	fw **frameWriter // if non-nil, set to the connection's frameWriter
+}
 
 func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := w.ResponseWriter.(http.Hijacker)
@@ -66,7 +69,11 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return conn, bufio.NewReadWriter(smallReader(brw.Reader, conn), bufio.NewWriterSize(&frameWriter{conn: conn}, 16)), nil
+	fw := &frameWriter{conn: conn}
+	if w.fw != nil {
+		*w.fw = fw
+	}
+	return conn, bufio.NewReadWriter(smallReader(brw.Reader, conn), bufio.NewWriterSize(fw, 16)), nil
 }
 
 // frameWriter is what coder/websocket's write buffer writes to: it gathers
@@ -77,16 +84,20 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // whatever the parse says; it only decides when to write: at the end of a
 // frame, or once maxGather bytes are waiting.
 type frameWriter struct {
+	mu   sync.Mutex
 	conn io.Writer
 	buf  *[]byte // nil between frames
 	// end is where the frame being gathered ends, as an offset in *buf: at
 	// most len(*buf) while frames are parsed, beyond it inside a payload.
-	end int
+	end  int
+	hold bool // gather whole frames until Flush (a batch of messages)
 }
 
 const maxGather = 64 << 10
 
 func (w *frameWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.buf == nil {
 		w.buf = wsBuffers.Get().(*[]byte)
 		*w.buf = (*w.buf)[:0]
@@ -100,19 +111,44 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 		}
 		w.end += n
 	}
-	if w.end > len(b) && len(b) < maxGather {
-		return len(p), nil // inside a payload
+	if len(b) < maxGather && (w.end > len(b) || w.hold) {
+		return len(p), nil // inside a payload, or holding a batch
 	}
+	if err := w.writeLocked(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// writeLocked writes what is gathered and gives the buffer back.
+func (w *frameWriter) writeLocked() error {
+	b := *w.buf
 	_, err := w.conn.Write(b)
 	w.end -= len(b) // what is still to come of a large frame
 	if cap(b) <= maxGather {
 		wsBuffers.Put(w.buf)
 	}
 	w.buf = nil
-	if err != nil {
-		return 0, err
+	return err
+}
+
+// Hold gathers the frames written from now on until Flush, so that a batch
+// of messages goes out in one write.
+func (w *frameWriter) Hold() {
+	w.mu.Lock()
+	w.hold = true
+	w.mu.Unlock()
+}
+
+// Flush ends Hold: the whole frames gathered are written.
+func (w *frameWriter) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.hold = false
+	if w.buf == nil || w.end != len(*w.buf) {
+		return nil // nothing, or a frame another writer is in the middle of
 	}
-	return len(p), nil
+	return w.writeLocked()
 }
 
 // frameLen is the length of the frame b starts with (header and payload);
