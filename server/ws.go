@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -304,7 +305,7 @@ func (c *wsConn) init(payload json.RawMessage) bool {
 			return false
 		}
 	}
-	ctx, refusal := c.hub.app.websocketAuth(c.ctx, p)
+	ctx, refusal := c.hub.app.websocketAuth(c.context(), p)
 	if refusal != nil {
 		c.closeWith(refusal.code, refusal.reason)
 		return false
@@ -346,14 +347,14 @@ func (c *wsConn) subscribe(start time.Time, id string, payload json.RawMessage) 
 	}
 	if full {
 		c.sendResponse(s, &graphql.Response{Errors: gqlerror.List{{
-			Message:    "too many subscriptions on this connection (at most 20)",
+			Message:    fmt.Sprintf("too many subscriptions on this connection (at most %d)", maxSubscriptionsPerConn),
 			Extensions: map[string]any{"code": engine.ELIMIT},
 		}}})
 		c.send(s.completeFrame())
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	ctx := graphql.StartOperationTrace(c.ctx)
+	ctx := graphql.StartOperationTrace(c.context())
 	rc, errs := c.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
@@ -371,7 +372,9 @@ func (c *wsConn) subscribe(start time.Time, id string, payload json.RawMessage) 
 	if shared {
 		if g := h.groups[key]; g != nil && g.join(s) {
 			h.mu.Unlock()
-			c.add(s)
+			if !c.add(s) {
+				g.leave(s) // the socket closed meanwhile
+			}
 			return
 		}
 	}
@@ -472,7 +475,7 @@ func (c *wsConn) tick(now time.Time) {
 	// the ticker).
 	if c.awaiting && now.Sub(c.pingAt) > 2*c.hub.pingEvery-c.hub.pingEvery/2 {
 		c.mu.Unlock()
-		c.hub.app.Log.WarnContext(c.ctx, "websocket subscriber stalled: closing", slog.Int("close_code", closeStalled))
+		c.hub.app.Log.WarnContext(c.context(), "websocket subscriber stalled: closing", slog.Int("close_code", closeStalled))
 		c.closeWith(closeStalled, "subscriber stalled: no pong in time")
 		return
 	}
@@ -638,8 +641,15 @@ func (c *wsConn) end() bool {
 // log writes the socket's line when it ends (the access log's line was
 // written at the upgrade).
 func (c *wsConn) log(code int) {
-	c.hub.app.Log.LogAttrs(c.ctx, slog.LevelDebug, "websocket closed",
+	c.hub.app.Log.LogAttrs(c.context(), slog.LevelDebug, "websocket closed",
 		slog.Duration("duration", time.Since(c.start)), slog.Int("close_code", code))
+}
+
+// context is c.ctx, which connection_init replaces.
+func (c *wsConn) context() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ctx
 }
 
 // wsSub is one subscription of a socket.
@@ -822,7 +832,7 @@ func (g *wsGroup) broadcast(body []byte) {
 		g.leave(s)
 		if s.c.remove(s) {
 			g.hub.app.Metrics.FeedCutOffs.Inc()
-			g.hub.app.Log.WarnContext(s.c.ctx, "feed subscriber cut off", slog.String("reason", "slow consumer"))
+			g.hub.app.Log.WarnContext(s.c.context(), "feed subscriber cut off", slog.String("reason", "slow consumer"))
 			s.c.send(s.errorFrame(gqlerror.List{{
 				Message:    "slow consumer: the subscription did not keep up and was closed; resubscribe with after: the cursor of the last event received",
 				Extensions: map[string]any{"code": engine.ELIMIT},
