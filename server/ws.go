@@ -129,7 +129,7 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		c.closeWith(closeServiceRestart, "server restarting: reconnect and resume from your last cursor")
 	})
 	t.hub.register(c)
-	go c.read()
+	go c.read() //nolint:gosec // the socket outlives the request; its reader ends with the socket (a Read bound to c.ctx would drop the close frame)
 }
 
 // wsHub is the transport's shared state: the open sockets (for the ping
