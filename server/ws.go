@@ -559,6 +559,9 @@ func (c *wsConn) drain() {
 			}
 			batch[i] = wsFrame{}
 			if err := c.ws.Write(context.Background(), coderws.MessageText, msg); err != nil {
+				if c.fw != nil {
+					_ = c.fw.Flush() // a close frame written meanwhile goes out
+				}
 				c.closeNow()
 				return
 			}

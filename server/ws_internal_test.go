@@ -133,3 +133,35 @@ func TestGroupCutsOffOnlyTheSlowMember(t *testing.T) {
 	require.Equal(t, "s", m.ID)
 	require.Equal(t, "ELIMIT", m.Payload[0].Extensions["code"])
 }
+
+// TestFrameWriterHoldsABatchButNotAClose: under Hold, data frames wait for
+// Flush and go out in one write; a control frame (a close from another
+// goroutine) is written at once, with what is gathered before it.
+func TestFrameWriterHoldsABatchButNotAClose(t *testing.T) {
+	rec := &recordWrites{}
+	w := &frameWriter{conn: rec}
+	w.Hold()
+	a, b := frame(300, false), frame(10, false)
+	for _, f := range [][]byte{a, b} {
+		_, err := w.Write(f[:3])
+		require.NoError(t, err)
+		_, err = w.Write(f[3:])
+		require.NoError(t, err)
+	}
+	require.Empty(t, rec.writes, "held")
+	require.NoError(t, w.Flush())
+	require.Equal(t, [][]byte{append(bytes.Clone(a), b...)}, rec.writes)
+
+	rec.writes = nil
+	w.Hold()
+	_, err := w.Write(a)
+	require.NoError(t, err)
+	closeFrame := []byte{0x88, 2, 0x03, 0xf4} // close, 1012
+	_, err = w.Write(closeFrame[:3])
+	require.NoError(t, err)
+	_, err = w.Write(closeFrame[3:])
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{append(bytes.Clone(a), closeFrame...)}, rec.writes, "the close is not held")
+	require.NoError(t, w.Flush())
+	require.Len(t, rec.writes, 1)
+}

@@ -89,8 +89,9 @@ type frameWriter struct {
 	buf  *[]byte // nil between frames
 	// end is where the frame being gathered ends, as an offset in *buf: at
 	// most len(*buf) while frames are parsed, beyond it inside a payload.
-	end  int
-	hold bool // gather whole frames until Flush (a batch of messages)
+	end     int
+	hold    bool // gather whole frames until Flush (a batch of messages)
+	control bool // a control frame (close, ping, pong) is gathered: not held
 }
 
 const maxGather = 64 << 10
@@ -109,9 +110,10 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 		if !ok {
 			return len(p), nil // a header in two writes: wait for the rest
 		}
+		w.control = w.control || b[w.end]&0x08 != 0
 		w.end += n
 	}
-	if len(b) < maxGather && (w.end > len(b) || w.hold) {
+	if len(b) < maxGather && (w.end > len(b) || (w.hold && !w.control)) {
 		return len(p), nil // inside a payload, or holding a batch
 	}
 	if err := w.writeLocked(); err != nil {
@@ -128,7 +130,7 @@ func (w *frameWriter) writeLocked() error {
 	if cap(b) <= maxGather {
 		wsBuffers.Put(w.buf)
 	}
-	w.buf = nil
+	w.buf, w.control = nil, false
 	return err
 }
 
