@@ -61,7 +61,10 @@ type App struct {
 	viewers   viewerCache  // recent viewer lookups (viewercache.go)
 	draining  atomic.Bool
 	baseCtx   context.Context
-	cancel    context.CancelFunc
+	// feedSlowTimeout is the feed's SlowConsumerTimeout (0 = its
+	// default), which the websocket transport applies to its queues.
+	feedSlowTimeout time.Duration
+	cancel          context.CancelFunc
 }
 
 // NewApp opens storage (and Redis when configured), applies migrations when
@@ -132,6 +135,7 @@ func NewAppWithFeed(ctx context.Context, cfg Config, log *slog.Logger, st *Store
 		return fail(err)
 	}
 	a.Feed = a.newFeedHub(fo)
+	a.feedSlowTimeout = fo.Hub.SlowConsumerTimeout
 	a.Recorder.Notifier = a.Feed
 	if err := a.setupDataRights(); err != nil {
 		return fail(err)

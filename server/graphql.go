@@ -54,6 +54,9 @@ func newGraphQLHandler(a *App) *handler.Server {
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: r}))
 	srv.AddTransport(sseTransport{app: a, keepAlive: 15 * time.Second}) // SSE with id:/Last-Event-ID (server/sse.go)
+	// graphql-transport-ws: our transport (server/ws.go); the legacy
+	// graphql-ws subprotocol: gqlgen's.
+	srv.AddTransport(newWSTransport(a))
 	readLimit := wsReadLimit
 	srv.AddTransport(transport.Websocket{
 		InitFunc:              a.feedInit(a.websocketInit), // shutdown-bound context, subscription cap

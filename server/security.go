@@ -251,7 +251,13 @@ type tokenExpiryKey struct{}
 // socket can be closed with 4401 when its token expires.
 type wsHolder struct {
 	mu   sync.Mutex
-	conn transport.WebsocketConn
+	conn wsCloser
+}
+
+// wsCloser is an accepted websocket as closeAtExpiry sees it.
+type wsCloser interface {
+	WriteClose(code int, reason string) error
+	Close() error
 }
 
 type wsHolderKey struct{}
@@ -275,9 +281,9 @@ func (e expiringWebsocket) Accept(w http.ResponseWriter, r *http.Request, o tran
 	return c, nil
 }
 
-// websocketImplementation checks the Origin of upgrades against
+// websocketAcceptOptions check the Origin of upgrades against
 // CORS_ALLOWED_ORIGINS (same-origin always passes); "*" (dev only) skips it.
-func (a *App) websocketImplementation() transport.WebsocketImplementation {
+func (a *App) websocketAcceptOptions() websocket.AcceptOptions {
 	opts := websocket.AcceptOptions{}
 	if a.sec.cfg.AllowAnyOrigin() {
 		opts.InsecureSkipVerify = true
@@ -287,20 +293,44 @@ func (a *App) websocketImplementation() transport.WebsocketImplementation {
 			opts.OriginPatterns = append(opts.OriginPatterns, u.Host)
 		}
 	}
-	return expiringWebsocket{inner: coderWebsocket{AcceptOptions: opts}}
+	return opts
 }
 
-// websocketInit authenticates a websocket at connection_init: a token in the
+// websocketImplementation accepts gqlgen's websockets (the legacy
+// graphql-ws subprotocol) with websocketAcceptOptions.
+func (a *App) websocketImplementation() transport.WebsocketImplementation {
+	return expiringWebsocket{inner: coderWebsocket{AcceptOptions: a.websocketAcceptOptions()}}
+}
+
+// wsRefusal is why connection_init was refused: the close code and reason.
+type wsRefusal struct {
+	code   int
+	reason string
+	err    error // the connection_error of the legacy subprotocol
+}
+
+// websocketInit is websocketAuth as gqlgen's InitFunc (legacy graphql-ws).
+func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	ctx, r := a.websocketAuth(ctx, payload)
+	if r != nil {
+		ctx = transport.WithWebsocketCloseCode(ctx, r.code)
+		ctx = transport.AppendCloseReason(ctx, r.reason)
+		return ctx, nil, r.err
+	}
+	// The acknowledgement carries nothing: echoing the init payload would
+	// send the client's token back over the wire.
+	return ctx, nil, nil
+}
+
+// websocketAuth authenticates a websocket at connection_init: a token in the
 // payload ("Authorization: Bearer …" or "authToken") wins over the viewer of
 // the upgrade request (its Authorization header, or dev mode's demo user);
 // in dev mode "debugUser" may choose a user. No viewer closes with 4401, a
 // bad token with 4403; an authenticated socket is closed with 4401 when its
 // token expires.
-func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	refuse := func(code int, reason string, err error) (context.Context, *transport.InitPayload, error) {
-		ctx = transport.WithWebsocketCloseCode(ctx, code)
-		ctx = transport.AppendCloseReason(ctx, reason)
-		return ctx, nil, err
+func (a *App) websocketAuth(ctx context.Context, payload transport.InitPayload) (context.Context, *wsRefusal) {
+	refuse := func(code int, reason string, err error) (context.Context, *wsRefusal) {
+		return ctx, &wsRefusal{code: code, reason: reason, err: err}
 	}
 	// A socket authenticates once and lives long: look the user up afresh.
 	ctx = freshViewer(ctx)
@@ -335,9 +365,7 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 		a.closeAtExpiry(ctx, exp)
 	}
 	a.Log.DebugContext(ctx, "websocket initialised")
-	// The acknowledgement carries nothing: echoing the init payload would
-	// send the client's token back over the wire.
-	return ctx, nil, nil
+	return ctx, nil
 }
 
 // closeTryAgainLater is the websocket close code of an outage at

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -38,22 +39,26 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 			acceptOptions.Subprotocols = append(acceptOptions.Subprotocols, p)
 		}
 	}
-	conn, err := coderws.Accept(smallBuffers{w}, r, &acceptOptions)
+	conn, err := coderws.Accept(smallBuffers{ResponseWriter: w}, r, &acceptOptions)
 	if err != nil {
 		return nil, err
 	}
 	return &coderConn{conn: conn}, nil
 }
 
-// wsWriteBuffer is the write buffer of an accepted websocket. net/http's
-// Hijack allocates a fresh 4 KiB one (its own buffers stay with the
-// connection's goroutine, which the websocket keeps running); feed frames
-// are a few hundred bytes, so half of that still sends a frame in one write.
+// wsWriteBuffer is the initial size of the pooled buffers (wsBuffers)
+// messages are written from: feed frames are a few hundred bytes.
 const wsWriteBuffer = 2048
 
 // smallBuffers is a ResponseWriter whose Hijack returns the connection with
-// a smaller write buffer (the read buffer is net/http's, already paid for).
-type smallBuffers struct{ http.ResponseWriter }
+// a small read buffer (smallReader) and no write buffer of its own: a
+// 16-byte bufio.Writer over a frameWriter, which gathers each frame in a
+// pooled buffer. net/http's Hijack allocates a fresh 4 KiB writer and keeps
+// its 4 KiB reader; an idle socket now holds neither.
+type smallBuffers struct {
+	http.ResponseWriter
+	fw **frameWriter // if non-nil, set to the connection's frameWriter
+}
 
 func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := w.ResponseWriter.(http.Hijacker)
@@ -64,7 +69,113 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(conn, wsWriteBuffer)), nil
+	fw := &frameWriter{conn: conn}
+	if w.fw != nil {
+		*w.fw = fw
+	}
+	return conn, bufio.NewReadWriter(smallReader(brw.Reader, conn), bufio.NewWriterSize(fw, 16)), nil
+}
+
+// frameWriter is what coder/websocket's write buffer writes to: it gathers
+// the bytes of a frame in a buffer from wsBuffers and writes the frame to
+// the connection in one write once it is complete (RFC 6455 §5.2: the
+// frame header says its length), then gives the buffer back, so a socket
+// holds no write buffer between frames. Bytes are written in order
+// whatever the parse says; it only decides when to write: at the end of a
+// frame, or once maxGather bytes are waiting.
+type frameWriter struct {
+	mu   sync.Mutex
+	conn io.Writer
+	buf  *[]byte // nil between frames
+	// end is where the frame being gathered ends, as an offset in *buf: at
+	// most len(*buf) while frames are parsed, beyond it inside a payload.
+	end     int
+	hold    bool // gather whole frames until Flush (a batch of messages)
+	control bool // a control frame (close, ping, pong) is gathered: not held
+}
+
+const maxGather = 64 << 10
+
+func (w *frameWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.buf == nil {
+		w.buf = wsBuffers.Get().(*[]byte)
+		*w.buf = (*w.buf)[:0]
+	}
+	b := append(*w.buf, p...)
+	*w.buf = b
+	for w.end < len(b) {
+		n, ok := frameLen(b[w.end:])
+		if !ok {
+			return len(p), nil // a header in two writes: wait for the rest
+		}
+		w.control = w.control || b[w.end]&0x08 != 0
+		w.end += n
+	}
+	if len(b) < maxGather && (w.end > len(b) || (w.hold && !w.control)) {
+		return len(p), nil // inside a payload, or holding a batch
+	}
+	if err := w.writeLocked(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// writeLocked writes what is gathered and gives the buffer back.
+func (w *frameWriter) writeLocked() error {
+	b := *w.buf
+	_, err := w.conn.Write(b)
+	w.end -= len(b) // what is still to come of a large frame
+	if cap(b) <= maxGather {
+		wsBuffers.Put(w.buf)
+	}
+	w.buf, w.control = nil, false
+	return err
+}
+
+// Hold gathers the frames written from now on until Flush, so that a batch
+// of messages goes out in one write.
+func (w *frameWriter) Hold() {
+	w.mu.Lock()
+	w.hold = true
+	w.mu.Unlock()
+}
+
+// Flush ends Hold: the whole frames gathered are written.
+func (w *frameWriter) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.hold = false
+	if w.buf == nil || w.end != len(*w.buf) {
+		return nil // nothing, or a frame another writer is in the middle of
+	}
+	return w.writeLocked()
+}
+
+// frameLen is the length of the frame b starts with (header and payload);
+// ok is false while its header is incomplete.
+func frameLen(b []byte) (int, bool) {
+	if len(b) < 2 {
+		return 0, false
+	}
+	h, n := 2, uint64(b[1]&0x7f)
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return 0, false
+		}
+		h, n = 4, uint64(binary.BigEndian.Uint16(b[2:4]))
+	case 127:
+		if len(b) < 10 {
+			return 0, false
+		}
+		h, n = 10, binary.BigEndian.Uint64(b[2:10])
+	}
+	if b[1]&0x80 != 0 {
+		h += 4 // masking key (client frames)
+	}
+	return h + int(n), true
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
