@@ -43,7 +43,7 @@ func ingestVariableCases() []string {
 		`{"input":` + good + `}`,
 		`{"input":` + good + `}`, // duplicates
 		`{"input":` + good + `,"key":"k1"}`,
-		`{"input":` + good + `,"key":"k1"}`, // replay
+		`{"input":` + good + `,"key":"k1"}`,            // replay
 		`{"input":[` + sample(3, "") + `],"key":"k1"}`, // reused key: ECONFLICT
 		`{"input":[]}`,
 		` { "input" : [ ` + sample(4, ` , "utcOffsetSeconds" : -18000 `) + ` ] } `,

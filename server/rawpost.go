@@ -21,7 +21,6 @@ import (
 // rendered as HTML.
 type rawDataPOST struct{ transport.POST }
 
-//
 // It also takes ingestObservations requests of the typed shape through the
 // typed decoder (ingestpost.go): the body gqlgen decodes then carries the
 // empty list for the input variable, and the decoded input rides in the
