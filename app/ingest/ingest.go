@@ -12,7 +12,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
 )
@@ -103,7 +106,7 @@ func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples
 			return Result{}, err
 		}
 	}
-	existing, err := existingKeys(ctx, tx, userID, res.Accepted)
+	existing, err := existingKeys(ctx, tx, userID, res.Accepted, s.Dialect == dialect.Postgres)
 	if err != nil {
 		return Result{}, err
 	}
@@ -333,19 +336,35 @@ func naturalKey(metric, source, day string, at time.Time) string {
 func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // existingKeys returns the natural keys among cs already stored for userID.
-func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.Checked) (map[string]bool, error) {
+// With bounded (PostgreSQL, where observed_at compares as a time, not as
+// text) it reads only rows between the batch's first and last time.
+func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.Checked, bounded bool) (map[string]bool, error) {
 	days := map[string]bool{}
 	mets := map[string]bool{}
-	for _, c := range cs {
+	var first, last time.Time
+	for i, c := range cs {
 		days[c.Sample.LocalDay] = true
 		mets[c.Sample.Metric] = true
+		at := storedTime(c.Sample.ObservedAt)
+		if i == 0 || at.Before(first) {
+			first = at
+		}
+		if i == 0 || at.After(last) {
+			last = at
+		}
 	}
 	out := map[string]bool{}
 	if len(cs) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Observation.Query().
-		Where(observation.UserID(userID), observation.LocalDayIn(keys(days)...), observation.MetricIn(keys(mets)...)).
+	where := []predicate.Observation{observation.UserID(userID), observation.LocalDayIn(keys(days)...), observation.MetricIn(keys(mets)...)}
+	if bounded {
+		// A stored duplicate has one of the batch's (stored) times, so it
+		// lies between the first and the last: the bounds keep the rows of
+		// neighbouring batches on the same days out.
+		where = append(where, observation.ObservedAtGTE(first), observation.ObservedAtLTE(last))
+	}
+	rows, err := tx.Observation.Query().Where(where...).
 		Select(observation.FieldMetric, observation.FieldSource, observation.FieldLocalDay, observation.FieldObservedAt).
 		All(ctx)
 	if err != nil {
@@ -366,23 +385,85 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-// contentHash identifies a batch's content independent of sample order.
+// contentHash identifies a batch's content independent of sample order:
+// the SHA-256 of the sorted lines, one per sample, each the JSON array
+// [metric, source, localDay, observedAt (UTC, RFC 3339), value, unit,
+// missing] as json.Marshal writes it. Stored hashes are compared on replay,
+// so the bytes never change (hashLine writes them without reflection;
+// TestContentHashLinesAreJSONMarshal).
 func contentHash(cs []metrics.Checked) string {
 	lines := make([]string, len(cs))
+	var buf []byte
 	for i, c := range cs {
-		b, _ := json.Marshal([]any{
-			c.Sample.Metric, c.Sample.Source, c.Sample.LocalDay,
-			c.Sample.ObservedAt.UTC().Format(time.RFC3339Nano), c.Value, c.Unit, c.Missing,
-		})
-		lines[i] = string(b)
+		buf = hashLine(buf[:0], c)
+		lines[i] = string(buf)
 	}
 	sort.Strings(lines)
 	h := sha256.New()
 	for _, l := range lines {
-		h.Write([]byte(l))
-		h.Write([]byte{'\n'})
+		buf = append(append(buf[:0], l...), '\n')
+		h.Write(buf)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashLine appends c's line of contentHash to b: what json.Marshal makes of
+// the array, which it still makes for a string that needs escaping or a
+// value that is not finite.
+func hashLine(b []byte, c metrics.Checked) []byte {
+	if math.IsInf(c.Value, 0) || math.IsNaN(c.Value) {
+		line, _ := json.Marshal([]any{
+			c.Sample.Metric, c.Sample.Source, c.Sample.LocalDay,
+			c.Sample.ObservedAt.UTC().Format(time.RFC3339Nano), c.Value, c.Unit, c.Missing,
+		})
+		return append(b, line...)
+	}
+	b = append(b, '[')
+	b = appendJSONString(b, c.Sample.Metric)
+	b = append(b, ',')
+	b = appendJSONString(b, c.Sample.Source)
+	b = append(b, ',')
+	b = appendJSONString(b, c.Sample.LocalDay)
+	b = append(b, ',', '"')
+	b = c.Sample.ObservedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"', ',')
+	b = appendJSONFloat(b, c.Value)
+	b = append(b, ',')
+	b = appendJSONString(b, c.Unit)
+	b = append(b, ',')
+	b = strconv.AppendBool(b, c.Missing)
+	return append(b, ']')
+}
+
+// appendJSONString appends s as json.Marshal writes it: quoted as it is
+// when it is printable ASCII without ", \, <, > or &; else json.Marshal's
+// own encoding.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendJSONFloat appends a finite f as json.Marshal writes a float64.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-09 → e-9, as encoding/json does
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // SetConnection records a provider connection's status as of at, creating
