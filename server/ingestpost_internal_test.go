@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -92,4 +93,24 @@ func normalizeZones(in []*model.ObservationInput) []*model.ObservationInput {
 		}
 	}
 	return in
+}
+
+// No body makes the typed path panic, and a body it takes is valid JSON
+// both before and after the input is cut out.
+func FuzzTypedIngest(f *testing.F) {
+	const s = `{"metric":"resting_hr","value":55.5,"unit":"bpm","observedAt":"2026-03-08T07:00:00Z","localDay":"2026-03-08","source":"oura","utcOffsetSeconds":0}`
+	for _, vars := range []string{`{"input":[` + s + `]}`, `{"input":[]}`, `{"input":[` + s + `,` + s + `],"key":"k"}`, `{"input":[{"metric":"\u0041"}]}`} {
+		f.Add([]byte(`{"query":"` + typedTestQuery + `","variables":` + vars + `}`))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rewritten, in, ok := typedIngest(context.Background(), body)
+		if !ok {
+			return
+		}
+		require.True(t, json.Valid(body), "%q", body)
+		require.True(t, json.Valid(rewritten))
+		for _, o := range in {
+			require.NotNil(t, o)
+		}
+	})
 }
