@@ -147,6 +147,7 @@ func (e resolverError) Unwrap() error { return e.err }
 // also applies the empty-list semantics of where filters (emptyInMeansNone).
 func markResolverErrors(ctx context.Context, next graphql.Resolver) (any, error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.IsResolver {
+		useTypedIngestInput(ctx, fc) // a typed ingestObservations request (ingestpost.go)
 		for _, v := range fc.Args {
 			emptyInMeansNone(v)
 		}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,11 +21,31 @@ import (
 // rendered as HTML.
 type rawDataPOST struct{ transport.POST }
 
+// It also takes ingestObservations requests of the typed shape through the
+// typed decoder (ingestpost.go): the body gqlgen decodes then carries the
+// empty list for the input variable, and the decoded input rides in the
+// request's context.
 func (t rawDataPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	rw := &rawDataWriter{ResponseWriter: w}
+	body, err := io.ReadAll(r.Body)
+	switch {
+	case err != nil: // POST reports it, as it would have
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+	default:
+		if rewritten, input, ok := typedIngest(r.Context(), body); ok {
+			r = r.WithContext(context.WithValue(r.Context(), typedIngestKey{}, input))
+			body = rewritten
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	t.POST.Do(rw, r, rawDataExecutor{GraphExecutor: exec, w: rw})
 }
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // rawDataExecutor takes the data out of a successful response, for
 // rawDataWriter to put back, so that POST marshals only the envelope.

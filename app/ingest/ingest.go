@@ -12,12 +12,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
-	"github.com/lib/pq"
 
 	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine"
@@ -25,6 +26,7 @@ import (
 	"github.com/vitalgraph/vitalgraph/ent"
 	"github.com/vitalgraph/vitalgraph/ent/ingestionbatch"
 	"github.com/vitalgraph/vitalgraph/ent/observation"
+	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 	"github.com/vitalgraph/vitalgraph/ent/schema/pulid"
 )
@@ -41,8 +43,8 @@ type Service struct {
 	Recorder *record.Recorder
 	Now      func() time.Time
 	// Dialect is the database's (entgo.io/ent/dialect): on PostgreSQL the
-	// observations are streamed with COPY and merged by one set-based
-	// INSERT (storePostgres); elsewhere stored through ent's bulk create.
+	// observations are stored by one set-based INSERT (storePostgres);
+	// elsewhere through ent's bulk create.
 	Dialect string
 	// Observe, when set, is told each batch's outcome (observe.go).
 	Observe func(Outcome)
@@ -103,7 +105,7 @@ func (s *Service) Ingest(ctx context.Context, tx *ent.Tx, userID string, samples
 			return Result{}, err
 		}
 	}
-	existing, err := existingKeys(ctx, tx, userID, res.Accepted)
+	existing, err := existingKeys(ctx, tx, userID, res.Accepted, s.Dialect == dialect.Postgres)
 	if err != nil {
 		return Result{}, err
 	}
@@ -183,96 +185,29 @@ func (s *Service) store(ctx context.Context, tx *ent.Tx, userID, batchID string,
 	return nil
 }
 
-// The PostgreSQL fast path streams the batch with COPY into a per-session
-// temporary staging table (created on first use; its rows vanish at COMMIT
-// or ROLLBACK) and merges it into observations with one INSERT … SELECT in
-// the same transaction. The staged rows carry their batch, so a transaction
-// that ingests several batches merges each one once. A natural key stored
-// by a concurrent batch since existingKeys looked is skipped by ON
-// CONFLICT, and counted.
-const (
-	stagingTable = "vg_observation_staging"
-
-	createStagingSQL = `CREATE TEMPORARY TABLE IF NOT EXISTS ` + stagingTable + ` (
-  id text NOT NULL, metric text NOT NULL, value float8, missing bool NOT NULL, unit text NOT NULL,
-  local_day text NOT NULL, observed_at timestamptz NOT NULL, utc_offset_seconds int8 NOT NULL,
-  source text NOT NULL, flags jsonb, batch_id text NOT NULL
-) ON COMMIT DELETE ROWS`
-
-	mergeStagingSQL = `INSERT INTO observations
-  (id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags, created_at, batch_id, user_id)
-SELECT id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags, $1::timestamptz, $2::text, $3::text
-FROM pg_temp.` + stagingTable + ` WHERE batch_id = $2::text
-ON CONFLICT (user_id, metric, source, local_day, observed_at) DO NOTHING`
-)
-
-var stagingColumns = []string{"id", "metric", "value", "missing", "unit", "local_day", "observed_at", "utc_offset_seconds", "source", "flags", "batch_id"}
-
-// storePostgres is PostgreSQL's fast path. All or nothing holds: it runs in
-// the caller's transaction, and a batch of which a concurrent ingestion
-// stored some samples first (the counts already written in the batch row
-// would be wrong) fails with ECONFLICT, rolling everything back; the client
-// re-sends and gets those samples counted as duplicates.
+// storePostgres is PostgreSQL's fast path: one INSERT … SELECT FROM
+// unnest(arrays) ON CONFLICT DO NOTHING in the caller's transaction (a
+// COPY into a staging table and a merge from it measured slower: three
+// statements, and the rows written twice). All or nothing holds: a batch of
+// which a concurrent ingestion stored some samples first (the counts
+// already written in the batch row would be wrong) fails with ECONFLICT,
+// rolling everything back; the client re-sends and gets those samples
+// counted as duplicates.
 func storePostgres(ctx context.Context, tx *ent.Tx, userID, batchID string, fresh []metrics.Checked) error {
-	n := len(fresh)
-	if n == 0 {
+	if len(fresh) == 0 {
 		return nil
 	}
-	stx := tx.SQLTx()
-	if stx == nil {
-		return storeUnnest(ctx, tx, userID, batchID, fresh)
-	}
-	if _, err := stx.ExecContext(ctx, createStagingSQL); err != nil {
-		return fmt.Errorf("preparing the staging table: %w", err)
-	}
-	if err := copyStaging(ctx, stx, batchID, fresh); err != nil {
-		return fmt.Errorf("staging observations: %w", err)
-	}
-	res, err := stx.ExecContext(ctx, mergeStagingSQL, time.Now(), batchID, userID)
-	return allStored(res, err, n)
-}
-
-// copyStaging streams fresh into the staging table with COPY.
-func copyStaging(ctx context.Context, stx *sql.Tx, batchID string, fresh []metrics.Checked) (err error) {
-	st, err := stx.PrepareContext(ctx, pq.CopyInSchema("pg_temp", stagingTable, stagingColumns...))
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	var buf []byte
-	for _, c := range fresh {
-		var value, flags any
-		if !c.Missing {
-			value = c.Value
-		}
-		if len(c.Flags) > 0 {
-			b, err := json.Marshal(c.Flags)
-			if err != nil {
-				return fmt.Errorf("encoding flags: %w", err)
-			}
-			flags = string(b)
-		}
-		buf = storedTime(c.Sample.ObservedAt).AppendFormat(buf[:0], time.RFC3339Nano)
-		if _, err := st.ExecContext(ctx, pulid.New(observationPrefix), c.Sample.Metric, value, c.Missing, c.Unit,
-			c.Sample.LocalDay, string(buf), int64(c.Sample.UTCOffsetSeconds), c.Sample.Source, flags, batchID); err != nil {
-			return err
-		}
-	}
-	_, err = st.ExecContext(ctx)
-	return err
+	return storeUnnest(ctx, tx, userID, batchID, fresh)
 }
 
 func concurrentErr(skipped int) error {
 	return engine.Errorf(engine.ECONFLICT, "%d samples of this batch were stored by a concurrent ingestion; nothing was stored: re-send the batch", skipped)
 }
 
-// insertObservationsSQL stores a whole batch in one statement when no
-// database/sql transaction is at hand for COPY: the columns travel as
-// arrays and are unnested into the table.
+// insertObservationsSQL stores a whole batch in one statement: the columns
+// travel as arrays and are unnested into the table. A natural key stored by
+// a concurrent batch since existingKeys looked is skipped by ON CONFLICT,
+// and counted (allStored).
 const insertObservationsSQL = `INSERT INTO observations
   (id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags, created_at, batch_id, user_id)
 SELECT u.id, u.metric, u.value, u.missing, u.unit, u.local_day, u.observed_at, u.utc_offset_seconds, u.source, u.flags, $11, $12, $13
@@ -280,33 +215,84 @@ FROM unnest($1::text[], $2::text[], $3::float8[], $4::bool[], $5::text[], $6::te
   AS u(id, metric, value, missing, unit, local_day, observed_at, utc_offset_seconds, source, flags)
 ON CONFLICT (user_id, metric, source, local_day, observed_at) DO NOTHING`
 
-// storeUnnest is the fast path through ent's ExecContext (one INSERT of
-// unnested arrays), for a transaction without a database/sql one under it.
+// storeUnnest stores the batch with one INSERT of unnested arrays. The
+// arrays travel as PostgreSQL array literals written here (arrayLiteral),
+// one text parameter per column.
 func storeUnnest(ctx context.Context, tx *ent.Tx, userID, batchID string, fresh []metrics.Checked) error {
 	n := len(fresh)
-	ids, mets, units, days, ats, srcs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	vals, missing, offs, flags := make([]sql.NullFloat64, n), make([]bool, n), make([]int64, n), make([]sql.NullString, n)
-	for i, c := range fresh {
-		ids[i] = pulid.New(observationPrefix)
-		mets[i], units[i], days[i], srcs[i] = c.Sample.Metric, c.Unit, c.Sample.LocalDay, c.Sample.Source
-		ats[i] = storedTime(c.Sample.ObservedAt).Format(time.RFC3339Nano)
-		offs[i], missing[i] = int64(c.Sample.UTCOffsetSeconds), c.Missing
-		if !c.Missing {
-			vals[i] = sql.NullFloat64{Float64: c.Value, Valid: true}
+	var cols [10]arrayLiteral
+	for i := range cols {
+		cols[i].start(n)
+	}
+	var buf []byte
+	for _, c := range fresh {
+		cols[0].text(pulid.New(observationPrefix))
+		cols[1].text(c.Sample.Metric)
+		if c.Missing {
+			cols[2].null()
+		} else {
+			cols[2].raw(strconv.AppendFloat(buf[:0], c.Value, 'g', -1, 64))
 		}
+		cols[3].raw(strconv.AppendBool(buf[:0], c.Missing))
+		cols[4].text(c.Unit)
+		cols[5].text(c.Sample.LocalDay)
+		buf = storedTime(c.Sample.ObservedAt).AppendFormat(buf[:0], time.RFC3339Nano)
+		cols[6].raw(buf)
+		cols[7].raw(strconv.AppendInt(buf[:0], int64(c.Sample.UTCOffsetSeconds), 10))
+		cols[8].text(c.Sample.Source)
 		if len(c.Flags) > 0 {
 			b, err := json.Marshal(c.Flags)
 			if err != nil {
 				return fmt.Errorf("encoding flags: %w", err)
 			}
-			flags[i] = sql.NullString{String: string(b), Valid: true}
+			cols[9].text(string(b))
+		} else {
+			cols[9].null()
 		}
 	}
 	res, err := tx.ExecContext(ctx, insertObservationsSQL,
-		pq.Array(ids), pq.Array(mets), pq.GenericArray{A: vals}, pq.Array(missing), pq.Array(units), pq.Array(days),
-		pq.Array(ats), pq.Array(offs), pq.Array(srcs), pq.GenericArray{A: flags}, time.Now(), batchID, userID)
+		cols[0].end(), cols[1].end(), cols[2].end(), cols[3].end(), cols[4].end(), cols[5].end(),
+		cols[6].end(), cols[7].end(), cols[8].end(), cols[9].end(), time.Now(), batchID, userID)
 	return allStored(res, err, n)
 }
+
+// arrayLiteral writes a one-dimensional PostgreSQL array literal:
+// {"a","b\"c",NULL,1.5}.
+type arrayLiteral struct{ b []byte }
+
+func (a *arrayLiteral) start(n int) { a.b = append(make([]byte, 0, 16*n+2), '{') }
+
+func (a *arrayLiteral) sep() {
+	if len(a.b) > 1 {
+		a.b = append(a.b, ',')
+	}
+}
+
+// text appends s quoted, with " and \ escaped.
+func (a *arrayLiteral) text(s string) {
+	a.sep()
+	a.b = append(a.b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			a.b = append(a.b, '\\')
+		}
+		a.b = append(a.b, s[i])
+	}
+	a.b = append(a.b, '"')
+}
+
+// raw appends an element that needs no quoting (a number, t/f, a time).
+func (a *arrayLiteral) raw(v []byte) {
+	a.sep()
+	a.b = append(a.b, v...)
+}
+
+func (a *arrayLiteral) null() {
+	a.sep()
+	a.b = append(a.b, "NULL"...)
+}
+
+func (a *arrayLiteral) end() string { return string(append(a.b, '}')) }
 
 // observationPrefix is Observation's global-ID prefix (ent/schema/observation.go).
 const observationPrefix = "obs"
@@ -333,19 +319,35 @@ func naturalKey(metric, source, day string, at time.Time) string {
 func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // existingKeys returns the natural keys among cs already stored for userID.
-func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.Checked) (map[string]bool, error) {
+// With bounded (PostgreSQL, where observed_at compares as a time, not as
+// text) it reads only rows between the batch's first and last time.
+func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.Checked, bounded bool) (map[string]bool, error) {
 	days := map[string]bool{}
 	mets := map[string]bool{}
-	for _, c := range cs {
+	var first, last time.Time
+	for i, c := range cs {
 		days[c.Sample.LocalDay] = true
 		mets[c.Sample.Metric] = true
+		at := storedTime(c.Sample.ObservedAt)
+		if i == 0 || at.Before(first) {
+			first = at
+		}
+		if i == 0 || at.After(last) {
+			last = at
+		}
 	}
 	out := map[string]bool{}
 	if len(cs) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Observation.Query().
-		Where(observation.UserID(userID), observation.LocalDayIn(keys(days)...), observation.MetricIn(keys(mets)...)).
+	where := []predicate.Observation{observation.UserID(userID), observation.LocalDayIn(keys(days)...), observation.MetricIn(keys(mets)...)}
+	if bounded {
+		// A stored duplicate has one of the batch's (stored) times, so it
+		// lies between the first and the last: the bounds keep the rows of
+		// neighbouring batches on the same days out.
+		where = append(where, observation.ObservedAtGTE(first), observation.ObservedAtLTE(last))
+	}
+	rows, err := tx.Observation.Query().Where(where...).
 		Select(observation.FieldMetric, observation.FieldSource, observation.FieldLocalDay, observation.FieldObservedAt).
 		All(ctx)
 	if err != nil {
@@ -366,23 +368,85 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-// contentHash identifies a batch's content independent of sample order.
+// contentHash identifies a batch's content independent of sample order:
+// the SHA-256 of the sorted lines, one per sample, each the JSON array
+// [metric, source, localDay, observedAt (UTC, RFC 3339), value, unit,
+// missing] as json.Marshal writes it. Stored hashes are compared on replay,
+// so the bytes never change (hashLine writes them without reflection;
+// TestContentHashLinesAreJSONMarshal).
 func contentHash(cs []metrics.Checked) string {
 	lines := make([]string, len(cs))
+	var buf []byte
 	for i, c := range cs {
-		b, _ := json.Marshal([]any{
-			c.Sample.Metric, c.Sample.Source, c.Sample.LocalDay,
-			c.Sample.ObservedAt.UTC().Format(time.RFC3339Nano), c.Value, c.Unit, c.Missing,
-		})
-		lines[i] = string(b)
+		buf = hashLine(buf[:0], c)
+		lines[i] = string(buf)
 	}
 	sort.Strings(lines)
 	h := sha256.New()
 	for _, l := range lines {
-		h.Write([]byte(l))
-		h.Write([]byte{'\n'})
+		buf = append(append(buf[:0], l...), '\n')
+		h.Write(buf)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashLine appends c's line of contentHash to b: what json.Marshal makes of
+// the array, which it still makes for a string that needs escaping or a
+// value that is not finite.
+func hashLine(b []byte, c metrics.Checked) []byte {
+	if math.IsInf(c.Value, 0) || math.IsNaN(c.Value) {
+		line, _ := json.Marshal([]any{
+			c.Sample.Metric, c.Sample.Source, c.Sample.LocalDay,
+			c.Sample.ObservedAt.UTC().Format(time.RFC3339Nano), c.Value, c.Unit, c.Missing,
+		})
+		return append(b, line...)
+	}
+	b = append(b, '[')
+	b = appendJSONString(b, c.Sample.Metric)
+	b = append(b, ',')
+	b = appendJSONString(b, c.Sample.Source)
+	b = append(b, ',')
+	b = appendJSONString(b, c.Sample.LocalDay)
+	b = append(b, ',', '"')
+	b = c.Sample.ObservedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"', ',')
+	b = appendJSONFloat(b, c.Value)
+	b = append(b, ',')
+	b = appendJSONString(b, c.Unit)
+	b = append(b, ',')
+	b = strconv.AppendBool(b, c.Missing)
+	return append(b, ']')
+}
+
+// appendJSONString appends s as json.Marshal writes it: quoted as it is
+// when it is printable ASCII without ", \, <, > or &; else json.Marshal's
+// own encoding.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendJSONFloat appends a finite f as json.Marshal writes a float64.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-09 → e-9, as encoding/json does
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // SetConnection records a provider connection's status as of at, creating
