@@ -29,6 +29,14 @@
 //     subscriber has a bounded buffer; one that does not make room within
 //     SlowConsumerTimeout is cut off with ELIMIT ("slow consumer") and may
 //     resume from its cursor, so it never stalls the others.
+//   - Events committed by this process skip the read: the Recorder hands
+//     the rows its commit hook wrote (record.EventNotifier) to the Hub after
+//     COMMIT, and the stream's reader appends them to its window when they
+//     continue it without a gap; any gap (another instance's events, an
+//     announcement arriving late) is filled by reading the outbox, and
+//     cursors already in the window are ignored, so subscribers still see
+//     every cursor once and in order. The hint to other instances carries
+//     the newest cursor, so this instance ignores its own hint coming back.
 //   - What an event needs for delivery is worked out once per event, not
 //     once per subscriber: its payload's JSON (FeedItem.payload is written
 //     as those bytes) and the insight of an insightCreated event.

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -144,10 +145,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Hub owns this instance's subscribers. It is the record.Notifier of the
-// Recorder (Notify), a Handler of its Bus, and it polls the database every
-// PollInterval for hints that were lost. Build it with NewHub and stop it
-// with Close.
+// Hub owns this instance's subscribers. It is the record.EventNotifier of
+// the Recorder (Notify, NotifyEvents), a Handler of its Bus, and it polls
+// the database every PollInterval for hints that were lost. Build it with
+// NewHub and stop it with Close.
 type Hub struct {
 	client *ent.Client
 	bus    Bus
@@ -177,8 +178,9 @@ type stream struct {
 	head     int64
 	ring     []Event
 	subs     map[*Subscription]struct{}
-	fetching bool
-	pending  bool
+	fetching bool    // a reader runs (readLoop): only it adds to the window and pushes
+	pending  bool    // the reader must read the outbox again (a hint, the poll, a resync)
+	inbox    []Event // events committed by this instance, for the reader to take without a read
 }
 
 // Subscription is one subscriber. C yields events in cursor order; it is
@@ -288,8 +290,65 @@ func (h *Hub) Subscribers() int { return int(h.active.Load()) }
 // when the publish queue is full the hint is dropped (the poll covers it).
 func (h *Hub) Notify(userID string) {
 	h.wakeUser(userID, 0)
+	h.publish(Hint{UserID: userID})
+}
+
+// NotifyEvents implements record.EventNotifier: evs are userID's feed rows
+// that a transaction of this process wrote right before its COMMIT, now
+// committed. This instance's subscribers are given them from memory, with
+// no read of the outbox, when they continue the stream's window without a
+// gap; otherwise (another instance's or another transaction's events in
+// between, announced later) the stream reads the outbox from its head, as
+// for a hint. The other instances get a hint with the newest cursor, which
+// this instance then knows and ignores. It never blocks.
+func (h *Hub) NotifyEvents(userID string, evs []*ent.FeedEvent) {
+	var newest int64
+	for _, r := range evs {
+		newest = max(newest, r.Seq)
+	}
+	h.mu.Lock()
+	st := h.streams[userID]
+	h.mu.Unlock()
+	if st != nil {
+		local := make([]Event, 0, len(evs))
+		for _, r := range evs {
+			p, err := normalizePayload(r.Payload)
+			if r.UserID != userID || r.Seq <= 0 || err != nil {
+				local = nil // not what the outbox holds: read it instead
+				break
+			}
+			local = append(local, Event{
+				UserID: r.UserID, Cursor: Cursor(r.Seq), Kind: r.Kind, EntityID: r.EntityID,
+				CreatedAt: r.CreatedAt, Payload: p, shared: &shared{},
+			})
+		}
+		h.wake(st, local == nil, local)
+	}
+	h.publish(Hint{UserID: userID, Seq: newest})
+}
+
+// normalizePayload is p as a read of the outbox returns it: the JSON the
+// row holds, decoded (numbers become float64 and so on).
+func normalizePayload(p map[string]any) (map[string]any, error) {
+	if p == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// publish queues a hint for the other instances; when the queue is full
+// it is dropped (the poll covers it).
+func (h *Hub) publish(hint Hint) {
 	select {
-	case h.pubq <- Hint{UserID: userID}:
+	case h.pubq <- hint:
 	default:
 		h.log.Warn("feed hint dropped", slog.String("reason", "publish queue full"))
 	}
@@ -307,10 +366,13 @@ func (h *Hub) Resync() {
 	}
 	h.mu.Unlock()
 	for _, st := range all {
-		h.goRefresh(st)
+		h.wake(st, true, nil)
 	}
 }
 
+// wakeUser has userID's stream read the outbox, unless seq (when known)
+// is already in its window or its inbox (this instance's own commits,
+// whose hints come back on the bus).
 func (h *Hub) wakeUser(userID string, seq int64) {
 	h.mu.Lock()
 	st := h.streams[userID]
@@ -321,12 +383,15 @@ func (h *Hub) wakeUser(userID string, seq int64) {
 	if seq > 0 {
 		st.mu.Lock()
 		known := seq <= st.head
+		for i := range st.inbox {
+			known = known || seq <= int64(st.inbox[i].Cursor)
+		}
 		st.mu.Unlock()
 		if known {
 			return
 		}
 	}
-	h.goRefresh(st)
+	h.wake(st, true, nil)
 }
 
 // Subscribe starts a subscription to userID's feed. With after >= 0 it first
@@ -414,7 +479,7 @@ func (h *Hub) subscribe(ctx context.Context, userID string, after Cursor, emit e
 	st.subs[s] = struct{}{}
 	st.mu.Unlock()
 	h.active.Add(1)
-	h.wg.Add(2)
+	h.wg.Add(1)
 	h.mu.Unlock()
 	if h.opt.Observer != nil {
 		s.ended_ = h.opt.Observer.Subscribed(ctx)
@@ -424,10 +489,7 @@ func (h *Hub) subscribe(ctx context.Context, userID string, after Cursor, emit e
 	// Replay (or confirm it is caught up), then go live.
 	go h.catchUp(s)
 	// Catch events committed between the head query and registration.
-	go func() {
-		defer h.wg.Done()
-		h.refresh(st)
-	}()
+	h.wake(st, true, nil)
 	return s, nil
 }
 
@@ -697,42 +759,71 @@ func (h *Hub) fetch(ctx context.Context, userID string, after int64) ([]Event, e
 	return out, nil
 }
 
-func (h *Hub) goRefresh(st *stream) {
+// wake asks st's reader to read the outbox (read) and to take the
+// committed events evs, starting the reader when none runs. Requests made
+// while a reader runs coalesce: it looks again before giving up its role.
+func (h *Hub) wake(st *stream, read bool, evs []Event) {
+	st.mu.Lock()
+	st.pending = st.pending || read
+	st.inbox = append(st.inbox, evs...)
+	if st.fetching {
+		st.mu.Unlock()
+		return
+	}
+	st.fetching = true
+	st.mu.Unlock()
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
+		st.mu.Lock()
+		st.fetching = false
+		st.mu.Unlock()
 		return
 	}
 	h.wg.Add(1)
 	h.mu.Unlock()
 	go func() {
 		defer h.wg.Done()
-		h.refresh(st)
+		h.readLoop(st)
 	}()
 }
 
-// refresh reads the stream's new events into its window and hands them to
-// its live subscribers, without blocking: a subscriber whose buffer is full
-// gets a catch-up goroutine instead. Concurrent calls coalesce: one reader
-// runs at a time and reads again if it was asked to while reading.
-func (h *Hub) refresh(st *stream) {
-	st.mu.Lock()
-	if st.fetching {
-		st.pending = true
-		st.mu.Unlock()
-		return
-	}
-	st.fetching = true
-	st.mu.Unlock()
+// readLoop is the stream's one reader: it adds the stream's new events to
+// its window and hands them to its live subscribers, without blocking (a
+// subscriber whose buffer is full gets a catch-up goroutine instead). The
+// new events are the inbox's when they continue the window without a gap
+// and no read was asked for; otherwise they are read from the outbox
+// (the truth: it also fills any gap), and inbox events it did not reach
+// wait for the next round. It runs until nothing is left to do.
+func (h *Hub) readLoop(st *stream) {
 	for {
 		st.mu.Lock()
 		from := st.head
+		read := st.pending
 		st.pending = false
+		in := st.inbox
+		st.inbox = nil
 		st.mu.Unlock()
 
-		evs, err := h.fetch(h.ctx, st.userID, from)
+		in = after(in, from)
+		var evs, keep []Event
+		var err error
+		more := false
+		switch {
+		case !read && contiguous(in, from):
+			evs = in
+		case read || len(in) > 0:
+			evs, err = h.fetch(h.ctx, st.userID, from)
+			more = err == nil && len(evs) == h.opt.PageSize
+			reached := from
+			if len(evs) > 0 {
+				reached = int64(evs[len(evs)-1].Cursor)
+			}
+			keep = after(in, reached)
+		}
 
 		st.mu.Lock()
+		st.inbox = append(keep, st.inbox...)
 		n := len(st.ring)
 		for _, ev := range evs {
 			if int64(ev.Cursor) > st.head {
@@ -745,7 +836,6 @@ func (h *Hub) refresh(st *stream) {
 			st.base = int64(st.ring[over-1].Cursor)
 			st.ring = slices.Clone(st.ring[over:])
 		}
-		more := err == nil && len(evs) == h.opt.PageSize
 		var live []*Subscription
 		if len(fresh) > 0 {
 			live = make([]*Subscription, 0, len(st.subs))
@@ -765,15 +855,44 @@ func (h *Hub) refresh(st *stream) {
 		// The reader role is given up only after its events are pushed: a
 		// second reader pushing newer events meanwhile would hand them to a
 		// subscriber first, and the older ones would then be skipped as
-		// seen (TestThousandSubscribersEachGetEveryEvent caught that).
+		// seen (TestThousandSubscribersEachGetEveryEvent caught that). After
+		// a failed read the inbox waits for the next wake-up (a hint, or
+		// the poll, which finds the outbox ahead of the window).
 		st.mu.Lock()
-		if !more && (err != nil || !st.pending) {
+		if !more && (err != nil || (!st.pending && len(st.inbox) == 0)) {
 			st.fetching = false
 			st.mu.Unlock()
 			return
 		}
 		st.mu.Unlock()
 	}
+}
+
+// after returns evs's events after cursor from, sorted by cursor, without
+// duplicates.
+func after(evs []Event, from int64) []Event {
+	if len(evs) == 0 {
+		return nil
+	}
+	out := make([]Event, 0, len(evs))
+	for _, ev := range evs {
+		if int64(ev.Cursor) > from {
+			out = append(out, ev)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Event) int { return cmp.Compare(a.Cursor, b.Cursor) })
+	return slices.CompactFunc(out, func(a, b Event) bool { return a.Cursor == b.Cursor })
+}
+
+// contiguous reports whether evs (sorted, after from) are the cursors
+// from+1, from+2, … without a gap.
+func contiguous(evs []Event, from int64) bool {
+	for i, ev := range evs {
+		if int64(ev.Cursor) != from+int64(i)+1 {
+			return false
+		}
+	}
+	return true
 }
 
 // push hands a live subscriber the stream's new events without blocking.
@@ -803,7 +922,7 @@ func (h *Hub) push(s *Subscription, evs []Event) {
 				return
 			}
 			s.live, s.running = false, true
-			h.wg.Add(1) // refresh itself is counted, so Close is still waiting
+			h.wg.Add(1) // the reader itself is counted, so Close is still waiting
 			st.mu.Unlock()
 			go h.catchUp(s)
 			return
@@ -884,7 +1003,7 @@ func (h *Hub) poll() {
 			behind := r.Max > st.head
 			st.mu.Unlock()
 			if behind {
-				h.goRefresh(st)
+				h.wake(st, true, nil)
 			}
 		}
 	}

@@ -33,6 +33,22 @@ type Notifier interface {
 	Notify(userID string)
 }
 
+// EventNotifier is a Notifier that can also be given the committed feed
+// rows themselves. When the Recorder's Notifier is one, the feed rows that
+// the commit hook wrote (right before COMMIT: nothing in the transaction
+// can change or delete them afterwards, so they are exactly what
+// committed) are announced with NotifyEvents instead of Notify. Rows
+// written earlier (Flush, Batch.Flush: the transaction may still delete
+// them or roll back to a savepoint) are announced with Notify alone, and
+// the Notifier reads the outbox.
+type EventNotifier interface {
+	Notifier
+	// NotifyEvents says that userID's feed events evs (in cursor order,
+	// contiguous) have committed. It must not block, and must neither keep
+	// nor modify evs or their payloads after returning.
+	NotifyEvents(userID string, evs []*ent.FeedEvent)
+}
+
 // NotifierFunc adapts a function to Notifier.
 type NotifierFunc func(userID string)
 
@@ -169,7 +185,7 @@ func (r *Recorder) Flush(ctx context.Context, tx *ent.Tx) error {
 	if !ok {
 		return nil
 	}
-	return b.(*batch).flush(ctx, tx, r.now, r.Dialect)
+	return b.(*batch).flushAt(ctx, tx, r.now, r.Dialect, false)
 }
 
 // batch is one transaction's pending events, in the order they were
@@ -180,6 +196,8 @@ type batch struct {
 	items     []item
 	committed []Audit
 	users     map[string]struct{} // every user with events (notified after commit)
+	// atCommit holds the feed rows written by the commit hook, per user.
+	atCommit map[string][]*ent.FeedEvent
 }
 
 // item is an audit event with its feed announcement, or a feed event alone.
@@ -200,7 +218,7 @@ func (r *Recorder) batch(ctx context.Context, tx *ent.Tx) *batch {
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			if err := nb.flush(nb.ctx, tx, r.now, r.Dialect); err != nil {
+			if err := nb.flushAt(nb.ctx, tx, r.now, r.Dialect, true); err != nil {
 				r.pending.Delete(tx)
 				_ = tx.Rollback() // nothing partial: the caller's own Rollback then finds it done
 				return err
@@ -227,7 +245,9 @@ func (r *Recorder) batch(ctx context.Context, tx *ent.Tx) *batch {
 // the user's row takes the next audit and feed sequence numbers (and the
 // row lock) and returns the chain head, then the audit events, the new head
 // and the feed events are written in bulk.
-func (b *batch) flush(ctx context.Context, tx *ent.Tx, now func() time.Time, dia string) error {
+// atCommit says that the commit hook is writing them: nothing runs between
+// these statements and COMMIT, so the rows are kept for NotifyEvents.
+func (b *batch) flushAt(ctx context.Context, tx *ent.Tx, now func() time.Time, dia string, atCommit bool) error {
 	b.mu.Lock()
 	items := b.items
 	b.items = nil
@@ -250,6 +270,14 @@ func (b *batch) flush(ctx context.Context, tx *ent.Tx, now func() time.Time, dia
 		}
 		b.mu.Lock()
 		b.users[id] = struct{}{}
+		if atCommit {
+			if b.atCommit == nil {
+				b.atCommit = map[string][]*ent.FeedEvent{}
+			}
+			for _, it := range byUser[id] {
+				b.atCommit[id] = append(b.atCommit[id], it.feed)
+			}
+		}
 		b.mu.Unlock()
 	}
 	return nil
@@ -345,10 +373,15 @@ func chunks[T any](s []T) func(func([]T) bool) {
 // the audited decisions to Committed.
 func (b *batch) afterCommit(r *Recorder) {
 	b.mu.Lock()
-	users, committed := b.users, b.committed
+	users, committed, atCommit := b.users, b.committed, b.atCommit
 	b.mu.Unlock()
 	if r.Notifier != nil {
+		en, withEvents := r.Notifier.(EventNotifier)
 		for id := range users {
+			if evs := atCommit[id]; withEvents && len(evs) > 0 {
+				en.NotifyEvents(id, evs)
+				continue
+			}
 			r.Notifier.Notify(id)
 		}
 	}

@@ -329,6 +329,12 @@ const dateLayout = "2006-01-02"
 
 // computeAt computes the live (non-frozen) baseline as of asOf.
 func computeAt(vals []float64, from, asOf series.Day, opt Options) Baseline {
+	return computeWith(vals, from, asOf, opt, nil)
+}
+
+// computeWith is computeAt, with the counts, median and MAD taken from r
+// when it is not nil (the same values, kept up to date as r slides).
+func computeWith(vals []float64, from, asOf series.Day, opt Options, r *Rolling) Baseline {
 	end := series.DaysBetween(from, asOf)
 	b := Baseline{
 		AsOf:        asOf,
@@ -337,6 +343,9 @@ func computeAt(vals []float64, from, asOf series.Day, opt Options) Baseline {
 		LnTransform: opt.LnTransform,
 	}
 	count := func(lo, hi int) int {
+		if r != nil {
+			return r.count(lo, hi)
+		}
 		lo, hi = max(lo, 0), min(hi, len(vals)-1)
 		n := 0
 		for i := lo; i <= hi; i++ {
@@ -364,13 +373,28 @@ func computeAt(vals []float64, from, asOf series.Day, opt Options) Baseline {
 	b.State = StateReady
 	b.Reason = fmt.Sprintf("ready: %d valid days in the last %d", b.ValidDays, opt.LongWindowDays)
 
-	xs := make([]float64, 0, b.ValidDays)
+	var xs []float64
+	if r != nil {
+		xs = r.xs[:0]
+	} else {
+		xs = make([]float64, 0, b.ValidDays)
+	}
 	for i := max(end-opt.LongWindowDays+1, 0); i <= min(end, len(vals)-1); i++ {
 		if opt.Valid(vals[i]) {
 			xs = append(xs, opt.ToAnalysis(vals[i]))
 		}
 	}
-	b.Analysis = robustStats(xs, opt)
+	if r != nil {
+		r.xs = xs
+		r.slide(end-opt.LongWindowDays+1, end)
+		if med, mad, ok := r.win.MedianMAD(); ok {
+			b.Analysis = statsOf(xs, med, mad, opt)
+		} else {
+			b.Analysis = robustStats(xs, opt)
+		}
+	} else {
+		b.Analysis = robustStats(xs, opt)
+	}
 	b.Median = opt.FromAnalysis(b.Analysis.Median)
 	b.BandLow = opt.FromAnalysis(b.Analysis.BandLow)
 	b.BandHigh = opt.FromAnalysis(b.Analysis.BandHigh)
@@ -381,10 +405,15 @@ func computeAt(vals []float64, from, asOf series.Day, opt Options) Baseline {
 // robustStats computes Stats of the non-empty analysis-space values xs (in
 // day order).
 func robustStats(xs []float64, opt Options) Stats {
-	st := Stats{EWMA: EWMA(xs, opt.ShortAlpha)}
 	buf := make([]float64, len(xs))
 	copy(buf, xs)
-	st.Median, st.MAD = medianMAD(buf)
+	med, mad := medianMAD(buf)
+	return statsOf(xs, med, mad, opt)
+}
+
+// statsOf completes Stats of xs (in day order) from their median and MAD.
+func statsOf(xs []float64, med, mad float64, opt Options) Stats {
+	st := Stats{EWMA: EWMA(xs, opt.ShortAlpha), Median: med, MAD: mad}
 	st.ScaledMAD = MADScale * st.MAD
 	floor := scaleFloor(st.Median, opt)
 	if st.MAD > 0 {

@@ -57,7 +57,8 @@ type analysis struct {
 	wday    []float64
 	ya      []float64
 	adj     []float64
-	horizon int // first index findings are computed for
+	roll    *baseline.Rolling // adj's scoring baselines, day after day
+	horizon int               // first index findings are computed for
 	gaps    []idxSpan
 	sources []sourceDense
 	scored  []scoredDay
@@ -186,14 +187,26 @@ func missingRuns(vals []float64, minLen int) []idxSpan {
 
 // baselineAt returns the scoring baseline (of the weekday-adjusted values)
 // as of the end of day index k; see baselineOf.
-func (a *analysis) baselineAt(k int) baseline.Baseline { return a.baselineOf(a.adj, k) }
+func (a *analysis) baselineAt(k int) baseline.Baseline {
+	if a.roll == nil {
+		a.roll = baseline.NewRolling(a.adj, a.from, a.bopt)
+	}
+	return a.baselineOf(a.adj, k, a.roll)
+}
 
 // baselineOf returns the baseline of vals as of the end of day index k. While the live baseline is INSUFFICIENT within
 // ValidLookbackDays after a data gap, it returns the baseline frozen before
 // that gap when that one was READY (bridging the gap).
-func (a *analysis) baselineOf(vals []float64, k int) baseline.Baseline {
+// roll, when not nil, is vals's Rolling (the same live baseline, kept up
+// to date as k moves forward).
+func (a *analysis) baselineOf(vals []float64, k int, roll *baseline.Rolling) baseline.Baseline {
 	d := a.day(k)
-	live := baseline.ComputeDense(vals, a.from, d, nil, a.bopt)
+	var live baseline.Baseline
+	if roll != nil {
+		live = roll.At(d)
+	} else {
+		live = baseline.ComputeDense(vals, a.from, d, nil, a.bopt)
+	}
 	if live.State != baseline.StateInsufficient {
 		return live
 	}
@@ -311,7 +324,7 @@ func (a *analysis) run() Result {
 	if a.disc != nil {
 		res.Baseline = baseline.ComputeDense(a.vals, a.from, a.asOf, a.disc, a.bopt)
 	} else {
-		res.Baseline = a.baselineOf(a.vals, a.n-1)
+		res.Baseline = a.baselineOf(a.vals, a.n-1, nil)
 	}
 	recentConflicts := conflictsSince(conflicts, a.conflict, a.n-a.opt.RecentDays)
 	res.State, res.StateReason = a.state(res, recentConflicts)
@@ -671,7 +684,7 @@ func (a *analysis) gapFindings() []Finding {
 			continue
 		}
 		var med float64
-		if b := a.baselineOf(a.vals, g.from-1); b.Usable() {
+		if b := a.baselineOf(a.vals, g.from-1, nil); b.Usable() {
 			med = b.Median
 		}
 		f := Finding{

@@ -49,19 +49,41 @@ func weekdayEffects(y []float64, firstWeekday int, opt Options) []float64 {
 	}
 	w := opt.WeekdayWindowDays
 	buf := make([]float64, 0, w)
+	// win holds the deviations of days lo..hi, slid one day at a time
+	// (both ends only move forward), for their MAD.
+	var win baseline.SortedWindow
+	wlo, whi := 0, -1
 	for i := range n {
 		hi := i - weekdayHalfWidth - 1 // last day whose moving window ends before i
 		lo := max(0, i-w)
-		buf = buf[:0]
-		for j := lo; j <= hi; j++ {
-			if !math.IsNaN(dev[j]) {
-				buf = append(buf, dev[j])
+		if lo > hi || lo > whi { // no overlap with what it holds: start over at lo
+			win.Reset()
+			wlo, whi = lo, lo-1
+		}
+		for ; wlo < lo; wlo++ {
+			if x := dev[wlo]; !math.IsNaN(x) {
+				win.Remove(x)
 			}
 		}
-		if len(buf) < 7*opt.WeekdayMinPerDay {
+		for ; whi < hi; whi++ {
+			if x := dev[whi+1]; !math.IsNaN(x) {
+				win.Add(x)
+			}
+		}
+		if win.Len() < 7*opt.WeekdayMinPerDay {
 			continue
 		}
-		sd := baseline.MADScale * baseline.MAD(buf)
+		_, mad, exact := win.MedianMAD()
+		if !exact { // a −0 deviation: the MAD of the days in order, as it always was
+			buf = buf[:0]
+			for j := lo; j <= hi; j++ {
+				if !math.IsNaN(dev[j]) {
+					buf = append(buf, dev[j])
+				}
+			}
+			mad = baseline.MAD(buf)
+		}
+		sd := baseline.MADScale * mad
 		clip := opt.WeekdayClipSigmas * sd
 		var sum [7]float64
 		var cnt [7]int
