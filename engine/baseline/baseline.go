@@ -116,7 +116,8 @@ func DefaultOptions() Options {
 
 // Validate reports an *engine.Error with code EINVALID when a field is
 // negative or NaN, ShortAlpha is above 1, or MinValidDays exceeds
-// ValidLookbackDays (after defaults). Zero fields are valid (they mean the
+// ValidLookbackDays or ValidLookbackDays exceeds LongWindowDays (after
+// defaults). Zero fields are valid (they mean the
 // default).
 func (o Options) Validate() error {
 	bad := func(field string, v any) error {
@@ -144,6 +145,9 @@ func (o Options) Validate() error {
 	minValid, lookback := cmp.Or(o.MinValidDays, d.MinValidDays), cmp.Or(o.ValidLookbackDays, d.ValidLookbackDays)
 	if minValid > lookback {
 		return bad("MinValidDays", fmt.Sprintf("%d > ValidLookbackDays %d", minValid, lookback))
+	}
+	if long := cmp.Or(o.LongWindowDays, d.LongWindowDays); long < lookback {
+		return bad("LongWindowDays", fmt.Sprintf("%d < ValidLookbackDays %d", long, lookback))
 	}
 	return nil
 }
@@ -368,6 +372,12 @@ func computeWith(vals []float64, from, asOf series.Day, opt Options, r *Rolling)
 		b.State = StateInsufficient
 		b.Reason = fmt.Sprintf("insufficient data: %d of the last %d days are valid, %d needed",
 			b.ValidDaysLookback, opt.ValidLookbackDays, opt.MinValidDays)
+		return b
+	case b.ValidDays == 0:
+		// Only reachable with a long window shorter than the lookback
+		// (Validate refuses it; Compute does not require Validate).
+		b.State = StateInsufficient
+		b.Reason = fmt.Sprintf("insufficient data: no valid day in the last %d", opt.LongWindowDays)
 		return b
 	}
 	b.State = StateReady

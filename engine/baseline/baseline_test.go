@@ -284,6 +284,7 @@ func TestOptionsValidate(t *testing.T) {
 		{BandMADs: -2},
 		{MinValidDays: 30},
 		{RelScaleFloor: -0.1},
+		{LongWindowDays: 5},
 	}
 	for _, o := range bad {
 		err := o.Validate()
@@ -292,6 +293,26 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	require.Equal(t, DefaultOptions(), Options{}.WithDefaults())
 	require.InDelta(t, DefaultOptions().ShortAlpha, Options{ShortAlpha: 7}.WithDefaults().ShortAlpha, 0)
+}
+
+// A long window shorter than the lookback can be empty while the lookback
+// has enough valid days: Validate refuses such options, and ComputeDense,
+// which does not require Validate, reports insufficient data instead of
+// taking the median of nothing.
+func TestEmptyLongWindowIsInsufficient(t *testing.T) {
+	t.Parallel()
+	vals := make([]float64, 40)
+	for i := range vals {
+		vals[i] = float64(50 + i%7)
+	}
+	for i := 30; i < 40; i++ {
+		vals[i] = math.NaN()
+	}
+	opt := Options{LongWindowDays: 5, ValidLookbackDays: 28}
+	require.Error(t, opt.Validate())
+	b := ComputeDense(vals, day(0), day(39), nil, opt)
+	require.Equal(t, StateInsufficient, b.State)
+	require.Zero(t, b.ValidDays)
 }
 
 func TestComputeProperties(t *testing.T) {
