@@ -106,5 +106,8 @@ func TestEnvelopeCheckDoesNotAllocate(t *testing.T) {
 	b.WriteString(`]}}`)
 	body := []byte(b.String())
 	require.NoError(t, limits.CheckEnvelope(body))
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
 	require.LessOrEqual(t, testing.AllocsPerRun(5, func() { _ = limits.CheckEnvelope(body) }), 2.0)
 }
