@@ -434,18 +434,7 @@ func (p *jsonScan) end() bool {
 // object walks an object, calling member with each raw key (without
 // quotes; a key with an escape stops the walk) and its value's span.
 func (p *jsonScan) object(member func(key []byte, start, end int) bool) bool {
-	p.space()
-	if p.i >= len(p.b) || p.b[p.i] != '{' {
-		return false
-	}
-	p.i++
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
-		return true
-	}
-	for {
-		p.space()
+	return p.sequence('{', '}', func() bool {
 		ks := p.i
 		if !p.str() {
 			return false
@@ -461,41 +450,34 @@ func (p *jsonScan) object(member func(key []byte, start, end int) bool) bool {
 		p.i++
 		p.space()
 		vs := p.i
-		if !p.value() || !member(key, vs, p.i) {
-			return false
-		}
-		p.space()
-		if p.i >= len(p.b) {
-			return false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return true
-		default:
-			return false
-		}
-	}
+		return p.value() && member(key, vs, p.i)
+	})
 }
 
 // array walks an array, calling elem with each element's span.
 func (p *jsonScan) array(elem func(start, end int) bool) bool {
+	return p.sequence('[', ']', func() bool {
+		vs := p.i
+		return p.value() && elem(vs, p.i)
+	})
+}
+
+// sequence walks open item (, item)* close, with whitespace around each
+// token; item starts at a non-space byte and consumes one entry.
+func (p *jsonScan) sequence(open, closing byte, item func() bool) bool {
 	p.space()
-	if p.i >= len(p.b) || p.b[p.i] != '[' {
+	if p.i >= len(p.b) || p.b[p.i] != open {
 		return false
 	}
 	p.i++
 	p.space()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
+	if p.i < len(p.b) && p.b[p.i] == closing {
 		p.i++
 		return true
 	}
 	for {
 		p.space()
-		vs := p.i
-		if !p.value() || !elem(vs, p.i) {
+		if !item() {
 			return false
 		}
 		p.space()
@@ -505,7 +487,7 @@ func (p *jsonScan) array(elem func(start, end int) bool) bool {
 		switch p.b[p.i] {
 		case ',':
 			p.i++
-		case ']':
+		case closing:
 			p.i++
 			return true
 		default:
