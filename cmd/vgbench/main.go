@@ -132,6 +132,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	defer func() { _ = e.bare.Close() }()
+	// The same pool as Vitalgraph's (server.OpenPostgres): database/sql keeps
+	// only 2 idle connections by default, which under 16–64 concurrent
+	// requests opens a PostgreSQL backend per request and made the bare
+	// baseline several times slower than a bare server is.
+	e.bare.SetMaxOpenConns(32)
+	e.bare.SetMaxIdleConns(16)
 	if err := setupBare(ctx, e.bare); err != nil {
 		return err
 	}
