@@ -76,8 +76,10 @@ func BenchmarkLoopFirstRunPostgres(b *testing.B) {
 					v += 4 * m.step
 				}
 				v = math.Min(math.Max(v, m.lo), m.hi)
-				samples = append(samples, metrics.Sample{Metric: m.key, Value: math.Round(v*10) / 10, Unit: m.unit,
-					ObservedAt: day.Add(7 * time.Hour), LocalDay: day.Format(time.DateOnly), Source: "api"})
+				samples = append(samples, metrics.Sample{
+					Metric: m.key, Value: math.Round(v*10) / 10, Unit: m.unit,
+					ObservedAt: day.Add(7 * time.Hour), LocalDay: day.Format(time.DateOnly), Source: "api",
+				})
 			}
 		}
 		for i := 0; i < len(samples); i += 1000 {

@@ -48,12 +48,16 @@ func TestReadObservationsPostgresEqualsEnt(t *testing.T) {
 			// 1–3 readings a day at distinct hours: the last one of a day
 			// wins in series.Normalize, so the order within a day matters.
 			for _, h := range r.Perm(12)[:1+r.IntN(3)] {
-				samples = append(samples, metrics.Sample{Metric: "resting_hr", Value: 45 + float64(r.IntN(300))/10, Unit: "bpm",
-					ObservedAt: day.Add(time.Duration(h+6) * time.Hour), LocalDay: day.Format(time.DateOnly), Source: src})
+				samples = append(samples, metrics.Sample{
+					Metric: "resting_hr", Value: 45 + float64(r.IntN(300))/10, Unit: "bpm",
+					ObservedAt: day.Add(time.Duration(h+6) * time.Hour), LocalDay: day.Format(time.DateOnly), Source: src,
+				})
 			}
 		}
-		samples = append(samples, metrics.Sample{Metric: "steps", Value: float64(5000 + r.IntN(5000)), Unit: "count",
-			ObservedAt: day.Add(20 * time.Hour), LocalDay: day.Format(time.DateOnly), Source: "oura"})
+		samples = append(samples, metrics.Sample{
+			Metric: "steps", Value: float64(5000 + r.IntN(5000)), Unit: "count",
+			ObservedAt: day.Add(20 * time.Hour), LocalDay: day.Format(time.DateOnly), Source: "oura",
+		})
 	}
 	r.Shuffle(len(samples), func(i, j int) { samples[i], samples[j] = samples[j], samples[i] })
 	for i := 0; i < len(samples); i += 200 {
