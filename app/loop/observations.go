@@ -91,6 +91,7 @@ func readObservationsPostgres(ctx context.Context, tx *ent.Tx, userID string, fr
 	}
 	defer func() { _ = rows.Close() }()
 	type key struct{ metric, source string }
+	days := max(series.DaysBetween(from, asOf)+1, 0)
 	var (
 		metric, source, localDay string
 		at                       int64
@@ -113,6 +114,7 @@ func readObservationsPostgres(ctx context.Context, tx *ent.Tx, userID string, fr
 		ps, seen := points[k]
 		if !seen {
 			order = append(order, k)
+			ps = make([]timedPoint, 0, days) // one reading a day: no regrowth
 		}
 		points[k] = append(ps, timedPoint{p: series.Point{Day: day, Value: value}, at: at})
 	}
