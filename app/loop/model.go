@@ -30,7 +30,6 @@ import (
 	entbaseline "github.com/vitalgraph/vitalgraph/ent/baseline"
 	"github.com/vitalgraph/vitalgraph/ent/feedevent"
 	entinsight "github.com/vitalgraph/vitalgraph/ent/insight"
-	"github.com/vitalgraph/vitalgraph/ent/observation"
 	"github.com/vitalgraph/vitalgraph/ent/predicate"
 	"github.com/vitalgraph/vitalgraph/ent/providerconnection"
 )
@@ -142,44 +141,11 @@ func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time
 	// Findings reach back HistoryDays and their baselines another long
 	// window: older observations cannot change the result, so they are not read.
 	from := series.AddDays(asOf, -(opt.HistoryDays + opt.Baseline.LongWindowDays + 1))
-	obs, err := tx.Observation.Query().
-		Where(observation.UserID(userID), observation.Missing(false), observation.ValueNotNil(),
-			observation.LocalDayGTE(from.Format(time.DateOnly))).
-		Order(ent.Asc(observation.FieldLocalDay), ent.Asc(observation.FieldObservedAt)).
-		Select(observation.FieldMetric, observation.FieldSource, observation.FieldLocalDay, observation.FieldValue).
-		All(ctx)
+	bySource, failed, err := r.readObservations(ctx, tx, userID, from, asOf)
 	if err != nil {
-		return sum, run, fmt.Errorf("loading observations: %w", err)
-	}
-	bySource := map[string]map[string]series.Series{}
-	failed := map[string]error{}
-	for _, o := range obs {
-		day, err := series.ParseDay(o.LocalDay)
-		if err != nil {
-			failed[o.Metric] = engine.Errorf(engine.EINTERNAL, "observation %s has an unreadable local day %q", o.ID, o.LocalDay)
-			continue
-		}
-		if day.After(asOf) {
-			continue
-		}
-		if bySource[o.Metric] == nil {
-			bySource[o.Metric] = map[string]series.Series{}
-		}
-		bySource[o.Metric][o.Source] = append(bySource[o.Metric][o.Source], series.Point{Day: day, Value: *o.Value})
+		return sum, run, err
 	}
 	disconnected, err := disconnectedSince(ctx, tx, userID, loc)
-	if err != nil {
-		return sum, run, err
-	}
-	createdToday, err := r.createdToday(ctx, tx, userID, loc)
-	if err != nil {
-		return sum, run, err
-	}
-	existing, err := loadRecords(ctx, tx, userID, recordsSince(asOf, opt))
-	if err != nil {
-		return sum, run, err
-	}
-	prev, err := latestBaselines(ctx, tx, userID)
 	if err != nil {
 		return sum, run, err
 	}
@@ -213,7 +179,14 @@ func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time
 		run.results = append(run.results, insight.MetricResult{Metric: m})
 		inputs = append(inputs, in)
 	}
-	sum.Detected = r.detectAll(userID, run.results, inputs, opt)
+	// The detectors run on the other cores while this goroutine reads
+	// what the decisions need; it then joins them.
+	wait := r.startDetect(userID, run.results, inputs, opt)
+	createdToday, existing, prev, err := r.readRecords(ctx, tx, userID, loc, asOf, opt)
+	sum.Detected = wait()
+	if err != nil {
+		return sum, run, err
+	}
 	plan := insight.Decide(run.results, existing)
 	byMetric := map[string][]insight.Action{}
 	for _, a := range plan.Actions {
@@ -264,11 +237,34 @@ func (r *Runner) model(ctx context.Context, tx *ent.Tx, userID string, loc *time
 	return sum, run, nil
 }
 
-// detectAll runs the detectors of every metric whose input changed since
-// the last run (pure and independent of each other) on up to GOMAXPROCS
-// cores: results[i].Result = detect.Run(inputs[i], opt). It returns how
-// many ran.
-func (r *Runner) detectAll(userID string, results []insight.MetricResult, inputs []detect.Input, opt detect.Options) int {
+// readRecords reads what the evening's decisions need besides the
+// detectors' results: the insights created today (the daily guardrail),
+// the stored insights the findings can match and each metric's newest
+// baseline.
+func (r *Runner) readRecords(ctx context.Context, tx *ent.Tx, userID string, loc *time.Location, asOf series.Day, opt detect.Options) (int, []insight.Record, map[string]*ent.Baseline, error) {
+	createdToday, err := r.createdToday(ctx, tx, userID, loc)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	existing, err := loadRecords(ctx, tx, userID, recordsSince(asOf, opt))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	prev, err := latestBaselines(ctx, tx, userID)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return createdToday, existing, prev, nil
+}
+
+// startDetect starts the detectors of every metric whose input changed
+// since the last run (pure and independent of each other) on up to
+// GOMAXPROCS−1 other goroutines: results[i].Result = detect.Run(inputs[i],
+// opt). The returned wait joins them in the caller's goroutine (which then
+// takes its share of the metrics), waits for all, re-raises a detector's
+// panic there and returns how many ran. It must be called exactly once,
+// before results is read.
+func (r *Runner) startDetect(userID string, results []insight.MetricResult, inputs []detect.Input, opt detect.Options) (wait func() int) {
 	var todo []int
 	digests := make([][sha256.Size]byte, len(inputs))
 	for i, in := range inputs {
@@ -299,15 +295,17 @@ func (r *Runner) detectAll(userID string, results []insight.MetricResult, inputs
 	for range min(runtime.GOMAXPROCS(0), len(todo)) - 1 {
 		wg.Go(work)
 	}
-	work()
-	wg.Wait()
-	if panicked != nil {
-		panic(panicked) // in the caller's goroutine, where the request's recovery handles it, as before
+	return func() int {
+		work()
+		wg.Wait()
+		if panicked != nil {
+			panic(panicked) // in the caller's goroutine, where the request's recovery handles it, as before
+		}
+		for _, i := range todo {
+			r.cache.put(userID+"\x00"+inputs[i].Metric, digests[i], results[i].Result)
+		}
+		return len(todo)
 	}
-	for _, i := range todo {
-		r.cache.put(userID+"\x00"+inputs[i].Metric, digests[i], results[i].Result)
-	}
-	return len(todo)
 }
 
 // recordsSince is the first start day of the stored insights an evening's
@@ -481,6 +479,10 @@ func loadRecords(ctx context.Context, tx *ent.Tx, userID string, since series.Da
 		Where(entinsight.UserID(userID), entinsight.StartDayGTE(since.Format(time.DateOnly)),
 			entinsight.KindIn(entinsight.KindANOMALY, entinsight.KindCHANGE, entinsight.KindTREND, entinsight.KindDATA_GAP)).
 		Order(ent.Asc(entinsight.FieldCreatedAt)).
+		// What a record holds: not the texts and details (JSON to decode).
+		Select(entinsight.FieldDedupeKey, entinsight.FieldKind, entinsight.FieldMetric, entinsight.FieldDirection,
+			entinsight.FieldStartDay, entinsight.FieldEndDay, entinsight.FieldStatus, entinsight.FieldEvidenceGrade,
+			entinsight.FieldConfidence).
 		All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading insights: %w", err)

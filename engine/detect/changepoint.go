@@ -52,10 +52,16 @@ func MeanChangepoints(y []float64, minSeg int, penalty float64) []int {
 		s1[i+1] = s1[i] + c
 		s2[i+1] = s2[i] + c*c
 	}
+	// logLen[l] = ln(l) for every segment length: the O(n²) scan below
+	// would otherwise take a logarithm per pair.
+	logLen := make([]float64, n+1)
+	for l := 1; l <= n; l++ {
+		logLen[l] = math.Log(float64(l))
+	}
 	cost := func(s, t int) float64 {
 		l := float64(t - s)
 		d := s1[t] - s1[s]
-		return s2[t] - s2[s] - d*d/l + math.Log(l)
+		return s2[t] - s2[s] - d*d/l + logLen[t-s]
 	}
 	f := make([]float64, n+1)
 	last := make([]int, n+1)
@@ -64,10 +70,8 @@ func MeanChangepoints(y []float64, minSeg int, penalty float64) []int {
 	}
 	f[0] = -penalty
 	for t := minSeg; t <= n; t++ {
-		for s := 0; s <= t-minSeg; s++ {
-			if s != 0 && s < minSeg {
-				continue
-			}
+		// s = 0, then s ≥ minSeg (a first segment shorter than minSeg is not allowed).
+		for s := 0; s <= t-minSeg; s = max(s+1, minSeg) {
 			if math.IsInf(f[s], 1) {
 				continue
 			}
