@@ -158,7 +158,10 @@ func (resolverErrorMarker) ExtensionName() string                   { return "Re
 func (resolverErrorMarker) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext makes markResolverErrors the outermost field
-// middleware (what any other field interceptor sees is unchanged).
+// middleware. There is no other field interceptor today; one added with
+// srv.AroundFields would run inside it (after the argument fixes, before
+// errors are marked), where AroundFields(markResolverErrors) registered
+// last had it innermost.
 func (resolverErrorMarker) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	inner := oc.ResolverMiddleware
 	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
