@@ -143,16 +143,45 @@ type resolverError struct{ err error }
 func (e resolverError) Error() string { return e.err.Error() }
 func (e resolverError) Unwrap() error { return e.err }
 
+// resolverErrorMarker wraps every operation's field middleware in
+// markResolverErrors once per operation. srv.AroundFields(markResolverErrors)
+// did the same through gqlgen's extension chain, which allocates a closure
+// for every resolved field (50 insights × 11 fields = 550 per page).
+type resolverErrorMarker struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = resolverErrorMarker{}
+
+func (resolverErrorMarker) ExtensionName() string                   { return "ResolverErrorMarker" }
+func (resolverErrorMarker) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext makes markResolverErrors the outermost field
+// middleware. There is no other field interceptor today; one added with
+// srv.AroundFields would run inside it (after the argument fixes, before
+// errors are marked), where AroundFields(markResolverErrors) registered
+// last had it innermost.
+func (resolverErrorMarker) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	inner := oc.ResolverMiddleware
+	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
+		return markResolverErrors(ctx, next, inner)
+	}
+	return nil
+}
+
 // markResolverErrors is the field middleware that marks resolver errors. It
 // also applies the empty-list semantics of where filters (emptyInMeansNone).
-func markResolverErrors(ctx context.Context, next graphql.Resolver) (any, error) {
+// inner is the field middleware it wraps (gqlgen's pass-through when no
+// other field interceptor is installed).
+func markResolverErrors(ctx context.Context, next graphql.Resolver, inner graphql.FieldMiddleware) (any, error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.IsResolver {
 		useTypedIngestInput(ctx, fc) // a typed ingestObservations request (ingestpost.go)
 		for _, v := range fc.Args {
 			emptyInMeansNone(v)
 		}
 	}
-	res, err := next(ctx)
+	res, err := inner(ctx, next)
 	if err != nil {
 		var gqlErr *gqlerror.Error
 		var ee *engine.Error

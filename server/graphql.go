@@ -90,7 +90,7 @@ func newGraphQLHandler(a *App) *handler.Server {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(r.WithLoaders(ctx))
 	})
-	srv.AroundFields(markResolverErrors)
+	srv.Use(resolverErrorMarker{}) // markResolverErrors on every field (errors.go)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverFunc(a.Log))
 	return srv
