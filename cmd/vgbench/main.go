@@ -27,6 +27,7 @@ import (
 
 	_ "github.com/lib/pq" // PostgreSQL driver for the bare baselines
 
+	"github.com/vitalgraph/vitalgraph/internal/benchdata"
 	"github.com/vitalgraph/vitalgraph/server"
 )
 
@@ -150,7 +151,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	var t table
 	fmt.Fprintf(out, "vgbench: %d round(s), %s per load run, %d days × %d metrics for the loop; Vitalgraph %s, bare %s\n\n",
-		o.rounds, o.dur, o.days, len(loopMetrics), e.vgURL, e.bareURL)
+		o.rounds, o.dur, o.days, len(benchdata.Metrics), e.vgURL, e.bareURL)
 	if o.cpuprof != "" {
 		f, err := os.Create(o.cpuprof)
 		if err != nil {

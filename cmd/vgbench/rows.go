@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/vitalgraph/vitalgraph/internal/benchdata"
 	"github.com/vitalgraph/vitalgraph/server/limits"
 )
 
@@ -168,47 +168,16 @@ func gql(ctx context.Context, url, token, query string, vars map[string]any, out
 
 // ---- the loop rows (they also make the insights the read rows read) ----
 
-type metricGen struct {
-	key, unit      string
-	mean, sd, step float64
-	lo, hi         float64 // generated values are clamped into [lo, hi], inside the metric's ranges
-}
-
-var loopMetrics = []metricGen{
-	{"resting_hr", "bpm", 55, 2.5, 4, 40, 90},
-	{"hrv_rmssd", "ms", 60, 8, -12, 15, 150},
-	{"sleep_duration", "min", 450, 30, -60, 200, 700},
-	{"sleep_efficiency", "percent", 88, 3, -6, 50, 100},
-	{"recovery_score", "score", 65, 12, -20, 1, 100},
-	{"readiness_score", "score", 70, 7, -12, 1, 100},
-	{"strain", "score", 10, 2, 3, 0, 21},
-	{"steps", "count", 8000, 2000, -3000, 0, 40000},
-	{"respiratory_rate", "breaths/min", 15, 0.5, 1.2, 10, 25},
-	{"skin_temp_deviation", "celsius", 0.1, 0.2, 0.6, -2, 2},
-}
-
-// userYear is days × the loop metrics ending yesterday, with a step in the
-// last fifth and a few outliers so the detectors find something.
+// userYear is benchdata's user-year ending yesterday, as the variables of
+// ingestObservations.
 func userYear(days int, seed uint64) []map[string]any {
-	r := rand.New(rand.NewPCG(seed, 7)) //nolint:gosec // synthetic, reproducible benchmark data: nothing secret
-	end := time.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
-	var out []map[string]any
-	for _, m := range loopMetrics {
-		for d := range days {
-			day := end.AddDate(0, 0, d-days+1)
-			v := m.mean + m.sd*r.NormFloat64()
-			if d > days*4/5 {
-				v += m.step
-			}
-			if d%97 == 50 {
-				v += 4 * m.step
-			}
-			v = math.Min(math.Max(v, m.lo), m.hi)
-			out = append(out, map[string]any{
-				"metric": m.key, "value": math.Round(v*10) / 10, "unit": m.unit,
-				"observedAt": day.Add(7 * time.Hour).Format(time.RFC3339), "localDay": day.Format("2006-01-02"),
-				"utcOffsetSeconds": 0, "source": "api",
-			})
+	samples := benchdata.UserYear(days, seed, time.Now().UTC().Add(-24*time.Hour))
+	out := make([]map[string]any, len(samples))
+	for i, s := range samples {
+		out[i] = map[string]any{
+			"metric": s.Metric, "value": s.Value, "unit": s.Unit,
+			"observedAt": s.ObservedAt.Format(time.RFC3339), "localDay": s.LocalDay,
+			"utcOffsetSeconds": 0, "source": s.Source,
 		}
 	}
 	return out
@@ -261,7 +230,7 @@ func loopRows(ctx context.Context, e *env, t *table) error {
 		}
 		rerun = append(rerun, float64(time.Since(start).Microseconds())/1000)
 	}
-	t.add(fmt.Sprintf("runLoop, %d days × %d metrics, first run (%d insights)", e.o.days, len(loopMetrics), created),
+	t.add(fmt.Sprintf("runLoop, %d days × %d metrics, first run (%d insights)", e.o.days, len(benchdata.Metrics), created),
 		fmt.Sprintf("%.0f ms%s", median(first), spread(first, "%.0f")), "—", "—", "≤ 50 ms")
 	t.add("runLoop rerun, no new data", fmt.Sprintf("%.0f ms%s", median(rerun), spread(rerun, "%.0f")), "—", "—", "≤ 10 ms")
 	return nil
