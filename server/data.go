@@ -32,6 +32,11 @@ func (a *App) setupDataRights() error {
 		CloseSubscriptions: func(userID string) {
 			a.Feed.CloseUser(userID, engine.Errorf(engine.EUNAUTHORIZED, "the account was deleted"))
 		},
+		ForgetDerived: func(userID string) {
+			if a.Loop != nil {
+				a.Loop.Forget(userID)
+			}
+		},
 	}
 	return nil
 }

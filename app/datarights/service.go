@@ -39,8 +39,12 @@ type Service struct {
 	// CloseSubscriptions ends the live-feed subscriptions of a user (the
 	// feed Hub's CloseUser); may be nil.
 	CloseSubscriptions func(userID string)
-	Log                *slog.Logger
-	Now                func() time.Time
+	// ForgetDerived drops what the process keeps in memory that was derived
+	// from a user's data (the loop's detector results); may be nil. Called
+	// after an erasure commits.
+	ForgetDerived func(userID string)
+	Log           *slog.Logger
+	Now           func() time.Time
 
 	wg sync.WaitGroup
 }
@@ -176,6 +180,9 @@ func (s *Service) DeleteAccount(ctx context.Context, userID, password, reason st
 	}
 	if s.CloseSubscriptions != nil {
 		s.CloseSubscriptions(target)
+	}
+	if s.ForgetDerived != nil {
+		s.ForgetDerived(target)
 	}
 	if s.Log != nil {
 		s.Log.InfoContext(ctx, "account deleted", slog.String("user", target), slog.String("by", by))

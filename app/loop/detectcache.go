@@ -7,6 +7,7 @@ import (
 	"hash"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/vitalgraph/vitalgraph/engine/detect"
@@ -51,6 +52,37 @@ func (c *detectCache) put(key string, digest [sha256.Size]byte, res detect.Resul
 	}
 	c.entries[key] = cachedResult{digest: digest, res: res}
 }
+
+// forget drops every result kept for userID.
+func (c *detectCache) forget(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prefix := userID + "\x00"
+	for k := range c.entries {
+		if strings.HasPrefix(k, prefix) {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// held counts the results kept for userID.
+func (c *detectCache) held(userID string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	prefix := userID + "\x00"
+	for k := range c.entries {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// Forget drops the detector results the runner keeps in memory for userID
+// (derived from their health data): the account erasure calls it after its
+// commit, so nothing of an erased user outlives the erasure in this process.
+func (r *Runner) Forget(userID string) { r.cache.forget(userID) }
 
 // inputDigest is a digest of everything detect.Run reads.
 func inputDigest(in detect.Input, opt detect.Options) [sha256.Size]byte {

@@ -11,3 +11,6 @@ import (
 func (r *Runner) ReadObservations(ctx context.Context, tx *ent.Tx, userID string, from, asOf series.Day) (map[string]map[string]series.Series, map[string]error, error) {
 	return r.readObservations(ctx, tx, userID, from, asOf)
 }
+
+// CachedResults counts the detector results the runner keeps for userID.
+func (r *Runner) CachedResults(userID string) int { return r.cache.held(userID) }
