@@ -69,8 +69,8 @@ func withPrior(f arFit, prior func(rho float64) float64) arFit {
 }
 
 func TestCalibrationFrontier(t *testing.T) {
-	if raceEnabled {
-		t.Skip("simulation: run without the race detector")
+	if raceEnabled || testing.Short() {
+		t.Skip("simulation: run without the race detector and -short")
 	}
 	runs := calibrationRuns(t)
 	if runs < 20000 {
