@@ -21,6 +21,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/vitalgraph/vitalgraph/engine"
 	"github.com/vitalgraph/vitalgraph/engine/series"
@@ -381,17 +382,24 @@ func computeWith(vals []float64, from, asOf series.Day, opt Options, r *Rolling)
 		return b
 	}
 	b.State = StateReady
-	b.Reason = fmt.Sprintf("ready: %d valid days in the last %d", b.ValidDays, opt.LongWindowDays)
+	// fmt.Sprintf("ready: %d valid days in the last %d", …), cheaper (once a day per metric).
+	b.Reason = "ready: " + strconv.Itoa(b.ValidDays) + " valid days in the last " + strconv.Itoa(opt.LongWindowDays)
 
 	var xs []float64
+	lo, hi := max(end-opt.LongWindowDays+1, 0), min(end, len(vals)-1)
 	if r != nil {
 		xs = r.xs[:0]
+		for i := lo; i <= hi; i++ {
+			if r.valid[i] {
+				xs = append(xs, r.ax[i])
+			}
+		}
 	} else {
 		xs = make([]float64, 0, b.ValidDays)
-	}
-	for i := max(end-opt.LongWindowDays+1, 0); i <= min(end, len(vals)-1); i++ {
-		if opt.Valid(vals[i]) {
-			xs = append(xs, opt.ToAnalysis(vals[i]))
+		for i := lo; i <= hi; i++ {
+			if opt.Valid(vals[i]) {
+				xs = append(xs, opt.ToAnalysis(vals[i]))
+			}
 		}
 	}
 	if r != nil {

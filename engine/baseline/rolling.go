@@ -125,16 +125,22 @@ type Rolling struct {
 	win    SortedWindow
 	lo, hi int // the window holds the valid values of vals[lo..hi]; empty when lo > hi
 	xs     []float64
+	// valid[i] is opt.Valid(vals[i]) and ax[i] opt.ToAnalysis(vals[i])
+	// when it is, each computed once rather than once per window holding it.
+	valid []bool
+	ax    []float64
 }
 
 // NewRolling prepares At for vals (see ComputeDense for vals and from).
 func NewRolling(vals []float64, from series.Day, opt Options) *Rolling {
 	opt = opt.withDefaults()
-	r := &Rolling{vals: vals, from: series.Truncate(from), opt: opt, prefix: make([]int, len(vals)+1), lo: 0, hi: -1}
+	r := &Rolling{vals: vals, from: series.Truncate(from), opt: opt, prefix: make([]int, len(vals)+1), lo: 0, hi: -1,
+		valid: make([]bool, len(vals)), ax: make([]float64, len(vals))}
 	for i, v := range vals {
 		r.prefix[i+1] = r.prefix[i]
 		if opt.Valid(v) {
 			r.prefix[i+1]++
+			r.valid[i], r.ax[i] = true, opt.ToAnalysis(v)
 		}
 	}
 	return r
@@ -168,13 +174,13 @@ func (r *Rolling) slide(lo, hi int) {
 		r.lo, r.hi = lo, lo-1
 	}
 	for i := r.lo; i < lo; i++ {
-		if v := r.vals[i]; r.opt.Valid(v) {
-			r.win.Remove(r.opt.ToAnalysis(v))
+		if r.valid[i] {
+			r.win.Remove(r.ax[i])
 		}
 	}
 	for i := r.hi + 1; i <= hi; i++ {
-		if v := r.vals[i]; r.opt.Valid(v) {
-			r.win.Add(r.opt.ToAnalysis(v))
+		if r.valid[i] {
+			r.win.Add(r.ax[i])
 		}
 	}
 	r.lo, r.hi = lo, hi

@@ -34,9 +34,26 @@ type idxSpan struct{ from, to int }
 type scoredDay struct {
 	ok   bool
 	z    float64
-	base baseline.Baseline
+	base dayBase
 	// thr is the anomaly threshold for this day's z (see anomalyThreshold).
 	thr float64
+}
+
+// dayBase is what the detectors use of a scored day's trailing baseline
+// (a day's row stays small: one is kept for every day of the history).
+type dayBase struct {
+	median, scale        float64 // Analysis.Median and Analysis.Scale
+	validDays            int
+	coverage             float64 // Coverage()
+	windowFrom, windowTo series.Day
+	frozen               bool // State == baseline.StateFrozen
+}
+
+func dayBaseOf(b baseline.Baseline) dayBase {
+	return dayBase{
+		median: b.Analysis.Median, scale: b.Analysis.Scale, validDays: b.ValidDays, coverage: b.Coverage(),
+		windowFrom: b.WindowFrom, windowTo: b.WindowTo, frozen: b.State == baseline.StateFrozen,
+	}
 }
 
 // analysis holds the dense working arrays of one Run, indexed by day offset
@@ -236,8 +253,8 @@ func (a *analysis) run() Result {
 	a.findSwings()
 
 	// Change and trend input: valid, conflict-free, non-swing days.
-	var ci []int
-	var cy []float64
+	ci := make([]int, 0, a.n-a.horizon)
+	cy := make([]float64, 0, a.n-a.horizon)
 	for i := a.horizon; i < a.n; i++ {
 		if !math.IsNaN(a.vals[i]) && !a.conflict[i] && !a.swing[i] {
 			ci = append(ci, i)
@@ -277,8 +294,8 @@ func (a *analysis) run() Result {
 	// needs most of its days beyond the midpoint, so one wild day cannot
 	// make a shift): the first days of a new level are often flagged as a
 	// swing until later data shows they did not return.
-	var ri []int
-	var ry []float64
+	ri := make([]int, 0, a.n-a.horizon)
+	ry := make([]float64, 0, a.n-a.horizon)
 	for i := a.horizon; i < a.n; i++ {
 		if !math.IsNaN(a.vals[i]) && !a.conflict[i] {
 			ri = append(ri, i)
@@ -375,7 +392,7 @@ func (a *analysis) scoreDays() []Conflict {
 		}
 		if valid {
 			sd, n := a.scoreScale(b, flagged)
-			a.scored[i] = scoredDay{ok: true, z: (a.ya[i] - b.Analysis.Median) / sd, base: b, thr: a.anomalyThreshold(n)}
+			a.scored[i] = scoredDay{ok: true, z: (a.ya[i] - b.Analysis.Median) / sd, base: dayBaseOf(b), thr: a.anomalyThreshold(n)}
 			flagged[i] = math.Abs(a.scored[i].z) > a.scored[i].thr
 		}
 	}
@@ -432,10 +449,10 @@ func (a *analysis) findSwings() {
 		if anomalous && idx[e]-idx[k]+1 <= a.opt.MaxSwingDays {
 			// Judge the return against the baseline in force when the
 			// excursion began: later baselines absorb a genuine shift.
-			b0 := a.scored[idx[k]].base.Analysis
+			b0 := a.scored[idx[k]].base
 			after := make([]float64, 0, a.opt.MinSegmentDays)
 			for j := e + 1; j < len(idx) && len(after) < a.opt.MinSegmentDays; j++ {
-				after = append(after, sign*(a.ya[idx[j]]-b0.Median)/b0.Scale)
+				after = append(after, sign*(a.ya[idx[j]]-b0.median)/b0.scale)
 			}
 			if len(after) == 0 || baseline.Median(after) <= a.opt.ReturnZ {
 				for j := k; j <= e; j++ {
@@ -660,16 +677,16 @@ func (a *analysis) anomalyFinding(i int, sd scoredDay) Finding {
 		EndDay:         a.day(i),
 		Direction:      direction(sd.z),
 		Value:          a.vals[i],
-		Baseline:       a.bopt.FromAnalysis(b.Analysis.Median + a.wday[i]),
+		Baseline:       a.bopt.FromAnalysis(b.median + a.wday[i]),
 		Z:              sd.z,
 		Detector:       DetectorRobustZ,
 		Thresholds:     map[string]float64{ThresholdRobustZ: a.dayThreshold(i)},
 		Confidence:     exceedConfidence(sd.z, a.dayThreshold(i)),
-		SampleSize:     b.ValidDays,
-		Coverage:       b.Coverage(),
-		WindowFrom:     b.WindowFrom,
-		WindowTo:       b.WindowTo,
-		FrozenBaseline: b.State == baseline.StateFrozen,
+		SampleSize:     b.validDays,
+		Coverage:       b.coverage,
+		WindowFrom:     b.windowFrom,
+		WindowTo:       b.windowTo,
+		FrozenBaseline: b.frozen,
 		PValue:         anomalyP(sd.z, a.dayThreshold(i), a.opt.ZThreshold),
 	}
 	a.finish(&f)

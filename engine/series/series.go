@@ -4,7 +4,7 @@ package series
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -41,13 +41,20 @@ type Series []Point
 // day and dropping NaN/Inf values.
 func Normalize(s Series) Series {
 	out := make(Series, 0, len(s))
+	sorted := true
 	for _, p := range s {
 		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
 			continue
 		}
+		if n := len(out); n > 0 && p.Day.Before(out[n-1].Day) {
+			sorted = false
+		}
 		out = append(out, p)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Day.Before(out[j].Day) })
+	if !sorted {
+		// A stable sort's result is unique: the same as sort.SliceStable's.
+		slices.SortStableFunc(out, func(a, b Point) int { return a.Day.Compare(b.Day) })
+	}
 	dedup := out[:0]
 	for _, p := range out {
 		if n := len(dedup); n > 0 && dedup[n-1].Day.Equal(p.Day) {
@@ -68,6 +75,17 @@ func (s Series) Window(from, to Day) Series {
 		}
 	}
 	return out
+}
+
+// countIn is len(s.Window(from, to)) without building the window.
+func (s Series) countIn(from, to Day) int {
+	n := 0
+	for _, p := range s {
+		if !p.Day.Before(from) && !p.Day.After(to) {
+			n++
+		}
+	}
+	return n
 }
 
 // Values returns the values of s in order.
