@@ -134,8 +134,10 @@ type Rolling struct {
 // NewRolling prepares At for vals (see ComputeDense for vals and from).
 func NewRolling(vals []float64, from series.Day, opt Options) *Rolling {
 	opt = opt.withDefaults()
-	r := &Rolling{vals: vals, from: series.Truncate(from), opt: opt, prefix: make([]int, len(vals)+1), lo: 0, hi: -1,
-		valid: make([]bool, len(vals)), ax: make([]float64, len(vals))}
+	r := &Rolling{
+		vals: vals, from: series.Truncate(from), opt: opt, prefix: make([]int, len(vals)+1), lo: 0, hi: -1,
+		valid: make([]bool, len(vals)), ax: make([]float64, len(vals)),
+	}
 	for i, v := range vals {
 		r.prefix[i+1] = r.prefix[i]
 		if opt.Valid(v) {
