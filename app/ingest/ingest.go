@@ -239,8 +239,10 @@ const uniqueViolation = "23505"
 var beforeCopy func(ctx context.Context, userID string)
 
 // copyColumns are the columns storeCopy streams, in order.
-var copyColumns = []string{"id", "metric", "value", "missing", "unit", "local_day", "observed_at",
-	"utc_offset_seconds", "source", "flags", "created_at", "batch_id", "user_id"}
+var copyColumns = []string{
+	"id", "metric", "value", "missing", "unit", "local_day", "observed_at",
+	"utc_offset_seconds", "source", "flags", "created_at", "batch_id", "user_id",
+}
 
 // storeCopy streams fresh into observations with COPY (lib/pq CopyIn: the
 // rows are buffered and sent in 64 KB messages; the last Exec ends the COPY
@@ -431,8 +433,10 @@ func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.C
 	// (user, metric, source, local day, observed-at) serves the whole
 	// lookup, the time bounds included, instead of reading every row of the
 	// batch's days and filtering.
-	where := []predicate.Observation{observation.UserID(userID), observation.LocalDayIn(keys(days)...),
-		observation.MetricIn(keys(mets)...), observation.SourceIn(keys(srcs)...)}
+	where := []predicate.Observation{
+		observation.UserID(userID), observation.LocalDayIn(keys(days)...),
+		observation.MetricIn(keys(mets)...), observation.SourceIn(keys(srcs)...),
+	}
 	if bounded {
 		// A stored duplicate has one of the batch's (stored) times, so it
 		// lies between the first and the last: the bounds keep the rows of
