@@ -27,7 +27,8 @@ func main() {
 		log.Fatalf("creating entgql extension: %v", err)
 	}
 	templates := append(entgql.AllTemplates,
-		gen.MustParse(gen.NewTemplate("pulid").ParseFiles("./schema/pulid/template/pulid.tmpl")))
+		gen.MustParse(gen.NewTemplate("pulid").ParseFiles("./schema/pulid/template/pulid.tmpl")),
+		gen.MustParse(gen.NewTemplate("sqltx").ParseFiles("./schema/sqltx/template/sqltx.tmpl")))
 	err = entc.Generate("./schema", &gen.Config{
 		Package:   "github.com/vitalgraph/vitalgraph/ent",
 		Templates: templates,

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/lib/pq"
 
 	"github.com/vitalgraph/vitalgraph/app/record"
 	"github.com/vitalgraph/vitalgraph/engine"
@@ -43,7 +45,7 @@ type Service struct {
 	Recorder *record.Recorder
 	Now      func() time.Time
 	// Dialect is the database's (entgo.io/ent/dialect): on PostgreSQL the
-	// observations are stored by one set-based INSERT (storePostgres);
+	// observations are stored by one COPY (storePostgres);
 	// elsewhere through ent's bulk create.
 	Dialect string
 	// Observe, when set, is told each batch's outcome (observe.go).
@@ -185,19 +187,104 @@ func (s *Service) store(ctx context.Context, tx *ent.Tx, userID, batchID string,
 	return nil
 }
 
-// storePostgres is PostgreSQL's fast path: one INSERT … SELECT FROM
-// unnest(arrays) ON CONFLICT DO NOTHING in the caller's transaction (a
-// COPY into a staging table and a merge from it measured slower: three
-// statements, and the rows written twice). All or nothing holds: a batch of
-// which a concurrent ingestion stored some samples first (the counts
-// already written in the batch row would be wrong) fails with ECONFLICT,
-// rolling everything back; the client re-sends and gets those samples
-// counted as duplicates.
+// storePostgres is PostgreSQL's fast path, in the caller's transaction:
+// the batch's new observations are streamed with COPY straight into
+// observations (storeCopy). COPY has no ON CONFLICT, so it runs under a
+// savepoint: when a concurrent ingestion stored one of the batch's natural
+// keys after existingKeys looked (unique violation, SQLSTATE 23505), the
+// COPY is rolled back to the savepoint and the batch goes through the
+// INSERT … ON CONFLICT DO NOTHING path (storeUnnest), which skips those
+// keys and refuses the batch with ECONFLICT, as it always did: all or
+// nothing holds (the counts already written in the batch row would be
+// wrong), the client re-sends and gets those samples counted as
+// duplicates. Without a database/sql transaction under tx (a debug
+// driver) storeUnnest is the only path.
 func storePostgres(ctx context.Context, tx *ent.Tx, userID, batchID string, fresh []metrics.Checked) error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	return storeUnnest(ctx, tx, userID, batchID, fresh)
+	stx := tx.SQLTx()
+	if stx == nil {
+		return storeUnnest(ctx, tx, userID, batchID, fresh)
+	}
+	if _, err := stx.ExecContext(ctx, "SAVEPOINT vg_ingest_copy"); err != nil {
+		return fmt.Errorf("storing observations: %w", err)
+	}
+	err := storeCopy(ctx, stx, userID, batchID, fresh)
+	var pqErr *pq.Error
+	switch {
+	case err == nil:
+		if _, err := stx.ExecContext(ctx, "RELEASE SAVEPOINT vg_ingest_copy"); err != nil {
+			return fmt.Errorf("storing observations: %w", err)
+		}
+		return nil
+	case errors.As(err, &pqErr) && pqErr.Code == uniqueViolation:
+		if _, err := stx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT vg_ingest_copy"); err != nil {
+			return fmt.Errorf("storing observations: %w", err)
+		}
+		if _, err := stx.ExecContext(ctx, "RELEASE SAVEPOINT vg_ingest_copy"); err != nil {
+			return fmt.Errorf("storing observations: %w", err)
+		}
+		return storeUnnest(ctx, tx, userID, batchID, fresh)
+	default:
+		return fmt.Errorf("storing observations: %w", err)
+	}
+}
+
+// uniqueViolation is PostgreSQL's SQLSTATE unique_violation.
+const uniqueViolation = "23505"
+
+// beforeCopy, when set (tests), runs after the duplicate lookup and the
+// savepoint, right before the COPY of userID's batch.
+var beforeCopy func(ctx context.Context, userID string)
+
+// copyColumns are the columns storeCopy streams, in order.
+var copyColumns = []string{
+	"id", "metric", "value", "missing", "unit", "local_day", "observed_at",
+	"utc_offset_seconds", "source", "flags", "created_at", "batch_id", "user_id",
+}
+
+// storeCopy streams fresh into observations with COPY (lib/pq CopyIn: the
+// rows are buffered and sent in 64 KB messages; the last Exec ends the COPY
+// and reports its error).
+func storeCopy(ctx context.Context, stx *sql.Tx, userID, batchID string, fresh []metrics.Checked) (err error) {
+	if beforeCopy != nil {
+		beforeCopy(ctx, userID)
+	}
+	st, err := stx.PrepareContext(ctx, pq.CopyIn("observations", copyColumns...))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	// Times travel as RFC 3339 text (lib/pq's own time encoding was most of
+	// the COPY's Go CPU); created_at is the same for every row.
+	now := time.Now().Format(time.RFC3339Nano)
+	var buf []byte
+	for _, c := range fresh {
+		var value, flags any
+		if !c.Missing {
+			value = c.Value
+		}
+		if len(c.Flags) > 0 {
+			b, err := json.Marshal(c.Flags)
+			if err != nil {
+				return fmt.Errorf("encoding flags: %w", err)
+			}
+			flags = string(b) // a string: lib/pq would send []byte as bytea
+		}
+		buf = storedTime(c.Sample.ObservedAt).AppendFormat(buf[:0], time.RFC3339Nano)
+		if _, err := st.ExecContext(ctx, pulid.New(observationPrefix), c.Sample.Metric, value, c.Missing, c.Unit,
+			c.Sample.LocalDay, string(buf), int64(c.Sample.UTCOffsetSeconds), c.Sample.Source,
+			flags, now, batchID, userID); err != nil {
+			return err
+		}
+	}
+	_, err = st.ExecContext(ctx)
+	return err
 }
 
 func concurrentErr(skipped int) error {
@@ -324,10 +411,12 @@ func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecon
 func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.Checked, bounded bool) (map[string]bool, error) {
 	days := map[string]bool{}
 	mets := map[string]bool{}
+	srcs := map[string]bool{}
 	var first, last time.Time
 	for i, c := range cs {
 		days[c.Sample.LocalDay] = true
 		mets[c.Sample.Metric] = true
+		srcs[c.Sample.Source] = true
 		at := storedTime(c.Sample.ObservedAt)
 		if i == 0 || at.Before(first) {
 			first = at
@@ -340,12 +429,26 @@ func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.C
 	if len(cs) == 0 {
 		return out, nil
 	}
-	where := []predicate.Observation{observation.UserID(userID), observation.LocalDayIn(keys(days)...), observation.MetricIn(keys(mets)...)}
+	// The sources too, so that on PostgreSQL the natural key's unique index
+	// (user, metric, source, local day, observed-at) serves the whole
+	// lookup, the time bounds included, instead of reading every row of the
+	// batch's days and filtering.
+	where := []predicate.Observation{
+		observation.UserID(userID), observation.LocalDayIn(keys(days)...),
+		observation.MetricIn(keys(mets)...), observation.SourceIn(keys(srcs)...),
+	}
 	if bounded {
 		// A stored duplicate has one of the batch's (stored) times, so it
 		// lies between the first and the last: the bounds keep the rows of
 		// neighbouring batches on the same days out.
-		where = append(where, observation.ObservedAtGTE(first), observation.ObservedAtLTE(last))
+		// The days' range as well: a duplicate's day is one of the batch's,
+		// and the range bounds the index scan on (user, metric, source,
+		// local day) even when the planner keeps the day list as a filter
+		// (it did on a table growing faster than its statistics: the
+		// lookup read every index entry of the user's metric).
+		ds := keys(days)
+		where = append(where, observation.ObservedAtGTE(first), observation.ObservedAtLTE(last),
+			observation.LocalDayGTE(ds[0]), observation.LocalDayLTE(ds[len(ds)-1]))
 	}
 	rows, err := tx.Observation.Query().Where(where...).
 		Select(observation.FieldMetric, observation.FieldSource, observation.FieldLocalDay, observation.FieldObservedAt).

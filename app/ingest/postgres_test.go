@@ -161,3 +161,55 @@ func TestPostgresFastPathFailureStoresNothing(t *testing.T) {
 	obs, batches, audits = f.count(t)
 	require.Equal(t, []int{120, 1, 1}, []int{obs, batches, audits})
 }
+
+// The COPY path falls back when a concurrent ingestion stored some of the
+// batch's keys after the duplicate lookup: here a second connection stores
+// and commits 10 of them right before the COPY (a test hook), the COPY
+// fails on the unique index, the savepoint takes it back and the INSERT …
+// ON CONFLICT path refuses the batch with ECONFLICT. The transaction stays
+// usable, nothing of the batch stays after the rollback, and the re-sent
+// batch counts those 10 as duplicates. Not parallel: the hook is global.
+func TestPostgresCopyFallsBackOnConcurrentDuplicate(t *testing.T) {
+	f := newPGFixture(t, "copy-fallback@example.com")
+	all := mixedBatch()
+	copies := 0
+	ingest.SetBeforeCopy(t, func(_ context.Context, uid string) {
+		if uid != f.uid {
+			return
+		}
+		copies++
+		if copies > 1 {
+			return
+		}
+		tx2, err := f.st.Client.Tx(f.ctx)
+		require.NoError(t, err)
+		res, err := f.svc.Ingest(f.ctx, tx2, f.uid, all[10:20], "")
+		require.NoError(t, err)
+		require.Equal(t, 10, res.Inserted)
+		require.NoError(t, tx2.Commit())
+	})
+
+	tx1, err := f.st.Client.Tx(f.ctx)
+	require.NoError(t, err)
+	_, err = f.svc.Ingest(f.ctx, tx1, f.uid, all[:30], "k")
+	require.Equal(t, engine.ECONFLICT, engine.ErrorCode(err), "%v", err)
+	require.Contains(t, err.Error(), "concurrent")
+	require.Equal(t, 2, copies, "both batches took the COPY path")
+	n, err := tx1.Observation.Query().Where(observation.UserID(f.uid)).Count(f.ctx)
+	require.NoError(t, err, "the transaction is still usable after the fallback")
+	require.Equal(t, 30, n, "the 10 committed and the 20 the fallback INSERT stored; the caller rolls them back")
+	require.NoError(t, tx1.Rollback())
+	obs, batches, audits := f.count(t)
+	require.Equal(t, []int{10, 1, 1}, []int{obs, batches, audits}, "only the concurrent batch stays")
+
+	tx1, err = f.st.Client.Tx(f.ctx)
+	require.NoError(t, err)
+	res, err := f.svc.Ingest(f.ctx, tx1, f.uid, all[:30], "k")
+	require.NoError(t, err)
+	require.NoError(t, tx1.Commit())
+	require.Equal(t, 20, res.Inserted)
+	require.Equal(t, 10, res.Duplicates)
+	require.Equal(t, 3, copies)
+	obs, batches, audits = f.count(t)
+	require.Equal(t, []int{30, 2, 2}, []int{obs, batches, audits})
+}
