@@ -269,12 +269,12 @@ func storeCopy(ctx context.Context, stx *sql.Tx, userID, batchID string, fresh [
 		if !c.Missing {
 			value = c.Value
 		}
-		if len(c.Flags) > 0 {
-			b, err := json.Marshal(c.Flags)
-			if err != nil {
-				return fmt.Errorf("encoding flags: %w", err)
-			}
-			flags = string(b) // a string: lib/pq would send []byte as bytea
+		f, ok, err := flagsJSON(c)
+		if err != nil {
+			return err
+		}
+		if ok {
+			flags = f // a string: lib/pq would send []byte as bytea
 		}
 		buf = storedTime(c.Sample.ObservedAt).AppendFormat(buf[:0], time.RFC3339Nano)
 		if _, err := st.ExecContext(ctx, pulid.New(observationPrefix), c.Sample.Metric, value, c.Missing, c.Unit,
@@ -285,6 +285,19 @@ func storeCopy(ctx context.Context, stx *sql.Tx, userID, batchID string, fresh [
 	}
 	_, err = st.ExecContext(ctx)
 	return err
+}
+
+// flagsJSON is c's quality flags as stored (JSON); ok is false when it has
+// none (stored as NULL).
+func flagsJSON(c metrics.Checked) (string, bool, error) {
+	if len(c.Flags) == 0 {
+		return "", false, nil
+	}
+	b, err := json.Marshal(c.Flags)
+	if err != nil {
+		return "", false, fmt.Errorf("encoding flags: %w", err)
+	}
+	return string(b), true, nil
 }
 
 func concurrentErr(skipped int) error {
@@ -327,12 +340,12 @@ func storeUnnest(ctx context.Context, tx *ent.Tx, userID, batchID string, fresh 
 		cols[6].raw(buf)
 		cols[7].raw(strconv.AppendInt(buf[:0], int64(c.Sample.UTCOffsetSeconds), 10))
 		cols[8].text(c.Sample.Source)
-		if len(c.Flags) > 0 {
-			b, err := json.Marshal(c.Flags)
-			if err != nil {
-				return fmt.Errorf("encoding flags: %w", err)
-			}
-			cols[9].text(string(b))
+		f, ok, err := flagsJSON(c)
+		if err != nil {
+			return err
+		}
+		if ok {
+			cols[9].text(f)
 		} else {
 			cols[9].null()
 		}
@@ -429,12 +442,13 @@ func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.C
 	if len(cs) == 0 {
 		return out, nil
 	}
+	dayList := keys(days) // sorted: local days are YYYY-MM-DD
 	// The sources too, so that on PostgreSQL the natural key's unique index
 	// (user, metric, source, local day, observed-at) serves the whole
 	// lookup, the time bounds included, instead of reading every row of the
 	// batch's days and filtering.
 	where := []predicate.Observation{
-		observation.UserID(userID), observation.LocalDayIn(keys(days)...),
+		observation.UserID(userID), observation.LocalDayIn(dayList...),
 		observation.MetricIn(keys(mets)...), observation.SourceIn(keys(srcs)...),
 	}
 	if bounded {
@@ -446,9 +460,8 @@ func existingKeys(ctx context.Context, tx *ent.Tx, userID string, cs []metrics.C
 		// local day) even when the planner keeps the day list as a filter
 		// (it did on a table growing faster than its statistics: the
 		// lookup read every index entry of the user's metric).
-		ds := keys(days)
 		where = append(where, observation.ObservedAtGTE(first), observation.ObservedAtLTE(last),
-			observation.LocalDayGTE(ds[0]), observation.LocalDayLTE(ds[len(ds)-1]))
+			observation.LocalDayGTE(dayList[0]), observation.LocalDayLTE(dayList[len(dayList)-1]))
 	}
 	rows, err := tx.Observation.Query().Where(where...).
 		Select(observation.FieldMetric, observation.FieldSource, observation.FieldLocalDay, observation.FieldObservedAt).

@@ -86,7 +86,7 @@ func TestCalibrationFrontier(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(500+i), 0xf407))
 		// The pivot T = ĉ/SE (SE the posterior SD of the effect) on null
 		// series: its quantile at the true ρ is the oracle critical value.
-		pivot := func() (tt, lo, hi float64, q float64) {
+		pivot := func() (tt, lo, hi, sd float64) {
 			y := ar1On(rng, days, rho)
 			f, ok := fitAR(days, y, x)
 			require.True(t, ok)
@@ -102,7 +102,7 @@ func TestCalibrationFrontier(t *testing.T) {
 		qOracle := abs[int(CILevel*float64(len(abs)))]
 		var nullEx, powInt, powT, powOracle int
 		for range runs {
-			tv, lo, hi, s := pivot()
+			tv, lo, hi, sd := pivot()
 			if lo > 0 || hi < 0 {
 				nullEx++
 			}
@@ -111,10 +111,10 @@ func TestCalibrationFrontier(t *testing.T) {
 			if lo+1 > 0 {
 				powInt++
 			}
-			if tv+1/s > kT {
+			if tv+1/sd > kT {
 				powT++
 			}
-			if tv+1/s > qOracle {
+			if tv+1/sd > qOracle {
 				powOracle++
 			}
 		}
